@@ -1,0 +1,87 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "sigil",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "sigil", targets: ["sigil"]),
+        .library(name: "SigilCore", targets: ["SigilCore"]),
+        .library(name: "SigilStore", targets: ["SigilStore"]),
+        .library(name: "SigilGraph", targets: ["SigilGraph"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Domain: schema, values, validation, access policy, errors. No I/O.
+        .target(
+            name: "SigilCore",
+            swiftSettings: swiftSettings
+        ),
+        // Persistence behind the DirectoryStore protocol. Knows nothing of HTTP.
+        .target(
+            name: "SigilStore",
+            dependencies: [
+                "SigilCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The Graph-compatible HTTP API.
+        .target(
+            name: "SigilGraph",
+            dependencies: [
+                "SigilCore",
+                "SigilStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "sigil",
+            dependencies: [
+                "SigilCore",
+                "SigilStore",
+                "SigilGraph",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SigilCoreTests",
+            dependencies: ["SigilCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SigilStoreTests",
+            dependencies: ["SigilStore", "SigilCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SigilGraphTests",
+            dependencies: [
+                "SigilGraph", "SigilStore", "SigilCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

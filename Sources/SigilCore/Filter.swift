@@ -1,0 +1,230 @@
+/// A literal on the right of an OData comparison.
+public enum FilterLiteral: Sendable, Equatable {
+    case string(String)
+    case integer(Int64)
+    case boolean(Bool)
+    case null
+}
+
+public enum ComparisonOperator: String, Sendable, Equatable, CaseIterable {
+    case eq, ne, gt, ge, lt, le
+}
+
+/// The `$filter` syntax tree. Paths are split on `/`: `customSecurityAttributes/Set/Attr`.
+public indirect enum FilterExpression: Sendable, Equatable {
+    case comparison(path: [String], op: ComparisonOperator, value: FilterLiteral)
+    case startsWith(path: [String], prefix: FilterLiteral)
+    case and(FilterExpression, FilterExpression)
+    case or(FilterExpression, FilterExpression)
+    case not(FilterExpression)
+
+    /// Every property path the expression mentions, left to right.
+    public var paths: [[String]] {
+        switch self {
+        case .comparison(let path, _, _), .startsWith(let path, _): [path]
+        case .and(let l, let r), .or(let l, let r): l.paths + r.paths
+        case .not(let e): e.paths
+        }
+    }
+}
+
+/// Parses OData `$filter` text: comparisons (`eq ne gt ge lt le`), `startsWith(path,'x')`,
+/// `and`, `or`, `not`, parentheses; string, integer, boolean and null literals.
+public enum FilterParser {
+    public static func parse(_ text: String) throws(GraphError) -> FilterExpression {
+        var parser = Parser(tokens: try tokenize(text))
+        let expression = try parser.parseOr()
+        guard parser.position == parser.tokens.count else {
+            throw invalid("unexpected '\(parser.tokens[parser.position].text)'")
+        }
+        return expression
+    }
+
+    static func invalid(_ detail: String) -> GraphError {
+        .badRequest("Invalid filter clause: \(detail).")
+    }
+
+    enum Token: Equatable {
+        case word(String)
+        case string(String)
+        case number(Int64)
+        case open, close, comma
+
+        var text: String {
+            switch self {
+            case .word(let w): w
+            case .string(let s): "'\(s)'"
+            case .number(let n): String(n)
+            case .open: "("
+            case .close: ")"
+            case .comma: ","
+            }
+        }
+    }
+
+    static func tokenize(_ text: String) throws(GraphError) -> [Token] {
+        var tokens: [Token] = []
+        let chars = Array(text)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if c.isWhitespace {
+                i += 1
+            } else if c == "(" {
+                tokens.append(.open)
+                i += 1
+            } else if c == ")" {
+                tokens.append(.close)
+                i += 1
+            } else if c == "," {
+                tokens.append(.comma)
+                i += 1
+            } else if c == "'" {
+                var value = ""
+                i += 1
+                var closed = false
+                while i < chars.count {
+                    if chars[i] == "'" {
+                        if i + 1 < chars.count, chars[i + 1] == "'" {
+                            value.append("'")
+                            i += 2
+                            continue
+                        }
+                        closed = true
+                        i += 1
+                        break
+                    }
+                    value.append(chars[i])
+                    i += 1
+                }
+                guard closed else { throw invalid("unterminated string literal") }
+                tokens.append(.string(value))
+            } else if c.isNumber || (c == "-" && i + 1 < chars.count && chars[i + 1].isNumber) {
+                var digits = String(c)
+                i += 1
+                while i < chars.count, chars[i].isNumber {
+                    digits.append(chars[i])
+                    i += 1
+                }
+                if i < chars.count, chars[i].isLetter || chars[i] == "." {
+                    throw invalid("unsupported numeric literal near '\(digits)\(chars[i])'")
+                }
+                guard let n = Int64(digits) else { throw invalid("number '\(digits)' is out of range") }
+                tokens.append(.number(n))
+            } else if c.isLetter || c == "_" || c == "@" || c == "$" {
+                var word = ""
+                while i < chars.count, chars[i].isLetter || chars[i].isNumber || "_/.@$".contains(chars[i]) {
+                    word.append(chars[i])
+                    i += 1
+                }
+                tokens.append(.word(word))
+            } else {
+                throw invalid("unexpected character '\(c)'")
+            }
+        }
+        return tokens
+    }
+
+    struct Parser {
+        let tokens: [Token]
+        var position = 0
+
+        var current: Token? { position < tokens.count ? tokens[position] : nil }
+
+        func isKeyword(_ keyword: String) -> Bool {
+            if case .word(let w) = current { return w.lowercased() == keyword }
+            return false
+        }
+
+        mutating func expect(_ token: Token) throws(GraphError) {
+            guard current == token else {
+                throw invalid("expected '\(token.text)'" + (current.map { " but found '\($0.text)'" } ?? " at the end"))
+            }
+            position += 1
+        }
+
+        mutating func parseOr() throws(GraphError) -> FilterExpression {
+            var left = try parseAnd()
+            while isKeyword("or") {
+                position += 1
+                left = .or(left, try parseAnd())
+            }
+            return left
+        }
+
+        mutating func parseAnd() throws(GraphError) -> FilterExpression {
+            var left = try parseUnary()
+            while isKeyword("and") {
+                position += 1
+                left = .and(left, try parseUnary())
+            }
+            return left
+        }
+
+        mutating func parseUnary() throws(GraphError) -> FilterExpression {
+            if isKeyword("not") {
+                position += 1
+                return .not(try parseUnary())
+            }
+            return try parsePrimary()
+        }
+
+        mutating func parsePrimary() throws(GraphError) -> FilterExpression {
+            guard let token = current else { throw invalid("the expression ends too early") }
+            if token == .open {
+                position += 1
+                let inner = try parseOr()
+                try expect(.close)
+                return inner
+            }
+            guard case .word(let word) = token else { throw invalid("expected a property but found '\(token.text)'") }
+            position += 1
+            if current == .open {
+                return try parseFunction(word)
+            }
+            let path = try FilterParser.path(word)
+            guard case .word(let opWord) = current, let op = ComparisonOperator(rawValue: opWord.lowercased()) else {
+                throw invalid("expected an operator after '\(word)'")
+            }
+            position += 1
+            return .comparison(path: path, op: op, value: try parseLiteral())
+        }
+
+        mutating func parseFunction(_ name: String) throws(GraphError) -> FilterExpression {
+            guard name.lowercased() == "startswith" else {
+                throw .unsupportedQuery("Unsupported Query: the function '\(name)' is not supported.")
+            }
+            try expect(.open)
+            guard case .word(let word) = current else { throw invalid("startsWith expects a property first") }
+            position += 1
+            let path = try FilterParser.path(word)
+            try expect(.comma)
+            let prefix = try parseLiteral()
+            try expect(.close)
+            return .startsWith(path: path, prefix: prefix)
+        }
+
+        mutating func parseLiteral() throws(GraphError) -> FilterLiteral {
+            guard let token = current else { throw invalid("expected a value at the end") }
+            position += 1
+            switch token {
+            case .string(let s): return .string(s)
+            case .number(let n): return .integer(n)
+            case .word(let w):
+                switch w.lowercased() {
+                case "true": return .boolean(true)
+                case "false": return .boolean(false)
+                case "null": return .null
+                default: throw invalid("expected a value but found '\(w)'")
+                }
+            default: throw invalid("expected a value but found '\(token.text)'")
+            }
+        }
+    }
+
+    static func path(_ word: String) throws(GraphError) -> [String] {
+        let parts = word.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard !parts.contains(where: \.isEmpty) else { throw invalid("'\(word)' is not a property path") }
+        return parts
+    }
+}

@@ -1,0 +1,66 @@
+/// The error codes Sigil answers with, in Graph's directory family (`Request_*`, `Authorization_*`).
+public enum GraphErrorCode: String, Sendable {
+    case badRequest = "Request_BadRequest"
+    case unsupportedQuery = "Request_UnsupportedQuery"
+    case resourceNotFound = "Request_ResourceNotFound"
+    case authorizationDenied = "Authorization_RequestDenied"
+    case invalidAuthenticationToken = "InvalidAuthenticationToken"
+    case methodNotAllowed = "Request_MethodNotAllowed"
+    case entityTooLarge = "Request_EntityTooLarge"
+    case conflict = "Request_Conflict"
+    case internalServerError = "Service_InternalServerError"
+}
+
+/// A failure that reaches the caller as Graph's error envelope. Core decides the status and the
+/// wording; the HTTP layer only renders it, so every front-end says the same thing.
+public struct GraphError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let status: Int
+    public let code: GraphErrorCode
+    public let message: String
+
+    public init(status: Int, code: GraphErrorCode, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(status) \(code.rawValue): \(message)" }
+
+    public static func badRequest(_ message: String) -> GraphError {
+        GraphError(status: 400, code: .badRequest, message: message)
+    }
+
+    public static func invalidProperty(_ name: String) -> GraphError {
+        .badRequest("Invalid property '\(name)'.")
+    }
+
+    public static func unsupportedQuery(_ message: String) -> GraphError {
+        GraphError(status: 400, code: .unsupportedQuery, message: message)
+    }
+
+    public static func notFound(_ id: String) -> GraphError {
+        GraphError(
+            status: 404, code: .resourceNotFound,
+            message: "Resource '\(id)' does not exist or one of its queried reference-property objects are not present.")
+    }
+
+    public static let forbidden = GraphError(
+        status: 403, code: .authorizationDenied, message: "Insufficient privileges to complete the operation.")
+
+    public static func unauthenticated(_ message: String) -> GraphError {
+        GraphError(status: 401, code: .invalidAuthenticationToken, message: message)
+    }
+
+    /// Graph answers DELETE on the attribute configuration resources this way.
+    public static let methodNotAllowed = GraphError(
+        status: 405, code: .badRequest, message: "Specified HTTP method is not allowed for the request uri.")
+
+    public static let duplicateId = GraphError.badRequest(
+        "Another object with the same value for property id already exists.")
+
+    public static let conflictingObject = GraphError.badRequest(
+        "A conflicting object with one or more of the specified property values is present in the directory.")
+
+    public static let internalError = GraphError(
+        status: 500, code: .internalServerError, message: "Encountered an internal server error.")
+}

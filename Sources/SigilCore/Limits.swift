@@ -1,0 +1,35 @@
+/// Every limit of the custom security attribute system and of the API, in one place.
+public enum Limits {
+    /// Attribute set and attribute names (Unicode characters).
+    public static let nameLength = 32
+    /// Attribute set and attribute descriptions.
+    public static let descriptionLength = 128
+    public static let attributeSetsPerTenant = 500
+    /// Deprecated definitions do not count against this.
+    public static let activeDefinitionsPerTenant = 500
+    public static let allowedValuesPerDefinition = 100
+    public static let allowedValueLength = 64
+    /// One assigned value (String attributes).
+    public static let assignedValueLength = 64
+    /// Values on one object, counted across all attributes, single and multi-valued.
+    public static let valuesPerObject = 50
+    /// Graph does not document an upper bound; this keeps it within the tenant's own limit.
+    public static let maxAttributesPerSetCeiling = 500
+
+    public static let defaultPageSize = 100
+    public static let maxPageSize = 999
+
+    /// Largest request body the API reads, in bytes.
+    public static let requestBodyBytes = 1 << 20
+
+    /// Directory object string properties (displayName and the like).
+    public static let displayNameLength = 256
+    public static let userPrincipalNameLength = 113
+    public static let passwordLength = 256
+    public static let passwordMinimumLength = 8
+    /// Client secrets an application may hold at once.
+    public static let passwordCredentialsPerApplication = 20
+
+    /// Lifetime of access tokens, in seconds, as Entra's.
+    public static let accessTokenLifetime = 3599
+}

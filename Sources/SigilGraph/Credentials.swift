@@ -1,0 +1,82 @@
+import Crypto
+import CryptoExtras
+import Foundation
+import NIOPosix
+
+/// Salted hashes for the two kinds of secret Sigil checks. Client secrets are long random
+/// strings, so one salted SHA-256 suffices; passwords are chosen by people, so they get
+/// PBKDF2-SHA256 with a configurable cost, computed on a thread pool off the event loops.
+public struct CredentialHasher: Sendable {
+    public let passwordRounds: Int
+
+    public init(passwordRounds: Int = 210_000) {
+        self.passwordRounds = passwordRounds
+    }
+
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    public func hashSecret(_ secret: String) -> String {
+        let salt = Self.randomBytes(16)
+        let digest = SHA256.hash(data: salt + Array(secret.utf8))
+        return "sha256$\(Data(salt).base64EncodedString())$\(Data(digest).base64EncodedString())"
+    }
+
+    public func verifySecret(_ secret: String, hash: String) -> Bool {
+        let parts = hash.split(separator: "$")
+        guard parts.count == 3, parts[0] == "sha256", let salt = Data(base64Encoded: String(parts[1])),
+            let expected = Data(base64Encoded: String(parts[2]))
+        else { return false }
+        let digest = SHA256.hash(data: Array(salt) + Array(secret.utf8))
+        return constantTimeEqual(Array(digest), Array(expected))
+    }
+
+    public func hashPassword(_ password: String) async throws -> String {
+        let rounds = passwordRounds
+        let salt = Self.randomBytes(16)
+        let derived = try await NIOThreadPool.singleton.runIfActive {
+            try Self.derive(password, salt: salt, rounds: rounds)
+        }
+        return "pbkdf2-sha256$\(rounds)$\(Data(salt).base64EncodedString())$\(Data(derived).base64EncodedString())"
+    }
+
+    public func verifyPassword(_ password: String, hash: String) async throws -> Bool {
+        let parts = hash.split(separator: "$")
+        guard parts.count == 4, parts[0] == "pbkdf2-sha256", let rounds = Int(parts[1]), rounds > 0,
+            let salt = Data(base64Encoded: String(parts[2])), let expected = Data(base64Encoded: String(parts[3]))
+        else { return false }
+        let derived = try await NIOThreadPool.singleton.runIfActive {
+            try Self.derive(password, salt: Array(salt), rounds: rounds)
+        }
+        return constantTimeEqual(derived, Array(expected))
+    }
+
+    static func derive(_ password: String, salt: [UInt8], rounds: Int) throws -> [UInt8] {
+        let key = try KDF.Insecure.PBKDF2.deriveKey(
+            from: Array(password.utf8), salt: salt, using: .sha256, outputByteCount: 32, unsafeUncheckedRounds: rounds)
+        return key.withUnsafeBytes { Array($0) }
+    }
+}
+
+/// Compares without an early exit, so timing does not reveal how much of a secret matched.
+func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    var difference: UInt8 = 0
+    for i in a.indices { difference |= a[i] ^ b[i] }
+    return difference == 0
+}
+
+/// Generates client secrets in Entra's shape: 40 characters, a `~` after the 3-character hint.
+enum SecretGenerator {
+    static let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        func random(_ n: Int) -> String {
+            String((0..<n).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+        }
+        return random(3) + "8Q~" + random(34)
+    }
+}

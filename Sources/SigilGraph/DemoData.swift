@@ -1,0 +1,98 @@
+import Foundation
+import SigilCore
+import SigilStore
+
+/// `sigil serve --demo`: the seed documents' attribute sets, definitions and users, and an
+/// application holding the attribute roles, created once per data directory.
+public enum DemoData {
+    static let loadedSetting = "demo_loaded"
+    public static let userPassword = "Sigil-demo-2026!"
+    public static let userNames = ["Chandra", "Jana", "Joe", "Isabella", "Alain", "Dara", "Jiya"]
+
+    public struct Credentials: Sendable {
+        public let clientId: String
+        /// nil when the demo was loaded by an earlier start (the secret was printed then).
+        public let clientSecret: String?
+    }
+
+    static let sets: [JSONValue] = [
+        ["id": "Engineering", "description": "Attributes for engineering team", "maxAttributesPerSet": 25],
+        ["id": "Marketing", "description": "Attributes for marketing team", "maxAttributesPerSet": 25],
+    ]
+
+    static func definition(
+        _ set: String, _ name: String, _ description: String, type: String, collection: Bool,
+        predefined: [String] = []
+    ) -> JSONValue {
+        var object: JSONValue = [
+            "attributeSet": .string(set), "description": .string(description), "isCollection": .bool(collection),
+            "isSearchable": true, "name": .string(name), "status": "Available", "type": .string(type),
+            "usePreDefinedValuesOnly": .bool(!predefined.isEmpty),
+        ]
+        if !predefined.isEmpty, case .object(var members) = object {
+            members["allowedValues"] = .array(predefined.map { ["id": .string($0), "isActive": true] })
+            object = .object(members)
+        }
+        return object
+    }
+
+    static let definitions: [JSONValue] = [
+        definition("Engineering", "ProjectDate", "Target completion date", type: "String", collection: false),
+        definition(
+            "Engineering", "Project", "Active projects for user", type: "String", collection: true,
+            predefined: ["Alpine", "Baker", "Cascade"]),
+        definition("Engineering", "NumVendors", "Number of vendors", type: "Integer", collection: false),
+        definition("Engineering", "CostCenter", "Cost centers", type: "Integer", collection: true),
+        definition("Engineering", "Certification", "Has engineering certification", type: "Boolean", collection: false),
+        definition("Engineering", "Datacenter", "Datacenter locations", type: "String", collection: true),
+        definition("Marketing", "EmployeeId", "Marketing employee id", type: "String", collection: false),
+        definition("Marketing", "AppCountry", "Countries where the app is offered", type: "String", collection: true),
+    ]
+
+    /// Loads the demo unless this data directory already has it.
+    public static func load(services: SigilServices) async throws -> Credentials {
+        let store = services.store
+        if let clientId = try await store.setting(loadedSetting) {
+            return Credentials(clientId: clientId, clientSecret: nil)
+        }
+        try await store.changeSchema { schema in
+            var schema = schema
+            var changes: [SchemaChange] = []
+            for body in sets + definitions {
+                let change =
+                    body.objectValue?["attributeSet"] == nil
+                    ? try SchemaRules.createSet(body, in: schema) : try SchemaRules.createDefinition(body, in: schema)
+                schema.apply(change)
+                changes.append(change)
+            }
+            return changes
+        }
+        let passwordHash = try await services.hasher.hashPassword(userPassword)
+        for name in userNames {
+            let write = try DirectoryRules.create(
+                .user,
+                body: [
+                    "accountEnabled": true, "displayName": .string(name), "mailNickname": .string(name.lowercased()),
+                    "userPrincipalName": .string("\(name.lowercased())@\(TenantBootstrap.defaultDomain)"),
+                    "passwordProfile": ["password": .string(userPassword)],
+                ])
+            let user = DirectoryRules.newObject(
+                .user, id: SigilServices.newId(), write: write,
+                serviceSet: JSONObject([("createdDateTime", .string(graphTimestamp(Date())))]))
+            try await store.create(user, passwordHash: passwordHash)
+        }
+        let clientId = SigilServices.newId()
+        let secret = SecretGenerator.make()
+        let principal = try await TenantBootstrap.createApplication(
+            services: services, displayName: "Sigil Demo Attribute Manager", appId: clientId, secret: secret)
+        let roles: [DirectoryRole] = [
+            .attributeDefinitionAdministrator, .attributeAssignmentAdministrator, .attributeLogAdministrator,
+        ]
+        for role in roles {
+            try await store.create(
+                RoleAssignment(id: SigilServices.newId(), principalId: principal.id, role: role, scope: .tenant))
+        }
+        _ = try await store.settingIfAbsent(loadedSetting, clientId)
+        return Credentials(clientId: clientId, clientSecret: secret)
+    }
+}

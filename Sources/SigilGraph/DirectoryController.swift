@@ -1,0 +1,271 @@
+import Foundation
+import Hummingbird
+import SigilCore
+import SigilStore
+
+/// `/users`, `/applications`, `/servicePrincipals` and `/me`: create, read, list, update and
+/// delete, plus application secrets (`addPassword`, `removePassword`).
+struct DirectoryController {
+    let services: SigilServices
+    let assignments: AssignmentController
+
+    func register(on group: RouterGroup<GraphContext>) {
+        for kind in DirectoryObjectKind.allCases {
+            let set = kind.entitySet
+            group.get(RouterPath(set), use: { try await list(kind, $0, $1) })
+            group.post(RouterPath(set), use: { try await create(kind, $0, $1) })
+            group.get(RouterPath("\(set)/$count"), use: { try await count(kind, $0, $1) })
+            group.get(RouterPath("\(set)/:id"), use: { try await get(kind, $0, $1) })
+            group.patch(RouterPath("\(set)/:id"), use: { try await update(kind, $0, $1) })
+            group.delete(RouterPath("\(set)/:id"), use: { try await delete(kind, $0, $1) })
+        }
+        group.get("me", use: me)
+        group.post("applications/:id/addPassword", use: addPassword)
+        group.post("applications/:id/removePassword", use: removePassword)
+    }
+
+    static func capability(for kind: DirectoryObjectKind) -> Capability {
+        kind == .user ? .manageUsers : .manageApplications
+    }
+
+    // MARK: Encoding
+
+    /// Property names `$select` accepts for a kind.
+    static func selectable(_ kind: DirectoryObjectKind) -> [String] {
+        var names = ["id"] + DirectorySchema.properties(of: kind).map(\.name)
+        switch kind {
+        case .application: names.append("passwordCredentials")
+        case .user, .servicePrincipal: names.append("customSecurityAttributes")
+        }
+        return names
+    }
+
+    static func encode(_ credential: PasswordCredential, secretText: String? = nil) -> JSONObject {
+        JSONObject([
+            ("customKeyIdentifier", .null), ("displayName", JSONValue(credential.displayName)),
+            ("endDateTime", .string(graphTimestamp(credential.endDateTime))), ("hint", .string(credential.hint)),
+            ("keyId", .string(credential.keyId)), ("secretText", JSONValue(secretText)),
+            ("startDateTime", .string(graphTimestamp(credential.startDateTime))),
+        ])
+    }
+
+    /// An object as a caller sees it: the default properties, or exactly the `$select`ed ones.
+    func encode(_ object: DirectoryObject, selection: [String]?, caller: Caller) async throws -> JSONObject {
+        var out = JSONObject()
+        let names = selection ?? (["id"] + DirectorySchema.properties(of: object.kind).filter(\.isDefault).map(\.name))
+        for name in names {
+            switch name {
+            case "id": out.append("id", .string(object.id))
+            case "passwordCredentials":
+                let credentials = try await services.store.passwordCredentials(applicationId: object.id)
+                out.append(name, .array(credentials.map { .object(Self.encode($0)) }))
+            case "customSecurityAttributes":
+                out.append(name, try await assignments.readableAttributes(of: object, caller: caller))
+            default: out.append(name, object.properties[name] ?? .null)
+            }
+        }
+        if selection == nil, object.kind == .application {
+            let credentials = try await services.store.passwordCredentials(applicationId: object.id)
+            out.append("passwordCredentials", .array(credentials.map { .object(Self.encode($0)) }))
+        }
+        return out
+    }
+
+
+    /// `users/$entity`, or `users(id,displayName)/$entity` under `$select`, as Graph writes it.
+    func entityContext(_ request: Request, _ kind: DirectoryObjectKind, _ selection: [String]?, entity: Bool) -> String {
+        let projection = selection.map { "(\($0.joined(separator: ",")))" } ?? ""
+        return services.odataContext(request, kind.entitySet + projection + (entity ? "/$entity" : ""))
+    }
+
+    // MARK: Lookup
+
+    /// Finds an object the caller may read; guests may read only themselves.
+    func readable(_ kind: DirectoryObjectKind, id: String, caller: Caller) async throws -> DirectoryObject {
+        guard let object = try await services.store.object(kind, id: id) else {
+            throw AccessPolicy.mayReadDirectory(caller) ? GraphError.notFound(id) : GraphError.forbidden
+        }
+        try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller) || object.id == caller.principalId)
+        return object
+    }
+
+    // MARK: Routes
+
+    func list(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))
+        let options = try request.queryOptions()
+        try options.reject(["expand", "orderby", "search"])
+        if options.filter != nil {
+            throw GraphError.unsupportedQuery(
+                "Unsupported Query: $filter on \(kind.entitySet) is not available in this version of Sigil.")
+        }
+        let selection = try options.selection(from: Self.selectable(kind))
+        let page = try await services.store.objects(
+            kind, after: try SkipToken.decode(options.skipToken), limit: options.top ?? Limits.defaultPageSize)
+        var items: [JSONValue] = []
+        for object in page.objects {
+            items.append(.object(try await encode(object, selection: selection, caller: caller)))
+        }
+        // @odata.count only on the first page and only as an advanced query, as Graph does.
+        let count =
+            options.count && request.isEventualConsistency(options) && options.skipToken == nil
+            ? try await services.store.count(kind) : nil
+        return GraphResponse.collection(
+            items, context: entityContext(request, kind, selection, entity: false), count: count,
+            nextLink: page.next.map { request.nextLink(scheme: services.scheme, skipToken: SkipToken.encode($0)) })
+    }
+
+    func count(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))
+        let options = try request.queryOptions()
+        guard request.isEventualConsistency(options) else {
+            throw GraphError.badRequest("$count is not currently supported.")
+        }
+        if options.filter != nil {
+            throw GraphError.unsupportedQuery(
+                "Unsupported Query: $filter on \(kind.entitySet) is not available in this version of Sigil.")
+        }
+        return GraphResponse.text(String(try await services.store.count(kind)))
+    }
+
+    func get(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let options = try request.queryOptions()
+        try options.reject(["filter", "top", "count", "orderby", "search", "skiptoken", "expand"])
+        let object = try await readable(kind, id: try context.parameters.require("id"), caller: caller)
+        let selection = try options.selection(from: Self.selectable(kind))
+        return GraphResponse.entity(
+            try await encode(object, selection: selection, caller: caller),
+            context: entityContext(request, kind, selection, entity: true))
+    }
+
+    @Sendable func me(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        guard caller.isUser else {
+            throw GraphError.badRequest("/me request is only valid with delegated authentication flow.")
+        }
+        let options = try request.queryOptions()
+        try options.reject(["filter", "top", "count", "orderby", "search", "skiptoken", "expand"])
+        let object = try await readable(.user, id: caller.principalId, caller: caller)
+        let selection = try options.selection(from: Self.selectable(.user))
+        return GraphResponse.entity(
+            try await encode(object, selection: selection, caller: caller),
+            context: entityContext(request, .user, selection, entity: true))
+    }
+
+    func create(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let body = try await request.jsonBody(context: context)
+        try AccessPolicy.require(AccessPolicy.allows(caller, Self.capability(for: kind)))
+        let write = try DirectoryRules.create(kind, body: body)
+        let id = SigilServices.newId()
+        var serviceSet = JSONObject()
+        switch kind {
+        case .user:
+            serviceSet["createdDateTime"] = .string(graphTimestamp(Date()))
+        case .application:
+            serviceSet["appId"] = .string(SigilServices.newId())
+            serviceSet["createdDateTime"] = .string(graphTimestamp(Date()))
+            serviceSet["publisherDomain"] = .string(TenantBootstrap.defaultDomain)
+        case .servicePrincipal:
+            let appId = write.properties["appId"]?.stringValue ?? ""
+            guard let application = try await services.store.application(appId: appId) else {
+                throw GraphError.badRequest(
+                    "The appId '\(appId)' of the service principal does not reference a valid application object.")
+            }
+            serviceSet["appId"] = .string(application.appId ?? appId.lowercased())
+            serviceSet["appDisplayName"] = JSONValue(application.displayName)
+            if write.properties["displayName"] == nil { serviceSet["displayName"] = JSONValue(application.displayName) }
+            serviceSet["appOwnerOrganizationId"] = .string(services.tenantId)
+            serviceSet["servicePrincipalNames"] = [.string(application.appId ?? appId)]
+        }
+        let object = DirectoryRules.newObject(kind, id: id, write: write, serviceSet: serviceSet)
+        let passwordHash = try await write.password.asyncMap { try await services.hasher.hashPassword($0) }
+        try await assignments.create(object, passwordHash: passwordHash, attributes: write.customSecurityAttributes, caller: caller)
+        return GraphResponse.entity(
+            try await encode(object, selection: nil, caller: caller),
+            context: entityContext(request, kind, nil, entity: true), status: .created)
+    }
+
+    func update(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let id = try context.parameters.require("id")
+        let body = try await request.jsonBody(context: context)
+        let object = try await readable(kind, id: id, caller: caller)
+        let write = try DirectoryRules.update(kind, body: body)
+        if write.changesOrdinaryProperties || write.customSecurityAttributes == nil {
+            try AccessPolicy.require(AccessPolicy.allows(caller, Self.capability(for: kind)))
+        }
+        let passwordHash = try await write.password.asyncMap { try await services.hasher.hashPassword($0) }
+        try await assignments.update(
+            object, with: write, passwordHash: passwordHash, caller: caller)
+        return GraphResponse.noContent
+    }
+
+    func delete(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let object = try await readable(kind, id: try context.parameters.require("id"), caller: caller)
+        try AccessPolicy.require(AccessPolicy.allows(caller, Self.capability(for: kind)))
+        guard try await services.store.delete(kind, id: object.id) else { throw GraphError.notFound(object.id) }
+        return GraphResponse.noContent
+    }
+
+    // MARK: Application secrets
+
+    @Sendable func addPassword(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let application = try await readable(.application, id: try context.parameters.require("id"), caller: caller)
+        try AccessPolicy.require(AccessPolicy.allows(caller, .manageApplications))
+        let body = try await request.jsonBody(context: context)
+        var payload = try Payload(body, resource: "addPassword")
+        let credentialBody = payload.raw("passwordCredential")
+        try payload.rejectUnknownProperties()
+        var displayName: String?
+        var end = Date().addingTimeInterval(2 * 365 * 24 * 3600)
+        if let credentialBody, credentialBody != .null {
+            var credential = try Payload(credentialBody, resource: "PasswordCredential")
+            displayName = try credential.string("displayName").value
+            if let text = try credential.string("endDateTime").value {
+                guard let date = parseTimestamp(text), date > Date() else {
+                    throw GraphError.badRequest("Property 'endDateTime' must be a future ISO 8601 date and time.")
+                }
+                end = date
+            }
+            try credential.rejectUnknownProperties()
+        }
+        let secret = SecretGenerator.make()
+        let credential = PasswordCredential(
+            keyId: SigilServices.newId(), displayName: displayName, hint: String(secret.prefix(3)), startDateTime: Date(),
+            endDateTime: end, secretHash: services.hasher.hashSecret(secret))
+        try await services.store.addPasswordCredential(credential, applicationId: application.id)
+        return GraphResponse.entity(
+            Self.encode(credential, secretText: secret), context: services.odataContext(request, "microsoft.graph.passwordCredential"))
+    }
+
+    @Sendable func removePassword(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let application = try await readable(.application, id: try context.parameters.require("id"), caller: caller)
+        try AccessPolicy.require(AccessPolicy.allows(caller, .manageApplications))
+        var payload = try Payload(try await request.jsonBody(context: context), resource: "removePassword")
+        let keyId = try payload.requiredString("keyId")
+        try payload.rejectUnknownProperties()
+        guard try await services.store.removePasswordCredential(keyId: keyId, applicationId: application.id) else {
+            throw GraphError.notFound(keyId)
+        }
+        return GraphResponse.noContent
+    }
+}
+
+func parseTimestamp(_ text: String) -> Date? {
+    (try? Date(text, strategy: .iso8601))
+        ?? (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}

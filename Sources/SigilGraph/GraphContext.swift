@@ -1,0 +1,25 @@
+import Foundation
+import Hummingbird
+import SigilCore
+
+/// Per-request state: the ids Graph echoes in headers and errors, and the authenticated caller.
+public struct GraphContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var requestId: String
+    public var clientRequestId: String?
+    public var caller: Caller?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        requestId = UUID().uuidString.lowercased()
+    }
+
+    /// Bodies are read by `GraphRequest.jsonBody`, which applies `Limits.requestBodyBytes`.
+    public var maxUploadSize: Int { Limits.requestBodyBytes }
+
+    /// The authenticated caller; routes behind `AuthenticationMiddleware` always have one.
+    func requireCaller() throws -> Caller {
+        guard let caller else { throw GraphError.unauthenticated("Access token is empty.") }
+        return caller
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SigilCore
+
+extension HTTPField.Name {
+    static let consistencyLevel = Self("ConsistencyLevel")!
+    static let odataVersion = Self("OData-Version")!
+    static let requestId = Self("request-id")!
+    static let clientRequestId = Self("client-request-id")!
+}
+
+extension Request {
+    /// Reads the body as one JSON value: JSON content type, at most `Limits.requestBodyBytes`.
+    func jsonBody(context: GraphContext) async throws -> JSONValue {
+        if let type = headers[.contentType]?.lowercased(), !type.hasPrefix("application/json") {
+            throw GraphError.badRequest("Content-Type '\(type)' is not supported; send application/json.")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: Limits.requestBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw GraphError(
+                status: 413, code: .entityTooLarge,
+                message: "The request body is larger than the limit of \(Limits.requestBodyBytes) bytes.")
+        }
+        guard buffer.readableBytes > 0 else {
+            throw GraphError.badRequest("The request body is empty; a JSON object was expected.")
+        }
+        do {
+            return try JSON.parse(buffer.readableBytesView)
+        } catch {
+            throw GraphError.badRequest("The request body is not valid JSON: \(error.message)")
+        }
+    }
+
+    /// The query string's parameters, percent-decoded, `+` read as a space, order kept.
+    var queryItems: [(name: String, value: String)] {
+        guard let query = uri.query, !query.isEmpty else { return [] }
+        return query.split(separator: "&").map { part in
+            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String {
+                let spaced = s.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            return (decode(pieces[0]), pieces.count > 1 ? decode(pieces[1]) : "")
+        }
+    }
+
+    func queryOptions() throws -> QueryOptions {
+        try QueryOptions.parse(queryItems)
+    }
+
+    /// Advanced queries need `ConsistencyLevel: eventual` as a header or query parameter.
+    func isEventualConsistency(_ options: QueryOptions) -> Bool {
+        options.consistencyLevelEventual || headers[.consistencyLevel]?.lowercased() == "eventual"
+    }
+
+    /// `http(s)://host[:port]` as the client addressed us, for `@odata.context` and nextLinks.
+    func baseURL(scheme: String) -> String {
+        let host = head.authority ?? "localhost"
+        return "\(scheme)://\(host)"
+    }
+
+    /// The API version segment the request came through (`v1.0` or `beta`).
+    var apiVersion: String {
+        uri.path.hasPrefix("/beta") ? "beta" : "v1.0"
+    }
+
+    /// A nextLink: this request's URL with `$skiptoken` replaced.
+    func nextLink(scheme: String, skipToken: String) -> String {
+        var parts = queryItems.filter { $0.name.lowercased() != "$skiptoken" && $0.name.lowercased() != "skiptoken" }
+        parts.append(("$skiptoken", skipToken))
+        let query = parts.map { "\(Self.encode($0.name))=\(Self.encode($0.value))" }.joined(separator: "&")
+        return "\(baseURL(scheme: scheme))\(uri.path)?\(query)"
+    }
+
+    static let queryAllowed: CharacterSet = {
+        var set = CharacterSet.alphanumerics
+        set.insert(charactersIn: "-._~$'(),/:@")
+        return set
+    }()
+
+    static func encode(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? text
+    }
+}
+
+/// Opaque page cursors: `$skiptoken` carries a position the client must not interpret.
+enum SkipToken {
+    static func encode(_ position: Int64) -> String {
+        Data("sigil:\(position)".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decode(_ token: String?) throws -> Int64? {
+        guard let token else { return nil }
+        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
+            text.hasPrefix("sigil:"), let position = Int64(text.dropFirst(6)), position >= 0
+        else {
+            throw GraphError.badRequest("The $skiptoken '\(token)' is not valid; use the @odata.nextLink of a previous page.")
+        }
+        return position
+    }
+}

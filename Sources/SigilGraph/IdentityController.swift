@@ -1,0 +1,220 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SigilCore
+import SigilStore
+
+/// The Entra-shaped identity endpoints: the OAuth 2.0 token endpoint (client credentials and
+/// password grants), OpenID configuration and the signing keys.
+struct IdentityController {
+    let services: SigilServices
+
+    func register(on router: Router<GraphContext>) {
+        router.post(":tenant/oauth2/v2.0/token", use: token)
+        router.get(":tenant/v2.0/.well-known/openid-configuration", use: openIdConfiguration)
+        router.get(":tenant/discovery/v2.0/keys", use: keys)
+    }
+
+    /// An OAuth error reply, in the shape Entra and MSAL use.
+    struct OAuthError: Error {
+        let status: HTTPResponse.Status
+        let error: String
+        let description: String
+        let code: Int
+
+        var response: Response {
+            let body: JSONValue = [
+                "error": .string(error), "error_description": .string(description), "error_codes": [.integer(Int64(code))],
+                "timestamp": .string(GraphResponse.errorDate() + "Z"),
+            ]
+            return Response(
+                status: status, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.serialized())))
+        }
+    }
+
+    func checkTenant(_ context: GraphContext) throws(OAuthError) {
+        let tenant = (try? context.parameters.require("tenant")) ?? ""
+        guard tenant.lowercased() == services.tenantId || tenant.lowercased() == "organizations" else {
+            throw OAuthError(
+                status: .badRequest, error: "invalid_tenant",
+                description: "AADSTS90002: Tenant '\(tenant)' not found. This Sigil server serves tenant \(services.tenantId).",
+                code: 90002)
+        }
+    }
+
+    static func parseForm(_ text: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for part in text.split(separator: "&") {
+            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String {
+                let spaced = s.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            fields[decode(pieces[0])] = pieces.count > 1 ? decode(pieces[1]) : ""
+        }
+        return fields
+    }
+
+    static let graphScopes: Set<String> = [
+        "https://graph.microsoft.com/.default", "00000003-0000-0000-c000-000000000000/.default",
+    ]
+
+    @Sendable func token(_ request: Request, context: GraphContext) async throws -> Response {
+        do {
+            try checkTenant(context)
+            let type = request.headers[.contentType]?.lowercased() ?? ""
+            guard type.hasPrefix("application/x-www-form-urlencoded") else {
+                throw OAuthError(
+                    status: .badRequest, error: "invalid_request",
+                    description: "AADSTS900144: The request body must be application/x-www-form-urlencoded.", code: 900144)
+            }
+            let buffer = try await request.body.collect(upTo: 64 * 1024)
+            let form = Self.parseForm(String(buffer: buffer))
+            func required(_ name: String) throws(OAuthError) -> String {
+                guard let value = form[name], !value.isEmpty else {
+                    throw OAuthError(
+                        status: .badRequest, error: "invalid_request",
+                        description: "AADSTS900144: The request body must contain the following parameter: '\(name)'.",
+                        code: 900144)
+                }
+                return value
+            }
+            let grantType = try required("grant_type")
+            let clientId = try required("client_id")
+            let scope = try required("scope")
+            switch grantType {
+            case "client_credentials":
+                return try await clientCredentials(clientId: clientId, secret: try required("client_secret"), scope: scope)
+            case "password":
+                return try await password(
+                    clientId: clientId, username: try required("username"), password: try required("password"), scope: scope)
+            default:
+                throw OAuthError(
+                    status: .badRequest, error: "unsupported_grant_type",
+                    description: "AADSTS70003: The app requested an unsupported grant type '\(grantType)'; use client_credentials or password.",
+                    code: 70003)
+            }
+        } catch let error as OAuthError {
+            return error.response
+        }
+    }
+
+    func tokenResponse(_ token: String, scope: String?) -> Response {
+        var body = JSONObject([("token_type", "Bearer")])
+        if let scope { body.append("scope", .string(scope)) }
+        body.append("expires_in", .integer(Int64(Limits.accessTokenLifetime)))
+        body.append("ext_expires_in", .integer(Int64(Limits.accessTokenLifetime)))
+        body.append("access_token", .string(token))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: JSONValue.object(body).serialized())))
+    }
+
+    func application(_ clientId: String) async throws -> DirectoryObject {
+        guard let application = try await services.store.application(appId: clientId) else {
+            throw OAuthError(
+                status: .badRequest, error: "unauthorized_client",
+                description: "AADSTS700016: Application with identifier '\(clientId)' was not found in the directory '\(services.tenantId)'.",
+                code: 700016)
+        }
+        return application
+    }
+
+    func clientCredentials(clientId: String, secret: String, scope: String) async throws -> Response {
+        guard Self.graphScopes.contains(scope.lowercased()) else {
+            throw OAuthError(
+                status: .badRequest, error: "invalid_scope",
+                description: "AADSTS1002012: The provided value for scope \(scope) is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (https://graph.microsoft.com/.default).",
+                code: 1_002_012)
+        }
+        let application = try await application(clientId)
+        let now = Date()
+        let credentials = try await services.store.passwordCredentials(applicationId: application.id)
+        let valid = credentials.contains {
+            $0.startDateTime <= now.addingTimeInterval(300) && $0.endDateTime > now
+                && services.hasher.verifySecret(secret, hash: $0.secretHash)
+        }
+        guard valid else {
+            throw OAuthError(
+                status: .unauthorized, error: "invalid_client",
+                description: "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '\(clientId)'.",
+                code: 7_000_215)
+        }
+        guard let principal = try await services.store.servicePrincipal(appId: clientId) else {
+            throw OAuthError(
+                status: .badRequest, error: "invalid_client",
+                description: "AADSTS7000229: The client application \(clientId) is missing service principal in the tenant \(services.tenantId).",
+                code: 7_000_229)
+        }
+        guard principal.accountEnabled else {
+            throw OAuthError(
+                status: .badRequest, error: "unauthorized_client",
+                description: "AADSTS7000112: Application '\(clientId)' is disabled.", code: 7_000_112)
+        }
+        let token = try await services.tokens.issue(
+            principalId: principal.id, isApp: true, appId: application.appId, userPrincipalName: nil)
+        return tokenResponse(token, scope: nil)
+    }
+
+    func password(clientId: String, username: String, password: String, scope: String) async throws -> Response {
+        let scopes = scope.split(separator: " ").map { $0.lowercased() }
+        let allowed = scopes.allSatisfy {
+            $0.hasPrefix("https://graph.microsoft.com/") || ["openid", "profile", "offline_access", "email"].contains($0)
+        }
+        guard allowed, !scopes.isEmpty else {
+            throw OAuthError(
+                status: .badRequest, error: "invalid_scope",
+                description: "AADSTS70011: The provided value for the input parameter 'scope' is not valid. Request Microsoft Graph scopes (https://graph.microsoft.com/.default).",
+                code: 70011)
+        }
+        _ = try await application(clientId)
+        let invalid = OAuthError(
+            status: .badRequest, error: "invalid_grant",
+            description: "AADSTS50126: Error validating credentials due to invalid username or password.", code: 50126)
+        guard let (user, hash) = try await services.store.userCredentials(userPrincipalName: username), let hash else {
+            // Spend the same time as a real check, so response time does not reveal which users exist.
+            _ = try await services.hasher.verifyPassword(password, hash: Self.dummyHash(rounds: services.hasher.passwordRounds))
+            throw invalid
+        }
+        guard try await services.hasher.verifyPassword(password, hash: hash) else { throw invalid }
+        guard user.accountEnabled else {
+            throw OAuthError(
+                status: .badRequest, error: "invalid_grant", description: "AADSTS50057: The user account is disabled.",
+                code: 50057)
+        }
+        let token = try await services.tokens.issue(
+            principalId: user.id, isApp: false, appId: clientId, userPrincipalName: user.userPrincipalName)
+        return tokenResponse(token, scope: scope)
+    }
+
+    static func dummyHash(rounds: Int) -> String {
+        "pbkdf2-sha256$\(rounds)$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+    }
+
+    @Sendable func openIdConfiguration(_ request: Request, context: GraphContext) async throws -> Response {
+        do { try checkTenant(context) } catch { return error.response }
+        let base = "\(request.baseURL(scheme: services.scheme))/\(services.tenantId)"
+        let body: JSONValue = [
+            "issuer": .string(services.tokens.issuer),
+            "token_endpoint": .string("\(base)/oauth2/v2.0/token"),
+            // Advertised because MSAL requires the member; Sigil has no interactive sign-in.
+            "authorization_endpoint": .string("\(base)/oauth2/v2.0/authorize"),
+            "jwks_uri": .string("\(base)/discovery/v2.0/keys"),
+            "token_endpoint_auth_methods_supported": ["client_secret_post"],
+            "grant_types_supported": ["client_credentials", "password"],
+            "response_types_supported": ["token"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["ES256"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "tenant_region_scope": nil,
+            "cloud_instance_name": "microsoftonline.com",
+        ]
+        return GraphResponse.json(body)
+    }
+
+    @Sendable func keys(_ request: Request, context: GraphContext) async throws -> Response {
+        do { try checkTenant(context) } catch { return error.response }
+        return GraphResponse.json(services.tokens.jwks)
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SigilCore
+
+/// Builds Graph-shaped responses: JSON bodies, `@odata.context`, 204s and error envelopes.
+enum GraphResponse {
+    static let jsonContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: jsonContentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serialized())))
+    }
+
+    /// An entity or collection body with its `@odata.context` first.
+    static func entity(_ object: JSONObject, context: String, status: HTTPResponse.Status = .ok) -> Response {
+        var body = JSONObject([("@odata.context", .string(context))])
+        for member in object { body.append(member.key, member.value) }
+        return json(.object(body), status: status)
+    }
+
+    static func collection(_ items: [JSONValue], context: String, count: Int? = nil, nextLink: String? = nil) -> Response {
+        var body = JSONObject([("@odata.context", .string(context))])
+        if let count { body.append("@odata.count", .integer(Int64(count))) }
+        if let nextLink { body.append("@odata.nextLink", .string(nextLink)) }
+        body.append("value", .array(items))
+        return json(.object(body))
+    }
+
+    static let noContent = Response(status: .noContent)
+
+    static func text(_ text: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/plain;charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// `innerError.date` is second precision without a zone suffix, as Graph writes it.
+    static func errorDate(_ date: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+        return formatter.string(from: date)
+    }
+
+    static func error(_ error: GraphError, context: GraphContext) -> Response {
+        let inner: JSONValue = [
+            "date": .string(errorDate()),
+            "request-id": .string(context.requestId),
+            "client-request-id": .string(context.clientRequestId ?? context.requestId),
+        ]
+        let body: JSONValue = [
+            "error": ["code": .string(error.code.rawValue), "message": .string(error.message), "innerError": inner]
+        ]
+        return json(body, status: HTTPResponse.Status(code: error.status))
+    }
+}
+
+/// ISO 8601 with seconds and `Z`, Graph's DateTimeOffset form.
+func graphTimestamp(_ date: Date) -> String {
+    date.formatted(.iso8601)
+}

@@ -1,0 +1,313 @@
+import Hummingbird
+import SigilCore
+import SigilStore
+
+/// `/directory/attributeSets`, `/directory/customSecurityAttributeDefinitions` and their
+/// `allowedValues`: reads filtered by the caller's scope, writes decided by `SchemaRules`.
+struct SchemaController {
+    let services: SigilServices
+
+    func register(on group: RouterGroup<GraphContext>) {
+        group.get("directory/attributeSets", use: listSets)
+        group.post("directory/attributeSets", use: createSet)
+        group.get("directory/attributeSets/:set", use: getSet)
+        group.patch("directory/attributeSets/:set", use: updateSet)
+        group.delete("directory/attributeSets/:set", use: refuseDelete)
+
+        group.get("directory/customSecurityAttributeDefinitions", use: listDefinitions)
+        group.post("directory/customSecurityAttributeDefinitions", use: createDefinition)
+        group.get("directory/customSecurityAttributeDefinitions/:definition", use: getDefinition)
+        group.patch("directory/customSecurityAttributeDefinitions/:definition", use: updateDefinition)
+        group.delete("directory/customSecurityAttributeDefinitions/:definition", use: refuseDelete)
+
+        let values = "directory/customSecurityAttributeDefinitions/:definition/allowedValues"
+        group.get(RouterPath(values), use: listAllowedValues)
+        group.post(RouterPath(values), use: createAllowedValue)
+        group.get(RouterPath(values + "/:value"), use: getAllowedValue)
+        group.patch(RouterPath(values + "/:value"), use: updateAllowedValue)
+        group.delete(RouterPath(values + "/:value"), use: refuseDelete)
+    }
+
+    // MARK: Encoding
+
+    static let setProperties = ["description", "id", "maxAttributesPerSet"]
+    static let definitionProperties = [
+        "attributeSet", "description", "id", "isCollection", "isSearchable", "name", "status", "type",
+        "usePreDefinedValuesOnly",
+    ]
+    static let allowedValueProperties = ["id", "isActive"]
+
+    static func encode(_ set: AttributeSet) -> JSONObject {
+        JSONObject([
+            ("description", JSONValue(set.description)), ("id", .string(set.id)),
+            ("maxAttributesPerSet", set.maxAttributesPerSet.map { .integer(Int64($0)) } ?? .null),
+        ])
+    }
+
+    static func encode(_ d: AttributeDefinition, allowedValues: [AllowedValue]?) -> JSONObject {
+        var object = JSONObject([
+            ("attributeSet", .string(d.attributeSet)), ("description", JSONValue(d.description)), ("id", .string(d.id)),
+            ("isCollection", .bool(d.isCollection)), ("isSearchable", .bool(d.isSearchable)), ("name", .string(d.name)),
+            ("status", .string(d.status.rawValue)), ("type", .string(d.type.rawValue)),
+            ("usePreDefinedValuesOnly", .bool(d.usePreDefinedValuesOnly)),
+        ])
+        if let allowedValues { object.append("allowedValues", .array(allowedValues.map { .object(encode($0)) })) }
+        return object
+    }
+
+    static func encode(_ value: AllowedValue) -> JSONObject {
+        JSONObject([("id", .string(value.id)), ("isActive", .bool(value.isActive))])
+    }
+
+    /// Keeps only the `$select`ed members (and expansions, which `$select` does not remove).
+    static func project(_ object: JSONObject, _ selection: [String]?, keep: Set<String> = []) -> JSONObject {
+        guard let selection else { return object }
+        return JSONObject(object.members.filter { selection.contains($0.key) || keep.contains($0.key) })
+    }
+
+
+    /// One page of an in-memory list, with a nextLink when more remain.
+    func page(_ items: [JSONValue], options: QueryOptions, request: Request, context fragment: String) throws -> Response {
+        let offset = Int(try SkipToken.decode(options.skipToken) ?? 0)
+        let size = options.top ?? Limits.defaultPageSize
+        let slice = Array(items.dropFirst(offset).prefix(size))
+        let nextLink =
+            offset + size < items.count
+            ? request.nextLink(scheme: services.scheme, skipToken: SkipToken.encode(Int64(offset + size))) : nil
+        return GraphResponse.collection(
+            slice, context: services.odataContext(request, fragment), count: options.count && request.isEventualConsistency(options) ? items.count : nil,
+            nextLink: nextLink)
+    }
+
+    @Sendable func refuseDelete(_ request: Request, context: GraphContext) async throws -> Response {
+        _ = try context.requireCaller()
+        throw GraphError.methodNotAllowed
+    }
+
+    // MARK: Lookup with access rules
+
+    /// The caller may learn that something does not exist only when it could read it if it did.
+    func denyOrNotFound(_ caller: Caller, _ capability: Capability, id: String) -> GraphError {
+        AccessPolicy.allows(caller, capability) ? .notFound(id) : .forbidden
+    }
+
+    func readableSet(_ name: String, caller: Caller, schema: Schema) throws -> AttributeSet {
+        guard let set = schema.set(named: name) else { throw denyOrNotFound(caller, .readAttributeSets, id: name) }
+        try AccessPolicy.require(AccessPolicy.allows(caller, .readAttributeSets, inSet: set.id))
+        return set
+    }
+
+    func definition(_ id: String, caller: Caller, capability: Capability, schema: Schema) throws -> AttributeDefinition {
+        guard let definition = schema.definition(id: id) else { throw denyOrNotFound(caller, capability, id: id) }
+        try AccessPolicy.require(AccessPolicy.allows(caller, capability, inSet: definition.attributeSet))
+        return definition
+    }
+
+    // MARK: Attribute sets
+
+    @Sendable func listSets(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let options = try request.queryOptions()
+        try options.reject(["filter", "expand", "search"])
+        try AccessPolicy.require(AccessPolicy.allowsAnywhere(caller, .readAttributeSets))
+        let selection = try options.selection(from: Self.setProperties)
+        var sets = try await services.store.schema().sets.filter {
+            AccessPolicy.allows(caller, .readAttributeSets, inSet: $0.id)
+        }
+        if let orderBy = options.orderBy {
+            switch orderBy.lowercased() {
+            case "id", "id asc": sets.sort { $0.id.lowercased() < $1.id.lowercased() }
+            case "id desc": sets.sort { $0.id.lowercased() > $1.id.lowercased() }
+            default: throw GraphError.badRequest("$orderby is supported on 'id' only.")
+            }
+        }
+        let items = sets.map { JSONValue.object(Self.project(Self.encode($0), selection)) }
+        return try page(items, options: options, request: request, context: "directory/attributeSets")
+    }
+
+    @Sendable func getSet(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let options = try request.queryOptions()
+        try options.reject(["filter", "expand", "top", "count", "orderby", "search", "skiptoken"])
+        let name = try context.parameters.require("set")
+        let set = try readableSet(name, caller: caller, schema: try await services.store.schema())
+        let selection = try options.selection(from: Self.setProperties)
+        return GraphResponse.entity(Self.project(Self.encode(set), selection), context: services.odataContext(request, "directory/attributeSets/$entity"))
+    }
+
+    @Sendable func createSet(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        try AccessPolicy.require(AccessPolicy.allows(caller, .manageAttributeSets))
+        let body = try await request.jsonBody(context: context)
+        let created = Box<AttributeSet>()
+        try await services.store.changeSchema { schema in
+            let change = try SchemaRules.createSet(body, in: schema)
+            if case .createSet(let set) = change { created.value = set }
+            return [change]
+        }
+        guard let set = created.value else { throw GraphError.internalError }
+        return GraphResponse.entity(Self.encode(set), context: services.odataContext(request, "directory/attributeSets/$entity"), status: .created)
+    }
+
+    @Sendable func updateSet(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let name = try context.parameters.require("set")
+        let body = try await request.jsonBody(context: context)
+        try await services.store.changeSchema { schema in
+            guard let set = schema.set(named: name) else {
+                throw AccessPolicy.allows(caller, .manageAttributeSets) ? GraphError.notFound(name) : GraphError.forbidden
+            }
+            try AccessPolicy.require(AccessPolicy.allows(caller, .manageAttributeSets))
+            return [try SchemaRules.updateSet(set, with: body, in: schema)]
+        }
+        return GraphResponse.noContent
+    }
+
+    // MARK: Definitions
+
+    @Sendable func listDefinitions(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let options = try request.queryOptions()
+        try options.reject(["search", "orderby"])
+        try AccessPolicy.require(AccessPolicy.allowsAnywhere(caller, .readDefinitions))
+        let expand = try Self.expandsAllowedValues(options)
+        let selection = try options.selection(from: Self.definitionProperties)
+        let schema = try await services.store.schema()
+        var items: [JSONValue] = []
+        for definition in schema.definitions where AccessPolicy.allows(caller, .readDefinitions, inSet: definition.attributeSet) {
+            if let filter = options.filter, try !definition.matches(filter) { continue }
+            let encoded = Self.encode(definition, allowedValues: expand ? schema.allowedValues(of: definition) : nil)
+            items.append(.object(Self.project(encoded, selection, keep: ["allowedValues"])))
+        }
+        return try page(items, options: options, request: request, context: "directory/customSecurityAttributeDefinitions")
+    }
+
+    static func expandsAllowedValues(_ options: QueryOptions) throws -> Bool {
+        guard let expand = options.expand else { return false }
+        guard expand.allSatisfy({ $0.lowercased() == "allowedvalues" }) else {
+            throw GraphError.badRequest("$expand supports 'allowedValues' only.")
+        }
+        return true
+    }
+
+    @Sendable func getDefinition(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let options = try request.queryOptions()
+        try options.reject(["filter", "top", "count", "orderby", "search", "skiptoken"])
+        let schema = try await services.store.schema()
+        let definition = try definition(
+            try context.parameters.require("definition"), caller: caller, capability: .readDefinitions, schema: schema)
+        let expand = try Self.expandsAllowedValues(options)
+        let encoded = Self.encode(definition, allowedValues: expand ? schema.allowedValues(of: definition) : nil)
+        return GraphResponse.entity(
+            Self.project(encoded, try options.selection(from: Self.definitionProperties), keep: ["allowedValues"]),
+            context: services.odataContext(request, "directory/customSecurityAttributeDefinitions/$entity"))
+    }
+
+    @Sendable func createDefinition(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let body = try await request.jsonBody(context: context)
+        // Authorise against the set the body names before validating, so a caller without the
+        // role learns nothing from validation messages.
+        if let set = body.objectValue?["attributeSet"]?.stringValue {
+            try AccessPolicy.require(AccessPolicy.allows(caller, .manageDefinitions, inSet: set))
+        } else {
+            try AccessPolicy.require(AccessPolicy.allowsAnywhere(caller, .manageDefinitions))
+        }
+        let created = Box<AttributeDefinition>()
+        try await services.store.changeSchema { schema in
+            let change = try SchemaRules.createDefinition(body, in: schema)
+            if case .createDefinition(let definition, _) = change { created.value = definition }
+            return [change]
+        }
+        guard let definition = created.value else { throw GraphError.internalError }
+        // Graph's 201 body leaves out allowedValues even when they were sent inline.
+        return GraphResponse.entity(
+            Self.encode(definition, allowedValues: nil),
+            context: services.odataContext(request, "directory/customSecurityAttributeDefinitions/$entity"), status: .created)
+    }
+
+    @Sendable func updateDefinition(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let id = try context.parameters.require("definition")
+        let body = try await request.jsonBody(context: context)
+        let odataVersion = request.headers[.odataVersion]
+        try await services.store.changeSchema { schema in
+            let definition = try definition(id, caller: caller, capability: .manageDefinitions, schema: schema)
+            return try SchemaRules.updateDefinition(definition, with: body, odataVersion: odataVersion, in: schema)
+        }
+        return GraphResponse.noContent
+    }
+
+    // MARK: Allowed values
+
+    func valuesContext(_ request: Request, _ definition: AttributeDefinition, entity: Bool) -> String {
+        services.odataContext(request, "directory/customSecurityAttributeDefinitions('\(definition.id)')/allowedValues" + (entity ? "/$entity" : ""))
+    }
+
+    @Sendable func listAllowedValues(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let options = try request.queryOptions()
+        try options.reject(["filter", "expand", "orderby", "search"])
+        let schema = try await services.store.schema()
+        let definition = try definition(
+            try context.parameters.require("definition"), caller: caller, capability: .readDefinitions, schema: schema)
+        let selection = try options.selection(from: Self.allowedValueProperties)
+        let items = schema.allowedValues(of: definition).map { JSONValue.object(Self.project(Self.encode($0), selection)) }
+        let fragment = "directory/customSecurityAttributeDefinitions('\(definition.id)')/allowedValues"
+        return try page(items, options: options, request: request, context: fragment)
+    }
+
+    @Sendable func getAllowedValue(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let options = try request.queryOptions()
+        try options.reject(["filter", "expand", "top", "count", "orderby", "search", "skiptoken"])
+        let schema = try await services.store.schema()
+        let definition = try definition(
+            try context.parameters.require("definition"), caller: caller, capability: .readAllowedValue, schema: schema)
+        let id = try context.parameters.require("value")
+        guard let value = schema.allowedValues(of: definition).first(where: { $0.id == id }) else {
+            throw GraphError.notFound(id)
+        }
+        return GraphResponse.entity(
+            Self.project(Self.encode(value), try options.selection(from: Self.allowedValueProperties)),
+            context: valuesContext(request, definition, entity: true))
+    }
+
+    @Sendable func createAllowedValue(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let id = try context.parameters.require("definition")
+        let body = try await request.jsonBody(context: context)
+        let created = Box<(AttributeDefinition, AllowedValue)>()
+        try await services.store.changeSchema { schema in
+            let definition = try definition(id, caller: caller, capability: .manageDefinitions, schema: schema)
+            let change = try SchemaRules.createAllowedValue(body, for: definition, in: schema)
+            if case .putAllowedValue(_, let value) = change { created.value = (definition, value) }
+            return [change]
+        }
+        guard let (definition, value) = created.value else { throw GraphError.internalError }
+        return GraphResponse.entity(Self.encode(value), context: valuesContext(request, definition, entity: true), status: .created)
+    }
+
+    @Sendable func updateAllowedValue(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let id = try context.parameters.require("definition")
+        let valueId = try context.parameters.require("value")
+        let body = try await request.jsonBody(context: context)
+        try await services.store.changeSchema { schema in
+            let definition = try definition(id, caller: caller, capability: .manageDefinitions, schema: schema)
+            guard let value = schema.allowedValues(of: definition).first(where: { $0.id == valueId }) else {
+                throw GraphError.notFound(valueId)
+            }
+            return [try SchemaRules.updateAllowedValue(value, of: definition, with: body)]
+        }
+        return GraphResponse.noContent
+    }
+}
+
+/// Carries a value out of a `@Sendable` transaction closure. The store runs the closure to
+/// completion before returning, so there is never concurrent access.
+final class Box<Value>: @unchecked Sendable {
+    var value: Value?
+    init() {}
+}

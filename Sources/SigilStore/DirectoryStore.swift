@@ -1,0 +1,66 @@
+import SigilCore
+
+/// Everything Sigil persists, behind one protocol that SQLite and PostgreSQL both implement.
+///
+/// Rules that depend on the current state (limits, uniqueness) are decided by SigilCore against
+/// a snapshot that the store reads inside the same write transaction, so concurrent writers
+/// cannot both pass a check that only one of them may pass.
+public protocol DirectoryStore: Sendable {
+    // MARK: Tenant settings
+
+    func setting(_ key: String) async throws -> String?
+    /// Stores `value` unless the key already has one; returns the value that is now stored.
+    func settingIfAbsent(_ key: String, _ value: String) async throws -> String
+
+    // MARK: Attribute schema
+
+    func schema() async throws -> Schema
+    /// Reads the schema, lets `decide` turn it into changes, and persists them atomically.
+    func changeSchema(_ decide: @escaping @Sendable (Schema) throws -> [SchemaChange]) async throws
+
+    // MARK: Directory objects
+
+    /// Inserts a new object. A clash on userPrincipalName or appId throws `GraphError.conflictingObject`.
+    func create(_ object: DirectoryObject, passwordHash: String?) async throws
+    /// Users are found by id or userPrincipalName (case-insensitively), others by id.
+    func object(_ kind: DirectoryObjectKind, id: String) async throws -> DirectoryObject?
+    /// A page of objects in a stable order, starting after `cursor` (from `DirectoryPage.next`).
+    func objects(_ kind: DirectoryObjectKind, after cursor: Int64?, limit: Int) async throws -> DirectoryPage
+    func count(_ kind: DirectoryObjectKind) async throws -> Int
+    /// Replaces an object's properties (and, when given, the user's password hash).
+    func update(_ object: DirectoryObject, passwordHash: String?) async throws
+    /// Deletes the object with its credentials and role assignments; an application takes its
+    /// service principal with it. Returns false when there was no such object.
+    func delete(_ kind: DirectoryObjectKind, id: String) async throws -> Bool
+    func servicePrincipal(appId: String) async throws -> DirectoryObject?
+    func application(appId: String) async throws -> DirectoryObject?
+    /// A user and its password hash, for the password grant.
+    func userCredentials(userPrincipalName: String) async throws -> (user: DirectoryObject, passwordHash: String?)?
+
+    // MARK: Application secrets
+
+    func passwordCredentials(applicationId: String) async throws -> [PasswordCredential]
+    /// Adds a secret; throws a GraphError when the application already holds the maximum.
+    func addPasswordCredential(_ credential: PasswordCredential, applicationId: String) async throws
+    func removePasswordCredential(keyId: String, applicationId: String) async throws -> Bool
+
+    // MARK: Role assignments
+
+    /// Inserts an assignment. An identical one (principal, role, scope) throws a GraphError.
+    func create(_ assignment: RoleAssignment) async throws
+    func roleAssignments(principalId: String?) async throws -> [RoleAssignment]
+    func roleAssignment(id: String) async throws -> RoleAssignment?
+    func deleteRoleAssignment(id: String) async throws -> Bool
+}
+
+/// One page of directory objects and where the next begins.
+public struct DirectoryPage: Sendable {
+    public let objects: [DirectoryObject]
+    /// Cursor for the following page; nil on the last page.
+    public let next: Int64?
+
+    public init(objects: [DirectoryObject], next: Int64?) {
+        self.objects = objects
+        self.next = next
+    }
+}

@@ -1,0 +1,99 @@
+import GRDB
+
+extension SQLiteStore {
+    /// The database's history as ordered, named steps; a step once released never changes.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-directory-and-schema") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE settings (
+                        key TEXT PRIMARY KEY,
+                        value TEXT NOT NULL
+                    );
+
+                    -- Names are unique case-insensitively (key = lowercased name) but kept as created.
+                    CREATE TABLE attribute_sets (
+                        seq INTEGER PRIMARY KEY,
+                        key TEXT NOT NULL UNIQUE,
+                        id TEXT NOT NULL,
+                        description TEXT,
+                        max_attributes INTEGER
+                    );
+
+                    CREATE TABLE attribute_definitions (
+                        seq INTEGER PRIMARY KEY,
+                        key TEXT NOT NULL UNIQUE,
+                        set_key TEXT NOT NULL REFERENCES attribute_sets(key),
+                        attribute_set TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        description TEXT,
+                        type TEXT NOT NULL,
+                        is_collection INTEGER NOT NULL,
+                        is_searchable INTEGER NOT NULL,
+                        status TEXT NOT NULL,
+                        predefined_only INTEGER NOT NULL
+                    );
+
+                    -- Allowed value ids are case-sensitive, so the plain BINARY collation.
+                    CREATE TABLE allowed_values (
+                        seq INTEGER PRIMARY KEY,
+                        definition_key TEXT NOT NULL REFERENCES attribute_definitions(key),
+                        id TEXT NOT NULL,
+                        is_active INTEGER NOT NULL,
+                        UNIQUE (definition_key, id)
+                    );
+
+                    -- The integer rowid orders pages (keyset paging) and keys the value rows compactly.
+                    CREATE TABLE directory_objects (
+                        rowid INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        kind TEXT NOT NULL,
+                        upn_key TEXT UNIQUE,
+                        app_id TEXT,
+                        properties TEXT NOT NULL,
+                        password_hash TEXT
+                    );
+                    CREATE INDEX directory_objects_kind ON directory_objects(kind, rowid);
+                    CREATE UNIQUE INDEX directory_objects_app_id ON directory_objects(kind, app_id) WHERE app_id IS NOT NULL;
+
+                    CREATE TABLE password_credentials (
+                        application_id TEXT NOT NULL REFERENCES directory_objects(id) ON DELETE CASCADE,
+                        key_id TEXT NOT NULL,
+                        display_name TEXT,
+                        hint TEXT NOT NULL,
+                        start_time REAL NOT NULL,
+                        end_time REAL NOT NULL,
+                        secret_hash TEXT NOT NULL,
+                        PRIMARY KEY (application_id, key_id)
+                    );
+
+                    CREATE TABLE role_assignments (
+                        seq INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        principal_id TEXT NOT NULL REFERENCES directory_objects(id) ON DELETE CASCADE,
+                        role_id TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        scope_key TEXT NOT NULL,
+                        UNIQUE (principal_id, role_id, scope_key)
+                    );
+
+                    -- Custom security attribute values, one row per value, so that eq and startsWith
+                    -- filters are index range scans: (definition, value) -> objects.
+                    CREATE TABLE attribute_values (
+                        object_rowid INTEGER NOT NULL REFERENCES directory_objects(rowid) ON DELETE CASCADE,
+                        definition_seq INTEGER NOT NULL REFERENCES attribute_definitions(seq),
+                        value_text TEXT,
+                        value_int INTEGER,
+                        ordinal INTEGER NOT NULL,
+                        PRIMARY KEY (object_rowid, definition_seq, ordinal)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX attribute_values_text ON attribute_values(definition_seq, value_text, object_rowid)
+                        WHERE value_text IS NOT NULL;
+                    CREATE INDEX attribute_values_int ON attribute_values(definition_seq, value_int, object_rowid)
+                        WHERE value_int IS NOT NULL;
+                    """)
+        }
+        return migrator
+    }
+}

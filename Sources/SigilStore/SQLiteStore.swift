@@ -1,0 +1,360 @@
+import Foundation
+import GRDB
+import SigilCore
+
+/// The embedded store: one SQLite file in WAL mode (readers never wait for the writer), through
+/// GRDB. `synchronous=NORMAL` with WAL keeps every committed transaction across a process crash.
+public final class SQLiteStore: DirectoryStore {
+    let writer: any DatabaseWriter
+
+    /// Opens (creating when needed) the database file at `path` and migrates it.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        writer = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(writer)
+    }
+
+    /// A private in-memory database, for tests.
+    public init() throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        writer = try DatabaseQueue(configuration: configuration)
+        try Self.migrator.migrate(writer)
+    }
+
+    // MARK: Settings
+
+    public func setting(_ key: String) async throws -> String? {
+        try await writer.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key])
+        }
+    }
+
+    public func settingIfAbsent(_ key: String, _ value: String) async throws -> String {
+        try await writer.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", arguments: [key, value])
+            return try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key]) ?? value
+        }
+    }
+
+    // MARK: Schema
+
+    public func schema() async throws -> Schema {
+        try await writer.read { db in try Self.loadSchema(db) }
+    }
+
+    public func changeSchema(_ decide: @escaping @Sendable (Schema) throws -> [SchemaChange]) async throws {
+        try await writer.write { db in
+            let schema = try Self.loadSchema(db)
+            for change in try decide(schema) { try Self.apply(change, db) }
+        }
+    }
+
+    static func loadSchema(_ db: Database) throws -> Schema {
+        let sets = try Row.fetchAll(db, sql: "SELECT id, description, max_attributes FROM attribute_sets ORDER BY seq").map { row in
+            AttributeSet(id: row["id"], description: row["description"], maxAttributesPerSet: row["max_attributes"])
+        }
+        let definitions = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT attribute_set, name, description, type, is_collection, is_searchable, status, predefined_only
+                FROM attribute_definitions ORDER BY seq
+                """
+        ).map { row -> AttributeDefinition in
+            AttributeDefinition(
+                attributeSet: row["attribute_set"], name: row["name"], description: row["description"],
+                type: AttributeType(rawValue: row["type"]) ?? .string, isCollection: row["is_collection"],
+                isSearchable: row["is_searchable"], status: DefinitionStatus(rawValue: row["status"]) ?? .available,
+                usePreDefinedValuesOnly: row["predefined_only"])
+        }
+        var allowed: [String: [AllowedValue]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT definition_key, id, is_active FROM allowed_values ORDER BY seq") {
+            allowed[row["definition_key"], default: []].append(AllowedValue(id: row["id"], isActive: row["is_active"]))
+        }
+        return Schema(sets: sets, definitions: definitions, allowedValues: allowed)
+    }
+
+    static func apply(_ change: SchemaChange, _ db: Database) throws {
+        switch change {
+        case .createSet(let set):
+            try db.execute(
+                sql: "INSERT INTO attribute_sets (key, id, description, max_attributes) VALUES (?, ?, ?, ?)",
+                arguments: [nameKey(set.id), set.id, set.description, set.maxAttributesPerSet])
+        case .updateSet(let set):
+            try db.execute(
+                sql: "UPDATE attribute_sets SET description = ?, max_attributes = ? WHERE key = ?",
+                arguments: [set.description, set.maxAttributesPerSet, nameKey(set.id)])
+        case .createDefinition(let d, let values):
+            try db.execute(
+                sql: """
+                    INSERT INTO attribute_definitions (key, set_key, attribute_set, name, description, type,
+                        is_collection, is_searchable, status, predefined_only)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    nameKey(d.id), nameKey(d.attributeSet), d.attributeSet, d.name, d.description, d.type.rawValue,
+                    d.isCollection, d.isSearchable, d.status.rawValue, d.usePreDefinedValuesOnly,
+                ])
+            for value in values {
+                try putAllowedValue(value, definitionId: d.id, db)
+            }
+        case .updateDefinition(let d):
+            try db.execute(
+                sql: "UPDATE attribute_definitions SET description = ?, status = ?, predefined_only = ? WHERE key = ?",
+                arguments: [d.description, d.status.rawValue, d.usePreDefinedValuesOnly, nameKey(d.id)])
+        case .putAllowedValue(let definitionId, let value):
+            try putAllowedValue(value, definitionId: definitionId, db)
+        }
+    }
+
+    static func putAllowedValue(_ value: AllowedValue, definitionId: String, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO allowed_values (definition_key, id, is_active) VALUES (?, ?, ?)
+                ON CONFLICT (definition_key, id) DO UPDATE SET is_active = excluded.is_active
+                """,
+            arguments: [nameKey(definitionId), value.id, value.isActive])
+    }
+
+    // MARK: Directory objects
+
+    public func create(_ object: DirectoryObject, passwordHash: String?) async throws {
+        try await writer.write { db in
+            do {
+                try db.execute(
+                    sql: """
+                        INSERT INTO directory_objects (id, kind, upn_key, app_id, properties, password_hash)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        object.id, object.kind.rawValue, object.userPrincipalName.map(nameKey), object.appId,
+                        JSONValue.object(object.properties).serializedString, passwordHash,
+                    ])
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+                || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
+            {
+                throw GraphError.conflictingObject
+            }
+        }
+    }
+
+    static let objectColumns = "rowid, id, kind, properties"
+
+    static func decodeObject(_ row: Row) throws -> DirectoryObject {
+        let kind = DirectoryObjectKind(rawValue: row["kind"]) ?? .user
+        let text: String = row["properties"]
+        guard case .object(let properties) = try JSON.parse(text) else {
+            throw DatabaseError(message: "directory object \(row["id"] as String? ?? "?") has corrupt properties")
+        }
+        return DirectoryObject(kind: kind, id: row["id"], properties: properties)
+    }
+
+    public func object(_ kind: DirectoryObjectKind, id: String) async throws -> DirectoryObject? {
+        try await writer.read { db in
+            let row =
+                if kind == .user, id.contains("@") {
+                    try Row.fetchOne(
+                        db, sql: "SELECT \(Self.objectColumns) FROM directory_objects WHERE upn_key = ? AND kind = 'user'",
+                        arguments: [nameKey(id)])
+                } else {
+                    try Row.fetchOne(
+                        db, sql: "SELECT \(Self.objectColumns) FROM directory_objects WHERE id = ? AND kind = ?",
+                        arguments: [id.lowercased(), kind.rawValue])
+                }
+            return try row.map(Self.decodeObject)
+        }
+    }
+
+    public func objects(_ kind: DirectoryObjectKind, after cursor: Int64?, limit: Int) async throws -> DirectoryPage {
+        try await writer.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: "SELECT \(Self.objectColumns) FROM directory_objects WHERE kind = ? AND rowid > ? ORDER BY rowid LIMIT ?",
+                arguments: [kind.rawValue, cursor ?? 0, limit + 1])
+            let page = rows.prefix(limit)
+            let next: Int64? = rows.count > limit ? page.last.map { $0["rowid"] } : nil
+            return DirectoryPage(objects: try page.map(Self.decodeObject), next: next)
+        }
+    }
+
+    public func count(_ kind: DirectoryObjectKind) async throws -> Int {
+        try await writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM directory_objects WHERE kind = ?", arguments: [kind.rawValue]) ?? 0
+        }
+    }
+
+    public func update(_ object: DirectoryObject, passwordHash: String?) async throws {
+        try await writer.write { db in
+            do {
+                try db.execute(
+                    sql: """
+                        UPDATE directory_objects SET upn_key = ?, properties = ?, password_hash = COALESCE(?, password_hash)
+                        WHERE id = ? AND kind = ?
+                        """,
+                    arguments: [
+                        object.userPrincipalName.map(nameKey), JSONValue.object(object.properties).serializedString,
+                        passwordHash, object.id, object.kind.rawValue,
+                    ])
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+                throw GraphError.conflictingObject
+            }
+            guard db.changesCount == 1 else { throw GraphError.notFound(object.id) }
+        }
+    }
+
+    public func delete(_ kind: DirectoryObjectKind, id: String) async throws -> Bool {
+        try await writer.write { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT id, app_id FROM directory_objects WHERE id = ? AND kind = ?",
+                    arguments: [id.lowercased(), kind.rawValue])
+            else { return false }
+            let objectId: String = row["id"]
+            if kind == .application, let appId: String = row["app_id"] {
+                try db.execute(
+                    sql: "DELETE FROM directory_objects WHERE kind = 'servicePrincipal' AND app_id = ?", arguments: [appId])
+            }
+            try db.execute(sql: "DELETE FROM directory_objects WHERE id = ?", arguments: [objectId])
+            return true
+        }
+    }
+
+    private func objectByAppId(_ kind: DirectoryObjectKind, _ appId: String) async throws -> DirectoryObject? {
+        try await writer.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT \(Self.objectColumns) FROM directory_objects WHERE kind = ? AND app_id = ?",
+                arguments: [kind.rawValue, appId.lowercased()]
+            ).map(Self.decodeObject)
+        }
+    }
+
+    public func servicePrincipal(appId: String) async throws -> DirectoryObject? {
+        try await objectByAppId(.servicePrincipal, appId)
+    }
+
+    public func application(appId: String) async throws -> DirectoryObject? {
+        try await objectByAppId(.application, appId)
+    }
+
+    public func userCredentials(userPrincipalName: String) async throws -> (user: DirectoryObject, passwordHash: String?)? {
+        try await writer.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT \(Self.objectColumns), password_hash FROM directory_objects WHERE upn_key = ? AND kind = 'user'",
+                    arguments: [nameKey(userPrincipalName)])
+            else { return nil }
+            return (try Self.decodeObject(row), row["password_hash"])
+        }
+    }
+
+    // MARK: Application secrets
+
+    public func passwordCredentials(applicationId: String) async throws -> [PasswordCredential] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT key_id, display_name, hint, start_time, end_time, secret_hash FROM password_credentials
+                    WHERE application_id = ? ORDER BY start_time
+                    """,
+                arguments: [applicationId.lowercased()]
+            ).map { row in
+                PasswordCredential(
+                    keyId: row["key_id"], displayName: row["display_name"], hint: row["hint"],
+                    startDateTime: Date(timeIntervalSince1970: row["start_time"]),
+                    endDateTime: Date(timeIntervalSince1970: row["end_time"]), secretHash: row["secret_hash"])
+            }
+        }
+    }
+
+    public func addPasswordCredential(_ credential: PasswordCredential, applicationId: String) async throws {
+        try await writer.write { db in
+            let count =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM password_credentials WHERE application_id = ?", arguments: [applicationId]) ?? 0
+            guard count < Limits.passwordCredentialsPerApplication else {
+                throw GraphError.badRequest(
+                    "The application already has the maximum of \(Limits.passwordCredentialsPerApplication) password credentials.")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO password_credentials (application_id, key_id, display_name, hint, start_time, end_time, secret_hash)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    applicationId, credential.keyId, credential.displayName, credential.hint,
+                    credential.startDateTime.timeIntervalSince1970, credential.endDateTime.timeIntervalSince1970,
+                    credential.secretHash,
+                ])
+        }
+    }
+
+    public func removePasswordCredential(keyId: String, applicationId: String) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(
+                sql: "DELETE FROM password_credentials WHERE application_id = ? AND key_id = ?",
+                arguments: [applicationId, keyId.lowercased()])
+            return db.changesCount > 0
+        }
+    }
+
+    // MARK: Role assignments
+
+    public func create(_ assignment: RoleAssignment) async throws {
+        try await writer.write { db in
+            do {
+                try db.execute(
+                    sql: "INSERT INTO role_assignments (id, principal_id, role_id, scope, scope_key) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [
+                        assignment.id, assignment.principalId, assignment.role.rawValue,
+                        assignment.scope.directoryScopeId, nameKey(assignment.scope.directoryScopeId),
+                    ])
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+                throw GraphError.conflictingObject
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+                throw GraphError.notFound(assignment.principalId)
+            }
+        }
+    }
+
+    static func decodeAssignment(_ row: Row) -> RoleAssignment? {
+        guard let role = DirectoryRole(rawValue: row["role_id"]), let scope = RoleScope(directoryScopeId: row["scope"]) else {
+            return nil
+        }
+        return RoleAssignment(id: row["id"], principalId: row["principal_id"], role: role, scope: scope)
+    }
+
+    public func roleAssignments(principalId: String?) async throws -> [RoleAssignment] {
+        try await writer.read { db in
+            let rows =
+                if let principalId {
+                    try Row.fetchAll(
+                        db, sql: "SELECT * FROM role_assignments WHERE principal_id = ? ORDER BY seq",
+                        arguments: [principalId.lowercased()])
+                } else {
+                    try Row.fetchAll(db, sql: "SELECT * FROM role_assignments ORDER BY seq")
+                }
+            return rows.compactMap(Self.decodeAssignment)
+        }
+    }
+
+    public func roleAssignment(id: String) async throws -> RoleAssignment? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM role_assignments WHERE id = ?", arguments: [id]).flatMap(
+                Self.decodeAssignment)
+        }
+    }
+
+    public func deleteRoleAssignment(id: String) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM role_assignments WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import SigilCore
+import SigilGraph
+import SigilStore
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the Sigil server.",
+        discussion: """
+            Environment: CSA_TENANT_ID (same as --tenant-id), CSA_BOOTSTRAP_CLIENT_ID and \
+            CSA_BOOTSTRAP_CLIENT_SECRET (the bootstrap application's credentials, used on first start; \
+            generated and printed once when unset).
+            """)
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
+    @Option(help: "Directory for the SQLite database and the bootstrap credentials file.") var dataDir = "./sigil-data"
+    @Option(help: "Database: a SQLite file path or sqlite:// URL (default: <data-dir>/sigil.sqlite).") var databaseURL: String?
+    @Option(help: "Tenant id (GUID); generated on first start when absent.") var tenantId: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
+    @Option(help: "PBKDF2-SHA256 iterations for user passwords.") var passwordHashRounds = 210_000
+    @Flag(help: "Load the seed documents' attribute sets, definitions and users, and an attribute manager application.")
+    var demo = false
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical.")
+        }
+        guard (1...10_000_000).contains(passwordHashRounds) else {
+            throw ValidationError("--password-hash-rounds must be between 1 and 10000000.")
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
+    }
+
+    func databasePath() throws -> String {
+        guard let url = databaseURL else { return (dataDir as NSString).appendingPathComponent("sigil.sqlite") }
+        let lowered = url.lowercased()
+        if lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") {
+            throw ValidationError(
+                "PostgreSQL is not available in this version of Sigil; use a SQLite path (the default needs no set-up).")
+        }
+        if lowered.hasPrefix("sqlite://") { return String(url.dropFirst("sqlite://".count)) }
+        if url.contains("://") { throw ValidationError("--database-url must be a SQLite path or sqlite:// URL.") }
+        return url
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "sigil")
+        let environment = ProcessInfo.processInfo.environment
+        try FileManager.default.createDirectory(
+            atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let store = try SQLiteStore(path: try databasePath())
+        let hasher = CredentialHasher(passwordRounds: passwordHashRounds)
+        let start = try await TenantBootstrap.start(
+            store: store, tenantId: tenantId ?? environment["CSA_TENANT_ID"],
+            bootstrapClientId: environment["CSA_BOOTSTRAP_CLIENT_ID"],
+            bootstrapSecret: environment["CSA_BOOTSTRAP_CLIENT_SECRET"], hasher: hasher, scheme: "http")
+        let services = start.services
+        let credentialsFile = (dataDir as NSString).appendingPathComponent("bootstrap-credentials.json")
+        if let secret = start.generatedSecret {
+            try writeCredentials(clientId: start.bootstrapClientId, secret: secret, tenantId: services.tenantId, to: credentialsFile)
+        }
+        let demoCredentials = demo ? try await DemoData.load(services: services) : nil
+
+        let app = buildApplication(services: services, host: host, port: port, logger: logger) { boundPort in
+            printBanner(
+                start: start, port: boundPort, credentialsFile: credentialsFile, demo: demoCredentials)
+        }
+        try await app.runService()
+    }
+
+    func writeCredentials(clientId: String, secret: String, tenantId: String, to path: String) throws {
+        let body: JSONValue = [
+            "tenantId": .string(tenantId), "clientId": .string(clientId), "clientSecret": .string(secret),
+        ]
+        FileManager.default.createFile(
+            atPath: path, contents: Data(body.serialized()), attributes: [.posixPermissions: 0o600])
+    }
+
+    func printBanner(start: TenantBootstrap.Result, port: Int, credentialsFile: String, demo: DemoData.Credentials?) {
+        let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        let tenant = start.services.tenantId
+        var lines = [
+            "Sigil is listening on \(base)",
+            "  Graph API:  \(base)/v1.0 and \(base)/beta",
+            "  Tenant id:  \(tenant)",
+            "  Token URL:  \(base)/\(tenant)/oauth2/v2.0/token",
+        ]
+        if let secret = start.generatedSecret {
+            lines += [
+                "",
+                "Bootstrap application (Global Administrator + Privileged Role Administrator), shown once:",
+                "  client id:     \(start.bootstrapClientId)",
+                "  client secret: \(secret)",
+                "  (also saved, readable only by you, in \(credentialsFile))",
+                "",
+                "Get a token:",
+                "  curl -s \(base)/\(tenant)/oauth2/v2.0/token -d grant_type=client_credentials \\",
+                "    -d client_id=\(start.bootstrapClientId) --data-urlencode 'client_secret=\(secret)' \\",
+                "    --data-urlencode scope=https://graph.microsoft.com/.default",
+            ]
+        } else {
+            lines += ["  Bootstrap client id: \(start.bootstrapClientId) (secret in \(credentialsFile) or your CSA_BOOTSTRAP_CLIENT_SECRET)"]
+        }
+        if let demo {
+            lines += ["", "Demo data loaded: sets Engineering and Marketing, users \(DemoData.userNames.joined(separator: ", "))."]
+            if let secret = demo.clientSecret {
+                lines += [
+                    "Demo attribute manager (Attribute Definition/Assignment/Log Administrator), shown once:",
+                    "  client id:     \(demo.clientId)",
+                    "  client secret: \(secret)",
+                ]
+            } else {
+                lines += ["Demo attribute manager client id: \(demo.clientId) (its secret was printed when the demo was loaded)."]
+            }
+            lines += ["Demo users sign in as <name>@\(TenantBootstrap.defaultDomain) with password \(DemoData.userPassword)"]
+        }
+        // Written unbuffered so a supervising process (or a test) sees it at once.
+        FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+}
