@@ -30,12 +30,16 @@ public enum DirectoryRole: String, Sendable, CaseIterable {
         switch self {
         case .attributeDefinitionAdministrator: "Define and manage the definition of custom security attributes."
         case .attributeDefinitionReader: "Read the definition of custom security attributes."
-        case .attributeAssignmentAdministrator: "Assign custom security attribute keys and values to supported Microsoft Entra objects."
+        case .attributeAssignmentAdministrator:
+            "Assign custom security attribute keys and values to supported Microsoft Entra objects."
         case .attributeAssignmentReader: "Read custom security attribute keys and values for supported Microsoft Entra objects."
-        case .attributeLogAdministrator: "Read audit logs and configure diagnostic settings for events related to custom security attributes."
+        case .attributeLogAdministrator:
+            "Read audit logs and configure diagnostic settings for events related to custom security attributes."
         case .attributeLogReader: "Read audit logs related to custom security attributes."
-        case .globalAdministrator: "Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities."
-        case .privilegedRoleAdministrator: "Can manage role assignments in Microsoft Entra ID, and all aspects of Privileged Identity Management."
+        case .globalAdministrator:
+            "Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities."
+        case .privilegedRoleAdministrator:
+            "Can manage role assignments in Microsoft Entra ID, and all aspects of Privileged Identity Management."
         case .userAdministrator: "Can manage all aspects of users and groups, including resetting passwords for limited admins."
         }
     }
@@ -189,29 +193,49 @@ extension DirectoryRole {
     public var resourceActions: [String] {
         switch self {
         case .attributeDefinitionAdministrator:
-            ["microsoft.directory/attributeSets/allProperties/allTasks", "microsoft.directory/customSecurityAttributeDefinitions/allProperties/allTasks"]
+            [
+                "microsoft.directory/attributeSets/allProperties/allTasks",
+                "microsoft.directory/customSecurityAttributeDefinitions/allProperties/allTasks",
+            ]
         case .attributeDefinitionReader:
-            ["microsoft.directory/attributeSets/allProperties/read", "microsoft.directory/customSecurityAttributeDefinitions/allProperties/read"]
+            [
+                "microsoft.directory/attributeSets/allProperties/read",
+                "microsoft.directory/customSecurityAttributeDefinitions/allProperties/read",
+            ]
         case .attributeAssignmentAdministrator:
             [
-                "microsoft.directory/attributeSets/allProperties/read", "microsoft.directory/customSecurityAttributeDefinitions/allProperties/read",
-                "microsoft.directory/users/customSecurityAttributes/read", "microsoft.directory/users/customSecurityAttributes/update",
+                "microsoft.directory/attributeSets/allProperties/read",
+                "microsoft.directory/customSecurityAttributeDefinitions/allProperties/read",
+                "microsoft.directory/users/customSecurityAttributes/read",
+                "microsoft.directory/users/customSecurityAttributes/update",
                 "microsoft.directory/servicePrincipals/customSecurityAttributes/read",
                 "microsoft.directory/servicePrincipals/customSecurityAttributes/update",
             ]
         case .attributeAssignmentReader:
             [
-                "microsoft.directory/attributeSets/allProperties/read", "microsoft.directory/customSecurityAttributeDefinitions/allProperties/read",
-                "microsoft.directory/users/customSecurityAttributes/read", "microsoft.directory/servicePrincipals/customSecurityAttributes/read",
+                "microsoft.directory/attributeSets/allProperties/read",
+                "microsoft.directory/customSecurityAttributeDefinitions/allProperties/read",
+                "microsoft.directory/users/customSecurityAttributes/read",
+                "microsoft.directory/servicePrincipals/customSecurityAttributes/read",
             ]
         case .attributeLogAdministrator:
-            ["microsoft.directory/customSecurityAttributeAuditLogs/allProperties/read", "microsoft.azure.customSecurityAttributeDiagnosticSettings/allEntities/allProperties/allTasks"]
+            [
+                "microsoft.directory/customSecurityAttributeAuditLogs/allProperties/read",
+                "microsoft.azure.customSecurityAttributeDiagnosticSettings/allEntities/allProperties/allTasks",
+            ]
         case .attributeLogReader:
             ["microsoft.directory/customSecurityAttributeAuditLogs/allProperties/read"]
         case .globalAdministrator:
-            ["microsoft.directory/users/allProperties/allTasks", "microsoft.directory/applications/allProperties/allTasks", "microsoft.directory/servicePrincipals/allProperties/allTasks", "microsoft.directory/roleAssignments/allProperties/allTasks"]
+            [
+                "microsoft.directory/users/allProperties/allTasks", "microsoft.directory/applications/allProperties/allTasks",
+                "microsoft.directory/servicePrincipals/allProperties/allTasks",
+                "microsoft.directory/roleAssignments/allProperties/allTasks",
+            ]
         case .privilegedRoleAdministrator:
-            ["microsoft.directory/roleAssignments/allProperties/allTasks", "microsoft.directory/roleDefinitions/allProperties/allTasks"]
+            [
+                "microsoft.directory/roleAssignments/allProperties/allTasks",
+                "microsoft.directory/roleDefinitions/allProperties/allTasks",
+            ]
         case .userAdministrator:
             ["microsoft.directory/users/allProperties/allTasks"]
         }

@@ -95,7 +95,9 @@ public enum DirectoryRules {
             throw .badRequest("Property 'password' of resource 'PasswordProfile' is required.")
         }
         guard text.count >= Limits.passwordMinimumLength, text.count <= Limits.passwordLength else {
-            throw .badRequest("The specified password does not comply with password complexity requirements: use \(Limits.passwordMinimumLength) to \(Limits.passwordLength) characters.")
+            throw .badRequest(
+                "The specified password does not comply with password complexity requirements: use \(Limits.passwordMinimumLength) to \(Limits.passwordLength) characters."
+            )
         }
         return text
     }
@@ -116,9 +118,12 @@ public enum DirectoryRules {
             throw .badRequest("Property displayName must not be empty.")
         }
         if let audience = properties["signInAudience"]?.stringValue,
-            !["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"].contains(audience)
+            !["AzureADMyOrg", "AzureADMultipleOrgs", "AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount"].contains(
+                audience)
         {
-            throw .badRequest("Property signInAudience must be AzureADMyOrg, AzureADMultipleOrgs, AzureADandPersonalMicrosoftAccount or PersonalMicrosoftAccount.")
+            throw .badRequest(
+                "Property signInAudience must be AzureADMyOrg, AzureADMultipleOrgs, AzureADandPersonalMicrosoftAccount or PersonalMicrosoftAccount."
+            )
         }
     }
 
@@ -177,7 +182,9 @@ public enum DirectoryRules {
     }
 
     /// Role assignment create body: `principalId`, `roleDefinitionId`, `directoryScopeId`.
-    public static func roleAssignment(_ body: JSONValue) throws(GraphError) -> (principalId: String, role: DirectoryRole, scope: RoleScope) {
+    public static func roleAssignment(_ body: JSONValue) throws(GraphError) -> (
+        principalId: String, role: DirectoryRole, scope: RoleScope
+    ) {
         var payload = try Payload(body, resource: "UnifiedRoleAssignment")
         let principalId = try payload.requiredString("principalId")
         let roleId = try payload.requiredString("roleDefinitionId")

@@ -15,7 +15,9 @@ public struct QueryOptions: Sendable, Equatable {
 
     public init() {}
 
-    static let known: Set<String> = ["select", "top", "filter", "expand", "count", "orderby", "skiptoken", "search", "skip", "format"]
+    static let known: Set<String> = [
+        "select", "top", "filter", "expand", "count", "orderby", "skiptoken", "search", "skip", "format",
+    ]
 
     public static func parse(_ items: [(name: String, value: String)]) throws(GraphError) -> QueryOptions {
         var options = QueryOptions()
@@ -44,7 +46,8 @@ public struct QueryOptions: Sendable, Equatable {
                 options.select = names
             case "top":
                 guard let top = Int(value.trimmingSpaces), top >= 1, top <= Limits.maxPageSize else {
-                    throw .badRequest("Invalid page size specified: '\(value)'. Must be between 1 and \(Limits.maxPageSize) inclusive.")
+                    throw .badRequest(
+                        "Invalid page size specified: '\(value)'. Must be between 1 and \(Limits.maxPageSize) inclusive.")
                 }
                 options.top = top
             case "filter":
@@ -123,10 +126,13 @@ extension AttributeDefinition {
                 ("isSearchable", _), ("usePreDefinedValuesOnly", _):
                 throw .badRequest("Invalid filter clause: the value compared with '\(path[0])' has the wrong type.")
             default:
-                throw .unsupportedQuery("Unsupported or invalid query filter clause specified for property '\(path.joined(separator: "/"))' of resource 'CustomSecurityAttributeDefinition'.")
+                throw .unsupportedQuery(
+                    "Unsupported or invalid query filter clause specified for property '\(path.joined(separator: "/"))' of resource 'CustomSecurityAttributeDefinition'."
+                )
             }
         default:
-            throw .unsupportedQuery("Unsupported Query: definitions can be filtered with 'eq' on their properties, combined with 'and'.")
+            throw .unsupportedQuery(
+                "Unsupported Query: definitions can be filtered with 'eq' on their properties, combined with 'and'.")
         }
     }
 }

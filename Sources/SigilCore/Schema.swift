@@ -85,7 +85,8 @@ public struct Schema: Sendable, Equatable {
     /// Keyed by `nameKey(definition.id)`, values in creation order.
     public private(set) var allowedValues: [String: [AllowedValue]]
 
-    public init(sets: [AttributeSet] = [], definitions: [AttributeDefinition] = [], allowedValues: [String: [AllowedValue]] = [:]) {
+    public init(sets: [AttributeSet] = [], definitions: [AttributeDefinition] = [], allowedValues: [String: [AllowedValue]] = [:])
+    {
         self.sets = sets
         self.definitions = definitions
         self.allowedValues = allowedValues

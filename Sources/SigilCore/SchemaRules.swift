@@ -16,9 +16,13 @@ public enum SchemaRules {
         }
         for character in name {
             if forbiddenNameCharacters.contains(character)
-                || character.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control })
+                || character.unicodeScalars.contains(where: {
+                    $0.properties.isWhitespace || $0.properties.generalCategory == .control
+                })
             {
-                throw .badRequest("Property '\(property)' contains the character '\(character)', which is not allowed: use letters and digits only.")
+                throw .badRequest(
+                    "Property '\(property)' contains the character '\(character)', which is not allowed: use letters and digits only."
+                )
             }
         }
     }
@@ -42,7 +46,8 @@ public enum SchemaRules {
             throw .badRequest("Property 'id' of resource 'AllowedValue' must not be empty or start or end with a space.")
         }
         guard id.count <= Limits.allowedValueLength else {
-            throw .badRequest("Property 'id' of resource 'AllowedValue' must be at most \(Limits.allowedValueLength) characters long.")
+            throw .badRequest(
+                "Property 'id' of resource 'AllowedValue' must be at most \(Limits.allowedValueLength) characters long.")
         }
         guard !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw .badRequest("Property 'id' of resource 'AllowedValue' must not contain control characters.")
@@ -67,7 +72,8 @@ public enum SchemaRules {
         return .createSet(AttributeSet(id: id, description: description, maxAttributesPerSet: maxAttributes))
     }
 
-    public static func updateSet(_ set: AttributeSet, with body: JSONValue, in schema: Schema) throws(GraphError) -> SchemaChange {
+    public static func updateSet(_ set: AttributeSet, with body: JSONValue, in schema: Schema) throws(GraphError) -> SchemaChange
+    {
         var payload = try Payload(body, resource: "AttributeSet")
         try payload.rejectPresent(["id"], reason: "of resource 'AttributeSet' cannot be changed")
         var updated = set
@@ -85,7 +91,9 @@ public enum SchemaRules {
         try validateDescription(updated.description)
         try validateMaxAttributes(updated.maxAttributesPerSet)
         if let max = updated.maxAttributesPerSet, schema.definitions(inSet: set.id).count > Int(max) {
-            throw .badRequest("Property 'maxAttributesPerSet' cannot be lower than the \(schema.definitions(inSet: set.id).count) attributes the set already has.")
+            throw .badRequest(
+                "Property 'maxAttributesPerSet' cannot be lower than the \(schema.definitions(inSet: set.id).count) attributes the set already has."
+            )
         }
         return .updateSet(updated)
     }
@@ -130,7 +138,9 @@ public enum SchemaRules {
             throw .badRequest("Attribute set '\(set.id)' already has its maximum of \(max) attributes (maxAttributesPerSet).")
         }
         if status == .available, schema.activeDefinitionCount >= Limits.activeDefinitionsPerTenant {
-            throw .badRequest("The tenant already has the maximum of \(Limits.activeDefinitionsPerTenant) active attribute definitions; deactivate one first.")
+            throw .badRequest(
+                "The tenant already has the maximum of \(Limits.activeDefinitionsPerTenant) active attribute definitions; deactivate one first."
+            )
         }
 
         var values: [AllowedValue] = []
@@ -184,7 +194,8 @@ public enum SchemaRules {
         _ definition: AttributeDefinition, with body: JSONValue, odataVersion: String?, in schema: Schema
     ) throws(GraphError) -> [SchemaChange] {
         var payload = try Payload(body, resource: "CustomSecurityAttributeDefinition")
-        try payload.rejectPresent(definitionImmutable, reason: "of resource 'CustomSecurityAttributeDefinition' cannot be changed")
+        try payload.rejectPresent(
+            definitionImmutable, reason: "of resource 'CustomSecurityAttributeDefinition' cannot be changed")
         var updated = definition
         switch try payload.string("description") {
         case .absent: break
@@ -205,20 +216,24 @@ public enum SchemaRules {
         case .null: throw .badRequest("Property 'usePreDefinedValuesOnly' must be true or false.")
         case .value(let v):
             if v, !definition.usePreDefinedValuesOnly {
-                throw .badRequest("Property 'usePreDefinedValuesOnly' can change from true to false only, never from false to true.")
+                throw .badRequest(
+                    "Property 'usePreDefinedValuesOnly' can change from true to false only, never from false to true.")
             }
             updated.usePreDefinedValuesOnly = v
         }
         let delta = payload.raw("allowedValues@delta")
         if payload.contains("allowedValues") {
-            throw .badRequest("Property 'allowedValues' cannot be replaced; send 'allowedValues@delta' with header OData-Version: 4.01.")
+            throw .badRequest(
+                "Property 'allowedValues' cannot be replaced; send 'allowedValues@delta' with header OData-Version: 4.01.")
         }
         try payload.rejectUnknownProperties()
         try validateDescription(updated.description)
         if definition.status == .deprecated, updated.status == .available,
             schema.activeDefinitionCount >= Limits.activeDefinitionsPerTenant
         {
-            throw .badRequest("The tenant already has the maximum of \(Limits.activeDefinitionsPerTenant) active attribute definitions; deactivate one first.")
+            throw .badRequest(
+                "The tenant already has the maximum of \(Limits.activeDefinitionsPerTenant) active attribute definitions; deactivate one first."
+            )
         }
 
         var changes: [SchemaChange] = []
@@ -228,7 +243,8 @@ public enum SchemaRules {
                 throw .badRequest("Property 'allowedValues@delta' requires the request header OData-Version: 4.01.")
             }
             guard case .array(let elements) = delta else {
-                throw .badRequest("Invalid value specified for property 'allowedValues@delta': expected an array of allowedValue.")
+                throw .badRequest(
+                    "Invalid value specified for property 'allowedValues@delta': expected an array of allowedValue.")
             }
             var values = schema.allowedValues(of: definition)
             var seen: Set<String> = []

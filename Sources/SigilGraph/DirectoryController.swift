@@ -71,7 +71,6 @@ struct DirectoryController {
         return out
     }
 
-
     /// `users/$entity`, or `users(id,displayName)/$entity` under `$select`, as Graph writes it.
     func entityContext(_ request: Request, _ kind: DirectoryObjectKind, _ selection: [String]?, entity: Bool) -> String {
         let projection = selection.map { "(\($0.joined(separator: ",")))" } ?? ""
@@ -183,7 +182,8 @@ struct DirectoryController {
         }
         let object = DirectoryRules.newObject(kind, id: id, write: write, serviceSet: serviceSet)
         let passwordHash = try await write.password.asyncMap { try await services.hasher.hashPassword($0) }
-        try await assignments.create(object, passwordHash: passwordHash, attributes: write.customSecurityAttributes, caller: caller)
+        try await assignments.create(
+            object, passwordHash: passwordHash, attributes: write.customSecurityAttributes, caller: caller)
         return GraphResponse.entity(
             try await encode(object, selection: nil, caller: caller),
             context: entityContext(request, kind, nil, entity: true), status: .created)
@@ -241,7 +241,8 @@ struct DirectoryController {
             endDateTime: end, secretHash: services.hasher.hashSecret(secret))
         try await services.store.addPasswordCredential(credential, applicationId: application.id)
         return GraphResponse.entity(
-            Self.encode(credential, secretText: secret), context: services.odataContext(request, "microsoft.graph.passwordCredential"))
+            Self.encode(credential, secretText: secret),
+            context: services.odataContext(request, "microsoft.graph.passwordCredential"))
     }
 
     @Sendable func removePassword(_ request: Request, context: GraphContext) async throws -> Response {

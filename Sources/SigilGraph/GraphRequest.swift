@@ -4,6 +4,8 @@ import Hummingbird
 import NIOCore
 import SigilCore
 
+// Literal, valid header names: the force unwraps cannot fail.
+// swift-format-ignore: NeverForceUnwrap
 extension HTTPField.Name {
     static let consistencyLevel = Self("ConsistencyLevel")!
     static let odataVersion = Self("OData-Version")!

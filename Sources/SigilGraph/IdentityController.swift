@@ -92,7 +92,8 @@ struct IdentityController {
             default:
                 throw OAuthError(
                     status: .badRequest, error: "unsupported_grant_type",
-                    description: "AADSTS70003: The app requested an unsupported grant type '\(grantType)'; use client_credentials or password.",
+                    description:
+                        "AADSTS70003: The app requested an unsupported grant type '\(grantType)'; use client_credentials or password.",
                     code: 70003)
             }
         } catch let error as OAuthError {
@@ -115,7 +116,8 @@ struct IdentityController {
         guard let application = try await services.store.application(appId: clientId) else {
             throw OAuthError(
                 status: .badRequest, error: "unauthorized_client",
-                description: "AADSTS700016: Application with identifier '\(clientId)' was not found in the directory '\(services.tenantId)'.",
+                description:
+                    "AADSTS700016: Application with identifier '\(clientId)' was not found in the directory '\(services.tenantId)'.",
                 code: 700016)
         }
         return application
@@ -125,7 +127,8 @@ struct IdentityController {
         guard Self.graphScopes.contains(scope.lowercased()) else {
             throw OAuthError(
                 status: .badRequest, error: "invalid_scope",
-                description: "AADSTS1002012: The provided value for scope \(scope) is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (https://graph.microsoft.com/.default).",
+                description:
+                    "AADSTS1002012: The provided value for scope \(scope) is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (https://graph.microsoft.com/.default).",
                 code: 1_002_012)
         }
         let application = try await application(clientId)
@@ -138,13 +141,15 @@ struct IdentityController {
         guard valid else {
             throw OAuthError(
                 status: .unauthorized, error: "invalid_client",
-                description: "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '\(clientId)'.",
+                description:
+                    "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '\(clientId)'.",
                 code: 7_000_215)
         }
         guard let principal = try await services.store.servicePrincipal(appId: clientId) else {
             throw OAuthError(
                 status: .badRequest, error: "invalid_client",
-                description: "AADSTS7000229: The client application \(clientId) is missing service principal in the tenant \(services.tenantId).",
+                description:
+                    "AADSTS7000229: The client application \(clientId) is missing service principal in the tenant \(services.tenantId).",
                 code: 7_000_229)
         }
         guard principal.accountEnabled else {
@@ -165,7 +170,8 @@ struct IdentityController {
         guard allowed, !scopes.isEmpty else {
             throw OAuthError(
                 status: .badRequest, error: "invalid_scope",
-                description: "AADSTS70011: The provided value for the input parameter 'scope' is not valid. Request Microsoft Graph scopes (https://graph.microsoft.com/.default).",
+                description:
+                    "AADSTS70011: The provided value for the input parameter 'scope' is not valid. Request Microsoft Graph scopes (https://graph.microsoft.com/.default).",
                 code: 70011)
         }
         _ = try await application(clientId)

@@ -60,7 +60,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw GraphError.unauthenticated("Access token validation failure. The Authorization header must be 'Bearer <token>'.")
+            throw GraphError.unauthenticated(
+                "Access token validation failure. The Authorization header must be 'Bearer <token>'.")
         }
         let claims = try await services.tokens.validate(String(parts[1]))
         var context = context

@@ -6,7 +6,8 @@ import SigilCore
 
 /// Builds Graph-shaped responses: JSON bodies, `@odata.context`, 204s and error envelopes.
 enum GraphResponse {
-    static let jsonContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+    static let jsonContentType =
+        "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         Response(

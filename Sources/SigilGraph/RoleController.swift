@@ -15,13 +15,15 @@ struct RoleController {
         group.delete("roleManagement/directory/roleAssignments/:id", use: deleteAssignment)
     }
 
-
     static func encode(_ role: DirectoryRole) -> JSONObject {
         JSONObject([
             ("id", .string(role.templateId)), ("description", .string(role.roleDescription)),
             ("displayName", .string(role.displayName)), ("isBuiltIn", true), ("isEnabled", true),
             ("templateId", .string(role.templateId)), ("version", "1"),
-            ("rolePermissions", [["allowedResourceActions": .array(role.resourceActions.map { .string($0) }), "condition": nil]]),
+            (
+                "rolePermissions",
+                [["allowedResourceActions": .array(role.resourceActions.map { .string($0) }), "condition": nil]]
+            ),
         ])
     }
 
@@ -47,7 +49,8 @@ struct RoleController {
         try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))
         let id = try context.parameters.require("id")
         guard let role = DirectoryRole(rawValue: id.lowercased()) else { throw GraphError.notFound(id) }
-        return GraphResponse.entity(Self.encode(role), context: services.odataContext(request, "roleManagement/directory/roleDefinitions/$entity"))
+        return GraphResponse.entity(
+            Self.encode(role), context: services.odataContext(request, "roleManagement/directory/roleDefinitions/$entity"))
     }
 
     /// Supports `$filter=principalId eq '…'` and `roleDefinitionId eq '…'`, combined with `and`.
@@ -67,7 +70,8 @@ struct RoleController {
                 conditions.append((path[0], value))
             default:
                 throw GraphError.unsupportedQuery(
-                    "Unsupported Query: role assignments can be filtered with 'eq' on principalId, roleDefinitionId and directoryScopeId, combined with 'and'.")
+                    "Unsupported Query: role assignments can be filtered with 'eq' on principalId, roleDefinitionId and directoryScopeId, combined with 'and'."
+                )
             }
         }
         if let filter = options.filter { try collect(filter) }
@@ -82,7 +86,8 @@ struct RoleController {
             }
         }
         return GraphResponse.collection(
-            assignments.map { .object(Self.encode($0)) }, context: services.odataContext(request, "roleManagement/directory/roleAssignments"))
+            assignments.map { .object(Self.encode($0)) },
+            context: services.odataContext(request, "roleManagement/directory/roleAssignments"))
     }
 
     @Sendable func createAssignment(_ request: Request, context: GraphContext) async throws -> Response {
@@ -102,12 +107,15 @@ struct RoleController {
                 try await services.store.object(.servicePrincipal, id: principalId)
             }
         guard let principal else {
-            throw GraphError.badRequest("The principal '\(principalId)' named by property 'principalId' does not exist; it must be a user or a service principal.")
+            throw GraphError.badRequest(
+                "The principal '\(principalId)' named by property 'principalId' does not exist; it must be a user or a service principal."
+            )
         }
         let assignment = RoleAssignment(id: SigilServices.newId(), principalId: principal.id, role: role, scope: scope)
         try await services.store.create(assignment)
         return GraphResponse.entity(
-            Self.encode(assignment), context: services.odataContext(request, "roleManagement/directory/roleAssignments/$entity"), status: .created)
+            Self.encode(assignment), context: services.odataContext(request, "roleManagement/directory/roleAssignments/$entity"),
+            status: .created)
     }
 
     @Sendable func getAssignment(_ request: Request, context: GraphContext) async throws -> Response {
@@ -115,7 +123,8 @@ struct RoleController {
         try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))
         let id = try context.parameters.require("id")
         guard let assignment = try await services.store.roleAssignment(id: id) else { throw GraphError.notFound(id) }
-        return GraphResponse.entity(Self.encode(assignment), context: services.odataContext(request, "roleManagement/directory/roleAssignments/$entity"))
+        return GraphResponse.entity(
+            Self.encode(assignment), context: services.odataContext(request, "roleManagement/directory/roleAssignments/$entity"))
     }
 
     @Sendable func deleteAssignment(_ request: Request, context: GraphContext) async throws -> Response {

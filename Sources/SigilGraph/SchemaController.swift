@@ -65,7 +65,6 @@ struct SchemaController {
         return JSONObject(object.members.filter { selection.contains($0.key) || keep.contains($0.key) })
     }
 
-
     /// One page of an in-memory list, with a nextLink when more remain.
     func page(_ items: [JSONValue], options: QueryOptions, request: Request, context fragment: String) throws -> Response {
         let offset = Int(try SkipToken.decode(options.skipToken) ?? 0)
@@ -75,7 +74,8 @@ struct SchemaController {
             offset + size < items.count
             ? request.nextLink(scheme: services.scheme, skipToken: SkipToken.encode(Int64(offset + size))) : nil
         return GraphResponse.collection(
-            slice, context: services.odataContext(request, fragment), count: options.count && request.isEventualConsistency(options) ? items.count : nil,
+            slice, context: services.odataContext(request, fragment),
+            count: options.count && request.isEventualConsistency(options) ? items.count : nil,
             nextLink: nextLink)
     }
 
@@ -132,7 +132,8 @@ struct SchemaController {
         let name = try context.parameters.require("set")
         let set = try readableSet(name, caller: caller, schema: try await services.store.schema())
         let selection = try options.selection(from: Self.setProperties)
-        return GraphResponse.entity(Self.project(Self.encode(set), selection), context: services.odataContext(request, "directory/attributeSets/$entity"))
+        return GraphResponse.entity(
+            Self.project(Self.encode(set), selection), context: services.odataContext(request, "directory/attributeSets/$entity"))
     }
 
     @Sendable func createSet(_ request: Request, context: GraphContext) async throws -> Response {
@@ -146,7 +147,8 @@ struct SchemaController {
             return [change]
         }
         guard let set = created.value else { throw GraphError.internalError }
-        return GraphResponse.entity(Self.encode(set), context: services.odataContext(request, "directory/attributeSets/$entity"), status: .created)
+        return GraphResponse.entity(
+            Self.encode(set), context: services.odataContext(request, "directory/attributeSets/$entity"), status: .created)
     }
 
     @Sendable func updateSet(_ request: Request, context: GraphContext) async throws -> Response {
@@ -242,7 +244,9 @@ struct SchemaController {
     // MARK: Allowed values
 
     func valuesContext(_ request: Request, _ definition: AttributeDefinition, entity: Bool) -> String {
-        services.odataContext(request, "directory/customSecurityAttributeDefinitions('\(definition.id)')/allowedValues" + (entity ? "/$entity" : ""))
+        services.odataContext(
+            request, "directory/customSecurityAttributeDefinitions('\(definition.id)')/allowedValues" + (entity ? "/$entity" : "")
+        )
     }
 
     @Sendable func listAllowedValues(_ request: Request, context: GraphContext) async throws -> Response {
@@ -286,7 +290,8 @@ struct SchemaController {
             return [change]
         }
         guard let (definition, value) = created.value else { throw GraphError.internalError }
-        return GraphResponse.entity(Self.encode(value), context: valuesContext(request, definition, entity: true), status: .created)
+        return GraphResponse.entity(
+            Self.encode(value), context: valuesContext(request, definition, entity: true), status: .created)
     }
 
     @Sendable func updateAllowedValue(_ request: Request, context: GraphContext) async throws -> Response {

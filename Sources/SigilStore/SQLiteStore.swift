@@ -56,7 +56,8 @@ public final class SQLiteStore: DirectoryStore {
     }
 
     static func loadSchema(_ db: Database) throws -> Schema {
-        let sets = try Row.fetchAll(db, sql: "SELECT id, description, max_attributes FROM attribute_sets ORDER BY seq").map { row in
+        let sets = try Row.fetchAll(db, sql: "SELECT id, description, max_attributes FROM attribute_sets ORDER BY seq").map {
+            row in
             AttributeSet(id: row["id"], description: row["description"], maxAttributesPerSet: row["max_attributes"])
         }
         let definitions = try Row.fetchAll(
@@ -135,7 +136,8 @@ public final class SQLiteStore: DirectoryStore {
                         object.id, object.kind.rawValue, object.userPrincipalName.map(nameKey), object.appId,
                         JSONValue.object(object.properties).serializedString, passwordHash,
                     ])
-            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+            } catch let error as DatabaseError
+                where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
                 || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
             {
                 throw GraphError.conflictingObject
@@ -277,10 +279,12 @@ public final class SQLiteStore: DirectoryStore {
         try await writer.write { db in
             let count =
                 try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM password_credentials WHERE application_id = ?", arguments: [applicationId]) ?? 0
+                    db, sql: "SELECT COUNT(*) FROM password_credentials WHERE application_id = ?", arguments: [applicationId])
+                ?? 0
             guard count < Limits.passwordCredentialsPerApplication else {
                 throw GraphError.badRequest(
-                    "The application already has the maximum of \(Limits.passwordCredentialsPerApplication) password credentials.")
+                    "The application already has the maximum of \(Limits.passwordCredentialsPerApplication) password credentials."
+                )
             }
             try db.execute(
                 sql: """

@@ -67,7 +67,8 @@ struct Serve: AsyncParsableCommand {
         let services = start.services
         let credentialsFile = (dataDir as NSString).appendingPathComponent("bootstrap-credentials.json")
         if let secret = start.generatedSecret {
-            try writeCredentials(clientId: start.bootstrapClientId, secret: secret, tenantId: services.tenantId, to: credentialsFile)
+            try writeCredentials(
+                clientId: start.bootstrapClientId, secret: secret, tenantId: services.tenantId, to: credentialsFile)
         }
         let demoCredentials = demo ? try await DemoData.load(services: services) : nil
 
@@ -109,10 +110,14 @@ struct Serve: AsyncParsableCommand {
                 "    --data-urlencode scope=https://graph.microsoft.com/.default",
             ]
         } else {
-            lines += ["  Bootstrap client id: \(start.bootstrapClientId) (secret in \(credentialsFile) or your CSA_BOOTSTRAP_CLIENT_SECRET)"]
+            lines += [
+                "  Bootstrap client id: \(start.bootstrapClientId) (secret in \(credentialsFile) or your CSA_BOOTSTRAP_CLIENT_SECRET)"
+            ]
         }
         if let demo {
-            lines += ["", "Demo data loaded: sets Engineering and Marketing, users \(DemoData.userNames.joined(separator: ", "))."]
+            lines += [
+                "", "Demo data loaded: sets Engineering and Marketing, users \(DemoData.userNames.joined(separator: ", ")).",
+            ]
             if let secret = demo.clientSecret {
                 lines += [
                     "Demo attribute manager (Attribute Definition/Assignment/Log Administrator), shown once:",
