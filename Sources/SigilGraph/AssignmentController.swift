@@ -6,18 +6,42 @@ import SigilStore
 struct AssignmentController {
     let services: SigilServices
 
-    /// What `customSecurityAttributes` reads as for this caller.
-    func readableAttributes(of object: DirectoryObject, caller: Caller) async throws -> JSONValue {
-        .null
+    /// `customSecurityAttributes` of each object as `caller` may see it, keyed by object id.
+    func readableAttributes(of objects: [DirectoryObject], caller: Caller) async throws -> [String: JSONValue] {
+        // Callers without any assignment-read grant see null everywhere: skip the reads.
+        guard AccessPolicy.allowsAnywhere(caller, .readAssignments) else {
+            return Dictionary(uniqueKeysWithValues: objects.map { ($0.id, JSONValue.null) })
+        }
+        let assignments = try await services.store.attributes(of: objects.map(\.id))
+        let schema = try await services.store.schema()
+        var result: [String: JSONValue] = [:]
+        for object in objects {
+            result[object.id] = AssignmentRules.render(
+                assignments[object.id] ?? AttributeAssignments(), objectId: object.id, schema: schema, caller: caller)
+        }
+        return result
     }
 
     func create(_ object: DirectoryObject, passwordHash: String?, attributes: JSONValue?, caller: Caller) async throws {
-        if attributes != nil { throw GraphError.invalidProperty("customSecurityAttributes") }
-        try await services.store.create(object, passwordHash: passwordHash)
+        guard let attributes else {
+            try await services.store.create(object, passwordHash: passwordHash)
+            return
+        }
+        try await services.store.create(object, passwordHash: passwordHash) { schema in
+            try AssignmentRules.merge(attributes, into: AttributeAssignments(), schema: schema, caller: caller)
+        }
     }
 
+    /// Applies ordinary properties and attribute values in one transaction: a failure in either
+    /// writes nothing.
     func update(_ object: DirectoryObject, with write: DirectoryWrite, passwordHash: String?, caller: Caller) async throws {
-        if write.customSecurityAttributes != nil { throw GraphError.invalidProperty("customSecurityAttributes") }
-        try await services.store.update(DirectoryRules.applying(write, to: object), passwordHash: passwordHash)
+        try await services.store.modify(object.kind, id: object.id, passwordHash: passwordHash) { state, schema in
+            var next = state
+            next.object = DirectoryRules.applying(write, to: state.object)
+            if let payload = write.customSecurityAttributes {
+                next.attributes = try AssignmentRules.merge(payload, into: state.attributes, schema: schema, caller: caller)
+            }
+            return next
+        }
     }
 }

@@ -51,6 +51,22 @@ struct DirectoryController {
 
     /// An object as a caller sees it: the default properties, or exactly the `$select`ed ones.
     func encode(_ object: DirectoryObject, selection: [String]?, caller: Caller) async throws -> JSONObject {
+        try await encode([object], selection: selection, caller: caller).first ?? JSONObject()
+    }
+
+    /// Encodes a page of objects, reading attribute values for all of them at once.
+    func encode(_ objects: [DirectoryObject], selection: [String]?, caller: Caller) async throws -> [JSONObject] {
+        let attributes =
+            selection?.contains("customSecurityAttributes") == true
+            ? try await assignments.readableAttributes(of: objects, caller: caller) : [:]
+        var encoded: [JSONObject] = []
+        for object in objects {
+            encoded.append(try await encode(object, selection: selection, attributes: attributes[object.id] ?? .null))
+        }
+        return encoded
+    }
+
+    func encode(_ object: DirectoryObject, selection: [String]?, attributes: JSONValue) async throws -> JSONObject {
         var out = JSONObject()
         let names = selection ?? (["id"] + DirectorySchema.properties(of: object.kind).filter(\.isDefault).map(\.name))
         for name in names {
@@ -60,7 +76,7 @@ struct DirectoryController {
                 let credentials = try await services.store.passwordCredentials(applicationId: object.id)
                 out.append(name, .array(credentials.map { .object(Self.encode($0)) }))
             case "customSecurityAttributes":
-                out.append(name, try await assignments.readableAttributes(of: object, caller: caller))
+                out.append(name, attributes)
             default: out.append(name, object.properties[name] ?? .null)
             }
         }
@@ -102,10 +118,7 @@ struct DirectoryController {
         let selection = try options.selection(from: Self.selectable(kind))
         let page = try await services.store.objects(
             kind, after: try SkipToken.decode(options.skipToken), limit: options.top ?? Limits.defaultPageSize)
-        var items: [JSONValue] = []
-        for object in page.objects {
-            items.append(.object(try await encode(object, selection: selection, caller: caller)))
-        }
+        let items = try await encode(page.objects, selection: selection, caller: caller).map { JSONValue.object($0) }
         // @odata.count only on the first page and only as an advanced query, as Graph does.
         let count =
             options.count && request.isEventualConsistency(options) && options.skipToken == nil

@@ -20,15 +20,28 @@ public protocol DirectoryStore: Sendable {
 
     // MARK: Directory objects
 
-    /// Inserts a new object. A clash on userPrincipalName or appId throws `GraphError.conflictingObject`.
-    func create(_ object: DirectoryObject, passwordHash: String?) async throws
+    /// Inserts a new object with the attribute values `attributes` decides against the schema
+    /// read in the same transaction. A clash on userPrincipalName or appId throws
+    /// `GraphError.conflictingObject`.
+    func create(
+        _ object: DirectoryObject, passwordHash: String?,
+        attributes: @escaping @Sendable (Schema) throws -> AttributeAssignments
+    ) async throws
     /// Users are found by id or userPrincipalName (case-insensitively), others by id.
     func object(_ kind: DirectoryObjectKind, id: String) async throws -> DirectoryObject?
     /// A page of objects in a stable order, starting after `cursor` (from `DirectoryPage.next`).
     func objects(_ kind: DirectoryObjectKind, after cursor: Int64?, limit: Int) async throws -> DirectoryPage
     func count(_ kind: DirectoryObjectKind) async throws -> Int
-    /// Replaces an object's properties (and, when given, the user's password hash).
-    func update(_ object: DirectoryObject, passwordHash: String?) async throws
+    /// Reads an object, its attribute values and the schema in one write transaction, lets
+    /// `change` decide the new object and values, and writes them; all or nothing. A new
+    /// `passwordHash` (users) is stored too. Throws `GraphError.notFound` for a missing object.
+    func modify(
+        _ kind: DirectoryObjectKind, id: String, passwordHash: String?,
+        _ change: @escaping @Sendable (ObjectState, Schema) throws -> ObjectState
+    ) async throws
+    /// Custom security attribute values of objects, keyed by object id (objects without values
+    /// are absent).
+    func attributes(of objectIds: [String]) async throws -> [String: AttributeAssignments]
     /// Deletes the object with its credentials and role assignments; an application takes its
     /// service principal with it. Returns false when there was no such object.
     func delete(_ kind: DirectoryObjectKind, id: String) async throws -> Bool
@@ -62,5 +75,23 @@ public struct DirectoryPage: Sendable {
     public init(objects: [DirectoryObject], next: Int64?) {
         self.objects = objects
         self.next = next
+    }
+}
+
+/// An object with its custom security attribute values.
+public struct ObjectState: Sendable, Equatable {
+    public var object: DirectoryObject
+    public var attributes: AttributeAssignments
+
+    public init(object: DirectoryObject, attributes: AttributeAssignments) {
+        self.object = object
+        self.attributes = attributes
+    }
+}
+
+extension DirectoryStore {
+    /// Inserts an object without attribute values.
+    public func create(_ object: DirectoryObject, passwordHash: String?) async throws {
+        try await create(object, passwordHash: passwordHash) { _ in AttributeAssignments() }
     }
 }

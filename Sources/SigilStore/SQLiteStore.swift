@@ -124,8 +124,12 @@ public final class SQLiteStore: DirectoryStore {
 
     // MARK: Directory objects
 
-    public func create(_ object: DirectoryObject, passwordHash: String?) async throws {
+    public func create(
+        _ object: DirectoryObject, passwordHash: String?,
+        attributes: @escaping @Sendable (Schema) throws -> AttributeAssignments
+    ) async throws {
         try await writer.write { db in
+            let decided = try attributes(try Self.loadSchema(db))
             do {
                 try db.execute(
                     sql: """
@@ -142,7 +146,77 @@ public final class SQLiteStore: DirectoryStore {
             {
                 throw GraphError.conflictingObject
             }
+            try Self.writeAttributes(decided, previous: AttributeAssignments(), objectRowid: db.lastInsertedRowID, db)
         }
+    }
+
+    /// Rewrites the value rows of the attributes whose values changed.
+    static func writeAttributes(
+        _ new: AttributeAssignments, previous: AttributeAssignments, objectRowid: Int64, _ db: Database
+    ) throws {
+        var changed = Set(new.attributes.map { nameKey($0.definitionId) })
+        changed.formUnion(previous.attributes.map { nameKey($0.definitionId) })
+        changed = changed.filter { new.values(of: $0) != previous.values(of: $0) }
+        guard !changed.isEmpty else { return }
+        for key in changed {
+            guard let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM attribute_definitions WHERE key = ?", arguments: [key])
+            else { throw GraphError.invalidProperty(key) }
+            try db.execute(
+                sql: "DELETE FROM attribute_values WHERE object_rowid = ? AND definition_seq = ?", arguments: [objectRowid, seq])
+            for (ordinal, value) in new.values(of: key).enumerated() {
+                let (text, int): (String?, Int64?) =
+                    switch value {
+                    case .string(let s): (s, nil)
+                    case .integer(let i): (nil, Int64(i))
+                    case .boolean(let b): (nil, b ? 1 : 0)
+                    }
+                try db.execute(
+                    sql: """
+                        INSERT INTO attribute_values (object_rowid, definition_seq, value_text, value_int, ordinal)
+                        VALUES (?, ?, ?, ?, ?)
+                        """,
+                    arguments: [objectRowid, seq, text, int, ordinal])
+            }
+        }
+    }
+
+    static func loadAttributes(_ db: Database, objectIds: [String]) throws -> [String: AttributeAssignments] {
+        guard !objectIds.isEmpty else { return [:] }
+        let placeholders = Array(repeating: "?", count: objectIds.count).joined(separator: ",")
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT o.id AS object_id, d.attribute_set, d.name, d.type, v.value_text, v.value_int
+                FROM directory_objects o
+                JOIN attribute_values v ON v.object_rowid = o.rowid
+                JOIN attribute_definitions d ON d.seq = v.definition_seq
+                WHERE o.id IN (\(placeholders))
+                ORDER BY o.rowid, d.seq, v.ordinal
+                """,
+            arguments: StatementArguments(objectIds.map { $0.lowercased() }))
+        var grouped: [String: [AssignedAttribute]] = [:]
+        for row in rows {
+            let objectId: String = row["object_id"]
+            let definitionId = AttributeDefinition.id(set: row["attribute_set"], name: row["name"])
+            let value: AttributeValue =
+                switch AttributeType(rawValue: row["type"]) {
+                case .integer: .integer(Int32(truncatingIfNeeded: row["value_int"] as Int64))
+                case .boolean: .boolean((row["value_int"] as Int64) != 0)
+                default: .string(row["value_text"])
+                }
+            var list = grouped[objectId, default: []]
+            if let last = list.indices.last, list[last].definitionId == definitionId {
+                list[last].values.append(value)
+            } else {
+                list.append(AssignedAttribute(definitionId: definitionId, values: [value]))
+            }
+            grouped[objectId] = list
+        }
+        return grouped.mapValues { AttributeAssignments($0) }
+    }
+
+    public func attributes(of objectIds: [String]) async throws -> [String: AttributeAssignments] {
+        try await writer.read { db in try Self.loadAttributes(db, objectIds: objectIds) }
     }
 
     static let objectColumns = "rowid, id, kind, properties"
@@ -190,22 +264,37 @@ public final class SQLiteStore: DirectoryStore {
         }
     }
 
-    public func update(_ object: DirectoryObject, passwordHash: String?) async throws {
+    public func modify(
+        _ kind: DirectoryObjectKind, id: String, passwordHash: String?,
+        _ change: @escaping @Sendable (ObjectState, Schema) throws -> ObjectState
+    ) async throws {
         try await writer.write { db in
-            do {
-                try db.execute(
-                    sql: """
-                        UPDATE directory_objects SET upn_key = ?, properties = ?, password_hash = COALESCE(?, password_hash)
-                        WHERE id = ? AND kind = ?
-                        """,
-                    arguments: [
-                        object.userPrincipalName.map(nameKey), JSONValue.object(object.properties).serializedString,
-                        passwordHash, object.id, object.kind.rawValue,
-                    ])
-            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-                throw GraphError.conflictingObject
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT \(Self.objectColumns) FROM directory_objects WHERE id = ? AND kind = ?",
+                    arguments: [id.lowercased(), kind.rawValue])
+            else { throw GraphError.notFound(id) }
+            let object = try Self.decodeObject(row)
+            let rowid: Int64 = row["rowid"]
+            let before = ObjectState(
+                object: object, attributes: try Self.loadAttributes(db, objectIds: [object.id])[object.id] ?? AttributeAssignments())
+            let after = try change(before, try Self.loadSchema(db))
+            if after.object != before.object || passwordHash != nil {
+                do {
+                    try db.execute(
+                        sql: """
+                            UPDATE directory_objects SET upn_key = ?, properties = ?, password_hash = COALESCE(?, password_hash)
+                            WHERE rowid = ?
+                            """,
+                        arguments: [
+                            after.object.userPrincipalName.map(nameKey), JSONValue.object(after.object.properties).serializedString,
+                            passwordHash, rowid,
+                        ])
+                } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+                    throw GraphError.conflictingObject
+                }
             }
-            guard db.changesCount == 1 else { throw GraphError.notFound(object.id) }
+            try Self.writeAttributes(after.attributes, previous: before.attributes, objectRowid: rowid, db)
         }
     }
 

@@ -1,0 +1,275 @@
+/// One value of a custom security attribute.
+public enum AttributeValue: Sendable, Hashable {
+    case string(String)
+    case integer(Int32)
+    case boolean(Bool)
+
+    public var json: JSONValue {
+        switch self {
+        case .string(let s): .string(s)
+        case .integer(let i): .integer(Int64(i))
+        case .boolean(let b): .bool(b)
+        }
+    }
+
+    /// The form predefined values are written in (allowedValue ids are strings).
+    public var predefinedForm: String {
+        switch self {
+        case .string(let s): s
+        case .integer(let i): String(i)
+        case .boolean(let b): b ? "true" : "false"
+        }
+    }
+}
+
+/// The values one attribute holds on one object (one element unless it is a collection).
+public struct AssignedAttribute: Sendable, Equatable {
+    /// The definition's id as created, e.g. `Engineering_Project`.
+    public var definitionId: String
+    public var values: [AttributeValue]
+
+    public init(definitionId: String, values: [AttributeValue]) {
+        self.definitionId = definitionId
+        self.values = values
+    }
+}
+
+/// All custom security attribute values of one user or service principal.
+public struct AttributeAssignments: Sendable, Equatable {
+    public private(set) var attributes: [AssignedAttribute]
+
+    public init(_ attributes: [AssignedAttribute] = []) {
+        self.attributes = attributes.filter { !$0.values.isEmpty }
+    }
+
+    public var isEmpty: Bool { attributes.isEmpty }
+    public var valueCount: Int { attributes.reduce(0) { $0 + $1.values.count } }
+
+    public func values(of definitionId: String) -> [AttributeValue] {
+        let key = nameKey(definitionId)
+        return attributes.first { nameKey($0.definitionId) == key }?.values ?? []
+    }
+
+    /// Replaces an attribute's values; an empty list removes the attribute.
+    public mutating func set(_ definitionId: String, _ values: [AttributeValue]) {
+        let key = nameKey(definitionId)
+        if let i = attributes.firstIndex(where: { nameKey($0.definitionId) == key }) {
+            if values.isEmpty { attributes.remove(at: i) } else { attributes[i].values = values }
+        } else if !values.isEmpty {
+            attributes.append(AssignedAttribute(definitionId: definitionId, values: values))
+        }
+    }
+}
+
+/// The rules of assigning, updating, removing and reading custom security attribute values
+/// (graph-reference §3–§4, GRAPH-CONTRACT decisions). Pure: the caller supplies the schema and
+/// the object's current values, read in the same transaction that will write the result.
+public enum AssignmentRules {
+    /// Both spellings clients send on a set object in a write.
+    static let setTypeAnnotations: Set<String> = [
+        "#microsoft.directoryservices.customsecurityattributevalue", "#microsoft.graph.customsecurityattributevalue",
+    ]
+    static let readSetType = "#microsoft.graph.customSecurityAttributeValue"
+
+    /// Merges a `customSecurityAttributes` payload into `current`: sets and attributes absent from
+    /// the payload stay, a named attribute is replaced whole, `null` (or `[]` for a collection)
+    /// removes it. Any invalid part fails the whole merge.
+    public static func merge(
+        _ payload: JSONValue, into current: AttributeAssignments, schema: Schema, caller: Caller
+    ) throws(GraphError) -> AttributeAssignments {
+        guard case .object(let sets) = payload else {
+            if payload == .null {
+                throw .badRequest(
+                    "Property 'customSecurityAttributes' cannot be null; remove values one attribute at a time with null or [].")
+            }
+            throw .badRequest("Invalid value specified for property 'customSecurityAttributes': expected an object of attribute sets.")
+        }
+        var result = current
+        var seenSets: Set<String> = []
+        for (setKey, setValue) in sets where !Payload.isAnnotation(setKey) {
+            guard let set = schema.set(named: setKey) else { throw .invalidProperty(setKey) }
+            guard seenSets.insert(nameKey(set.id)).inserted else {
+                throw .badRequest("Attribute set '\(set.id)' appears more than once in 'customSecurityAttributes'.")
+            }
+            guard case .object(let attributes) = setValue else {
+                if setValue == .null {
+                    throw .badRequest(
+                        "Attribute set '\(setKey)' cannot be null; remove its attributes one at a time with null or [].")
+                }
+                throw .badRequest(
+                    "Invalid value specified for attribute set '\(setKey)': expected an object with \"@odata.type\":\"#Microsoft.DirectoryServices.CustomSecurityAttributeValue\".")
+            }
+            guard let type = attributes["@odata.type"]?.stringValue, setTypeAnnotations.contains(type.lowercased()) else {
+                throw .invalidProperty(setKey)
+            }
+            try AccessPolicy.require(AccessPolicy.allows(caller, .manageAssignments, inSet: set.id))
+            try mergeSet(set, attributes, into: &result, current: current, schema: schema)
+        }
+        guard result.valueCount <= Limits.valuesPerObject else {
+            throw .badRequest(
+                "An object can hold at most \(Limits.valuesPerObject) custom security attribute values in total; this change would leave \(result.valueCount).")
+        }
+        return result
+    }
+
+    static func mergeSet(
+        _ set: AttributeSet, _ attributes: JSONObject, into result: inout AttributeAssignments, current: AttributeAssignments,
+        schema: Schema
+    ) throws(GraphError) {
+        var seen: Set<String> = []
+        for (key, value) in attributes where key != "@odata.type" {
+            if let at = key.range(of: "@odata.type") {
+                // An annotation must describe an attribute sent beside it.
+                let attribute = String(key[..<at.lowerBound])
+                guard at.upperBound == key.endIndex, attributes.contains(attribute) else { throw .invalidProperty(key) }
+                continue
+            }
+            if Payload.isAnnotation(key) || key.contains("@") { throw .invalidProperty(key) }
+            guard let definition = schema.definition(set: set.id, name: key) else { throw .invalidProperty(key) }
+            guard seen.insert(nameKey(definition.name)).inserted else {
+                throw .badRequest("Attribute '\(definition.id)' appears more than once in attribute set '\(set.id)'.")
+            }
+            if let annotation = attributes["\(key)@odata.type"] {
+                try checkAnnotation(annotation, key: key, definition: definition)
+            }
+            let values = try parseValues(value, definition: definition)
+            try checkAssignable(values, definition: definition, held: current.values(of: definition.id), schema: schema)
+            result.set(definition.id, values)
+        }
+    }
+
+    /// The OData type name of a definition's values, e.g. `Collection(Int32)`.
+    static func odataType(of definition: AttributeDefinition) -> String {
+        let element = elementType(of: definition)
+        return definition.isCollection ? "Collection(\(element))" : element
+    }
+
+    static func elementType(of definition: AttributeDefinition) -> String {
+        switch definition.type {
+        case .string: "String"
+        case .integer: "Int32"
+        case .boolean: "Boolean"
+        }
+    }
+
+    /// Annotations are optional, but when sent they must agree with the definition.
+    static func checkAnnotation(_ annotation: JSONValue, key: String, definition: AttributeDefinition) throws(GraphError) {
+        let element = elementType(of: definition)
+        let accepted: Set<String> =
+            definition.isCollection
+            ? ["#Collection(\(element))", "#Collection(Edm.\(element))"] : ["#\(element)", "#Edm.\(element)"]
+        guard case .string(let text) = annotation, accepted.contains(text) else {
+            throw .badRequest(
+                "The annotation '\(key)@odata.type' is \(annotation.serializedString), but attribute '\(definition.id)' is of type #\(odataType(of: definition)).")
+        }
+    }
+
+    static func parseValues(_ value: JSONValue, definition: AttributeDefinition) throws(GraphError) -> [AttributeValue] {
+        let expected = odataType(of: definition)
+        func wrongType() -> GraphError {
+            .badRequest(
+                "Invalid value specified for attribute '\(definition.id)': expected \(expected), got \(value.typeName).")
+        }
+        if value == .null { return [] }
+        if definition.isCollection {
+            guard case .array(let elements) = value else { throw wrongType() }
+            var values: [AttributeValue] = []
+            for element in elements {
+                guard let parsed = try parseScalar(element, definition: definition) else { throw wrongType() }
+                guard !values.contains(parsed) else {
+                    throw .badRequest(
+                        "Value \(element.serializedString) appears more than once for attribute '\(definition.id)'.")
+                }
+                values.append(parsed)
+            }
+            return values
+        }
+        guard let parsed = try parseScalar(value, definition: definition) else { throw wrongType() }
+        return [parsed]
+    }
+
+    /// One element of the definition's type, or nil when the JSON type is wrong.
+    static func parseScalar(_ value: JSONValue, definition: AttributeDefinition) throws(GraphError) -> AttributeValue? {
+        switch (definition.type, value) {
+        case (.string, .string(let s)):
+            guard !s.isEmpty else { throw .badRequest("A value of attribute '\(definition.id)' must not be empty.") }
+            guard s.count <= Limits.assignedValueLength else {
+                throw .badRequest(
+                    "A value of attribute '\(definition.id)' must be at most \(Limits.assignedValueLength) characters long; '\(s.prefix(20))…' has \(s.count).")
+            }
+            return .string(s)
+        case (.integer, .integer(let i)):
+            guard let v = Int32(exactly: i) else {
+                throw .badRequest(
+                    "Value \(i) of attribute '\(definition.id)' is out of range for Int32 (-2147483648 to 2147483647).")
+            }
+            return .integer(v)
+        case (.boolean, .bool(let b)):
+            return .boolean(b)
+        default:
+            return nil
+        }
+    }
+
+    /// Deprecated attributes and inactive predefined values take no new holders; an object that
+    /// already holds a value may keep (re-send) it.
+    static func checkAssignable(
+        _ values: [AttributeValue], definition: AttributeDefinition, held: [AttributeValue], schema: Schema
+    ) throws(GraphError) {
+        let new = values.filter { !held.contains($0) }
+        guard !new.isEmpty else { return }
+        if definition.status == .deprecated {
+            throw .badRequest(
+                "Attribute '\(definition.id)' is deactivated (Deprecated): it can no longer be assigned new values; existing values can only be removed.")
+        }
+        guard definition.usePreDefinedValuesOnly else { return }
+        let allowed = schema.allowedValues(of: definition)
+        for value in new {
+            guard let match = allowed.first(where: { $0.id == value.predefinedForm }) else {
+                throw .badRequest(
+                    "Value '\(value.predefinedForm)' is not one of the predefined values of attribute '\(definition.id)'.")
+            }
+            guard match.isActive else {
+                throw .badRequest(
+                    "Predefined value '\(match.id)' of attribute '\(definition.id)' is deactivated and cannot be assigned to more objects.")
+            }
+        }
+    }
+
+    /// Whether `caller` may see any attribute values of `object` in `set`: never their own,
+    /// never as a guest, otherwise as their assignment roles allow.
+    public static func mayRead(_ caller: Caller, objectId: String, set: String) -> Bool {
+        caller.principalId != objectId && AccessPolicy.allows(caller, .readAssignments, inSet: set)
+    }
+
+    /// `customSecurityAttributes` as a read returns it: only the sets the caller may read; each
+    /// set annotated `#microsoft.graph.customSecurityAttributeValue`, collections preceded by
+    /// `#Collection(...)`; `null` when nothing is left.
+    public static func render(
+        _ assignments: AttributeAssignments, objectId: String, schema: Schema, caller: Caller
+    ) -> JSONValue {
+        var out = JSONObject()
+        var bySet: [(set: String, members: JSONObject)] = []
+        for attribute in assignments.attributes {
+            guard let definition = schema.definition(id: attribute.definitionId),
+                mayRead(caller, objectId: objectId, set: definition.attributeSet)
+            else { continue }
+            var members: JSONObject
+            let index = bySet.firstIndex { nameKey($0.set) == nameKey(definition.attributeSet) }
+            if let index {
+                members = bySet[index].members
+            } else {
+                members = JSONObject([("@odata.type", .string(readSetType))])
+            }
+            if definition.isCollection {
+                members.append("\(definition.name)@odata.type", .string("#\(odataType(of: definition))"))
+                members.append(definition.name, .array(attribute.values.map(\.json)))
+            } else if let value = attribute.values.first {
+                members.append(definition.name, value.json)
+            }
+            if let index { bySet[index].members = members } else { bySet.append((definition.attributeSet, members)) }
+        }
+        for (set, members) in bySet { out.append(set, .object(members)) }
+        return out.isEmpty ? .null : .object(out)
+    }
+}

@@ -1,0 +1,392 @@
+import Foundation
+import SigilCore
+import Testing
+
+@testable import SigilGraph
+
+/// Every request of the two seed documents (../shared/seeds), sent with the seed's exact JSON,
+/// checked against the seed's status and response. Ids differ; collections are compared as
+/// sets because the seeds themselves show Graph reordering them.
+@Suite struct SeedConformanceTests {
+    static let setAnnotation = "#Microsoft.DirectoryServices.CustomSecurityAttributeValue"
+
+    /// A tenant with the seeds' attribute definitions, one user, one service principal, and an
+    /// Attribute Assignment Administrator.
+    struct Fixture {
+        let tenant: TestTenant
+        let admin: String
+        let userId: String
+        let servicePrincipalId: String
+
+        static func make(datacenterName: String = "Datacenter") async throws -> Fixture {
+            let tenant = try await TestTenant.make()
+            try await tenant.store.changeSchema { schema in
+                var schema = schema
+                var changes: [SchemaChange] = []
+                let bodies =
+                    DemoData.sets
+                    + DemoData.definitions.map { body -> JSONValue in
+                        guard case .object(var members) = body, members["name"] == "Datacenter" else { return body }
+                        members["name"] = .string(datacenterName)
+                        return .object(members)
+                    }
+                for body in bodies {
+                    let change =
+                        body.objectValue?["attributeSet"] == nil
+                        ? try SchemaRules.createSet(body, in: schema) : try SchemaRules.createDefinition(body, in: schema)
+                    schema.apply(change)
+                    changes.append(change)
+                }
+                return changes
+            }
+            let admin = try await tenant.servicePrincipal("Assigner", grants: [.tenant(.attributeAssignmentAdministrator)])
+            let user = try await tenant.user("Chandra")
+            let principal = try await tenant.servicePrincipal("Seed App")
+            return Fixture(tenant: tenant, admin: admin.token, userId: user.id, servicePrincipalId: principal.id)
+        }
+    }
+
+    /// The seed's PATCH body for one attribute of the Engineering set, written as the seeds write it.
+    static func engineering(_ members: String) -> String {
+        """
+        {
+            "customSecurityAttributes":
+            {
+                "Engineering":
+                {
+                    "@odata.type":"\(setAnnotation)",
+                    \(members)
+                }
+            }
+        }
+        """
+    }
+
+    /// `customSecurityAttributes` of an object, as the fixture's administrator reads it.
+    static func read(_ client: GraphClient, _ path: String, token: String) async throws -> JSONValue? {
+        let reply = try await client.get("\(path)?$select=customSecurityAttributes", token: token)
+        #expect(reply.status == .ok)
+        return reply["customSecurityAttributes"]
+    }
+
+    static func patch(_ client: GraphClient, _ path: String, token: String, _ body: String) async throws {
+        let reply = try await client.send(.patch, path, token: token, body: body)
+        #expect(reply.status == .noContent, "\(reply.text)")
+        #expect(reply.text.isEmpty)
+    }
+
+    // MARK: Seed 000 (beta) — assign
+
+    @Test func customsecurityattribute_assign_user_string() async throws {
+        let f = try await Fixture.make()
+        try await f.tenant.test { client in
+            try await Self.patch(
+                client, "/beta/users/\(f.userId)", token: f.admin, Self.engineering(##""ProjectDate":"2022-10-01""##))
+            let read = try await Self.read(client, "/beta/users/\(f.userId)", token: f.admin)
+            expectSameJSON(
+                read,
+                ##"{"Engineering":{"@odata.type":"#microsoft.graph.customSecurityAttributeValue","ProjectDate":"2022-10-01"}}"##)
+        }
+    }
+
+    @Test func customsecurityattribute_assign_serviceprincipal_string() async throws {
+        let f = try await Fixture.make()
+        try await f.tenant.test { client in
+            let path = "/beta/servicePrincipals/\(f.servicePrincipalId)"
+            try await Self.patch(client, path, token: f.admin, Self.engineering(##""ProjectDate":"2022-10-01""##))
+            expectSameJSON(
+                try await Self.read(client, path, token: f.admin),
+                ##"{"Engineering":{"@odata.type":"#microsoft.graph.customSecurityAttributeValue","ProjectDate":"2022-10-01"}}"##)
+        }
+    }
+
+    @Test func customsecurityattribute_assign_user_multistring() async throws {
+        let f = try await Fixture.make()
+        try await f.tenant.test { client in
+            try await Self.patch(
+                client, "/beta/users/\(f.userId)", token: f.admin,
+                Self.engineering(##""Project@odata.type":"#Collection(String)", "Project":["Baker","Cascade"]"##))
+            let read = try await Self.read(client, "/beta/users/\(f.userId)", token: f.admin)
+            expectSameJSON(
+                read,
+                ##"{"Engineering":{"@odata.type":"#microsoft.graph.customSecurityAttributeValue","Project@odata.type":"#Collection(String)","Project":["Baker","Cascade"]}}"##
+            )
+            expectAnnotationsPrecedeValues(read)
+        }
+    }
+
+    @Test func customsecurityattribute_assign_user_integer() async throws {
+        let f = try await Fixture.make()
+        try await f.tenant.test { client in
+            try await Self.patch(
+                client, "/beta/users/\(f.userId)", token: f.admin,
+                Self.engineering(##""NumVendors@odata.type":"#Int32", "NumVendors":4"##))
+            // No #Int32 annotation on read.
+            expectSameJSON(
+                try await Self.read(client, "/beta/users/\(f.userId)", token: f.admin),
+                ##"{"Engineering":{"@odata.type":"#microsoft.graph.customSecurityAttributeValue","NumVendors":4}}"##)
+        }
+    }
+
+    @Test func customsecurityattribute_assign_user_multiinteger() async throws {
+        let f = try await Fixture.make()
+        try await f.tenant.test { client in
+            try await Self.patch(
+                client, "/beta/users/\(f.userId)", token: f.admin,
+                Self.engineering(##""CostCenter@odata.type":"#Collection(Int32)", "CostCenter":[1001,1003]"##))
+            expectSameJSON(
+                try await Self.read(client, "/beta/users/\(f.userId)", token: f.admin),
+                ##"{"Engineering":{"@odata.type":"#microsoft.graph.customSecurityAttributeValue","CostCenter@odata.type":"#Collection(Int32)","CostCenter":[1001,1003]}}"##
+            )
+        }
+    }
+
+    @Test func customsecurityattribute_assign_user_boolean() async throws {
+        let f = try await Fixture.make()
+        try await f.tenant.test { client in
+            try await Self.patch(client, "/beta/users/\(f.userId)", token: f.admin, Self.engineering(##""Certification":true"##))
+            expectSameJSON(
+                try await Self.read(client, "/beta/users/\(f.userId)", token: f.admin),
+                ##"{"Engineering":{"@odata.type":"#microsoft.graph.customSecurityAttributeValue","Certification":true}}"##)
+        }
+    }
+
+    // MARK: Seed 000 (beta) — update
+
+    @Test func customsecurityattribute_update_user_integer() async throws {
+        let f = try await Fixture.make()
+        try await f.tenant.test { client in
+            let path = "/beta/users/\(f.userId)"
+            try await Self.patch(
+                client, path, token: f.admin, Self.engineering(##""NumVendors@odata.type":"#Int32", "NumVendors":4"##))
+            try await Self.patch(
+                client, path, token: f.admin, Self.engineering(##""NumVendors@odata.type":"#Int32", "NumVendors":8"##))
+            expectSameJSON(
+                try await Self.read(client, path, token: f.admin),
+                ##"{"Engineering":{"@odata.type":"#microsoft.graph.customSecurityAttributeValue","NumVendors":8}}"##)
+        }
+    }
+
+    @Test func customsecurityattribute_update_user_boolean() async throws {
+        let f = try await Fixture.make()
+        try await f.tenant.test { client in
+            let path = "/beta/users/\(f.userId)"
+            try await Self.patch(client, path, token: f.admin, Self.engineering(##""Certification":true"##))
+            try await Self.patch(client, path, token: f.admin, Self.engineering(##""Certification":false"##))
+            expectSameJSON(
+                try await Self.read(client, path, token: f.admin),
+                ##"{"Engineering":{"@odata.type":"#microsoft.graph.customSecurityAttributeValue","Certification":false}}"##)
+        }
+    }
+
+    // MARK: Seed 000 (beta) — get, remove
+
+    @Test func customsecurityattribute_get_for_user() async throws {
+        // Seed 000 defines the attribute as lower-case `datacenter`; Sigil echoes names as created.
+        let f = try await Fixture.make(datacenterName: "datacenter")
+        try await f.tenant.test { client in
+            let path = "/beta/users/\(f.userId)"
+            try await Self.patch(
+                client, path, token: f.admin,
+                Self.engineering(##""datacenter@odata.type":"#Collection(String)", "datacenter":["Redmond"]"##))
+            let reply = try await client.get("\(path)?$select=customSecurityAttributes", token: f.admin)
+            #expect(reply.status == .ok)
+            #expect(
+                reply["@odata.context"]?.stringValue?.hasSuffix("/beta/$metadata#users(customSecurityAttributes)/$entity") == true
+            )
+            expectSameJSON(
+                reply.json,
+                ##"""
+                {
+                    "@odata.context": "IGNORED",
+                    "customSecurityAttributes": {
+                        "Engineering": {
+                            "@odata.type": "#microsoft.graph.customSecurityAttributeValue",
+                            "datacenter@odata.type": "#Collection(String)",
+                            "datacenter": ["Redmond"]
+                        }
+                    }
+                }
+                """##, ignoring: ["@odata.context"])
+        }
+    }
+
+    @Test func customsecurityattribute_remove_user_singlevalue() async throws {
+        let f = try await Fixture.make()
+        try await f.tenant.test { client in
+            let path = "/beta/users/\(f.userId)"
+            try await Self.patch(client, path, token: f.admin, Self.engineering(##""ProjectDate":"2022-10-01""##))
+            try await Self.patch(client, path, token: f.admin, Self.engineering(##""ProjectDate":null"##))
+            #expect(try await Self.read(client, path, token: f.admin) == .null)
+        }
+    }
+
+    @Test func customsecurityattribute_remove_user_multistring() async throws {
+        let f = try await Fixture.make()
+        try await f.tenant.test { client in
+            let path = "/beta/users/\(f.userId)"
+            try await Self.patch(
+                client, path, token: f.admin,
+                Self.engineering(##""Project@odata.type":"#Collection(String)", "Project":["Baker","Cascade"]"##))
+            try await Self.patch(client, path, token: f.admin, Self.engineering(##""Project":[]"##))
+            #expect(try await Self.read(client, path, token: f.admin) == .null)
+        }
+    }
+
+    // MARK: Seed 002 (v1.0) — the five assignments, two updates, the multi-string update, the read
+
+    @Test func seed002_assign_update_and_get_user_attributes() async throws {
+        let f = try await Fixture.make()
+        try await f.tenant.test { client in
+            let path = "/v1.0/users/\(f.userId)"
+            for members in [
+                ##""ProjectDate":"2024-11-15""##,
+                ##""Project@odata.type":"#Collection(String)", "Project":["Baker","Cascade"]"##,
+                ##""NumVendors@odata.type":"#Int32", "NumVendors":4"##,
+                ##""CostCenter@odata.type":"#Collection(Int32)", "CostCenter":[1001,1003]"##,
+                ##""Certification":true"##,
+                ##""NumVendors@odata.type":"#Int32", "NumVendors":8"##,
+                ##""Certification":false"##,
+                ##""Project@odata.type":"#Collection(String)", "Project":["Alpine","Baker"]"##,
+            ] {
+                try await Self.patch(client, path, token: f.admin, Self.engineering(members))
+            }
+            try await Self.patch(
+                client, path, token: f.admin,
+                ##"{"customSecurityAttributes":{"Marketing":{"@odata.type":"#Microsoft.DirectoryServices.CustomSecurityAttributeValue","EmployeeId":"GS45897"}}}"##
+            )
+            let reply = try await client.get("\(path)?$select=customSecurityAttributes", token: f.admin)
+            #expect(reply.status == .ok)
+            #expect(
+                reply["@odata.context"]?.stringValue?.hasSuffix("/v1.0/$metadata#users(customSecurityAttributes)/$entity") == true
+            )
+            expectSameJSON(
+                reply.json,
+                ##"""
+                {
+                    "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users(customSecurityAttributes)/$entity",
+                    "customSecurityAttributes": {
+                        "Engineering": {
+                            "@odata.type": "#microsoft.graph.customSecurityAttributeValue",
+                            "Project@odata.type": "#Collection(String)",
+                            "Project": ["Baker", "Alpine"],
+                            "ProjectDate": "2024-11-15",
+                            "NumVendors": 8,
+                            "CostCenter@odata.type": "#Collection(Int32)",
+                            "CostCenter": [1001, 1003],
+                            "Certification": false
+                        },
+                        "Marketing": {
+                            "@odata.type": "#microsoft.graph.customSecurityAttributeValue",
+                            "EmployeeId": "GS45897"
+                        }
+                    }
+                }
+                """##, ignoring: ["@odata.context"])
+            expectAnnotationsPrecedeValues(reply["customSecurityAttributes"])
+        }
+    }
+
+    @Test func seed002_get_user_without_access_or_values_is_null() async throws {
+        let f = try await Fixture.make()
+        let reader = try await f.tenant.servicePrincipal("No attribute role")
+        try await f.tenant.test { client in
+            let path = "/v1.0/users/\(f.userId)"
+            // No values yet: null for the administrator.
+            var reply = try await client.get("\(path)?$select=customSecurityAttributes", token: f.admin)
+            expectSameJSON(reply.json, ##"{"@odata.context":"x","customSecurityAttributes":null}"##, ignoring: ["@odata.context"])
+            try await Self.patch(client, path, token: f.admin, Self.engineering(##""ProjectDate":"2024-11-15""##))
+            // Values exist, but this caller has no access: still 200 with null, never a 403.
+            reply = try await client.get("\(path)?$select=customSecurityAttributes", token: reader.token)
+            #expect(reply.status == .ok)
+            expectSameJSON(reply.json, ##"{"@odata.context":"x","customSecurityAttributes":null}"##, ignoring: ["@odata.context"])
+        }
+    }
+
+    @Test func seed002_remove_user_singlevalue_and_multistring() async throws {
+        let f = try await Fixture.make()
+        try await f.tenant.test { client in
+            let path = "/v1.0/users/\(f.userId)"
+            try await Self.patch(client, path, token: f.admin, Self.engineering(##""ProjectDate":"2024-11-15""##))
+            try await Self.patch(
+                client, path, token: f.admin,
+                Self.engineering(##""Project@odata.type":"#Collection(String)", "Project":["Alpine","Baker"]"##))
+            try await Self.patch(client, path, token: f.admin, Self.engineering(##""ProjectDate":null"##))
+            expectSameJSON(
+                try await Self.read(client, path, token: f.admin),
+                ##"{"Engineering":{"@odata.type":"#microsoft.graph.customSecurityAttributeValue","Project@odata.type":"#Collection(String)","Project":["Alpine","Baker"]}}"##
+            )
+            try await Self.patch(client, path, token: f.admin, Self.engineering(##""Project":[]"##))
+            #expect(try await Self.read(client, path, token: f.admin) == .null)
+        }
+    }
+
+    @Test func seed002_serviceprincipal_assign_update_remove_multistring() async throws {
+        let f = try await Fixture.make()
+        try await f.tenant.test { client in
+            let path = "/v1.0/servicePrincipals/\(f.servicePrincipalId)"
+            try await Self.patch(
+                client, path, token: f.admin,
+                Self.engineering(##""Project@odata.type":"#Collection(String)", "Project":["Baker","Cascade"]"##))
+            try await Self.patch(
+                client, path, token: f.admin,
+                Self.engineering(##""Project@odata.type":"#Collection(String)", "Project":["Alpine","Baker"]"##))
+            let reply = try await client.get("\(path)?$select=customSecurityAttributes", token: f.admin)
+            #expect(
+                reply["@odata.context"]?.stringValue?.hasSuffix("$metadata#servicePrincipals(customSecurityAttributes)/$entity")
+                    == true)
+            expectSameJSON(
+                reply["customSecurityAttributes"],
+                ##"{"Engineering":{"@odata.type":"#microsoft.graph.customSecurityAttributeValue","Project@odata.type":"#Collection(String)","Project":["Alpine","Baker"]}}"##
+            )
+            try await Self.patch(client, path, token: f.admin, Self.engineering(##""Project":[]"##))
+            #expect(try await Self.read(client, path, token: f.admin) == .null)
+        }
+    }
+}
+
+// MARK: - JSON comparison
+
+/// Compares JSON semantically: object member order ignored, arrays compared as multisets
+/// (Graph does not keep collection order), top-level `ignoring` members dropped on both sides.
+func expectSameJSON(
+    _ actual: JSONValue?, _ expectedText: String, ignoring: Set<String> = [], sourceLocation: SourceLocation = #_sourceLocation
+) {
+    guard let expected = try? JSON.parse(expectedText) else {
+        Issue.record("expected text is not JSON", sourceLocation: sourceLocation)
+        return
+    }
+    func strip(_ value: JSONValue?) -> JSONValue? {
+        guard case .object(let object)? = value else { return value }
+        return .object(JSONObject(object.members.filter { !ignoring.contains($0.key) }))
+    }
+    let a = strip(actual).map(canonical)
+    let e = strip(expected).map(canonical)
+    #expect(a == e, "\(actual?.serializedString ?? "nil") is not \(expected.serializedString)", sourceLocation: sourceLocation)
+}
+
+func canonical(_ value: JSONValue) -> JSONValue {
+    switch value {
+    case .object(let object):
+        return .object(JSONObject(object.members.map { ($0.key, canonical($0.value)) }.sorted { $0.key < $1.key }))
+    case .array(let elements):
+        return .array(elements.map(canonical).sorted { $0.serializedString < $1.serializedString })
+    default:
+        return value
+    }
+}
+
+/// Graph writes `X@odata.type` immediately before `X`.
+func expectAnnotationsPrecedeValues(_ attributes: JSONValue?, sourceLocation: SourceLocation = #_sourceLocation) {
+    guard case .object(let sets)? = attributes else { return }
+    for (_, set) in sets {
+        guard case .object(let members) = set else { continue }
+        let keys = members.keys
+        for (i, key) in keys.enumerated() where key.hasSuffix("@odata.type") && key != "@odata.type" {
+            let attribute = String(key.dropLast("@odata.type".count))
+            #expect(
+                i + 1 < keys.count && keys[i + 1] == attribute, "\(key) not followed by \(attribute)",
+                sourceLocation: sourceLocation)
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import SigilCore
+import SigilStore
+
+@testable import SigilGraph
+
+/// A fresh tenant on an in-memory store, with helpers to make principals holding roles and to
+/// send Graph requests through the real router in-process.
+struct TestTenant {
+    let services: SigilServices
+    let bootstrapClientId: String
+    let bootstrapSecret: String
+
+    static func make() async throws -> TestTenant {
+        let secret = "boot8Q~test-secret-0123456789abcdefghijklm"
+        let start = try await TenantBootstrap.start(
+            store: try SQLiteStore(), tenantId: nil, bootstrapClientId: nil, bootstrapSecret: secret,
+            hasher: CredentialHasher(passwordRounds: 1_000), scheme: "http")
+        return TestTenant(services: start.services, bootstrapClientId: start.bootstrapClientId, bootstrapSecret: secret)
+    }
+
+    var store: any DirectoryStore { services.store }
+    var tenantId: String { services.tenantId }
+
+    /// A token for the bootstrap service principal (Global Administrator, Privileged Role Administrator).
+    func bootstrapToken() async throws -> String {
+        guard let principal = try await store.servicePrincipal(appId: bootstrapClientId) else {
+            throw GraphError.notFound(bootstrapClientId)
+        }
+        return try await services.tokens.issue(
+            principalId: principal.id, isApp: true, appId: bootstrapClientId, userPrincipalName: nil)
+    }
+
+    /// A new application + service principal holding `grants`; returns its object id and a token.
+    func servicePrincipal(_ name: String = "Test App", grants: [RoleGrant] = []) async throws -> (id: String, token: String) {
+        let appId = UUID().uuidString.lowercased()
+        let principal = try await TenantBootstrap.createApplication(
+            services: services, displayName: name, appId: appId, secret: "test8Q~\(appId)")
+        for grant in grants {
+            try await store.create(
+                RoleAssignment(
+                    id: UUID().uuidString.lowercased(), principalId: principal.id, role: grant.role, scope: grant.scope))
+        }
+        let token = try await services.tokens.issue(principalId: principal.id, isApp: true, appId: appId, userPrincipalName: nil)
+        return (principal.id, token)
+    }
+
+    /// A new user (member or guest) holding `grants`; returns its object id and a token.
+    func user(_ name: String, guest: Bool = false, grants: [RoleGrant] = []) async throws -> (id: String, token: String) {
+        let write = try DirectoryRules.create(
+            .user,
+            body: [
+                "accountEnabled": true, "displayName": .string(name), "mailNickname": .string(name.lowercased()),
+                "userPrincipalName": .string("\(name.lowercased())@sigil.test"), "userType": guest ? "Guest" : "Member",
+                "passwordProfile": ["password": "Password-123!"],
+            ])
+        let user = DirectoryRules.newObject(.user, id: UUID().uuidString.lowercased(), write: write, serviceSet: JSONObject())
+        try await store.create(user, passwordHash: try await services.hasher.hashPassword("Password-123!"))
+        for grant in grants {
+            try await store.create(
+                RoleAssignment(id: UUID().uuidString.lowercased(), principalId: user.id, role: grant.role, scope: grant.scope))
+        }
+        let token = try await services.tokens.issue(
+            principalId: user.id, isApp: false, appId: bootstrapClientId, userPrincipalName: user.userPrincipalName)
+        return (user.id, token)
+    }
+
+    func test(_ body: @escaping @Sendable (GraphClient) async throws -> Void) async throws {
+        let app = Application(router: buildRouter(services: services))
+        try await app.test(.router) { client in try await body(GraphClient(client: client)) }
+    }
+}
+
+/// One Graph reply: status, headers and the body parsed as JSON (when it is JSON).
+struct GraphReply: Sendable {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let text: String
+
+    var json: JSONValue? { try? JSON.parse(text) }
+    var object: JSONObject { json?.objectValue ?? JSONObject() }
+    subscript(key: String) -> JSONValue? { object[key] }
+    var errorCode: String? { object["error"]?.objectValue?["code"]?.stringValue }
+    var errorMessage: String? { object["error"]?.objectValue?["message"]?.stringValue }
+    var values: [JSONValue] { object["value"]?.arrayValue ?? [] }
+}
+
+struct GraphClient: Sendable {
+    let client: any TestClientProtocol
+
+    func send(
+        _ method: HTTPRequest.Method, _ path: String, token: String? = nil, body: String? = nil,
+        headers extra: [String: String] = [:], contentType: String? = "application/json"
+    ) async throws -> GraphReply {
+        var headers = HTTPFields()
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if body != nil, let contentType { headers[.contentType] = contentType }
+        for (name, value) in extra {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        return try await client.execute(
+            uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }
+        ) { response in
+            GraphReply(status: response.status, headers: response.headers, text: String(buffer: response.body))
+        }
+    }
+
+    func get(_ path: String, token: String?, headers: [String: String] = [:]) async throws -> GraphReply {
+        try await send(.get, path, token: token, headers: headers)
+    }
+
+    func post(_ path: String, token: String?, _ body: JSONValue, headers: [String: String] = [:]) async throws -> GraphReply {
+        try await send(.post, path, token: token, body: body.serializedString, headers: headers)
+    }
+
+    func patch(_ path: String, token: String?, _ body: JSONValue, headers: [String: String] = [:]) async throws -> GraphReply {
+        try await send(.patch, path, token: token, body: body.serializedString, headers: headers)
+    }
+
+    func delete(_ path: String, token: String?) async throws -> GraphReply {
+        try await send(.delete, path, token: token)
+    }
+}
+
+extension RoleGrant {
+    static func tenant(_ role: DirectoryRole) -> RoleGrant { RoleGrant(role: role, scope: .tenant) }
+    static func set(_ role: DirectoryRole, _ name: String) -> RoleGrant { RoleGrant(role: role, scope: .attributeSet(name)) }
+}
