@@ -49,6 +49,32 @@ public enum DemoData {
         definition("Marketing", "AppCountry", "Countries where the app is offered", type: "String", collection: true),
     ]
 
+    static func setValue(_ members: JSONObject) -> JSONValue {
+        var set = JSONObject([("@odata.type", "#Microsoft.DirectoryServices.CustomSecurityAttributeValue")])
+        for (key, value) in members { set.append(key, value) }
+        return .object(set)
+    }
+
+    /// The values seed 002's list and filter examples show on each user.
+    static let attributeValues: [String: JSONValue] = [
+        "Chandra": ["Marketing": setValue(JSONObject([("EmployeeId", "GS36348")]))],
+        "Jana": ["Marketing": setValue(JSONObject([("AppCountry", ["Canada", "Mexico"]), ("EmployeeId", "GS46982")]))],
+        "Joe": [
+            "Engineering": setValue(
+                JSONObject([
+                    ("Project", ["Baker", "Alpine"]), ("ProjectDate", "2024-11-15"), ("NumVendors", 8), ("CostCenter", [1001, 1003]),
+                    ("Certification", false),
+                ])),
+            "Marketing": setValue(JSONObject([("EmployeeId", "GS45897")])),
+        ],
+        "Isabella": ["Marketing": setValue(JSONObject([("AppCountry", ["France"])]))],
+        "Alain": ["Marketing": setValue(JSONObject([("AppCountry", ["Germany", "Japan"])]))],
+        "Jiya": [
+            "Engineering": setValue(JSONObject([("Datacenter", ["India"])])),
+            "Marketing": setValue(JSONObject([("AppCountry", ["India", "Canada"]), ("EmployeeId", "KX19476")])),
+        ],
+    ]
+
     /// Loads the demo unless this data directory already has it.
     public static func load(services: SigilServices) async throws -> Credentials {
         let store = services.store
@@ -68,6 +94,8 @@ public enum DemoData {
             return changes
         }
         let passwordHash = try await services.hasher.hashPassword(userPassword)
+        // The demo writes values as an Attribute Assignment Administrator would, through the same rules.
+        let loader = Caller(principalId: "sigil-demo", kind: .servicePrincipal, grants: [RoleGrant(role: .attributeAssignmentAdministrator, scope: .tenant)])
         for name in userNames {
             let write = try DirectoryRules.create(
                 .user,
@@ -79,7 +107,11 @@ public enum DemoData {
             let user = DirectoryRules.newObject(
                 .user, id: SigilServices.newId(), write: write,
                 serviceSet: JSONObject([("createdDateTime", .string(graphTimestamp(Date())))]))
-            try await store.create(user, passwordHash: passwordHash)
+            let values = attributeValues[name]
+            try await store.create(user, passwordHash: passwordHash) { schema in
+                guard let values else { return AttributeAssignments() }
+                return try AssignmentRules.merge(values, into: AttributeAssignments(), schema: schema, caller: loader)
+            }
         }
         let clientId = SigilServices.newId()
         let secret = SecretGenerator.make()
