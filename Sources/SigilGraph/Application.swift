@@ -1,5 +1,8 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import SigilCore
 import SigilStore
@@ -21,12 +24,19 @@ public func buildRouter(services: SigilServices) -> Router<GraphContext> {
 
 /// The HTTP server around `buildRouter`. `onListening` receives the bound port (useful with
 /// port 0, which asks the system for a free one).
+/// With `tls` (PEM certificate chain and private key files) it serves HTTPS only.
 public func buildApplication(
-    services: SigilServices, host: String, port: Int, logger: Logger,
+    services: SigilServices, host: String, port: Int, logger: Logger, tls: (certificatePath: String, keyPath: String)? = nil,
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
-    Application(
-        router: buildRouter(services: services),
+) throws -> some ApplicationProtocol {
+    var server = HTTPServerBuilder.http1()
+    if let tls {
+        let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)
+        server = try .tls(.http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+    }
+    return Application(
+        router: buildRouter(services: services), server: server,
         configuration: .init(address: .hostname(host, port: port), serverName: "Sigil"),
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
         logger: logger)

@@ -22,6 +22,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Tenant id (GUID); generated on first start when absent.") var tenantId: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: "PBKDF2-SHA256 iterations for user passwords.") var passwordHashRounds = 210_000
+    @Option(help: "TLS certificate chain (PEM); with --tls-key, Sigil serves https only.") var tlsCert: String?
+    @Option(help: "TLS private key (PEM).") var tlsKey: String?
     @Flag(help: "Load the seed documents' attribute sets, definitions and users, and an attribute manager application.")
     var demo = false
 
@@ -32,6 +34,7 @@ struct Serve: AsyncParsableCommand {
         guard (1...10_000_000).contains(passwordHashRounds) else {
             throw ValidationError("--password-hash-rounds must be between 1 and 10000000.")
         }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together.") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
     }
 
@@ -63,7 +66,7 @@ struct Serve: AsyncParsableCommand {
         let start = try await TenantBootstrap.start(
             store: store, tenantId: tenantId ?? environment["CSA_TENANT_ID"],
             bootstrapClientId: environment["CSA_BOOTSTRAP_CLIENT_ID"],
-            bootstrapSecret: environment["CSA_BOOTSTRAP_CLIENT_SECRET"], hasher: hasher, scheme: "http")
+            bootstrapSecret: environment["CSA_BOOTSTRAP_CLIENT_SECRET"], hasher: hasher, scheme: tlsCert == nil ? "http" : "https")
         let services = start.services
         let credentialsFile = (dataDir as NSString).appendingPathComponent("bootstrap-credentials.json")
         if let secret = start.generatedSecret {
@@ -72,7 +75,8 @@ struct Serve: AsyncParsableCommand {
         }
         let demoCredentials = demo ? try await DemoData.load(services: services) : nil
 
-        let app = buildApplication(services: services, host: host, port: port, logger: logger) { boundPort in
+        let tls = tlsCert.flatMap { cert in tlsKey.map { (certificatePath: cert, keyPath: $0) } }
+        let app = try buildApplication(services: services, host: host, port: port, logger: logger, tls: tls) { boundPort in
             printBanner(
                 start: start, port: boundPort, credentialsFile: credentialsFile, demo: demoCredentials)
         }
@@ -88,7 +92,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func printBanner(start: TenantBootstrap.Result, port: Int, credentialsFile: String, demo: DemoData.Credentials?) {
-        let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        let base = "\(tlsCert == nil ? "http" : "https")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         let tenant = start.services.tenantId
         var lines = [
             "Sigil is listening on \(base)",

@@ -5,5 +5,5 @@ struct Sigil: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sigil",
         abstract: "Microsoft Entra custom security attributes behind a Microsoft Graph–compatible API.",
-        subcommands: [Serve.self])
+        subcommands: [Serve.self, DevCert.self])
 }
