@@ -12,6 +12,11 @@ public enum AttributeValue: Sendable, Hashable {
         }
     }
 
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
     /// The form predefined values are written in (allowedValue ids are strings).
     public var predefinedForm: String {
         switch self {
@@ -82,7 +87,8 @@ public enum AssignmentRules {
                 throw .badRequest(
                     "Property 'customSecurityAttributes' cannot be null; remove values one attribute at a time with null or [].")
             }
-            throw .badRequest("Invalid value specified for property 'customSecurityAttributes': expected an object of attribute sets.")
+            throw .badRequest(
+                "Invalid value specified for property 'customSecurityAttributes': expected an object of attribute sets.")
         }
         var result = current
         var seenSets: Set<String> = []
@@ -97,7 +103,8 @@ public enum AssignmentRules {
                         "Attribute set '\(setKey)' cannot be null; remove its attributes one at a time with null or [].")
                 }
                 throw .badRequest(
-                    "Invalid value specified for attribute set '\(setKey)': expected an object with \"@odata.type\":\"#Microsoft.DirectoryServices.CustomSecurityAttributeValue\".")
+                    "Invalid value specified for attribute set '\(setKey)': expected an object with \"@odata.type\":\"#Microsoft.DirectoryServices.CustomSecurityAttributeValue\"."
+                )
             }
             guard let type = attributes["@odata.type"]?.stringValue, setTypeAnnotations.contains(type.lowercased()) else {
                 throw .invalidProperty(setKey)
@@ -107,7 +114,8 @@ public enum AssignmentRules {
         }
         guard result.valueCount <= Limits.valuesPerObject else {
             throw .badRequest(
-                "An object can hold at most \(Limits.valuesPerObject) custom security attribute values in total; this change would leave \(result.valueCount).")
+                "An object can hold at most \(Limits.valuesPerObject) custom security attribute values in total; this change would leave \(result.valueCount)."
+            )
         }
         return result
     }
@@ -160,7 +168,8 @@ public enum AssignmentRules {
             ? ["#Collection(\(element))", "#Collection(Edm.\(element))"] : ["#\(element)", "#Edm.\(element)"]
         guard case .string(let text) = annotation, accepted.contains(text) else {
             throw .badRequest(
-                "The annotation '\(key)@odata.type' is \(annotation.serializedString), but attribute '\(definition.id)' is of type #\(odataType(of: definition)).")
+                "The annotation '\(key)@odata.type' is \(annotation.serializedString), but attribute '\(definition.id)' is of type #\(odataType(of: definition))."
+            )
         }
     }
 
@@ -195,7 +204,8 @@ public enum AssignmentRules {
             guard !s.isEmpty else { throw .badRequest("A value of attribute '\(definition.id)' must not be empty.") }
             guard s.count <= Limits.assignedValueLength else {
                 throw .badRequest(
-                    "A value of attribute '\(definition.id)' must be at most \(Limits.assignedValueLength) characters long; '\(s.prefix(20))…' has \(s.count).")
+                    "A value of attribute '\(definition.id)' must be at most \(Limits.assignedValueLength) characters long; '\(s.prefix(20))…' has \(s.count)."
+                )
             }
             return .string(s)
         case (.integer, .integer(let i)):
@@ -220,7 +230,8 @@ public enum AssignmentRules {
         guard !new.isEmpty else { return }
         if definition.status == .deprecated {
             throw .badRequest(
-                "Attribute '\(definition.id)' is deactivated (Deprecated): it can no longer be assigned new values; existing values can only be removed.")
+                "Attribute '\(definition.id)' is deactivated (Deprecated): it can no longer be assigned new values; existing values can only be removed."
+            )
         }
         guard definition.usePreDefinedValuesOnly else { return }
         let allowed = schema.allowedValues(of: definition)
@@ -231,7 +242,8 @@ public enum AssignmentRules {
             }
             guard match.isActive else {
                 throw .badRequest(
-                    "Predefined value '\(match.id)' of attribute '\(definition.id)' is deactivated and cannot be assigned to more objects.")
+                    "Predefined value '\(match.id)' of attribute '\(definition.id)' is deactivated and cannot be assigned to more objects."
+                )
             }
         }
     }

@@ -2,8 +2,8 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import NIOSSL
 import Logging
+import NIOSSL
 import SigilCore
 import SigilStore
 
@@ -33,7 +33,8 @@ public func buildApplication(
     if let tls {
         let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)
-        server = try .tls(.http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+        server = try .tls(
+            .http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
     }
     return Application(
         router: buildRouter(services: services), server: server,
@@ -73,14 +74,16 @@ public enum TenantBootstrap {
     /// Opens the tenant in `store`, creating on first start what does not exist yet.
     public static func start(
         store: any DirectoryStore, tenantId requested: String?, bootstrapClientId: String?, bootstrapSecret: String?,
-        hasher: CredentialHasher, scheme: String
+        hasher: CredentialHasher, scheme: String, allowsRangeFilters: Bool = false
     ) async throws -> Result {
         let tenantId = try await store.settingIfAbsent(tenantSetting, (requested ?? SigilServices.newId()).lowercased())
         if let requested, requested.lowercased() != tenantId {
             throw Failure.tenantMismatch(stored: tenantId, requested: requested)
         }
         let tokens = try await TokenService.load(store: store, tenantId: tenantId)
-        let services = SigilServices(store: store, tokens: tokens, hasher: hasher, scheme: scheme)
+        let services = SigilServices(
+            store: store, tokens: tokens, hasher: hasher, scheme: scheme, pageTokens: try await PageTokens.load(store: store),
+            allowsRangeFilters: allowsRangeFilters)
         if let existing = try await store.setting(bootstrapSetting) {
             return Result(services: services, bootstrapClientId: existing, generatedSecret: nil)
         }

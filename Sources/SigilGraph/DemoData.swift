@@ -62,7 +62,8 @@ public enum DemoData {
         "Joe": [
             "Engineering": setValue(
                 JSONObject([
-                    ("Project", ["Baker", "Alpine"]), ("ProjectDate", "2024-11-15"), ("NumVendors", 8), ("CostCenter", [1001, 1003]),
+                    ("Project", ["Baker", "Alpine"]), ("ProjectDate", "2024-11-15"), ("NumVendors", 8),
+                    ("CostCenter", [1001, 1003]),
                     ("Certification", false),
                 ])),
             "Marketing": setValue(JSONObject([("EmployeeId", "GS45897")])),
@@ -95,7 +96,9 @@ public enum DemoData {
         }
         let passwordHash = try await services.hasher.hashPassword(userPassword)
         // The demo writes values as an Attribute Assignment Administrator would, through the same rules.
-        let loader = Caller(principalId: "sigil-demo", kind: .servicePrincipal, grants: [RoleGrant(role: .attributeAssignmentAdministrator, scope: .tenant)])
+        let loader = Caller(
+            principalId: "sigil-demo", kind: .servicePrincipal,
+            grants: [RoleGrant(role: .attributeAssignmentAdministrator, scope: .tenant)])
         for name in userNames {
             let write = try DirectoryRules.create(
                 .user,

@@ -106,26 +106,38 @@ struct DirectoryController {
 
     // MARK: Routes
 
+    /// The `$filter` of a list or count request as a checked predicate (nil without a filter).
+    func predicate(_ kind: DirectoryObjectKind, _ options: QueryOptions, advanced: Bool, caller: Caller) async throws
+        -> ObjectPredicate?
+    {
+        guard let filter = options.filter else { return nil }
+        let query = DirectoryQuery(
+            kind: kind, schema: try await services.store.schema(), caller: caller, isAdvanced: advanced,
+            allowsRanges: services.allowsRangeFilters)
+        return try query.compile(filter)
+    }
+
     func list(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
         try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))
         let options = try request.queryOptions()
         try options.reject(["expand", "orderby", "search"])
-        if options.filter != nil {
-            throw GraphError.unsupportedQuery(
-                "Unsupported Query: $filter on \(kind.entitySet) is not available in this version of Sigil.")
-        }
         let selection = try options.selection(from: Self.selectable(kind))
-        let page = try await services.store.objects(
-            kind, after: try SkipToken.decode(options.skipToken), limit: options.top ?? Limits.defaultPageSize)
+        // Graph's advanced queries: `$count=true` together with `ConsistencyLevel: eventual`.
+        let advanced = options.count && request.isEventualConsistency(options)
+        let predicate = try await predicate(kind, options, advanced: advanced, caller: caller)
+        let pageKey = options.filterText ?? ""
+        let cursor = try services.pageTokens.position(options.skipToken, query: pageKey)
+        let (page, count) = try await services.store.query(
+            kind, matching: predicate, after: cursor, limit: options.top ?? Limits.defaultPageSize,
+            count: advanced && options.skipToken == nil)
         let items = try await encode(page.objects, selection: selection, caller: caller).map { JSONValue.object($0) }
-        // @odata.count only on the first page and only as an advanced query, as Graph does.
-        let count =
-            options.count && request.isEventualConsistency(options) && options.skipToken == nil
-            ? try await services.store.count(kind) : nil
+        // @odata.count only on the first page, as Graph does.
         return GraphResponse.collection(
             items, context: entityContext(request, kind, selection, entity: false), count: count,
-            nextLink: page.next.map { request.nextLink(scheme: services.scheme, skipToken: SkipToken.encode($0)) })
+            nextLink: page.next.map {
+                request.nextLink(scheme: services.scheme, skipToken: services.pageTokens.token(for: $0, query: pageKey))
+            })
     }
 
     func count(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
@@ -135,11 +147,9 @@ struct DirectoryController {
         guard request.isEventualConsistency(options) else {
             throw GraphError.badRequest("$count is not currently supported.")
         }
-        if options.filter != nil {
-            throw GraphError.unsupportedQuery(
-                "Unsupported Query: $filter on \(kind.entitySet) is not available in this version of Sigil.")
-        }
-        return GraphResponse.text(String(try await services.store.count(kind)))
+        let predicate = try await predicate(kind, options, advanced: true, caller: caller)
+        let (_, count) = try await services.store.query(kind, matching: predicate, after: nil, limit: 0, count: true)
+        return GraphResponse.text(String(count ?? 0))
     }
 
     func get(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {

@@ -1,8 +1,10 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
 import SigilCore
+import SigilStore
 
 // Literal, valid header names: the force unwraps cannot fail.
 // swift-format-ignore: NeverForceUnwrap
@@ -89,23 +91,46 @@ extension Request {
     }
 }
 
-/// Opaque page cursors: `$skiptoken` carries a position the client must not interpret.
-enum SkipToken {
-    static func encode(_ position: Int64) -> String {
-        Data("sigil:\(position)".utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+/// Opaque, tamper-proof page cursors: `$skiptoken` carries a position and an HMAC over it and the
+/// query it belongs to, so a client can neither forge a position nor reuse a token elsewhere.
+public struct PageTokens: Sendable {
+    let key: SymmetricKey
+    static let setting = "page_token_key"
+
+    public init(key: SymmetricKey) { self.key = key }
+
+    /// The tenant's token key, generated once and kept in the store.
+    static func load(store: any DirectoryStore) async throws -> PageTokens {
+        let fresh = Data(CredentialHasher.randomBytes(32)).base64EncodedString()
+        let stored = try await store.settingIfAbsent(setting, fresh)
+        return PageTokens(key: SymmetricKey(data: Data(base64Encoded: stored) ?? Data(stored.utf8)))
     }
 
-    static func decode(_ token: String?) throws -> Int64? {
+    func mac(_ position: Int64, _ query: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Data("\(position)|\(query)".utf8), using: key)
+        return base64URL(Data(code).prefix(12))
+    }
+
+    public func token(for position: Int64, query: String) -> String {
+        base64URL(Data("\(position).\(mac(position, query))".utf8))
+    }
+
+    public func position(_ token: String?, query: String) throws -> Int64? {
         guard let token else { return nil }
+        let invalid = GraphError.badRequest(
+            "The $skiptoken is not valid for this request; use the @odata.nextLink of a previous page.")
         var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
-            text.hasPrefix("sigil:"), let position = Int64(text.dropFirst(6)), position >= 0
-        else {
-            throw GraphError.badRequest("The $skiptoken '\(token)' is not valid; use the @odata.nextLink of a previous page.")
-        }
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { throw invalid }
+        let parts = text.split(separator: ".", maxSplits: 1)
+        guard parts.count == 2, let position = Int64(parts[0]), position >= 0,
+            constantTimeEqual(Array(parts[1].utf8), Array(mac(position, query).utf8))
+        else { throw invalid }
         return position
     }
+}
+
+func base64URL(_ data: Data) -> String {
+    data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        .replacingOccurrences(of: "=", with: "")
 }

@@ -67,12 +67,14 @@ struct SchemaController {
 
     /// One page of an in-memory list, with a nextLink when more remain.
     func page(_ items: [JSONValue], options: QueryOptions, request: Request, context fragment: String) throws -> Response {
-        let offset = Int(try SkipToken.decode(options.skipToken) ?? 0)
+        let offset = Int(try services.pageTokens.position(options.skipToken, query: fragment) ?? 0)
         let size = options.top ?? Limits.defaultPageSize
         let slice = Array(items.dropFirst(offset).prefix(size))
         let nextLink =
             offset + size < items.count
-            ? request.nextLink(scheme: services.scheme, skipToken: SkipToken.encode(Int64(offset + size))) : nil
+            ? request.nextLink(
+                scheme: services.scheme, skipToken: services.pageTokens.token(for: Int64(offset + size), query: fragment))
+            : nil
         return GraphResponse.collection(
             slice, context: services.odataContext(request, fragment),
             count: options.count && request.isEventualConsistency(options) ? items.count : nil,

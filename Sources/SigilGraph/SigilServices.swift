@@ -11,12 +11,20 @@ public struct SigilServices: Sendable {
     public let hasher: CredentialHasher
     /// `http` or `https`, for the URLs Sigil writes into responses.
     public let scheme: String
+    public let pageTokens: PageTokens
+    /// `--compat extended`: `gt`/`ge`/`lt`/`le` on Integer attributes, which Graph does not offer.
+    public let allowsRangeFilters: Bool
 
-    public init(store: any DirectoryStore, tokens: TokenService, hasher: CredentialHasher, scheme: String) {
+    public init(
+        store: any DirectoryStore, tokens: TokenService, hasher: CredentialHasher, scheme: String, pageTokens: PageTokens,
+        allowsRangeFilters: Bool = false
+    ) {
         self.store = store
         self.tokens = tokens
         self.hasher = hasher
         self.scheme = scheme
+        self.pageTokens = pageTokens
+        self.allowsRangeFilters = allowsRangeFilters
     }
 
     public var tenantId: String { tokens.tenantId }

@@ -32,6 +32,11 @@ public protocol DirectoryStore: Sendable {
     /// A page of objects in a stable order, starting after `cursor` (from `DirectoryPage.next`).
     func objects(_ kind: DirectoryObjectKind, after cursor: Int64?, limit: Int) async throws -> DirectoryPage
     func count(_ kind: DirectoryObjectKind) async throws -> Int
+    /// A page of the objects of `kind` that match `predicate` (all when nil), in the same stable
+    /// order as `objects`, and with `count` the exact number of matches.
+    func query(
+        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, after cursor: Int64?, limit: Int, count: Bool
+    ) async throws -> (page: DirectoryPage, count: Int?)
     /// Reads an object, its attribute values and the schema in one write transaction, lets
     /// `change` decide the new object and values, and writes them; all or nothing. A new
     /// `passwordHash` (users) is stored too. Throws `GraphError.notFound` for a missing object.

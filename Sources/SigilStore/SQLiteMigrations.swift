@@ -94,6 +94,32 @@ extension SQLiteStore {
                         WHERE value_int IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("v2-query-counts") { db in
+            try db.execute(
+                sql: """
+                    -- How many objects of each kind hold each attribute value, kept in the same
+                    -- transaction as the values, so an eq count is one lookup and ne is total minus eq.
+                    CREATE TABLE attribute_value_counts (
+                        kind TEXT NOT NULL,
+                        definition_seq INTEGER NOT NULL,
+                        value_key TEXT NOT NULL, -- 's:' || text, or 'i:' || integer (booleans 0/1)
+                        objects INTEGER NOT NULL,
+                        PRIMARY KEY (kind, definition_seq, value_key)
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE object_counts (
+                        kind TEXT PRIMARY KEY,
+                        objects INTEGER NOT NULL
+                    );
+                    INSERT INTO object_counts (kind, objects) SELECT kind, COUNT(*) FROM directory_objects GROUP BY kind;
+                    INSERT INTO attribute_value_counts (kind, definition_seq, value_key, objects)
+                        SELECT o.kind, v.definition_seq,
+                            CASE WHEN v.value_text IS NOT NULL THEN 's:' || v.value_text ELSE 'i:' || v.value_int END,
+                            COUNT(*)
+                        FROM attribute_values v JOIN directory_objects o ON o.rowid = v.object_rowid
+                        GROUP BY 1, 2, 3;
+                    """)
+        }
         return migrator
     }
 }

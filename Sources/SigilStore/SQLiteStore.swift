@@ -6,6 +6,7 @@ import SigilCore
 /// GRDB. `synchronous=NORMAL` with WAL keeps every committed transaction across a process crash.
 public final class SQLiteStore: DirectoryStore {
     let writer: any DatabaseWriter
+    let prefixIndexes = PrefixIndexes()
 
     /// Opens (creating when needed) the database file at `path` and migrates it.
     public init(path: String) throws {
@@ -128,7 +129,7 @@ public final class SQLiteStore: DirectoryStore {
         _ object: DirectoryObject, passwordHash: String?,
         attributes: @escaping @Sendable (Schema) throws -> AttributeAssignments
     ) async throws {
-        try await writer.write { db in
+        try await writeValues { db in
             let decided = try attributes(try Self.loadSchema(db))
             do {
                 try db.execute(
@@ -146,30 +147,39 @@ public final class SQLiteStore: DirectoryStore {
             {
                 throw GraphError.conflictingObject
             }
-            try Self.writeAttributes(decided, previous: AttributeAssignments(), objectRowid: db.lastInsertedRowID, db)
+            let rowid = db.lastInsertedRowID
+            try db.execute(
+                sql: """
+                    INSERT INTO object_counts (kind, objects) VALUES (?, 1)
+                    ON CONFLICT (kind) DO UPDATE SET objects = objects + 1
+                    """,
+                arguments: [object.kind.rawValue])
+            try self.writeAttributes(decided, previous: AttributeAssignments(), objectRowid: rowid, kind: object.kind, db)
         }
     }
 
-    /// Rewrites the value rows of the attributes whose values changed.
-    static func writeAttributes(
-        _ new: AttributeAssignments, previous: AttributeAssignments, objectRowid: Int64, _ db: Database
-    ) throws {
+    /// Rewrites the value rows of the attributes whose values changed, with their per-value
+    /// counts and the in-memory prefix indexes. Returns whether anything changed.
+    @discardableResult
+    func writeAttributes(
+        _ new: AttributeAssignments, previous: AttributeAssignments, objectRowid: Int64, kind: DirectoryObjectKind,
+        _ db: Database
+    ) throws -> Bool {
         var changed = Set(new.attributes.map { nameKey($0.definitionId) })
         changed.formUnion(previous.attributes.map { nameKey($0.definitionId) })
         changed = changed.filter { new.values(of: $0) != previous.values(of: $0) }
-        guard !changed.isEmpty else { return }
         for key in changed {
-            guard let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM attribute_definitions WHERE key = ?", arguments: [key])
+            guard
+                let definition = try Row.fetchOne(
+                    db, sql: "SELECT seq, type, is_collection FROM attribute_definitions WHERE key = ?", arguments: [key])
             else { throw GraphError.invalidProperty(key) }
+            let seq: Int64 = definition["seq"]
+            let old = previous.values(of: key)
+            let fresh = new.values(of: key)
             try db.execute(
                 sql: "DELETE FROM attribute_values WHERE object_rowid = ? AND definition_seq = ?", arguments: [objectRowid, seq])
-            for (ordinal, value) in new.values(of: key).enumerated() {
-                let (text, int): (String?, Int64?) =
-                    switch value {
-                    case .string(let s): (s, nil)
-                    case .integer(let i): (nil, Int64(i))
-                    case .boolean(let b): (nil, b ? 1 : 0)
-                    }
+            for (ordinal, value) in fresh.enumerated() {
+                let (text, int) = Self.columns(value)
                 try db.execute(
                     sql: """
                         INSERT INTO attribute_values (object_rowid, definition_seq, value_text, value_int, ordinal)
@@ -177,6 +187,54 @@ public final class SQLiteStore: DirectoryStore {
                         """,
                     arguments: [objectRowid, seq, text, int, ordinal])
             }
+            for value in old where !fresh.contains(value) {
+                try db.execute(
+                    sql:
+                        "UPDATE attribute_value_counts SET objects = objects - 1 WHERE kind = ? AND definition_seq = ? AND value_key = ?",
+                    arguments: [kind.rawValue, seq, Self.valueKey(value)])
+            }
+            for value in fresh where !old.contains(value) {
+                try db.execute(
+                    sql: """
+                        INSERT INTO attribute_value_counts (kind, definition_seq, value_key, objects) VALUES (?, ?, ?, 1)
+                        ON CONFLICT (kind, definition_seq, value_key) DO UPDATE SET objects = objects + 1
+                        """,
+                    arguments: [kind.rawValue, seq, Self.valueKey(value)])
+            }
+            if definition["type"] == AttributeType.string.rawValue, !(definition["is_collection"] as Bool) {
+                prefixIndexes.replace(
+                    PrefixIndexes.Key(kind: kind.rawValue, definitionSeq: seq), removing: old.compactMap(\.stringValue),
+                    adding: fresh.compactMap(\.stringValue))
+            }
+        }
+        return !changed.isEmpty
+    }
+
+    static func columns(_ value: AttributeValue) -> (String?, Int64?) {
+        switch value {
+        case .string(let s): (s, nil)
+        case .integer(let i): (nil, Int64(i))
+        case .boolean(let b): (nil, b ? 1 : 0)
+        }
+    }
+
+    /// The key of a value in `attribute_value_counts`.
+    static func valueKey(_ value: AttributeValue) -> String {
+        switch Self.columns(value) {
+        case (let text?, _): "s:" + text
+        case (_, let int?): "i:\(int)"
+        default: ""
+        }
+    }
+
+    /// Runs a write transaction that may change attribute values; if it fails after changing
+    /// the in-memory prefix indexes, they are dropped so they can never disagree with the database.
+    func writeValues<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await writer.write(body)
+        } catch {
+            prefixIndexes.dropAll()
+            throw error
         }
     }
 
@@ -260,7 +318,7 @@ public final class SQLiteStore: DirectoryStore {
 
     public func count(_ kind: DirectoryObjectKind) async throws -> Int {
         try await writer.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM directory_objects WHERE kind = ?", arguments: [kind.rawValue]) ?? 0
+            try Self.total(kind, db)
         }
     }
 
@@ -268,7 +326,7 @@ public final class SQLiteStore: DirectoryStore {
         _ kind: DirectoryObjectKind, id: String, passwordHash: String?,
         _ change: @escaping @Sendable (ObjectState, Schema) throws -> ObjectState
     ) async throws {
-        try await writer.write { db in
+        try await writeValues { db in
             guard
                 let row = try Row.fetchOne(
                     db, sql: "SELECT \(Self.objectColumns) FROM directory_objects WHERE id = ? AND kind = ?",
@@ -277,7 +335,8 @@ public final class SQLiteStore: DirectoryStore {
             let object = try Self.decodeObject(row)
             let rowid: Int64 = row["rowid"]
             let before = ObjectState(
-                object: object, attributes: try Self.loadAttributes(db, objectIds: [object.id])[object.id] ?? AttributeAssignments())
+                object: object,
+                attributes: try Self.loadAttributes(db, objectIds: [object.id])[object.id] ?? AttributeAssignments())
             let after = try change(before, try Self.loadSchema(db))
             if after.object != before.object || passwordHash != nil {
                 do {
@@ -287,30 +346,43 @@ public final class SQLiteStore: DirectoryStore {
                             WHERE rowid = ?
                             """,
                         arguments: [
-                            after.object.userPrincipalName.map(nameKey), JSONValue.object(after.object.properties).serializedString,
+                            after.object.userPrincipalName.map(nameKey),
+                            JSONValue.object(after.object.properties).serializedString,
                             passwordHash, rowid,
                         ])
                 } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
                     throw GraphError.conflictingObject
                 }
             }
-            try Self.writeAttributes(after.attributes, previous: before.attributes, objectRowid: rowid, db)
+            try self.writeAttributes(after.attributes, previous: before.attributes, objectRowid: rowid, kind: kind, db)
         }
     }
 
     public func delete(_ kind: DirectoryObjectKind, id: String) async throws -> Bool {
-        try await writer.write { db in
+        try await writeValues { db in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT id, app_id FROM directory_objects WHERE id = ? AND kind = ?",
+                    db, sql: "SELECT rowid, id, app_id FROM directory_objects WHERE id = ? AND kind = ?",
                     arguments: [id.lowercased(), kind.rawValue])
             else { return false }
-            let objectId: String = row["id"]
+            var doomed: [(rowid: Int64, id: String, kind: DirectoryObjectKind)] = [(row["rowid"], row["id"], kind)]
             if kind == .application, let appId: String = row["app_id"] {
-                try db.execute(
-                    sql: "DELETE FROM directory_objects WHERE kind = 'servicePrincipal' AND app_id = ?", arguments: [appId])
+                for principal in try Row.fetchAll(
+                    db, sql: "SELECT rowid, id FROM directory_objects WHERE kind = 'servicePrincipal' AND app_id = ?",
+                    arguments: [appId])
+                {
+                    doomed.append((principal["rowid"], principal["id"], .servicePrincipal))
+                }
             }
-            try db.execute(sql: "DELETE FROM directory_objects WHERE id = ?", arguments: [objectId])
+            for object in doomed {
+                // Take the values out through the same path as a write, so counts and indexes follow.
+                let values = try Self.loadAttributes(db, objectIds: [object.id])[object.id] ?? AttributeAssignments()
+                try self.writeAttributes(
+                    AttributeAssignments(), previous: values, objectRowid: object.rowid, kind: object.kind, db)
+                try db.execute(sql: "DELETE FROM directory_objects WHERE rowid = ?", arguments: [object.rowid])
+                try db.execute(
+                    sql: "UPDATE object_counts SET objects = objects - 1 WHERE kind = ?", arguments: [object.kind.rawValue])
+            }
             return true
         }
     }

@@ -24,6 +24,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "PBKDF2-SHA256 iterations for user passwords.") var passwordHashRounds = 210_000
     @Option(help: "TLS certificate chain (PEM); with --tls-key, Sigil serves https only.") var tlsCert: String?
     @Option(help: "TLS private key (PEM).") var tlsKey: String?
+    @Option(help: "Compatibility: strict (Graph's behaviour) or extended (adds gt/ge/lt/le filters on Integer attributes).")
+    var compat = "strict"
     @Flag(help: "Load the seed documents' attribute sets, definitions and users, and an attribute manager application.")
     var demo = false
 
@@ -34,6 +36,7 @@ struct Serve: AsyncParsableCommand {
         guard (1...10_000_000).contains(passwordHashRounds) else {
             throw ValidationError("--password-hash-rounds must be between 1 and 10000000.")
         }
+        guard ["strict", "extended"].contains(compat) else { throw ValidationError("--compat must be strict or extended.") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together.") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
     }
@@ -66,7 +69,9 @@ struct Serve: AsyncParsableCommand {
         let start = try await TenantBootstrap.start(
             store: store, tenantId: tenantId ?? environment["CSA_TENANT_ID"],
             bootstrapClientId: environment["CSA_BOOTSTRAP_CLIENT_ID"],
-            bootstrapSecret: environment["CSA_BOOTSTRAP_CLIENT_SECRET"], hasher: hasher, scheme: tlsCert == nil ? "http" : "https")
+            bootstrapSecret: environment["CSA_BOOTSTRAP_CLIENT_SECRET"], hasher: hasher,
+            scheme: tlsCert == nil ? "http" : "https",
+            allowsRangeFilters: compat == "extended")
         let services = start.services
         let credentialsFile = (dataDir as NSString).appendingPathComponent("bootstrap-credentials.json")
         if let secret = start.generatedSecret {

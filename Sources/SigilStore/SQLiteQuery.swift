@@ -1,0 +1,289 @@
+import Foundation
+import GRDB
+import SigilCore
+
+/// `$filter` on directory objects, compiled to SQL. Pages come from index range scans in rowid
+/// order; counts come from maintained per-value counts (`eq`, and `ne` as total minus `eq`), from
+/// in-memory prefix indexes (`startsWith` on single-valued String attributes), or from an index
+/// range count, so that no common query walks its whole result set.
+extension SQLiteStore {
+    /// Matches at or under this many rows are paged by collecting and sorting them; above it, by
+    /// walking objects in rowid order, where matches are dense enough to fill a page quickly.
+    static let sortedDriverLimit = 20_000
+
+    struct SQLPredicate {
+        var sql: String
+        var arguments: [(any DatabaseValueConvertible)?]
+    }
+
+    /// Compiles a predicate over `directory_objects o`. Attribute conditions are correlated
+    /// `EXISTS` probes on the value table's primary key (object, definition).
+    final class Compiler {
+        let db: Database
+        var aliases = 0
+        init(db: Database) { self.db = db }
+
+        func definitionSeq(_ definition: AttributeDefinition) throws -> Int64 {
+            // An attribute with no row here cannot match: -1 never equals a seq.
+            try Int64.fetchOne(
+                db, sql: "SELECT seq FROM attribute_definitions WHERE key = ?", arguments: [nameKey(definition.id)])
+                ?? -1
+        }
+
+        func compile(_ predicate: ObjectPredicate) throws -> SQLPredicate {
+            switch predicate {
+            case .and(let l, let r):
+                let (a, b) = (try compile(l), try compile(r))
+                return SQLPredicate(sql: "(\(a.sql) AND \(b.sql))", arguments: a.arguments + b.arguments)
+            case .or(let l, let r):
+                let (a, b) = (try compile(l), try compile(r))
+                return SQLPredicate(sql: "(\(a.sql) OR \(b.sql))", arguments: a.arguments + b.arguments)
+            case .not(let inner):
+                let a = try compile(inner)
+                return SQLPredicate(sql: "(NOT \(a.sql))", arguments: a.arguments)
+            case .attribute(let definition, let match):
+                aliases += 1
+                let v = "v\(aliases)"
+                let condition = SQLiteStore.valueCondition(match, alias: v)
+                return SQLPredicate(
+                    sql:
+                        "EXISTS (SELECT 1 FROM attribute_values \(v) WHERE \(v).object_rowid = o.rowid AND \(v).definition_seq = ? AND \(condition.sql))",
+                    arguments: [try definitionSeq(definition)] + condition.arguments)
+            case .property(let name, let match):
+                return SQLiteStore.propertyCondition(name, match)
+            }
+        }
+    }
+
+    /// The condition on one value row for an attribute match; written so the value indexes apply.
+    static func valueCondition(_ match: AttributeMatch, alias v: String) -> SQLPredicate {
+        switch match {
+        case .equals(let value):
+            switch columns(value) {
+            case (let text?, _): return SQLPredicate(sql: "\(v).value_text = ?", arguments: [text])
+            case (_, let int?): return SQLPredicate(sql: "\(v).value_int = ?", arguments: [int])
+            default: return SQLPredicate(sql: "0", arguments: [])
+            }
+        case .startsWith(let prefix):
+            guard let upper = prefixSuccessor(prefix) else {
+                return SQLPredicate(sql: "\(v).value_text >= ?", arguments: [prefix])
+            }
+            return SQLPredicate(sql: "\(v).value_text >= ? AND \(v).value_text < ?", arguments: [prefix, upper])
+        case .compare(let op, let bound):
+            let sqlOp =
+                switch op {
+                case .eq: "="
+                case .ne: "<>"
+                case .gt: ">"
+                case .ge: ">="
+                case .lt: "<"
+                case .le: "<="
+                }
+            return SQLPredicate(sql: "\(v).value_int \(sqlOp) ?", arguments: [Int64(bound)])
+        }
+    }
+
+    /// The smallest string above every string that starts with `prefix`, in code point (and so
+    /// UTF-8 byte) order; nil when there is none (empty prefix, or all maximal code points).
+    static func prefixSuccessor(_ prefix: String) -> String? {
+        var scalars = Array(prefix.unicodeScalars)
+        while let last = scalars.popLast() {
+            var next = last.value + 1
+            if next == 0xD800 { next = 0xE000 }  // skip the surrogate range, which no string holds
+            if let scalar = Unicode.Scalar(next) {
+                scalars.append(scalar)
+                var result = String.UnicodeScalarView()
+                result.append(contentsOf: scalars)
+                return String(result)
+            }
+        }
+        return nil
+    }
+
+    /// Ordinary properties live in the JSON column; strings compare case-insensitively as in Graph.
+    static func propertyCondition(_ name: String, _ match: PropertyMatch) -> SQLPredicate {
+        let column: String =
+            switch name {
+            case "id": "o.id"
+            case "userPrincipalName": "o.upn_key"
+            case "appId": "o.app_id"
+            default: "json_extract(o.properties, '$.\(name)')"
+            }
+        switch match {
+        case .equals(nil):
+            return SQLPredicate(sql: "(\(column) IS NULL)", arguments: [])
+        case .equals(let text?):
+            return SQLPredicate(sql: "(lower(\(column)) = lower(?))", arguments: [text])
+        case .equalsBool(let flag):
+            return SQLPredicate(sql: "(\(column) = ?)", arguments: [flag ? 1 : 0])
+        case .startsWith(let prefix):
+            return SQLPredicate(
+                sql: "(substr(lower(\(column)), 1, length(?)) = lower(?))", arguments: [prefix, prefix])
+        }
+    }
+
+    /// The top-level `and` terms of a predicate.
+    static func conjuncts(_ predicate: ObjectPredicate) -> [ObjectPredicate] {
+        if case .and(let l, let r) = predicate { return conjuncts(l) + conjuncts(r) }
+        return [predicate]
+    }
+
+    static func isSingleValuedString(_ definition: AttributeDefinition) -> Bool {
+        definition.type == .string && !definition.isCollection
+    }
+
+    // MARK: Counting
+
+    static func total(_ kind: DirectoryObjectKind, _ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT objects FROM object_counts WHERE kind = ?", arguments: [kind.rawValue]) ?? 0
+    }
+
+    /// The exact number of objects of `kind` matching `predicate`, by the cheapest exact means.
+    func countMatches(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?, _ db: Database) throws -> Int {
+        guard let predicate else { return try Self.total(kind, db) }
+        switch predicate {
+        case .not(let inner):
+            return try Self.total(kind, db) - countMatches(kind, inner, db)
+        case .attribute(let definition, .equals(let value)):
+            let seq = try Compiler(db: db).definitionSeq(definition)
+            return try Int.fetchOne(
+                db,
+                sql: "SELECT objects FROM attribute_value_counts WHERE kind = ? AND definition_seq = ? AND value_key = ?",
+                arguments: [kind.rawValue, seq, Self.valueKey(value)]) ?? 0
+        case .attribute(let definition, let match):
+            let seq = try Compiler(db: db).definitionSeq(definition)
+            if case .startsWith(let prefix) = match, Self.isSingleValuedString(definition),
+                let counted = prefixIndexes.withIndex(
+                    PrefixIndexes.Key(kind: kind.rawValue, definitionSeq: seq), { $0.count(prefix: prefix) })
+            {
+                return counted
+            }
+            // A range count over the value index; DISTINCT because a collection may match twice.
+            let condition = Self.valueCondition(match, alias: "v")
+            return try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(DISTINCT v.object_rowid) FROM attribute_values v
+                    JOIN directory_objects o ON o.rowid = v.object_rowid
+                    WHERE v.definition_seq = ? AND \(condition.sql) AND o.kind = ?
+                    """,
+                arguments: StatementArguments([seq] + condition.arguments + [kind.rawValue])) ?? 0
+        default:
+            let compiled = try Compiler(db: db).compile(predicate)
+            return try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM directory_objects o WHERE o.kind = ? AND \(compiled.sql)",
+                arguments: StatementArguments([kind.rawValue] + compiled.arguments)) ?? 0
+        }
+    }
+
+    /// Builds the prefix indexes a predicate's counts will use, inside a write transaction so no
+    /// commit can slip between the snapshot and the index going live.
+    func preparePrefixIndexes(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?) async throws {
+        guard let predicate else { return }
+        var wanted: [AttributeDefinition] = []
+        func collect(_ p: ObjectPredicate) {
+            switch p {
+            case .attribute(let definition, .startsWith) where Self.isSingleValuedString(definition): wanted.append(definition)
+            case .not(let inner): collect(inner)
+            case .and(let l, let r), .or(let l, let r):
+                collect(l)
+                collect(r)
+            default: break
+            }
+        }
+        collect(predicate)
+        for definition in wanted {
+            try await writer.write { db in
+                let seq = try Compiler(db: db).definitionSeq(definition)
+                let key = PrefixIndexes.Key(kind: kind.rawValue, definitionSeq: seq)
+                guard self.prefixIndexes.withIndex(key, { _ in () }) == nil else { return }
+                let values = try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT v.value_text FROM attribute_values v JOIN directory_objects o ON o.rowid = v.object_rowid
+                        WHERE v.definition_seq = ? AND v.value_text IS NOT NULL AND o.kind = ?
+                        ORDER BY v.value_text
+                        """,
+                    arguments: [seq, kind.rawValue])
+                self.prefixIndexes.install(SortedStrings(sorted: values), for: key)
+            }
+        }
+    }
+
+    // MARK: Paging
+
+    public func query(
+        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, after cursor: Int64?, limit: Int, count: Bool
+    ) async throws -> (page: DirectoryPage, count: Int?) {
+        try await preparePrefixIndexes(kind, predicate)
+        return try await writer.read { db in
+            let matches = try count ? self.countMatches(kind, predicate, db) : nil
+            let rows = try self.pageRows(kind, predicate, after: cursor ?? 0, limit: limit + 1, knownCount: matches, db)
+            let page = rows.prefix(limit)
+            let next: Int64? = rows.count > limit ? page.last.map { $0["rowid"] } : nil
+            return (DirectoryPage(objects: try page.map(Self.decodeObject), next: next), matches)
+        }
+    }
+
+    func pageRows(
+        _ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?, after cursor: Int64, limit: Int, knownCount: Int?,
+        _ db: Database
+    ) throws -> [Row] {
+        let columns = "o.rowid, o.id, o.kind, o.properties"
+        guard let predicate else {
+            return try Row.fetchAll(
+                db, sql: "SELECT \(columns) FROM directory_objects o WHERE o.kind = ? AND o.rowid > ? ORDER BY o.rowid LIMIT ?",
+                arguments: [kind.rawValue, cursor, limit])
+        }
+        let compiled = try Compiler(db: db).compile(predicate)
+        let terms = Self.conjuncts(predicate)
+
+        // An equality term: its index (definition, value, object) yields objects in rowid order.
+        if case .attribute(let definition, .equals(let value))? = terms.first(where: {
+            if case .attribute(_, .equals) = $0 { return true }
+            return false
+        }) {
+            let condition = Self.valueCondition(.equals(value), alias: "d")
+            let seq = try Compiler(db: db).definitionSeq(definition)
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(columns) FROM attribute_values d JOIN directory_objects o ON o.rowid = d.object_rowid
+                    WHERE d.definition_seq = ? AND \(condition.sql) AND d.object_rowid > ? AND o.kind = ? AND \(compiled.sql)
+                    ORDER BY d.object_rowid LIMIT ?
+                    """,
+                arguments: StatementArguments(
+                    [seq] + condition.arguments + [cursor, kind.rawValue] + compiled.arguments + [limit]))
+        }
+
+        // A selective range term: collect its objects, sort them, page.
+        if case .attribute(let definition, let match)? = terms.first(where: {
+            if case .attribute = $0 { return true }
+            return false
+        }) {
+            let estimate = try (terms.count == 1 ? knownCount : nil) ?? countMatches(kind, .attribute(definition, match), db)
+            if estimate <= Self.sortedDriverLimit {
+                let condition = Self.valueCondition(match, alias: "d")
+                let seq = try Compiler(db: db).definitionSeq(definition)
+                return try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT \(columns) FROM directory_objects o
+                        WHERE o.rowid IN (SELECT d.object_rowid FROM attribute_values d
+                            WHERE d.definition_seq = ? AND \(condition.sql) AND d.object_rowid > ?)
+                        AND o.kind = ? AND \(compiled.sql)
+                        ORDER BY o.rowid LIMIT ?
+                        """,
+                    arguments: StatementArguments(
+                        [seq] + condition.arguments + [cursor, kind.rawValue] + compiled.arguments + [limit]))
+            }
+        }
+
+        // Dense or composite: walk objects in rowid order, probing each.
+        return try Row.fetchAll(
+            db,
+            sql:
+                "SELECT \(columns) FROM directory_objects o WHERE o.kind = ? AND o.rowid > ? AND \(compiled.sql) ORDER BY o.rowid LIMIT ?",
+            arguments: StatementArguments([kind.rawValue, cursor] + compiled.arguments + [limit]))
+    }
+}
