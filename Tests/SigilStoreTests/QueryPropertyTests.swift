@@ -1,0 +1,227 @@
+import Foundation
+import SigilCore
+import Testing
+
+@testable import SigilStore
+
+/// The query engine against a brute-force reference: random objects, random attribute values,
+/// random filters; every page and every count must equal `ObjectPredicate.matches` in memory.
+@Suite struct QueryPropertyTests {
+    /// A small deterministic generator, so a failure can be replayed from its seed.
+    struct SplitMix64: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static let countries = ["Canada", "Mexico", "France", "Germany", "Japan", "India", "Brazil", "Chile"]
+    static let prefixes = ["GS", "KX", "GS1", "GS12", "KX9", "Z", "", "G"]
+
+    static let definitions: [AttributeDefinition] = [
+        AttributeDefinition(
+            attributeSet: "Marketing", name: "EmployeeId", type: .string, isCollection: false, isSearchable: true,
+            usePreDefinedValuesOnly: false),
+        AttributeDefinition(
+            attributeSet: "Marketing", name: "AppCountry", type: .string, isCollection: true, isSearchable: true,
+            usePreDefinedValuesOnly: false),
+        AttributeDefinition(
+            attributeSet: "Engineering", name: "NumVendors", type: .integer, isCollection: false, isSearchable: true,
+            usePreDefinedValuesOnly: false),
+        AttributeDefinition(
+            attributeSet: "Engineering", name: "CostCenter", type: .integer, isCollection: true, isSearchable: true,
+            usePreDefinedValuesOnly: false),
+        AttributeDefinition(
+            attributeSet: "Engineering", name: "Certification", type: .boolean, isCollection: false, isSearchable: true,
+            usePreDefinedValuesOnly: false),
+    ]
+
+    static func makeStore() async throws -> SQLiteStore {
+        let store = try SQLiteStore()
+        try await store.changeSchema { _ in
+            [.createSet(AttributeSet(id: "Marketing")), .createSet(AttributeSet(id: "Engineering"))]
+                + definitions.map { .createDefinition($0, allowedValues: []) }
+        }
+        return store
+    }
+
+    static func randomValues(_ rng: inout SplitMix64) -> AttributeAssignments {
+        var assignments = AttributeAssignments()
+        if Bool.random(using: &rng) {
+            let prefix = ["GS", "KX", "GS1"][Int.random(in: 0..<3, using: &rng)]
+            assignments.set("Marketing_EmployeeId", [.string("\(prefix)\(Int.random(in: 0..<300, using: &rng))")])
+        }
+        if Int.random(in: 0..<3, using: &rng) > 0 {
+            let picked = Set(
+                (0..<Int.random(in: 1...3, using: &rng)).map { _ in countries.randomElement(using: &rng) ?? "Canada" })
+            assignments.set("Marketing_AppCountry", picked.sorted().map { .string($0) })
+        }
+        if Bool.random(using: &rng) {
+            assignments.set("Engineering_NumVendors", [.integer(Int32.random(in: 0..<6, using: &rng))])
+        }
+        if Bool.random(using: &rng) {
+            let picked = Set((0..<Int.random(in: 1...2, using: &rng)).map { _ in Int32.random(in: 1000..<1004, using: &rng) })
+            assignments.set("Engineering_CostCenter", picked.sorted().map { .integer($0) })
+        }
+        if Bool.random(using: &rng) { assignments.set("Engineering_Certification", [.boolean(Bool.random(using: &rng))]) }
+        return assignments
+    }
+
+    static func randomLeaf(_ rng: inout SplitMix64) -> ObjectPredicate {
+        let definition = definitions[Int.random(in: 0..<definitions.count, using: &rng)]
+        let match: AttributeMatch
+        switch definition.name {
+        case "EmployeeId":
+            match =
+                Bool.random(using: &rng)
+                ? .startsWith(prefixes.randomElement(using: &rng) ?? "GS")
+                : .equals(.string("GS\(Int.random(in: 0..<300, using: &rng))"))
+        case "AppCountry":
+            match =
+                Int.random(in: 0..<4, using: &rng) == 0
+                ? .startsWith(["C", "Ca", "M", "X"].randomElement(using: &rng) ?? "C")
+                : .equals(.string(countries.randomElement(using: &rng) ?? "Canada"))
+        case "NumVendors": match = .equals(.integer(Int32.random(in: 0..<7, using: &rng)))
+        case "CostCenter": match = .equals(.integer(Int32.random(in: 999..<1005, using: &rng)))
+        default: match = .equals(.boolean(Bool.random(using: &rng)))
+        }
+        if Int.random(in: 0..<5, using: &rng) == 0 {
+            return .property("displayName", .startsWith("User\(Int.random(in: 0..<3, using: &rng))"))
+        }
+        return .attribute(definition, match)
+    }
+
+    static func randomPredicate(_ rng: inout SplitMix64, depth: Int = 0) -> ObjectPredicate {
+        guard depth < 3, Int.random(in: 0..<3, using: &rng) > 0 else { return randomLeaf(&rng) }
+        switch Int.random(in: 0..<3, using: &rng) {
+        case 0: return .not(randomPredicate(&rng, depth: depth + 1))
+        case 1: return .and(randomPredicate(&rng, depth: depth + 1), randomPredicate(&rng, depth: depth + 1))
+        default: return .or(randomPredicate(&rng, depth: depth + 1), randomPredicate(&rng, depth: depth + 1))
+        }
+    }
+
+    func user(_ index: Int) -> DirectoryObject {
+        let id = UUID().uuidString.lowercased()
+        return DirectoryObject(
+            kind: .user, id: id,
+            properties: JSONObject([("displayName", .string("User\(index)")), ("userPrincipalName", .string("u\(id)@x.test"))]))
+    }
+
+    /// Pages through a query with a random page size; checks pages, order and count.
+    func check(
+        _ store: SQLiteStore, _ predicate: ObjectPredicate?, expected: [String], rng: inout SplitMix64
+    ) async throws {
+        let pageSize = Int.random(in: 1...40, using: &rng)
+        var seen: [String] = []
+        var cursor: Int64?
+        var first = true
+        repeat {
+            let (page, count) = try await store.query(.user, matching: predicate, after: cursor, limit: pageSize, count: first)
+            if first { #expect(count == expected.count, "count for \(String(describing: predicate))") }
+            first = false
+            seen += page.objects.map(\.id)
+            cursor = page.next
+        } while cursor != nil
+        #expect(seen == expected, "rows for \(String(describing: predicate))")
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func engineMatchesReference(seed: UInt64) async throws {
+        var rng = SplitMix64(state: seed)
+        let store = try await Self.makeStore()
+        var objects: [(DirectoryObject, AttributeAssignments)] = []
+        for index in 0..<250 {
+            let object = user(index % 40)
+            let values = Self.randomValues(&rng)
+            try await store.create(object, passwordHash: nil) { _ in values }
+            objects.append((object, values))
+        }
+        // A service principal with values must never appear in user queries or counts.
+        let principal = DirectoryObject(kind: .servicePrincipal, id: UUID().uuidString.lowercased(), properties: JSONObject())
+        try await store.create(principal, passwordHash: nil) { _ in
+            AttributeAssignments([AssignedAttribute(definitionId: "Marketing_AppCountry", values: [.string("Canada")])])
+        }
+
+        func reference(_ predicate: ObjectPredicate?) -> [String] {
+            objects.filter { predicate?.matches($0.0, $0.1) ?? true }.map(\.0.id)
+        }
+
+        for _ in 0..<60 {
+            let predicate = Self.randomPredicate(&rng)
+            try await check(store, predicate, expected: reference(predicate), rng: &rng)
+        }
+
+        // Change and delete some objects; counts and indexes must follow.
+        for _ in 0..<60 {
+            let index = Int.random(in: 0..<objects.count, using: &rng)
+            let values = Self.randomValues(&rng)
+            try await store.modify(.user, id: objects[index].0.id, passwordHash: nil) { state, _ in
+                ObjectState(object: state.object, attributes: values)
+            }
+            objects[index].1 = values
+        }
+        for _ in 0..<20 {
+            let index = Int.random(in: 0..<objects.count, using: &rng)
+            #expect(try await store.delete(.user, id: objects[index].0.id))
+            objects.remove(at: index)
+        }
+        try await check(store, nil, expected: reference(nil), rng: &rng)
+        for _ in 0..<60 {
+            let predicate = Self.randomPredicate(&rng)
+            try await check(store, predicate, expected: reference(predicate), rng: &rng)
+        }
+    }
+
+    @Test func prefixCountsFollowWritesAfterTheIndexIsBuilt() async throws {
+        let store = try await Self.makeStore()
+        let employeeId = Self.definitions[0]
+        let gs = ObjectPredicate.attribute(employeeId, .startsWith("GS"))
+        var ids: [String] = []
+        for index in 0..<30 {
+            let object = user(index)
+            ids.append(object.id)
+            try await store.create(object, passwordHash: nil) { _ in
+                AttributeAssignments([AssignedAttribute(definitionId: "Marketing_EmployeeId", values: [.string("GS\(index)")])])
+            }
+        }
+        #expect(try await store.query(.user, matching: gs, after: nil, limit: 1, count: true).count == 30)
+        // The index now exists; these writes must update it.
+        try await store.modify(.user, id: ids[0], passwordHash: nil) { state, _ in
+            ObjectState(
+                object: state.object,
+                attributes: AttributeAssignments([
+                    AssignedAttribute(definitionId: "Marketing_EmployeeId", values: [.string("KX1")])
+                ]))
+        }
+        #expect(try await store.delete(.user, id: ids[1]))
+        #expect(try await store.query(.user, matching: gs, after: nil, limit: 1, count: true).count == 28)
+        #expect(
+            try await store.query(.user, matching: .attribute(employeeId, .startsWith("KX")), after: nil, limit: 1, count: true)
+                .count
+                == 1)
+        // A failed write leaves counts exact.
+        await #expect(throws: GraphError.self) {
+            try await store.modify(.user, id: ids[2], passwordHash: nil) { _, _ in throw GraphError.forbidden }
+        }
+        #expect(try await store.query(.user, matching: gs, after: nil, limit: 1, count: true).count == 28)
+    }
+
+    @Test func sortedSetCountsPrefixesBytewise() {
+        var list = SortedStrings(sorted: [])
+        let values = (0..<3000).map { "GS\($0)" } + ["G", "GT", "Gs1", "GS", "é", "e"]
+        for value in values.shuffled() { list.insert(value) }
+        #expect(list.count == values.count)
+        for prefix in ["GS", "GS1", "GS29", "G", "", "é", "x", "GS2999", "GS30000"] {
+            #expect(list.count(prefix: prefix) == values.count { $0.utf8.starts(with: prefix.utf8) }, "\(prefix)")
+        }
+        let removed = list.remove("GS5")
+        let removedAgain = list.remove("GS5")
+        #expect(removed)
+        #expect(!removedAgain)
+        #expect(list.count(prefix: "GS5") == values.count { $0.hasPrefix("GS5") } - 1)
+    }
+}
