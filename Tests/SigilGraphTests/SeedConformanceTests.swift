@@ -390,3 +390,123 @@ func expectAnnotationsPrecedeValues(_ attributes: JSONValue?, sourceLocation: So
         }
     }
 }
+
+/// Seed 002's list examples, on the demo tenant that carries the seed's users and values.
+@Suite struct SeedFilterExamplesTests {
+    static func demo() async throws -> (TestTenant, String) {
+        let tenant = try await TestTenant.make()
+        _ = try await DemoData.load(services: tenant.services)
+        let reader = try await tenant.servicePrincipal("Reader", grants: [.tenant(.attributeAssignmentReader)])
+        return (tenant, reader.token)
+    }
+
+    static func names(_ reply: GraphReply) -> [String] {
+        reply.values.compactMap { $0.objectValue?["displayName"]?.stringValue }.sorted()
+    }
+
+    static let select = "$count=true&$select=id,displayName,customSecurityAttributes"
+
+    @Test func list_users_where_attribute_equals_value() async throws {
+        let (tenant, token) = try await Self.demo()
+        try await tenant.test { client in
+            let reply = try await client.get(
+                "/v1.0/users?\(Self.select)&$filter=customSecurityAttributes/Marketing/AppCountry%20eq%20'Canada'",
+                token: token, headers: ["ConsistencyLevel": "eventual"])
+            #expect(reply.status == .ok)
+            #expect(
+                reply["@odata.context"]?.stringValue?.hasSuffix("$metadata#users(id,displayName,customSecurityAttributes)")
+                    == true)
+            #expect(reply["@odata.count"] == 2)
+            #expect(Self.names(reply) == ["Jana", "Jiya"])
+            let jiya = reply.values.first { $0.objectValue?["displayName"] == "Jiya" }
+            expectSameJSON(
+                jiya?.objectValue?["customSecurityAttributes"],
+                ##"""
+                {
+                    "Engineering": {
+                        "@odata.type": "#microsoft.graph.customSecurityAttributeValue",
+                        "Datacenter@odata.type": "#Collection(String)",
+                        "Datacenter": ["India"]
+                    },
+                    "Marketing": {
+                        "@odata.type": "#microsoft.graph.customSecurityAttributeValue",
+                        "AppCountry@odata.type": "#Collection(String)",
+                        "AppCountry": ["India", "Canada"],
+                        "EmployeeId": "KX19476"
+                    }
+                }
+                """##)
+        }
+    }
+
+    @Test func list_users_where_attribute_starts_with_value() async throws {
+        let (tenant, token) = try await Self.demo()
+        try await tenant.test { client in
+            let reply = try await client.get(
+                "/v1.0/users?\(Self.select)&$filter=startsWith(customSecurityAttributes/Marketing/EmployeeId,'GS')",
+                token: token, headers: ["ConsistencyLevel": "eventual"])
+            #expect(reply.status == .ok)
+            #expect(reply["@odata.count"] == 3)
+            #expect(Self.names(reply) == ["Chandra", "Jana", "Joe"])
+        }
+    }
+
+    @Test func list_users_where_attribute_does_not_equal_value() async throws {
+        let (tenant, token) = try await Self.demo()
+        try await tenant.test { client in
+            let reply = try await client.get(
+                "/v1.0/users?\(Self.select)&$filter=customSecurityAttributes/Marketing/AppCountry%20ne%20'Canada'",
+                token: token, headers: ["ConsistencyLevel": "eventual"])
+            #expect(reply.status == .ok)
+            // Users with no AppCountry, and Dara with no attributes at all, are included.
+            #expect(reply["@odata.count"] == 5)
+            #expect(Self.names(reply) == ["Alain", "Chandra", "Dara", "Isabella", "Joe"])
+            let dara = reply.values.first { $0.objectValue?["displayName"] == "Dara" }
+            #expect(dara?.objectValue?["customSecurityAttributes"] == .null)
+        }
+    }
+
+    @Test func filter_without_advanced_query_parameters_is_refused() async throws {
+        let (tenant, token) = try await Self.demo()
+        try await tenant.test { client in
+            for query in [
+                "$filter=customSecurityAttributes/Marketing/AppCountry%20eq%20'Canada'",
+                "$count=true&$filter=customSecurityAttributes/Marketing/AppCountry%20eq%20'Canada'",
+            ] {
+                let reply = try await client.get("/v1.0/users?\(query)", token: token)
+                #expect(reply.status == .badRequest)
+                #expect(reply.errorCode == "Request_UnsupportedQuery")
+                #expect(
+                    reply.errorMessage
+                        == "Unsupported or invalid query filter clause specified for property 'Marketing_AppCountry' of resource 'CustomSecurityAttributeValue'."
+                )
+            }
+            // ConsistencyLevel may come as a query parameter instead of a header.
+            let reply = try await client.get(
+                "/v1.0/users?$count=true&ConsistencyLevel=eventual&$filter=customSecurityAttributes/Marketing/AppCountry%20eq%20'Canada'",
+                token: token)
+            #expect(reply.status == .ok)
+            #expect(reply["@odata.count"] == 2)
+        }
+    }
+
+    @Test func serviceprincipals_where_project_equals_baker() async throws {
+        let (tenant, token) = try await Self.demo()
+        let admin = try await tenant.servicePrincipal("Assigner", grants: [.tenant(.attributeAssignmentAdministrator)])
+        let app = try await tenant.servicePrincipal("Project app")
+        try await tenant.test { client in
+            let patch = try await client.send(
+                .patch, "/v1.0/servicePrincipals/\(app.id)", token: admin.token,
+                body:
+                    ##"{"customSecurityAttributes":{"Engineering":{"@odata.type":"#Microsoft.DirectoryServices.CustomSecurityAttributeValue","Project@odata.type":"#Collection(String)","Project":["Baker","Cascade"]}}}"##
+            )
+            #expect(patch.status == .noContent)
+            let reply = try await client.get(
+                "/v1.0/servicePrincipals?$count=true&$select=id,displayName,customSecurityAttributes&$filter=customSecurityAttributes/Engineering/Project%20eq%20'Baker'",
+                token: token, headers: ["ConsistencyLevel": "eventual"])
+            #expect(reply.status == .ok)
+            #expect(reply["@odata.count"] == 1)
+            #expect(Self.names(reply) == ["Project app"])
+        }
+    }
+}
