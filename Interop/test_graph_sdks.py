@@ -171,3 +171,37 @@ def test_invalid_value_surfaces_as_odata_error(sigil):
         assert "Engineering_NumVendors" in raised.value.error.message
 
     asyncio.run(scenario())
+
+
+def test_v1_sdk_lists_users_with_seed_filters(sigil):
+    """Seed 002's three list examples through msgraph-sdk: count, filter, select and the
+    ConsistencyLevel header, as the SDK documentation shows them."""
+    from kiota_abstractions.base_request_configuration import RequestConfiguration
+    from msgraph.generated.users.users_request_builder import UsersRequestBuilder
+
+    client = v1_client(sigil)
+
+    async def listing(filter_text):
+        config = RequestConfiguration(query_parameters=UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
+            count=True, filter=filter_text, select=["id", "displayName", "customSecurityAttributes"]))
+        config.headers.add("ConsistencyLevel", "eventual")
+        return await client.users.get(request_configuration=config)
+
+    async def scenario():
+        equal = await listing("customSecurityAttributes/Marketing/AppCountry eq 'Canada'")
+        assert equal.odata_count == 2
+        assert sorted(u.display_name for u in equal.value) == ["Jana", "Jiya"]
+        jana = next(u for u in equal.value if u.display_name == "Jana")
+        marketing = jana.custom_security_attributes.additional_data["Marketing"]
+        assert sorted(marketing["AppCountry"]) == ["Canada", "Mexico"] and marketing["EmployeeId"] == "GS46982"
+
+        prefix = await listing("startsWith(customSecurityAttributes/Marketing/EmployeeId,'GS')")
+        assert prefix.odata_count == 3
+        assert sorted(u.display_name for u in prefix.value) == ["Chandra", "Jana", "Joe"]
+
+        not_equal = await listing("customSecurityAttributes/Marketing/AppCountry ne 'Canada'")
+        assert not_equal.odata_count == 5
+        assert sorted(u.display_name for u in not_equal.value) == ["Alain", "Chandra", "Dara", "Isabella", "Joe"]
+        assert next(u for u in not_equal.value if u.display_name == "Dara").custom_security_attributes is None
+
+    asyncio.run(scenario())
