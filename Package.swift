@@ -72,6 +72,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Generates benchmark tenants straight through the store (scripts/bench).
+        .executableTarget(
+            name: "sigil-bench",
+            dependencies: [
+                "SigilCore", "SigilStore", "SigilGraph",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/SigilBench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SigilCoreTests",
             dependencies: ["SigilCore"],

@@ -27,6 +27,9 @@ public protocol DirectoryStore: Sendable {
         _ object: DirectoryObject, passwordHash: String?,
         attributes: @escaping @Sendable (Schema) throws -> AttributeAssignments
     ) async throws
+    /// Inserts many objects with their (already validated) attribute values in one transaction:
+    /// bulk import. Any clash fails the whole batch.
+    func createAll(_ objects: [NewObject]) async throws
     /// Users are found by id or userPrincipalName (case-insensitively), others by id.
     func object(_ kind: DirectoryObjectKind, id: String) async throws -> DirectoryObject?
     /// A page of objects in a stable order, starting after `cursor` (from `DirectoryPage.next`).
@@ -98,5 +101,18 @@ extension DirectoryStore {
     /// Inserts an object without attribute values.
     public func create(_ object: DirectoryObject, passwordHash: String?) async throws {
         try await create(object, passwordHash: passwordHash) { _ in AttributeAssignments() }
+    }
+}
+
+/// An object to insert in bulk, with its validated attribute values.
+public struct NewObject: Sendable {
+    public var object: DirectoryObject
+    public var passwordHash: String?
+    public var attributes: AttributeAssignments
+
+    public init(object: DirectoryObject, passwordHash: String? = nil, attributes: AttributeAssignments = AttributeAssignments()) {
+        self.object = object
+        self.passwordHash = passwordHash
+        self.attributes = attributes
     }
 }

@@ -130,32 +130,41 @@ public final class SQLiteStore: DirectoryStore {
         attributes: @escaping @Sendable (Schema) throws -> AttributeAssignments
     ) async throws {
         try await writeValues { db in
-            let decided = try attributes(try Self.loadSchema(db))
-            do {
-                try db.execute(
-                    sql: """
-                        INSERT INTO directory_objects (id, kind, upn_key, app_id, properties, password_hash)
-                        VALUES (?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        object.id, object.kind.rawValue, object.userPrincipalName.map(nameKey), object.appId,
-                        JSONValue.object(object.properties).serializedString, passwordHash,
-                    ])
-            } catch let error as DatabaseError
-                where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
-                || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
-            {
-                throw GraphError.conflictingObject
-            }
-            let rowid = db.lastInsertedRowID
-            try db.execute(
-                sql: """
-                    INSERT INTO object_counts (kind, objects) VALUES (?, 1)
-                    ON CONFLICT (kind) DO UPDATE SET objects = objects + 1
-                    """,
-                arguments: [object.kind.rawValue])
-            try self.writeAttributes(decided, previous: AttributeAssignments(), objectRowid: rowid, kind: object.kind, db)
+            try self.insert(object, passwordHash: passwordHash, attributes: try attributes(try Self.loadSchema(db)), db)
         }
+    }
+
+    public func createAll(_ objects: [NewObject]) async throws {
+        try await writeValues { db in
+            for new in objects {
+                try self.insert(new.object, passwordHash: new.passwordHash, attributes: new.attributes, db)
+            }
+        }
+    }
+
+    func insert(_ object: DirectoryObject, passwordHash: String?, attributes: AttributeAssignments, _ db: Database) throws {
+        do {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO directory_objects (id, kind, upn_key, app_id, properties, password_hash)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(
+                arguments: [
+                    object.id, object.kind.rawValue, object.userPrincipalName.map(nameKey), object.appId,
+                    JSONValue.object(object.properties).serializedString, passwordHash,
+                ])
+        } catch let error as DatabaseError
+            where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+            || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
+        {
+            throw GraphError.conflictingObject
+        }
+        let rowid = db.lastInsertedRowID
+        try db.cachedStatement(
+            sql: "INSERT INTO object_counts (kind, objects) VALUES (?, 1) ON CONFLICT (kind) DO UPDATE SET objects = objects + 1"
+        ).execute(arguments: [object.kind.rawValue])
+        try writeAttributes(attributes, previous: AttributeAssignments(), objectRowid: rowid, kind: object.kind, db)
     }
 
     /// Rewrites the value rows of the attributes whose values changed, with their per-value
@@ -171,7 +180,8 @@ public final class SQLiteStore: DirectoryStore {
         for key in changed {
             guard
                 let definition = try Row.fetchOne(
-                    db, sql: "SELECT seq, type, is_collection FROM attribute_definitions WHERE key = ?", arguments: [key])
+                    db.cachedStatement(sql: "SELECT seq, type, is_collection FROM attribute_definitions WHERE key = ?"),
+                    arguments: [key])
             else { throw GraphError.invalidProperty(key) }
             let seq: Int64 = definition["seq"]
             let old = previous.values(of: key)

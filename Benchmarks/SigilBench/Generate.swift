@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import SigilCore
+import SigilGraph
+import SigilStore
+
+@main
+struct SigilBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sigil-bench",
+        abstract: "Benchmark data for Sigil.",
+        subcommands: [Generate.self])
+}
+
+/// Loads N users with realistic custom security attributes straight through the store, and
+/// writes what the load scripts need: credentials, sample ids, and the true count of each query.
+struct Generate: AsyncParsableCommand {
+    @Option(help: "Data directory of the tenant to create (must not exist).") var dataDir: String
+    @Option(help: "Number of users.") var users = 1_000_000
+    @Option(help: "Random seed.") var seed: UInt64 = 42
+
+    /// 30 countries with skew: United States ~25% of users, Canada ~8%, Chile ~1%.
+    static let countries: [(String, Double)] = [
+        ("United States", 25), ("India", 12), ("Germany", 9), ("Canada", 8), ("United Kingdom", 7), ("France", 6),
+        ("Japan", 5), ("Brazil", 4), ("Mexico", 3.5), ("Australia", 3), ("Spain", 2.5), ("Italy", 2.2),
+        ("Netherlands", 2), ("Sweden", 1.8), ("Poland", 1.6), ("Korea", 1.5), ("Singapore", 1.4), ("Ireland", 1.3),
+        ("Chile", 1), ("Norway", 0.9), ("Denmark", 0.8), ("Finland", 0.7), ("Belgium", 0.7), ("Austria", 0.6),
+        ("Portugal", 0.5), ("Israel", 0.5), ("Argentina", 0.4), ("Colombia", 0.4), ("Turkey", 0.3), ("Egypt", 0.3),
+    ]
+
+    struct Random: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    func run() async throws {
+        guard !FileManager.default.fileExists(atPath: dataDir) else {
+            throw ValidationError("\(dataDir) exists; the generator creates a fresh tenant.")
+        }
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: (dataDir as NSString).appendingPathComponent("sigil.sqlite"))
+        let start = try await TenantBootstrap.start(
+            store: store, tenantId: nil, bootstrapClientId: nil, bootstrapSecret: nil,
+            hasher: CredentialHasher(passwordRounds: 1_000), scheme: "http")
+        let services = start.services
+        // The demo's sets and definitions, through the real rules.
+        let demo = try await DemoData.load(services: services)
+
+        var rng = Random(state: seed)
+        let total = Self.countries.reduce(0) { $0 + $1.1 }
+        func country() -> String {
+            var pick = Double.random(in: 0..<total, using: &rng)
+            for (name, weight) in Self.countries {
+                pick -= weight
+                if pick < 0 { return name }
+            }
+            return "United States"
+        }
+        var truth: [String: Int] = [:]
+        var sampleIds: [String] = []
+        let began = Date()
+        let batchSize = 5_000
+        var index = 0
+        while index < users {
+            var batch: [NewObject] = []
+            for i in index..<min(index + batchSize, users) {
+                let id = UUID().uuidString.lowercased()
+                if i % max(1, users / 10_000) == 0 { sampleIds.append(id) }
+                var values = AttributeAssignments()
+                var held = Set<String>()
+                for _ in 0..<(1 + Int.random(in: 0..<3, using: &rng)) { held.insert(country()) }
+                values.set("Marketing_AppCountry", held.sorted().map { .string($0) })
+                for name in held { truth["eq:\(name)", default: 0] += 1 }
+                // Unique ids: 60% GS, 40% KX; 'GS10000' matches a handful.
+                let employeeId = (i % 5 < 3 ? "GS" : "KX") + String(i)
+                values.set("Marketing_EmployeeId", [.string(employeeId)])
+                if employeeId.hasPrefix("GS") { truth["startsWith:GS", default: 0] += 1 }
+                if employeeId.hasPrefix("GS10000") { truth["startsWith:GS10000", default: 0] += 1 }
+                let projects = ["Alpine", "Baker", "Cascade"].filter { _ in Int.random(in: 0..<3, using: &rng) == 0 }
+                values.set("Engineering_Project", projects.map { .string($0) })
+                values.set("Engineering_NumVendors", [.integer(Int32.random(in: 0...20, using: &rng))])
+                values.set("Engineering_Certification", [.boolean(Bool.random(using: &rng))])
+                let object = DirectoryRules.newObject(
+                    .user, id: id,
+                    write: DirectoryWrite(
+                        properties: JSONObject([
+                            ("accountEnabled", true), ("displayName", .string("User \(i)")), ("mailNickname", .string("user\(i)")),
+                            ("userPrincipalName", .string("user\(i)@bench.sigil.local")),
+                        ])),
+                    serviceSet: JSONObject())
+                batch.append(NewObject(object: object, attributes: values))
+            }
+            try await store.createAll(batch)
+            index += batch.count
+            if index % 100_000 == 0 || index == users {
+                let rate = Double(index) / Date().timeIntervalSince(began)
+                print("  \(index) users loaded (\(Int(rate)) users/s)")
+            }
+        }
+        // The demo's seven users are in the tenant too: Jana and Jiya hold Canada; Chandra, Jana
+        // and Joe have GS employee ids.
+        truth["users"] = users + DemoData.userNames.count
+        truth["eq:Canada", default: 0] += 2
+        truth["eq:India", default: 0] += 1
+        truth["startsWith:GS", default: 0] += 3
+        truth["ne:Canada"] = truth["users", default: 0] - truth["eq:Canada", default: 0]
+        let elapsed = Date().timeIntervalSince(began)
+        let facts: JSONValue = [
+            "tenantId": .string(services.tenantId), "clientId": .string(demo.clientId),
+            "clientSecret": JSONValue(demo.clientSecret), "users": .integer(Int64(users)),
+            "loadSeconds": .double(elapsed), "usersPerSecond": .double(Double(users) / elapsed),
+            "truth": .object(JSONObject(truth.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.integer(Int64($0.value))) })),
+        ]
+        try Data(facts.serialized()).write(to: URL(fileURLWithPath: (dataDir as NSString).appendingPathComponent("bench.json")))
+        try (sampleIds.joined(separator: "\n") + "\n").write(
+            toFile: (dataDir as NSString).appendingPathComponent("bench-ids.txt"), atomically: true, encoding: .utf8)
+        print("Generated \(users) users in \(String(format: "%.1f", elapsed)) s (\(Int(Double(users) / elapsed)) users/s).")
+    }
+}
