@@ -89,7 +89,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SigilStoreTests",
-            dependencies: ["SigilStore", "SigilCore"],
+            dependencies: ["SigilStore", "SigilCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

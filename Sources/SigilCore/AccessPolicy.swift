@@ -48,7 +48,13 @@ public enum DirectoryRole: String, Sendable, CaseIterable {
     public var allowsAttributeSetScope: Bool { capabilities.contains(where: \.isAttributeScoped) }
 
     /// The role matrix of graph-reference §6: what each role lets its holder do.
-    public var capabilities: Set<Capability> {
+    public var capabilities: Set<Capability> { Self.matrix[self] ?? [] }
+
+    /// Built once: access checks run for every attribute of every object a request renders.
+    private static let matrix: [DirectoryRole: Set<Capability>] = Dictionary(
+        uniqueKeysWithValues: allCases.map { ($0, $0.definedCapabilities) })
+
+    private var definedCapabilities: Set<Capability> {
         switch self {
         case .attributeDefinitionAdministrator:
             [.readAttributeSets, .manageAttributeSets, .readDefinitions, .manageDefinitions, .readAllowedValue]

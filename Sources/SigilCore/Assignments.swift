@@ -260,11 +260,25 @@ public enum AssignmentRules {
     public static func render(
         _ assignments: AttributeAssignments, objectId: String, schema: Schema, caller: Caller
     ) -> JSONValue {
+        guard caller.principalId != objectId else { return .null }
+        var readable: [String: Bool] = [:]
+        return render(assignments, schema: schema) { set in
+            if let known = readable[set] { return known }
+            let allowed = AccessPolicy.allows(caller, .readAssignments, inSet: set)
+            readable[set] = allowed
+            return allowed
+        }
+    }
+
+    /// Renders with a decision per attribute set (the caller decides, and may remember answers
+    /// across the objects of a page).
+    public static func render(
+        _ assignments: AttributeAssignments, schema: Schema, mayReadSet: (String) -> Bool
+    ) -> JSONValue {
         var out = JSONObject()
         var bySet: [(set: String, members: JSONObject)] = []
         for attribute in assignments.attributes {
-            guard let definition = schema.definition(id: attribute.definitionId),
-                mayRead(caller, objectId: objectId, set: definition.attributeSet)
+            guard let definition = schema.definition(id: attribute.definitionId), mayReadSet(definition.attributeSet)
             else { continue }
             var members: JSONObject
             let index = bySet.firstIndex { nameKey($0.set) == nameKey(definition.attributeSet) }

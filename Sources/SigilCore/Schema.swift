@@ -84,22 +84,33 @@ public struct Schema: Sendable, Equatable {
     public private(set) var definitions: [AttributeDefinition]
     /// Keyed by `nameKey(definition.id)`, values in creation order.
     public private(set) var allowedValues: [String: [AllowedValue]]
+    /// Positions by `nameKey`: every request resolves names, so lookups must not scan.
+    private var setPositions: [String: Int] = [:]
+    private var definitionPositions: [String: Int] = [:]
 
-    public init(sets: [AttributeSet] = [], definitions: [AttributeDefinition] = [], allowedValues: [String: [AllowedValue]] = [:])
-    {
+    public init(sets: [AttributeSet] = [], definitions: [AttributeDefinition] = [], allowedValues: [String: [AllowedValue]] = [:]) {
         self.sets = sets
         self.definitions = definitions
         self.allowedValues = allowedValues
+        reindex()
+    }
+
+    private mutating func reindex() {
+        setPositions = Dictionary(sets.enumerated().map { (nameKey($1.id), $0) }, uniquingKeysWith: { first, _ in first })
+        definitionPositions = Dictionary(
+            definitions.enumerated().map { (nameKey($1.id), $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public static func == (lhs: Schema, rhs: Schema) -> Bool {
+        lhs.sets == rhs.sets && lhs.definitions == rhs.definitions && lhs.allowedValues == rhs.allowedValues
     }
 
     public func set(named name: String) -> AttributeSet? {
-        let key = nameKey(name)
-        return sets.first { nameKey($0.id) == key }
+        setPositions[nameKey(name)].map { sets[$0] }
     }
 
     public func definition(id: String) -> AttributeDefinition? {
-        let key = nameKey(id)
-        return definitions.first { nameKey($0.id) == key }
+        definitionPositions[nameKey(id)].map { definitions[$0] }
     }
 
     public func definition(set: String, name: String) -> AttributeDefinition? {
@@ -136,6 +147,7 @@ public struct Schema: Sendable, Equatable {
             if let i = values.firstIndex(where: { $0.id == value.id }) { values[i] = value } else { values.append(value) }
             allowedValues[nameKey(definitionId)] = values
         }
+        reindex()
     }
 }
 

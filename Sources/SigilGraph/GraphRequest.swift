@@ -44,11 +44,7 @@ extension Request {
         guard let query = uri.query, !query.isEmpty else { return [] }
         return query.split(separator: "&").map { part in
             let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String {
-                let spaced = s.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            return (decode(pieces[0]), pieces.count > 1 ? decode(pieces[1]) : "")
+            return (formDecode(pieces[0]), pieces.count > 1 ? formDecode(pieces[1]) : "")
         }
     }
 
@@ -133,4 +129,35 @@ public struct PageTokens: Sendable {
 func base64URL(_ data: Data) -> String {
     data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
         .replacingOccurrences(of: "=", with: "")
+}
+
+/// Decodes one `application/x-www-form-urlencoded` (or query) component: `+` is a space, `%XX` a
+/// byte. Malformed escapes stay as written; invalid UTF-8 becomes U+FFFD.
+func formDecode(_ text: Substring) -> String {
+    guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return String(text) }
+    func hex(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+    let input = Array(text.utf8)
+    var output: [UInt8] = []
+    output.reserveCapacity(input.count)
+    var i = 0
+    while i < input.count {
+        let byte = input[i]
+        if byte == UInt8(ascii: "+") {
+            output.append(UInt8(ascii: " "))
+        } else if byte == UInt8(ascii: "%"), i + 2 < input.count, let high = hex(input[i + 1]), let low = hex(input[i + 2]) {
+            output.append(high << 4 | low)
+            i += 2
+        } else {
+            output.append(byte)
+        }
+        i += 1
+    }
+    return String(decoding: output, as: UTF8.self)
 }

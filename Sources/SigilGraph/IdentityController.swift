@@ -47,11 +47,7 @@ struct IdentityController {
         var fields: [String: String] = [:]
         for part in text.split(separator: "&") {
             let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String {
-                let spaced = s.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            fields[decode(pieces[0])] = pieces.count > 1 ? decode(pieces[1]) : ""
+            fields[formDecode(pieces[0])] = pieces.count > 1 ? formDecode(pieces[1]) : ""
         }
         return fields
     }

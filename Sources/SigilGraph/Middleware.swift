@@ -63,9 +63,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw GraphError.unauthenticated(
                 "Access token validation failure. The Authorization header must be 'Bearer <token>'.")
         }
-        let claims = try await services.tokens.validate(String(parts[1]))
         var context = context
-        context.caller = try await services.caller(for: claims)
+        context.caller = try await services.caller(forToken: String(parts[1]))
         return try await next(request, context)
     }
 }

@@ -102,7 +102,8 @@ struct SortedStrings: Sendable {
 final class PrefixIndexes: @unchecked Sendable {
     struct Key: Hashable {
         let kind: String
-        let definitionSeq: Int64
+        /// `nameKey` of the definition id.
+        let definition: String
     }
 
     private let lock = NSLock()

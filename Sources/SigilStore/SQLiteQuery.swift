@@ -44,7 +44,7 @@ extension SQLiteStore {
             case .attribute(let definition, let match):
                 aliases += 1
                 let v = "v\(aliases)"
-                let condition = SQLiteStore.valueCondition(match, alias: v)
+                let condition = SQLiteStore.valueCondition(match, alias: v, probe: true)
                 return SQLPredicate(
                     sql:
                         "EXISTS (SELECT 1 FROM attribute_values \(v) WHERE \(v).object_rowid = o.rowid AND \(v).definition_seq = ? AND \(condition.sql))",
@@ -55,8 +55,12 @@ extension SQLiteStore {
         }
     }
 
-    /// The condition on one value row for an attribute match; written so the value indexes apply.
-    static func valueCondition(_ match: AttributeMatch, alias v: String) -> SQLPredicate {
+    /// The condition on one value row for an attribute match. As a driver it is written so the
+    /// value indexes apply; as a `probe` of one object, its value column is hidden from the
+    /// planner (`+`) so the lookup goes by the primary key (object, definition) and never scans a
+    /// whole value range once per object.
+    static func valueCondition(_ match: AttributeMatch, alias: String, probe: Bool = false) -> SQLPredicate {
+        let v = probe ? "+\(alias)" : alias
         switch match {
         case .equals(let value):
             switch columns(value) {
@@ -154,7 +158,7 @@ extension SQLiteStore {
             let seq = try Compiler(db: db).definitionSeq(definition)
             if case .startsWith(let prefix) = match, Self.isSingleValuedString(definition),
                 let counted = prefixIndexes.withIndex(
-                    PrefixIndexes.Key(kind: kind.rawValue, definitionSeq: seq), { $0.count(prefix: prefix) })
+                    PrefixIndexes.Key(kind: kind.rawValue, definition: nameKey(definition.id)), { $0.count(prefix: prefix) })
             {
                 return counted
             }
@@ -193,9 +197,10 @@ extension SQLiteStore {
         }
         collect(predicate)
         for definition in wanted {
+            let key = PrefixIndexes.Key(kind: kind.rawValue, definition: nameKey(definition.id))
+            guard prefixIndexes.withIndex(key, { _ in () }) == nil else { continue }
             try await writer.write { db in
                 let seq = try Compiler(db: db).definitionSeq(definition)
-                let key = PrefixIndexes.Key(kind: kind.rawValue, definitionSeq: seq)
                 guard self.prefixIndexes.withIndex(key, { _ in () }) == nil else { return }
                 let values = try String.fetchAll(
                     db,

@@ -7,6 +7,9 @@ import SigilCore
 public final class SQLiteStore: DirectoryStore {
     let writer: any DatabaseWriter
     let prefixIndexes = PrefixIndexes()
+    /// The schema is read on most requests and changes rarely: cached, with a version so a read
+    /// that raced a change never installs a stale copy.
+    let schemaCache = Locked<(version: Int, schema: Schema?)>((0, nil))
 
     /// Opens (creating when needed) the database file at `path` and migrates it.
     public init(path: String) throws {
@@ -46,10 +49,15 @@ public final class SQLiteStore: DirectoryStore {
     // MARK: Schema
 
     public func schema() async throws -> Schema {
-        try await writer.read { db in try Self.loadSchema(db) }
+        let (version, cached) = schemaCache.withLock { $0 }
+        if let cached { return cached }
+        let schema = try await writer.read { db in try Self.loadSchema(db) }
+        schemaCache.withLock { if $0.version == version { $0.schema = schema } }
+        return schema
     }
 
     public func changeSchema(_ decide: @escaping @Sendable (Schema) throws -> [SchemaChange]) async throws {
+        defer { schemaCache.withLock { $0 = ($0.version + 1, nil) } }
         try await writer.write { db in
             let schema = try Self.loadSchema(db)
             for change in try decide(schema) { try Self.apply(change, db) }
@@ -213,7 +221,7 @@ public final class SQLiteStore: DirectoryStore {
             }
             if definition["type"] == AttributeType.string.rawValue, !(definition["is_collection"] as Bool) {
                 prefixIndexes.replace(
-                    PrefixIndexes.Key(kind: kind.rawValue, definitionSeq: seq), removing: old.compactMap(\.stringValue),
+                    PrefixIndexes.Key(kind: kind.rawValue, definition: key), removing: old.compactMap(\.stringValue),
                     adding: fresh.compactMap(\.stringValue))
             }
         }
@@ -248,39 +256,44 @@ public final class SQLiteStore: DirectoryStore {
         }
     }
 
+    /// Attribute values of objects, one cached point query per object (on the value table's
+    /// primary key), read by column position: this runs for every object of every listed page.
     static func loadAttributes(_ db: Database, objectIds: [String]) throws -> [String: AttributeAssignments] {
         guard !objectIds.isEmpty else { return [:] }
-        let placeholders = Array(repeating: "?", count: objectIds.count).joined(separator: ",")
-        let rows = try Row.fetchAll(
-            db,
+        let statement = try db.cachedStatement(
             sql: """
-                SELECT o.id AS object_id, d.attribute_set, d.name, d.type, v.value_text, v.value_int
+                SELECT d.attribute_set, d.name, d.type, v.value_text, v.value_int
                 FROM directory_objects o
                 JOIN attribute_values v ON v.object_rowid = o.rowid
                 JOIN attribute_definitions d ON d.seq = v.definition_seq
-                WHERE o.id IN (\(placeholders))
-                ORDER BY o.rowid, d.seq, v.ordinal
-                """,
-            arguments: StatementArguments(objectIds.map { $0.lowercased() }))
-        var grouped: [String: [AssignedAttribute]] = [:]
-        for row in rows {
-            let objectId: String = row["object_id"]
-            let definitionId = AttributeDefinition.id(set: row["attribute_set"], name: row["name"])
-            let value: AttributeValue =
-                switch AttributeType(rawValue: row["type"]) {
-                case .integer: .integer(Int32(truncatingIfNeeded: row["value_int"] as Int64))
-                case .boolean: .boolean((row["value_int"] as Int64) != 0)
-                default: .string(row["value_text"])
+                WHERE o.id = ?
+                ORDER BY v.definition_seq, v.ordinal
+                """)
+        var result: [String: AttributeAssignments] = [:]
+        for objectId in objectIds {
+            var list: [AssignedAttribute] = []
+            let rows = try Row.fetchCursor(statement, arguments: [objectId.lowercased()])
+            while let row = try rows.next() {
+                let set: String = row[0]
+                let name: String = row[1]
+                let type: String = row[2]
+                let value: AttributeValue =
+                    switch type {
+                    case "Integer": .integer(Int32(truncatingIfNeeded: row[4] as Int64))
+                    case "Boolean": .boolean((row[4] as Int64) != 0)
+                    default: .string(row[3])
+                    }
+                if let last = list.indices.last, list[last].definitionId.count == set.count + name.count + 1,
+                    list[last].definitionId == AttributeDefinition.id(set: set, name: name)
+                {
+                    list[last].values.append(value)
+                } else {
+                    list.append(AssignedAttribute(definitionId: AttributeDefinition.id(set: set, name: name), values: [value]))
                 }
-            var list = grouped[objectId, default: []]
-            if let last = list.indices.last, list[last].definitionId == definitionId {
-                list[last].values.append(value)
-            } else {
-                list.append(AssignedAttribute(definitionId: definitionId, values: [value]))
             }
-            grouped[objectId] = list
+            if !list.isEmpty { result[objectId] = AttributeAssignments(list) }
         }
-        return grouped.mapValues { AttributeAssignments($0) }
+        return result
     }
 
     public func attributes(of objectIds: [String]) async throws -> [String: AttributeAssignments] {
@@ -307,7 +320,7 @@ public final class SQLiteStore: DirectoryStore {
                         arguments: [nameKey(id)])
                 } else {
                     try Row.fetchOne(
-                        db, sql: "SELECT \(Self.objectColumns) FROM directory_objects WHERE id = ? AND kind = ?",
+                        db.cachedStatement(sql: "SELECT \(Self.objectColumns) FROM directory_objects WHERE id = ? AND kind = ?"),
                         arguments: [id.lowercased(), kind.rawValue])
                 }
             return try row.map(Self.decodeObject)
@@ -463,7 +476,7 @@ public final class SQLiteStore: DirectoryStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    applicationId, credential.keyId, credential.displayName, credential.hint,
+                    applicationId.lowercased(), credential.keyId, credential.displayName, credential.hint,
                     credential.startDateTime.timeIntervalSince1970, credential.endDateTime.timeIntervalSince1970,
                     credential.secretHash,
                 ])
@@ -473,8 +486,8 @@ public final class SQLiteStore: DirectoryStore {
     public func removePasswordCredential(keyId: String, applicationId: String) async throws -> Bool {
         try await writer.write { db in
             try db.execute(
-                sql: "DELETE FROM password_credentials WHERE application_id = ? AND key_id = ?",
-                arguments: [applicationId, keyId.lowercased()])
+                sql: "DELETE FROM password_credentials WHERE application_id = ? AND lower(key_id) = ?",
+                arguments: [applicationId.lowercased(), keyId.lowercased()])
             return db.changesCount > 0
         }
     }
@@ -521,14 +534,14 @@ public final class SQLiteStore: DirectoryStore {
 
     public func roleAssignment(id: String) async throws -> RoleAssignment? {
         try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM role_assignments WHERE id = ?", arguments: [id]).flatMap(
+            try Row.fetchOne(db, sql: "SELECT * FROM role_assignments WHERE id = ?", arguments: [id.lowercased()]).flatMap(
                 Self.decodeAssignment)
         }
     }
 
     public func deleteRoleAssignment(id: String) async throws -> Bool {
         try await writer.write { db in
-            try db.execute(sql: "DELETE FROM role_assignments WHERE id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM role_assignments WHERE id = ?", arguments: [id.lowercased()])
             return db.changesCount > 0
         }
     }

@@ -1,0 +1,175 @@
+import Foundation
+import GRDB
+import SigilCore
+import Testing
+
+@testable import SigilStore
+
+@Suite struct PersistenceTests {
+    static let migrationIds = ["v1-directory-and-schema", "v2-query-counts"]
+
+    @Test func migrationsRunOnANewFile() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        #expect(!FileManager.default.fileExists(atPath: directory.databasePath))
+
+        let store = try SQLiteStore(path: directory.databasePath)
+        #expect(FileManager.default.fileExists(atPath: directory.databasePath))
+        let applied = try await store.writer.read { db in
+            try SQLiteStore.migrator.appliedIdentifiers(db).sorted()
+        }
+        #expect(applied == Self.migrationIds)
+        let tables = try await store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        }
+        for table in [
+            "allowed_values", "attribute_definitions", "attribute_sets", "attribute_value_counts", "attribute_values",
+            "directory_objects", "object_counts", "password_credentials", "role_assignments", "settings",
+        ] {
+            #expect(tables.contains(table), "missing table \(table)")
+        }
+        let journalMode = try await store.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(journalMode == "wal")
+        #expect(try await store.schema() == Schema())
+        for kind in DirectoryObjectKind.allCases { #expect(try await store.count(kind) == 0) }
+        #expect(try await store.setting("tenantId") == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases) func migrationsRunInMemory(_ kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let applied = try await store.writer.read { db in
+            try SQLiteStore.migrator.appliedIdentifiers(db).sorted()
+        }
+        #expect(applied == Self.migrationIds)
+        let foreignKeys = try await store.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }
+        #expect(foreignKeys == 1)
+    }
+
+    /// Everything written before the store is released is read back by a new store on the same file.
+    @Test func reopeningTheFileKeepsEverything() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.databasePath
+
+        let user = makeUser("Alice", upn: "Alice@Sigil.Test")
+        let appId = newId()
+        let application = makeApplication("Payroll", appId: appId)
+        let principal = makeServicePrincipal("Payroll", appId: appId)
+        let credentials = [makeCredential(start: 1_700_000_000), makeCredential(start: 1_700_000_100, hint: "xyz")]
+        let assignments = [
+            RoleAssignment(id: newId(), principalId: principal.id, role: .globalAdministrator, scope: .tenant),
+            RoleAssignment(
+                id: newId(), principalId: user.id, role: .attributeAssignmentReader, scope: .attributeSet("Engineering")),
+        ]
+        let userValues = AttributeAssignments([
+            AssignedAttribute(definitionId: Attr.project, values: [.string("Apollo")]),
+            AssignedAttribute(definitionId: Attr.tags, values: [.string("b"), .string("a"), .string("c")]),
+            AssignedAttribute(definitionId: Attr.level, values: [.integer(Int32.min)]),
+            AssignedAttribute(definitionId: Attr.codes, values: [.integer(Int32.max), .integer(-7), .integer(0)]),
+            AssignedAttribute(definitionId: Attr.active, values: [.boolean(false)]),
+            AssignedAttribute(definitionId: Attr.region, values: [.string("West")]),
+        ])
+        let principalValues = AttributeAssignments([
+            AssignedAttribute(definitionId: Attr.cost, values: [.string("CC-1")])
+        ])
+
+        var expectedSchema = Schema()
+        do {
+            let store = try SQLiteStore(path: path)
+            #expect(try await store.settingIfAbsent("tenantId", "tenant-1") == "tenant-1")
+            try await seedSchema(store)
+            try await store.changeSchema { _ in
+                [
+                    .putAllowedValue(definitionId: Attr.region, AllowedValue(id: "North", isActive: true)),
+                    .putAllowedValue(definitionId: Attr.region, AllowedValue(id: "West", isActive: false)),
+                    .updateSet(AttributeSet(id: "Finance", description: "Money", maxAttributesPerSet: 5)),
+                ]
+            }
+            try await store.create(user, passwordHash: "pbkdf2$alice") { _ in userValues }
+            try await store.create(application, passwordHash: nil)
+            try await store.create(principal, passwordHash: nil) { _ in principalValues }
+            for credential in credentials {
+                try await store.addPasswordCredential(credential, applicationId: application.id)
+            }
+            for assignment in assignments { try await store.create(assignment) }
+            expectedSchema = try await store.schema()
+        }
+
+        // The first store is gone; open the file again (twice, to see the migrations are not rerun destructively).
+        for _ in 0..<2 {
+            let store = try SQLiteStore(path: path)
+            #expect(try await store.setting("tenantId") == "tenant-1")
+            #expect(try await store.settingIfAbsent("tenantId", "tenant-2") == "tenant-1")
+
+            let schema = try await store.schema()
+            #expect(schema == expectedSchema)
+            #expect(schema.sets == [seededSets[0], AttributeSet(id: "Finance", description: "Money", maxAttributesPerSet: 5)])
+            #expect(schema.definitions == seededDefinitions)
+            let region = try #require(schema.definition(id: Attr.region))
+            #expect(
+                schema.allowedValues(of: region) == [
+                    AllowedValue(id: "West", isActive: false), AllowedValue(id: "East", isActive: false),
+                    AllowedValue(id: "North", isActive: true),
+                ])
+
+            #expect(try await store.object(.user, id: user.id) == user)
+            #expect(try await store.object(.user, id: "alice@sigil.test") == user)
+            #expect(try await store.object(.application, id: application.id) == application)
+            #expect(try await store.object(.servicePrincipal, id: principal.id) == principal)
+            #expect(try await store.application(appId: appId) == application)
+            #expect(try await store.servicePrincipal(appId: appId) == principal)
+            #expect(try await store.count(.user) == 1)
+            #expect(try await store.count(.application) == 1)
+            #expect(try await store.count(.servicePrincipal) == 1)
+            let credentialsOfUser = try await store.userCredentials(userPrincipalName: "ALICE@sigil.test")
+            #expect(credentialsOfUser?.user == user)
+            #expect(credentialsOfUser?.passwordHash == "pbkdf2$alice")
+
+            #expect(try await store.passwordCredentials(applicationId: application.id) == credentials)
+            #expect(try await store.roleAssignments(principalId: nil) == assignments)
+            #expect(try await store.roleAssignment(id: assignments[1].id) == assignments[1])
+
+            #expect(try await store.values(of: user.id) == userValues)
+            #expect(try await store.values(of: principal.id) == principalValues)
+
+            let applied = try await store.writer.read { db in
+                try SQLiteStore.migrator.appliedIdentifiers(db).sorted()
+            }
+            #expect(applied == Self.migrationIds)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases) func settingIfAbsentKeepsTheFirstValue(_ kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = fixture.store
+        #expect(try await store.setting("signingKey") == nil)
+        #expect(try await store.settingIfAbsent("signingKey", "first") == "first")
+        #expect(try await store.settingIfAbsent("signingKey", "second") == "first")
+        #expect(try await store.setting("signingKey") == "first")
+        // Keys are independent and exact.
+        #expect(try await store.settingIfAbsent("SigningKey", "other") == "other")
+        #expect(try await store.setting("signingKey") == "first")
+        #expect(try await store.setting("SigningKey") == "other")
+    }
+
+    /// Concurrent first writers all see the one value that won.
+    @Test(arguments: StoreKind.allCases) func settingIfAbsentRacesToOneValue(_ kind: StoreKind) async throws {
+        let fixture = try StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let results = try await withThrowingTaskGroup(of: String.self) { group in
+            for i in 0..<16 {
+                group.addTask { try await store.settingIfAbsent("tenantId", "tenant-\(i)") }
+            }
+            var all: [String] = []
+            for try await value in group { all.append(value) }
+            return all
+        }
+        let stored = try #require(try await store.setting("tenantId"))
+        #expect(results.count == 16)
+        #expect(results.allSatisfy { $0 == stored })
+    }
+}
