@@ -72,8 +72,7 @@ public enum SchemaRules {
         return .createSet(AttributeSet(id: id, description: description, maxAttributesPerSet: maxAttributes))
     }
 
-    public static func updateSet(_ set: AttributeSet, with body: JSONValue, in schema: Schema) throws(GraphError) -> SchemaChange
-    {
+    public static func updateSet(_ set: AttributeSet, with body: JSONValue, in schema: Schema) throws(GraphError) -> SchemaChange {
         var payload = try Payload(body, resource: "AttributeSet")
         try payload.rejectPresent(["id"], reason: "of resource 'AttributeSet' cannot be changed")
         var updated = set
