@@ -7,12 +7,15 @@ struct AssignmentController {
     let services: SigilServices
 
     /// `customSecurityAttributes` of each object as `caller` may see it, keyed by object id.
-    func readableAttributes(of objects: [DirectoryObject], caller: Caller) async throws -> [String: JSONValue] {
+    func readableAttributes(
+        of objects: [DirectoryObject], caller: Caller, preloaded: [String: AttributeAssignments]? = nil
+    ) async throws -> [String: JSONValue] {
         // Callers without any assignment-read grant see null everywhere: skip the reads.
         guard AccessPolicy.allowsAnywhere(caller, .readAssignments) else {
             return Dictionary(uniqueKeysWithValues: objects.map { ($0.id, JSONValue.null) })
         }
-        let assignments = try await services.store.attributes(of: objects.map(\.id))
+        let assignments =
+            if let preloaded { preloaded } else { try await services.store.attributes(of: objects.map(\.id)) }
         let schema = try await services.store.schema()
         var readable: [String: Bool] = [:]
         var result: [String: JSONValue] = [:]

@@ -55,10 +55,12 @@ struct DirectoryController {
     }
 
     /// Encodes a page of objects, reading attribute values for all of them at once.
-    func encode(_ objects: [DirectoryObject], selection: [String]?, caller: Caller) async throws -> [JSONObject] {
+    func encode(
+        _ objects: [DirectoryObject], selection: [String]?, caller: Caller, preloaded: [String: AttributeAssignments]? = nil
+    ) async throws -> [JSONObject] {
         let attributes =
             selection?.contains("customSecurityAttributes") == true
-            ? try await assignments.readableAttributes(of: objects, caller: caller) : [:]
+            ? try await assignments.readableAttributes(of: objects, caller: caller, preloaded: preloaded) : [:]
         var encoded: [JSONObject] = []
         for object in objects {
             encoded.append(try await encode(object, selection: selection, attributes: attributes[object.id] ?? .null))
@@ -130,8 +132,10 @@ struct DirectoryController {
         let cursor = try services.pageTokens.position(options.skipToken, query: pageKey)
         let (page, count) = try await services.store.query(
             kind, matching: predicate, after: cursor, limit: options.top ?? Limits.defaultPageSize,
-            count: advanced && options.skipToken == nil)
-        let items = try await encode(page.objects, selection: selection, caller: caller).map { JSONValue.object($0) }
+            count: advanced && options.skipToken == nil,
+            withAttributes: selection?.contains("customSecurityAttributes") == true)
+        let items = try await encode(page.objects, selection: selection, caller: caller, preloaded: page.attributes)
+            .map { JSONValue.object($0) }
         // @odata.count only on the first page, as Graph does.
         return GraphResponse.collection(
             items, context: entityContext(request, kind, selection, entity: false), count: count,

@@ -37,8 +37,11 @@ public protocol DirectoryStore: Sendable {
     func count(_ kind: DirectoryObjectKind) async throws -> Int
     /// A page of the objects of `kind` that match `predicate` (all when nil), in the same stable
     /// order as `objects`, and with `count` the exact number of matches.
+    /// With `withAttributes` the page carries the objects' attribute values, read in the same
+    /// transaction.
     func query(
-        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, after cursor: Int64?, limit: Int, count: Bool
+        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, after cursor: Int64?, limit: Int, count: Bool,
+        withAttributes: Bool
     ) async throws -> (page: DirectoryPage, count: Int?)
     /// Reads an object, its attribute values and the schema in one write transaction, lets
     /// `change` decide the new object and values, and writes them; all or nothing. A new
@@ -79,10 +82,13 @@ public struct DirectoryPage: Sendable {
     public let objects: [DirectoryObject]
     /// Cursor for the following page; nil on the last page.
     public let next: Int64?
+    /// Attribute values by object id, when they were asked for (objects without values absent).
+    public let attributes: [String: AttributeAssignments]?
 
-    public init(objects: [DirectoryObject], next: Int64?) {
+    public init(objects: [DirectoryObject], next: Int64?, attributes: [String: AttributeAssignments]? = nil) {
         self.objects = objects
         self.next = next
+        self.attributes = attributes
     }
 }
 
@@ -98,6 +104,12 @@ public struct ObjectState: Sendable, Equatable {
 }
 
 extension DirectoryStore {
+    public func query(
+        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, after cursor: Int64?, limit: Int, count: Bool
+    ) async throws -> (page: DirectoryPage, count: Int?) {
+        try await query(kind, matching: predicate, after: cursor, limit: limit, count: count, withAttributes: false)
+    }
+
     /// Inserts an object without attribute values.
     public func create(_ object: DirectoryObject, passwordHash: String?) async throws {
         try await create(object, passwordHash: passwordHash) { _ in AttributeAssignments() }

@@ -139,7 +139,7 @@ extension SQLiteStore {
     // MARK: Counting
 
     static func total(_ kind: DirectoryObjectKind, _ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT objects FROM object_counts WHERE kind = ?", arguments: [kind.rawValue]) ?? 0
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT objects FROM object_counts WHERE kind = ?"), arguments: [kind.rawValue]) ?? 0
     }
 
     /// The exact number of objects of `kind` matching `predicate`, by the cheapest exact means.
@@ -151,8 +151,7 @@ extension SQLiteStore {
         case .attribute(let definition, .equals(let value)):
             let seq = try Compiler(db: db).definitionSeq(definition)
             return try Int.fetchOne(
-                db,
-                sql: "SELECT objects FROM attribute_value_counts WHERE kind = ? AND definition_seq = ? AND value_key = ?",
+                db.cachedStatement(sql: "SELECT objects FROM attribute_value_counts WHERE kind = ? AND definition_seq = ? AND value_key = ?"),
                 arguments: [kind.rawValue, seq, Self.valueKey(value)]) ?? 0
         case .attribute(let definition, let match):
             let seq = try Compiler(db: db).definitionSeq(definition)
@@ -218,7 +217,8 @@ extension SQLiteStore {
     // MARK: Paging
 
     public func query(
-        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, after cursor: Int64?, limit: Int, count: Bool
+        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, after cursor: Int64?, limit: Int, count: Bool,
+        withAttributes: Bool
     ) async throws -> (page: DirectoryPage, count: Int?) {
         try await preparePrefixIndexes(kind, predicate)
         return try await writer.read { db in
@@ -226,8 +226,63 @@ extension SQLiteStore {
             let rows = try self.pageRows(kind, predicate, after: cursor ?? 0, limit: limit + 1, knownCount: matches, db)
             let page = rows.prefix(limit)
             let next: Int64? = rows.count > limit ? page.last.map { $0["rowid"] } : nil
-            return (DirectoryPage(objects: try page.map(Self.decodeObject), next: next), matches)
+            let objects = try page.map(Self.decodeObject)
+            let attributes =
+                withAttributes
+                ? try Self.loadAttributes(db, rowids: page.map { $0["rowid"] }, objectIds: objects.map(\.id)) : nil
+            return (DirectoryPage(objects: objects, next: next, attributes: attributes), matches)
         }
+    }
+
+    /// Attribute values of a page of objects in one statement, by their rowids in page order.
+    static func loadAttributes(_ db: Database, rowids: [Int64], objectIds: [String]) throws -> [String: AttributeAssignments] {
+        guard !rowids.isEmpty else { return [:] }
+        var definitions: [Int64: (id: String, type: String)] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT seq, attribute_set, name, type FROM attribute_definitions")) {
+            definitions[row[0]] = (AttributeDefinition.id(set: row[1], name: row[2]), row[3])
+        }
+        let idByRowid = Dictionary(uniqueKeysWithValues: zip(rowids, objectIds))
+        let list = "[" + rowids.map(String.init).joined(separator: ",") + "]"
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT object_rowid, definition_seq, value_text, value_int FROM attribute_values
+                    WHERE object_rowid IN (SELECT value FROM json_each(?))
+                    ORDER BY object_rowid, definition_seq, ordinal
+                    """),
+            arguments: [list])
+        var result: [String: [AssignedAttribute]] = [:]
+        var currentRowid: Int64 = -1
+        var current: [AssignedAttribute] = []
+        var currentSeq: Int64 = -1
+        func flush() {
+            if !current.isEmpty, let id = idByRowid[currentRowid] { result[id] = current }
+            current = []
+        }
+        while let row = try rows.next() {
+            let rowid: Int64 = row[0]
+            let seq: Int64 = row[1]
+            guard let definition = definitions[seq] else { continue }
+            if rowid != currentRowid {
+                flush()
+                currentRowid = rowid
+                currentSeq = -1
+            }
+            let value: AttributeValue =
+                switch definition.type {
+                case "Integer": .integer(Int32(truncatingIfNeeded: row[3] as Int64))
+                case "Boolean": .boolean((row[3] as Int64) != 0)
+                default: .string(row[2])
+                }
+            if seq == currentSeq, let last = current.indices.last {
+                current[last].values.append(value)
+            } else {
+                current.append(AssignedAttribute(definitionId: definition.id, values: [value]))
+                currentSeq = seq
+            }
+        }
+        flush()
+        return result.mapValues { AttributeAssignments($0) }
     }
 
     func pageRows(
@@ -237,7 +292,7 @@ extension SQLiteStore {
         let columns = "o.rowid, o.id, o.kind, o.properties"
         guard let predicate else {
             return try Row.fetchAll(
-                db, sql: "SELECT \(columns) FROM directory_objects o WHERE o.kind = ? AND o.rowid > ? ORDER BY o.rowid LIMIT ?",
+                db.cachedStatement(sql: "SELECT \(columns) FROM directory_objects o WHERE o.kind = ? AND o.rowid > ? ORDER BY o.rowid LIMIT ?"),
                 arguments: [kind.rawValue, cursor, limit])
         }
         let compiled = try Compiler(db: db).compile(predicate)
@@ -251,12 +306,12 @@ extension SQLiteStore {
             let condition = Self.valueCondition(.equals(value), alias: "d")
             let seq = try Compiler(db: db).definitionSeq(definition)
             return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(columns) FROM attribute_values d JOIN directory_objects o ON o.rowid = d.object_rowid
-                    WHERE d.definition_seq = ? AND \(condition.sql) AND d.object_rowid > ? AND o.kind = ? AND \(compiled.sql)
-                    ORDER BY d.object_rowid LIMIT ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(columns) FROM attribute_values d JOIN directory_objects o ON o.rowid = d.object_rowid
+                        WHERE d.definition_seq = ? AND \(condition.sql) AND d.object_rowid > ? AND o.kind = ? AND \(compiled.sql)
+                        ORDER BY d.object_rowid LIMIT ?
+                        """),
                 arguments: StatementArguments(
                     [seq] + condition.arguments + [cursor, kind.rawValue] + compiled.arguments + [limit]))
         }
