@@ -45,7 +45,7 @@ public enum DirectoryRole: String, Sendable, CaseIterable {
     }
 
     /// Only the six attribute roles may be granted on one attribute set (`/attributeSets/{name}`).
-    public var allowsAttributeSetScope: Bool { capabilities.contains(where: \.isAttributeScoped) }
+    public var allowsAttributeSetScope: Bool { capabilities.contains(where: \.isAttributeCapability) }
 
     /// The role matrix of graph-reference §6: what each role lets its holder do.
     public var capabilities: Set<Capability> { Self.matrix[self] ?? [] }
@@ -92,14 +92,18 @@ public enum Capability: Sendable, Hashable {
     case manageApplications
     case manageRoleAssignments
 
+    /// Capabilities a grant on one attribute set can give (audit records belong to a set too).
     var isAttributeScoped: Bool {
         switch self {
         case .readAttributeSets, .readDefinitions, .manageDefinitions, .readAllowedValue, .readAssignments,
-            .manageAssignments:
+            .manageAssignments, .readAuditLogs:
             true
         default: false
         }
     }
+
+    /// Everything about custom security attributes; guests never get any of it.
+    var isAttributeCapability: Bool { isAttributeScoped || self == .manageAttributeSets }
 }
 
 /// Where a role assignment applies.
@@ -165,7 +169,7 @@ public enum AccessPolicy {
     /// nil, tenant-wide. Set names match case-insensitively; tenant grants cover every set.
     public static func allows(_ caller: Caller, _ capability: Capability, inSet set: String? = nil) -> Bool {
         // Guests never touch custom security attributes, whatever roles they were given.
-        if caller.kind == .guest, capability.isAttributeScoped || capability == .readAuditLogs { return false }
+        if caller.kind == .guest, capability.isAttributeCapability { return false }
         return caller.grants.contains { grant in
             guard grant.role.capabilities.contains(capability) else { return false }
             switch grant.scope {
@@ -181,7 +185,7 @@ public enum AccessPolicy {
     /// Whether any grant gives `capability` somewhere (tenant or some set); for list routes that
     /// then filter item by item.
     public static func allowsAnywhere(_ caller: Caller, _ capability: Capability) -> Bool {
-        if caller.kind == .guest, capability.isAttributeScoped || capability == .readAuditLogs { return false }
+        if caller.kind == .guest, capability.isAttributeCapability { return false }
         return caller.grants.contains { $0.role.capabilities.contains(capability) }
     }
 

@@ -39,7 +39,7 @@ public struct QueryOptions: Sendable, Equatable {
             }
             switch name {
             case "select":
-                let names = value.split(separator: ",").map { String($0).trimmingSpaces }
+                let names = value.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
                 guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
                     throw .badRequest("Invalid $select value '\(value)': expected a comma-separated list of properties.")
                 }
@@ -54,7 +54,7 @@ public struct QueryOptions: Sendable, Equatable {
                 options.filterText = value
                 options.filter = try FilterParser.parse(value)
             case "expand":
-                let names = value.split(separator: ",").map { String($0).trimmingSpaces }
+                let names = value.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingSpaces }
                 guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
                     throw .badRequest("Invalid $expand value '\(value)'.")
                 }

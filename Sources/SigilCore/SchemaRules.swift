@@ -11,13 +11,15 @@ public enum SchemaRules {
         guard name.count <= Limits.nameLength else {
             throw .badRequest("Property '\(property)' must be at most \(Limits.nameLength) characters long.")
         }
-        if let first = name.unicodeScalars.first, first.properties.numericType != nil || ("0"..."9").contains(first) {
+        if let first = name.unicodeScalars.first,
+            [.decimalNumber, .letterNumber, .otherNumber].contains(first.properties.generalCategory)
+        {
             throw .badRequest("Property '\(property)' must not start with a number.")
         }
         for character in name {
             if forbiddenNameCharacters.contains(character)
                 || character.unicodeScalars.contains(where: {
-                    $0.properties.isWhitespace || $0.properties.generalCategory == .control
+                    $0.properties.isWhitespace || [.control, .format].contains($0.properties.generalCategory)
                 })
             {
                 throw .badRequest(

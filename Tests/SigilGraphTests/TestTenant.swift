@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import SigilCore
 import SigilStore
+import Testing
 
 @testable import SigilGraph
 
@@ -129,4 +130,58 @@ struct GraphClient: Sendable {
 extension RoleGrant {
     static func tenant(_ role: DirectoryRole) -> RoleGrant { RoleGrant(role: role, scope: .tenant) }
     static func set(_ role: DirectoryRole, _ name: String) -> RoleGrant { RoleGrant(role: role, scope: .attributeSet(name)) }
+}
+
+// MARK: - Helpers for route tests
+
+extension GraphReply {
+    /// Checks Graph's error envelope: the status, `error.code` and, when given, `error.message`.
+    func expectError(
+        _ status: Int, _ code: String, _ message: String? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(self.status.code == status, "\(self.status) \(text)", sourceLocation: sourceLocation)
+        #expect(errorCode == code, "\(text)", sourceLocation: sourceLocation)
+        if let message { #expect(errorMessage == message, "\(text)", sourceLocation: sourceLocation) }
+    }
+
+    /// A response header by name (names compare case-insensitively).
+    func header(_ name: String) -> String? {
+        HTTPField.Name(name).flatMap { headers[$0] }
+    }
+
+    /// The `id`s of the members of `value`, in order.
+    var valueIds: [String] { values.compactMap { $0.objectValue?["id"]?.stringValue } }
+
+    /// `@odata.context` ends with `/{version}/$metadata#{fragment}` exactly.
+    func hasContext(_ fragment: String, version: String = "v1.0") -> Bool {
+        self["@odata.context"]?.stringValue?.hasSuffix("/\(version)/$metadata#\(fragment)") == true
+    }
+}
+
+extension GraphClient {
+    /// `http://host/v1.0/x?y` -> `/v1.0/x?y`, so absolute links the server wrote can be followed in-process.
+    static func pathAndQuery(of url: String) -> String {
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let rest = url[schemeEnd.upperBound...]
+        guard let slash = rest.firstIndex(of: "/") else { return "/" }
+        return String(rest[slash...])
+    }
+
+    /// GETs an absolute URL the server returned (an `@odata.nextLink`, a `jwks_uri`).
+    func follow(_ url: String, token: String?, headers: [String: String] = [:]) async throws -> GraphReply {
+        try await get(Self.pathAndQuery(of: url), token: token, headers: headers)
+    }
+
+    /// POSTs an `application/x-www-form-urlencoded` body, as OAuth clients do.
+    func postForm(_ path: String, _ fields: [(String, String)]) async throws -> GraphReply {
+        let body = fields.map { "\($0.0.formEncoded)=\($0.1.formEncoded)" }.joined(separator: "&")
+        return try await send(.post, path, body: body, contentType: "application/x-www-form-urlencoded")
+    }
+}
+
+extension String {
+    /// Percent-encodes everything but letters and digits, for query values and form fields.
+    var formEncoded: String {
+        addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? self
+    }
 }
