@@ -32,10 +32,11 @@ public indirect enum FilterExpression: Sendable, Equatable {
 /// `and`, `or`, `not`, parentheses; string, integer, boolean and null literals.
 public enum FilterParser {
     public static func parse(_ text: String) throws(GraphError) -> FilterExpression {
-        var parser = Parser(tokens: try tokenize(text))
+        let (tokens, offsets) = try tokenize(text)
+        var parser = Parser(tokens: tokens, offsets: offsets, end: text.count + 1)
         let expression = try parser.parseOr()
         guard parser.position == parser.tokens.count else {
-            throw invalid("unexpected '\(parser.tokens[parser.position].text)'")
+            throw parser.invalidHere("unexpected '\(parser.tokens[parser.position].text)'")
         }
         return expression
     }
@@ -62,11 +63,16 @@ public enum FilterParser {
         }
     }
 
-    static func tokenize(_ text: String) throws(GraphError) -> [Token] {
+    /// The tokens and, for each, its 1-based character position, so errors can point at it.
+    static func tokenize(_ text: String) throws(GraphError) -> ([Token], [Int]) {
         var tokens: [Token] = []
+        var offsets: [Int] = []
         let chars = Array(text)
         var i = 0
         while i < chars.count {
+            if offsets.count < tokens.count { offsets.append(0) }
+            let start = i
+            defer { if offsets.count < tokens.count { offsets.append(start + 1) } }
             let c = chars[i]
             if c.isWhitespace {
                 i += 1
@@ -97,7 +103,7 @@ public enum FilterParser {
                     value.append(chars[i])
                     i += 1
                 }
-                guard closed else { throw invalid("unterminated string literal") }
+                guard closed else { throw invalid("unterminated string literal starting at position \(start + 1)") }
                 tokens.append(.string(value))
             } else if c.isNumber || (c == "-" && i + 1 < chars.count && chars[i + 1].isNumber) {
                 var digits = String(c)
@@ -107,9 +113,9 @@ public enum FilterParser {
                     i += 1
                 }
                 if i < chars.count, chars[i].isLetter || chars[i] == "." {
-                    throw invalid("unsupported numeric literal near '\(digits)\(chars[i])'")
+                    throw invalid("unsupported numeric literal near '\(digits)\(chars[i])' at position \(start + 1)")
                 }
-                guard let n = Int64(digits) else { throw invalid("number '\(digits)' is out of range") }
+                guard let n = Int64(digits) else { throw invalid("number '\(digits)' is out of range at position \(start + 1)") }
                 tokens.append(.number(n))
             } else if c.isLetter || c == "_" || c == "@" || c == "$" {
                 var word = ""
@@ -119,15 +125,24 @@ public enum FilterParser {
                 }
                 tokens.append(.word(word))
             } else {
-                throw invalid("unexpected character '\(c)'")
+                throw invalid("unexpected character '\(c)' at position \(start + 1)")
             }
         }
-        return tokens
+        return (tokens, offsets)
     }
 
     struct Parser {
         let tokens: [Token]
+        let offsets: [Int]
+        /// The position just past the text, for errors at its end.
+        let end: Int
         var position = 0
+
+        /// An error pointing at the current token (or the end of the text).
+        func invalidHere(_ detail: String) -> GraphError {
+            let at = position < offsets.count ? offsets[position] : end
+            return invalid("\(detail) at position \(at)")
+        }
 
         var current: Token? { position < tokens.count ? tokens[position] : nil }
 
@@ -138,7 +153,7 @@ public enum FilterParser {
 
         mutating func expect(_ token: Token) throws(GraphError) {
             guard current == token else {
-                throw invalid("expected '\(token.text)'" + (current.map { " but found '\($0.text)'" } ?? " at the end"))
+                throw invalidHere("expected '\(token.text)'" + (current.map { " but found '\($0.text)'" } ?? ""))
             }
             position += 1
         }
@@ -170,21 +185,21 @@ public enum FilterParser {
         }
 
         mutating func parsePrimary() throws(GraphError) -> FilterExpression {
-            guard let token = current else { throw invalid("the expression ends too early") }
+            guard let token = current else { throw invalidHere("the expression ends too early") }
             if token == .open {
                 position += 1
                 let inner = try parseOr()
                 try expect(.close)
                 return inner
             }
-            guard case .word(let word) = token else { throw invalid("expected a property but found '\(token.text)'") }
+            guard case .word(let word) = token else { throw invalidHere("expected a property but found '\(token.text)'") }
             position += 1
             if current == .open {
                 return try parseFunction(word)
             }
-            let path = try FilterParser.path(word)
+            let path = try FilterParser.path(word, at: offsets[position - 1])
             guard case .word(let opWord) = current, let op = ComparisonOperator(rawValue: opWord.lowercased()) else {
-                throw invalid("expected an operator after '\(word)'")
+                throw invalidHere("expected an operator after '\(word)'")
             }
             position += 1
             return .comparison(path: path, op: op, value: try parseLiteral())
@@ -195,9 +210,9 @@ public enum FilterParser {
                 throw .unsupportedQuery("Unsupported Query: the function '\(name)' is not supported.")
             }
             try expect(.open)
-            guard case .word(let word) = current else { throw invalid("startsWith expects a property first") }
+            guard case .word(let word) = current else { throw invalidHere("startsWith expects a property first") }
             position += 1
-            let path = try FilterParser.path(word)
+            let path = try FilterParser.path(word, at: offsets[position - 1])
             try expect(.comma)
             let prefix = try parseLiteral()
             try expect(.close)
@@ -205,7 +220,7 @@ public enum FilterParser {
         }
 
         mutating func parseLiteral() throws(GraphError) -> FilterLiteral {
-            guard let token = current else { throw invalid("expected a value at the end") }
+            guard let token = current else { throw invalidHere("expected a value at the end") }
             position += 1
             switch token {
             case .string(let s): return .string(s)
@@ -215,16 +230,16 @@ public enum FilterParser {
                 case "true": return .boolean(true)
                 case "false": return .boolean(false)
                 case "null": return .null
-                default: throw invalid("expected a value but found '\(w)'")
+                default: throw invalidHere("expected a value but found '\(w)'")
                 }
-            default: throw invalid("expected a value but found '\(token.text)'")
+            default: throw invalidHere("expected a value but found '\(token.text)'")
             }
         }
     }
 
-    static func path(_ word: String) throws(GraphError) -> [String] {
+    static func path(_ word: String, at offset: Int) throws(GraphError) -> [String] {
         let parts = word.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard !parts.contains(where: \.isEmpty) else { throw invalid("'\(word)' is not a property path") }
+        guard !parts.contains(where: \.isEmpty) else { throw invalid("'\(word)' is not a property path at position \(offset)") }
         return parts
     }
 }

@@ -241,6 +241,13 @@ import Testing
         }
     }
 
+    @Test func filterErrorsPointAtTheOffendingPosition() {
+        #expect(message { _ = try FilterParser.parse("displayName eq") } == "Invalid filter clause: expected a value at the end at position 15.")
+        #expect(message { _ = try FilterParser.parse("a eq 1 b") } == "Invalid filter clause: unexpected 'b' at position 8.")
+        #expect(message { _ = try FilterParser.parse("a ~ 1") } == "Invalid filter clause: unexpected character '~' at position 3.")
+        #expect(message { _ = try FilterParser.parse("a eq 'x") } == "Invalid filter clause: unterminated string literal starting at position 6.")
+    }
+
     @Test func documentedDefinitionFiltersMatch() throws {
         let project = AttributeDefinition(
             attributeSet: "Engineering", name: "Project", type: .string, isCollection: true, isSearchable: true,
