@@ -230,3 +230,22 @@ public struct DirectoryQuery: Sendable {
         }
     }
 }
+
+/// `$orderby` on users and service principals: by display name (case-insensitively), then by
+/// the object's stable position, so pages never skip or repeat an object.
+public enum ObjectOrder: Sendable, Equatable {
+    case displayName(descending: Bool)
+
+    /// Parses `displayName`, `displayName asc` or `displayName desc` (names case-insensitive).
+    public init(orderBy: String) throws(GraphError) {
+        let parts = orderBy.split(separator: " ", omittingEmptySubsequences: true).map { $0.lowercased() }
+        guard let property = parts.first, property == "displayname", parts.count <= 2 else {
+            throw .unsupportedQuery("Unsupported Query: $orderby is supported on displayName only.")
+        }
+        switch parts.count == 2 ? parts[1] : "asc" {
+        case "asc": self = .displayName(descending: false)
+        case "desc": self = .displayName(descending: true)
+        default: throw .badRequest("Invalid $orderby direction '\(parts[1])': use asc or desc.")
+        }
+    }
+}

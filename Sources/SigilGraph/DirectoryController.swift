@@ -123,25 +123,41 @@ struct DirectoryController {
         let caller = try context.requireCaller()
         try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))
         let options = try request.queryOptions()
-        try options.reject(["expand", "orderby", "search"])
+        try options.reject(["expand", "search"])
         let selection = try options.selection(from: Self.selectable(kind))
         // Graph's advanced queries: `$count=true` together with `ConsistencyLevel: eventual`.
         let advanced = options.count && request.isEventualConsistency(options)
         let predicate = try await predicate(kind, options, advanced: advanced, caller: caller)
-        let pageKey = options.filterText ?? ""
-        let cursor = try services.pageTokens.position(options.skipToken, query: pageKey)
+        let order = try options.orderBy.map { try ObjectOrder(orderBy: $0) }
+        if order != nil, predicate != nil, !advanced {
+            throw GraphError.unsupportedQuery("Sorting not supported for current query.")
+        }
+        // The token is bound to the query it pages, so it cannot be replayed on another.
+        let pageKey = "\(options.filterText ?? "")|\(options.orderBy ?? "")"
+        let (cursor, sortKey) = try Self.cursor(try services.pageTokens.payload(options.skipToken, query: pageKey))
         let (page, count) = try await services.store.query(
-            kind, matching: predicate, after: cursor, limit: options.top ?? Limits.defaultPageSize,
-            count: advanced && options.skipToken == nil,
+            kind, matching: predicate, order: order, after: cursor, afterSortKey: sortKey,
+            limit: options.top ?? Limits.defaultPageSize, count: advanced && options.skipToken == nil,
             withAttributes: selection?.contains("customSecurityAttributes") == true)
         let items = try await encode(page.objects, selection: selection, caller: caller, preloaded: page.attributes)
             .map { JSONValue.object($0) }
         // @odata.count only on the first page, as Graph does.
         return GraphResponse.collection(
             items, context: entityContext(request, kind, selection, entity: false), count: count,
-            nextLink: page.next.map {
-                request.nextLink(scheme: services.scheme, skipToken: services.pageTokens.token(for: $0, query: pageKey))
+            nextLink: page.next.map { next in
+                let payload = page.nextSortKey.map { "\(next):\($0)" } ?? String(next)
+                return request.nextLink(scheme: services.scheme, skipToken: services.pageTokens.token(payload: payload, query: pageKey))
             })
+    }
+
+    /// A skip token's payload: `rowid`, or `rowid:sortKey` for ordered lists.
+    static func cursor(_ payload: String?) throws -> (Int64?, String?) {
+        guard let payload else { return (nil, nil) }
+        let parts = payload.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let rowid = Int64(parts[0]), rowid >= 0 else {
+            throw GraphError.badRequest("The $skiptoken is not valid for this request; use the @odata.nextLink of a previous page.")
+        }
+        return (rowid, parts.count == 2 ? String(parts[1]) : nil)
     }
 
     func count(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {

@@ -102,26 +102,37 @@ public struct PageTokens: Sendable {
         return PageTokens(key: SymmetricKey(data: Data(base64Encoded: stored) ?? Data(stored.utf8)))
     }
 
-    func mac(_ position: Int64, _ query: String) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Data("\(position)|\(query)".utf8), using: key)
+    func mac(_ payload: String, _ query: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Data("\(payload)|\(query)".utf8), using: key)
         return base64URL(Data(code).prefix(12))
     }
 
-    public func token(for position: Int64, query: String) -> String {
-        base64URL(Data("\(position).\(mac(position, query))".utf8))
+    /// A token carrying `payload` (a position, or a position and sort key) for `query`.
+    public func token(payload: String, query: String) -> String {
+        base64URL(Data("\(mac(payload, query)).\(payload)".utf8))
     }
 
-    public func position(_ token: String?, query: String) throws -> Int64? {
+    public func token(for position: Int64, query: String) -> String { token(payload: String(position), query: query) }
+
+    /// The payload of a token issued for `query`; a forged, altered or foreign token is refused.
+    public func payload(_ token: String?, query: String) throws -> String? {
         guard let token else { return nil }
-        let invalid = GraphError.badRequest(
-            "The $skiptoken is not valid for this request; use the @odata.nextLink of a previous page.")
+        let invalid = GraphError.badRequest("The $skiptoken is not valid for this request; use the @odata.nextLink of a previous page.")
         var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
         guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { throw invalid }
-        let parts = text.split(separator: ".", maxSplits: 1)
-        guard parts.count == 2, let position = Int64(parts[0]), position >= 0,
-            constantTimeEqual(Array(parts[1].utf8), Array(mac(position, query).utf8))
-        else { throw invalid }
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, constantTimeEqual(Array(parts[0].utf8), Array(mac(String(parts[1]), query).utf8)) else {
+            throw invalid
+        }
+        return String(parts[1])
+    }
+
+    public func position(_ token: String?, query: String) throws -> Int64? {
+        guard let payload = try payload(token, query: query) else { return nil }
+        guard let position = Int64(payload), position >= 0 else {
+            throw GraphError.badRequest("The $skiptoken is not valid for this request; use the @odata.nextLink of a previous page.")
+        }
         return position
     }
 }

@@ -39,9 +39,11 @@ public protocol DirectoryStore: Sendable {
     /// order as `objects`, and with `count` the exact number of matches.
     /// With `withAttributes` the page carries the objects' attribute values, read in the same
     /// transaction.
+    /// With an `order`, pages continue after (`afterSortKey`, `cursor`), as given by the previous
+    /// page's `nextSortKey` and `next`.
     func query(
-        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, after cursor: Int64?, limit: Int, count: Bool,
-        withAttributes: Bool
+        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, order: ObjectOrder?, after cursor: Int64?,
+        afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
     ) async throws -> (page: DirectoryPage, count: Int?)
     /// Reads an object, its attribute values and the schema in one write transaction, lets
     /// `change` decide the new object and values, and writes them; all or nothing. A new
@@ -84,11 +86,16 @@ public struct DirectoryPage: Sendable {
     public let next: Int64?
     /// Attribute values by object id, when they were asked for (objects without values absent).
     public let attributes: [String: AttributeAssignments]?
+    /// With an order: the sort key of the last object, which the next page continues after.
+    public let nextSortKey: String?
 
-    public init(objects: [DirectoryObject], next: Int64?, attributes: [String: AttributeAssignments]? = nil) {
+    public init(
+        objects: [DirectoryObject], next: Int64?, attributes: [String: AttributeAssignments]? = nil, nextSortKey: String? = nil
+    ) {
         self.objects = objects
         self.next = next
         self.attributes = attributes
+        self.nextSortKey = nextSortKey
     }
 }
 
@@ -105,9 +112,12 @@ public struct ObjectState: Sendable, Equatable {
 
 extension DirectoryStore {
     public func query(
-        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, after cursor: Int64?, limit: Int, count: Bool
+        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, after cursor: Int64?, limit: Int, count: Bool,
+        withAttributes: Bool = false
     ) async throws -> (page: DirectoryPage, count: Int?) {
-        try await query(kind, matching: predicate, after: cursor, limit: limit, count: count, withAttributes: false)
+        try await query(
+            kind, matching: predicate, order: nil, after: cursor, afterSortKey: nil, limit: limit, count: count,
+            withAttributes: withAttributes)
     }
 
     /// Inserts an object without attribute values.

@@ -120,6 +120,14 @@ extension SQLiteStore {
                         GROUP BY 1, 2, 3;
                     """)
         }
+        migrator.registerMigration("v3-display-name-order") { db in
+            // Serves $orderby=displayName with keyset paging; the expression matches the query's.
+            try db.execute(
+                sql: """
+                    CREATE INDEX directory_objects_display_name
+                        ON directory_objects(kind, lower(coalesce(json_extract(properties, '$.displayName'), '')), rowid)
+                    """)
+        }
         return migrator
     }
 }

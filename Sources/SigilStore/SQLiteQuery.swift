@@ -217,21 +217,58 @@ extension SQLiteStore {
     // MARK: Paging
 
     public func query(
-        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, after cursor: Int64?, limit: Int, count: Bool,
-        withAttributes: Bool
+        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, order: ObjectOrder?, after cursor: Int64?,
+        afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
     ) async throws -> (page: DirectoryPage, count: Int?) {
         try await preparePrefixIndexes(kind, predicate)
         return try await writer.read { db in
             let matches = try count ? self.countMatches(kind, predicate, db) : nil
-            let rows = try self.pageRows(kind, predicate, after: cursor ?? 0, limit: limit + 1, knownCount: matches, db)
+            let rows =
+                if let order {
+                    try self.orderedRows(
+                        kind, predicate, order, after: cursor.map { (afterSortKey ?? "", $0) }, limit: limit + 1, db)
+                } else {
+                    try self.pageRows(kind, predicate, after: cursor ?? 0, limit: limit + 1, knownCount: matches, db)
+                }
             let page = rows.prefix(limit)
             let next: Int64? = rows.count > limit ? page.last.map { $0["rowid"] } : nil
             let objects = try page.map(Self.decodeObject)
+            // SQLite's lower() is the ordering's truth, so the key comes from the row itself.
+            let nextSortKey: String? = next != nil && order != nil ? page.last.flatMap { $0["sort_key"] } : nil
             let attributes =
                 withAttributes
                 ? try Self.loadAttributes(db, rowids: page.map { $0["rowid"] }, objectIds: objects.map(\.id)) : nil
-            return (DirectoryPage(objects: objects, next: next, attributes: attributes), matches)
+            return (DirectoryPage(objects: objects, next: next, attributes: attributes, nextSortKey: nextSortKey), matches)
         }
+    }
+
+    /// The display-name sort key in SQL; its index is `directory_objects_display_name`.
+    static let displayNameKey = "lower(coalesce(json_extract(o.properties, '$.displayName'), ''))"
+
+    /// A page in display-name order, continuing after (key, rowid): walks the display-name index
+    /// and probes each object against the filter.
+    func orderedRows(
+        _ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?, _ order: ObjectOrder, after: (String, Int64)?, limit: Int,
+        _ db: Database
+    ) throws -> [Row] {
+        guard case .displayName(let descending) = order else { return [] }
+        let key = Self.displayNameKey
+        let compiled = try predicate.map { try Compiler(db: db).compile($0) } ?? SQLPredicate(sql: "1", arguments: [])
+        let (op, direction) = descending ? ("<", "DESC") : (">", "ASC")
+        var arguments: [(any DatabaseValueConvertible)?] = [kind.rawValue]
+        var keyset = "1"
+        if let (sortKey, rowid) = after {
+            keyset = "(\(key) \(op) ? OR (\(key) = ? AND o.rowid \(op) ?))"
+            arguments += [sortKey, sortKey, rowid]
+        }
+        return try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT o.rowid, o.id, o.kind, o.properties, \(key) AS sort_key FROM directory_objects o
+                    WHERE o.kind = ? AND \(keyset) AND \(compiled.sql)
+                    ORDER BY \(key) \(direction), o.rowid \(direction) LIMIT ?
+                    """),
+            arguments: StatementArguments(arguments + compiled.arguments + [limit]))
     }
 
     /// Attribute values of a page of objects in one statement, by their rowids in page order.

@@ -510,3 +510,55 @@ func expectAnnotationsPrecedeValues(_ attributes: JSONValue?, sourceLocation: So
         }
     }
 }
+
+@Suite struct OrderByTests {
+    static func pages(_ client: GraphClient, _ first: String, token: String, headers: [String: String] = [:]) async throws -> [[String]] {
+        var pages: [[String]] = []
+        var reply = try await client.get(first, token: token, headers: headers)
+        while true {
+            #expect(reply.status == .ok, "\(reply.text)")
+            pages.append(reply.values.compactMap { $0.objectValue?["displayName"]?.stringValue })
+            guard let next = reply["@odata.nextLink"]?.stringValue, let url = URLComponents(string: next) else { break }
+            reply = try await client.get("\(url.path)?\(url.percentEncodedQuery ?? "")", token: token, headers: headers)
+        }
+        return pages
+    }
+
+    @Test func usersPageInDisplayNameOrderBothWays() async throws {
+        let (tenant, token) = try await SeedFilterExamplesTests.demo()
+        try await tenant.test { client in
+            let ascending = try await Self.pages(client, "/v1.0/users?$orderby=displayName&$top=3&$select=displayName", token: token)
+            #expect(ascending == [["Alain", "Chandra", "Dara"], ["Isabella", "Jana", "Jiya"], ["Joe"]])
+            let descending = try await Self.pages(client, "/v1.0/users?$orderBy=displayName%20desc&$top=4&$select=displayName", token: token)
+            #expect(descending == [["Joe", "Jiya", "Jana", "Isabella"], ["Dara", "Chandra", "Alain"]])
+        }
+    }
+
+    @Test func orderingAFilterNeedsTheAdvancedQueryParameters() async throws {
+        let (tenant, token) = try await SeedFilterExamplesTests.demo()
+        try await tenant.test { client in
+            let filter = "$filter=customSecurityAttributes/Marketing/AppCountry%20ne%20'Canada'&$orderby=displayName&$select=displayName"
+            let refused = try await client.get("/v1.0/users?\(filter)", token: token)
+            #expect(refused.status == .badRequest)
+            #expect(refused.errorCode == "Request_UnsupportedQuery")
+            let pages = try await Self.pages(
+                client, "/v1.0/users?\(filter)&$count=true&$top=2", token: token, headers: ["ConsistencyLevel": "eventual"])
+            #expect(pages == [["Alain", "Chandra"], ["Dara", "Isabella"], ["Joe"]])
+            let other = try await client.get("/v1.0/users?$orderby=mail", token: token)
+            #expect(other.status == .badRequest)
+        }
+    }
+
+    @Test func skipTokensCannotBeForgedOrMovedToAnotherQuery() async throws {
+        let (tenant, token) = try await SeedFilterExamplesTests.demo()
+        try await tenant.test { client in
+            let first = try await client.get("/v1.0/users?$top=2&$select=displayName", token: token)
+            let next = try #require(first["@odata.nextLink"]?.stringValue)
+            let skip = try #require(URLComponents(string: next)?.queryItems?.first { $0.name == "$skiptoken" }?.value)
+            let elsewhere = try await client.get("/v1.0/users?$top=2&$orderby=displayName&$skiptoken=\(skip)", token: token)
+            #expect(elsewhere.status == .badRequest)
+            let forged = try await client.get("/v1.0/users?$top=2&$skiptoken=\(String(skip.dropLast(2)))AA", token: token)
+            #expect(forged.status == .badRequest)
+        }
+    }
+}

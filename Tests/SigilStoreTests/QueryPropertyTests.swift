@@ -174,6 +174,34 @@ import Testing
             let predicate = Self.randomPredicate(&rng)
             try await check(store, predicate, expected: reference(predicate), rng: &rng)
         }
+
+        // In display-name order, both ways: ties keep creation order (reversed when descending).
+        func ordered(_ predicate: ObjectPredicate?, descending: Bool) -> [String] {
+            let matching = objects.enumerated().filter { predicate?.matches($0.element.0, $0.element.1) ?? true }
+            let sorted = matching.sorted { a, b in
+                let (ka, kb) = ((a.element.0.displayName ?? "").lowercased(), (b.element.0.displayName ?? "").lowercased())
+                return ka != kb ? ka < kb : a.offset < b.offset
+            }
+            let ids = sorted.map(\.element.0.id)
+            return descending ? ids.reversed() : ids
+        }
+        for _ in 0..<30 {
+            let predicate = Bool.random(using: &rng) ? Self.randomPredicate(&rng) : nil
+            let descending = Bool.random(using: &rng)
+            let pageSize = Int.random(in: 1...30, using: &rng)
+            var seen: [String] = []
+            var cursor: Int64?
+            var sortKey: String?
+            repeat {
+                let (page, _) = try await store.query(
+                    .user, matching: predicate, order: .displayName(descending: descending), after: cursor, afterSortKey: sortKey,
+                    limit: pageSize, count: false, withAttributes: false)
+                seen += page.objects.map(\.id)
+                cursor = page.next
+                sortKey = page.nextSortKey
+            } while cursor != nil
+            #expect(seen == ordered(predicate, descending: descending), "ordered rows for \(String(describing: predicate))")
+        }
     }
 
     @Test func prefixCountsFollowWritesAfterTheIndexIsBuilt() async throws {
