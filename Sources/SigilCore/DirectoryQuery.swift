@@ -145,6 +145,9 @@ public struct DirectoryQuery: Sendable {
     /// Resolves `customSecurityAttributes/{Set}/{Attr}` and applies the rules every attribute
     /// condition shares: readable set, searchable, advanced query.
     func attributeDefinition(_ path: [String]) throws(GraphError) -> AttributeDefinition {
+        guard kind != .application else {
+            throw .badRequest("Invalid filter clause: applications have no customSecurityAttributes; filter service principals instead.")
+        }
         guard path.count == 3 else {
             throw .badRequest("Invalid filter clause: use customSecurityAttributes/{attributeSet}/{attribute}.")
         }
@@ -154,8 +157,7 @@ public struct DirectoryQuery: Sendable {
                 ? .badRequest("Invalid filter clause: attribute set '\(path[1])' does not exist.") : .forbidden
         }
         // A filter that could reveal values must never run for a caller who may not read them.
-        try AccessPolicy.require(
-            AccessPolicy.allows(caller, .readAssignments, inSet: set.id) && kind != .application)
+        try AccessPolicy.require(AccessPolicy.allows(caller, .readAssignments, inSet: set.id))
         guard let definition = schema.definition(set: set.id, name: path[2]) else {
             throw .badRequest("Invalid filter clause: attribute '\(path[2])' is not defined in attribute set '\(set.id)'.")
         }

@@ -328,15 +328,7 @@ public final class SQLiteStore: DirectoryStore {
     }
 
     public func objects(_ kind: DirectoryObjectKind, after cursor: Int64?, limit: Int) async throws -> DirectoryPage {
-        try await writer.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT \(Self.objectColumns) FROM directory_objects WHERE kind = ? AND rowid > ? ORDER BY rowid LIMIT ?",
-                arguments: [kind.rawValue, cursor ?? 0, limit + 1])
-            let page = rows.prefix(limit)
-            let next: Int64? = rows.count > limit ? page.last.map { $0["rowid"] } : nil
-            return DirectoryPage(objects: try page.map(Self.decodeObject), next: next)
-        }
+        try await query(kind, matching: nil, after: cursor, limit: limit, count: false).page
     }
 
     public func count(_ kind: DirectoryObjectKind) async throws -> Int {
