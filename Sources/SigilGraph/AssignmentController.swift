@@ -46,8 +46,10 @@ struct AssignmentController {
 
     /// Applies ordinary properties and attribute values in one transaction: a failure in either
     /// writes nothing.
-    func update(_ object: DirectoryObject, with write: DirectoryWrite, passwordHash: String?, caller: Caller) async throws {
-        try await services.store.modify(object.kind, id: object.id, passwordHash: passwordHash) { state, schema in
+    func update(
+        _ kind: DirectoryObjectKind, id: String, with write: DirectoryWrite, passwordHash: String?, caller: Caller
+    ) async throws {
+        try await services.store.modify(kind, id: id, passwordHash: passwordHash) { state, schema in
             var next = state
             next.object = DirectoryRules.applying(write, to: state.object)
             if let payload = write.customSecurityAttributes {

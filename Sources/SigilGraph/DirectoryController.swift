@@ -99,11 +99,36 @@ struct DirectoryController {
 
     /// Finds an object the caller may read; guests may read only themselves.
     func readable(_ kind: DirectoryObjectKind, id: String, caller: Caller) async throws -> DirectoryObject {
-        guard let object = try await services.store.object(kind, id: id) else {
+        try await readable(kind, id: id, caller: caller, withAttributes: false).object
+    }
+
+    /// As `readable`, optionally with the object's attribute values from the same read.
+    func readable(_ kind: DirectoryObjectKind, id: String, caller: Caller, withAttributes: Bool) async throws
+        -> (object: DirectoryObject, attributes: AttributeAssignments?)
+    {
+        let found: (DirectoryObject, AttributeAssignments?)? =
+            if withAttributes {
+                try await services.store.objectState(kind, id: id).map { ($0.object, $0.attributes) }
+            } else {
+                try await services.store.object(kind, id: id).map { ($0, nil) }
+            }
+        guard let (object, attributes) = found else {
             throw AccessPolicy.mayReadDirectory(caller) ? GraphError.notFound(id) : GraphError.forbidden
         }
         try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller) || object.id == caller.principalId)
-        return object
+        return (object, attributes)
+    }
+
+    /// GET of one object (by id, or the caller itself for /me).
+    func single(_ kind: DirectoryObjectKind, id: String, _ request: Request, caller: Caller) async throws -> Response {
+        let options = try request.queryOptions()
+        try options.reject(["filter", "top", "count", "orderby", "search", "skiptoken", "expand"])
+        let selection = try options.selection(from: Self.selectable(kind))
+        let wantsAttributes = selection?.contains("customSecurityAttributes") == true
+        let (object, attributes) = try await readable(kind, id: id, caller: caller, withAttributes: wantsAttributes)
+        let encoded = try await encode(
+            [object], selection: selection, caller: caller, preloaded: attributes.map { [object.id: $0] })
+        return GraphResponse.entity(encoded.first ?? JSONObject(), context: entityContext(request, kind, selection, entity: true))
     }
 
     // MARK: Routes
@@ -174,13 +199,7 @@ struct DirectoryController {
 
     func get(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
-        let options = try request.queryOptions()
-        try options.reject(["filter", "top", "count", "orderby", "search", "skiptoken", "expand"])
-        let object = try await readable(kind, id: try context.parameters.require("id"), caller: caller)
-        let selection = try options.selection(from: Self.selectable(kind))
-        return GraphResponse.entity(
-            try await encode(object, selection: selection, caller: caller),
-            context: entityContext(request, kind, selection, entity: true))
+        return try await single(kind, id: try context.parameters.require("id"), request, caller: caller)
     }
 
     @Sendable func me(_ request: Request, context: GraphContext) async throws -> Response {
@@ -188,13 +207,7 @@ struct DirectoryController {
         guard caller.isUser else {
             throw GraphError.badRequest("/me request is only valid with delegated authentication flow.")
         }
-        let options = try request.queryOptions()
-        try options.reject(["filter", "top", "count", "orderby", "search", "skiptoken", "expand"])
-        let object = try await readable(.user, id: caller.principalId, caller: caller)
-        let selection = try options.selection(from: Self.selectable(.user))
-        return GraphResponse.entity(
-            try await encode(object, selection: selection, caller: caller),
-            context: entityContext(request, .user, selection, entity: true))
+        return try await single(.user, id: caller.principalId, request, caller: caller)
     }
 
     func create(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
@@ -236,14 +249,17 @@ struct DirectoryController {
         let caller = try context.requireCaller()
         let id = try context.parameters.require("id")
         let body = try await request.jsonBody(context: context)
-        let object = try await readable(kind, id: id, caller: caller)
+        // The write itself finds the object (404 when missing); a separate read is needed only to
+        // resolve a userPrincipalName or to let a guest update no one but themselves.
+        let objectId =
+            id.contains("@") || !AccessPolicy.mayReadDirectory(caller)
+            ? try await readable(kind, id: id, caller: caller).id : id
         let write = try DirectoryRules.update(kind, body: body)
         if write.changesOrdinaryProperties || write.customSecurityAttributes == nil {
             try AccessPolicy.require(AccessPolicy.allows(caller, Self.capability(for: kind)))
         }
         let passwordHash = try await write.password.asyncMap { try await services.hasher.hashPassword($0) }
-        try await assignments.update(
-            object, with: write, passwordHash: passwordHash, caller: caller)
+        try await assignments.update(kind, id: objectId, with: write, passwordHash: passwordHash, caller: caller)
         // accountEnabled or userType may have changed what this principal's tokens allow.
         if write.changesOrdinaryProperties { services.callers.invalidate() }
         return GraphResponse.noContent

@@ -32,6 +32,8 @@ public protocol DirectoryStore: Sendable {
     func createAll(_ objects: [NewObject]) async throws
     /// Users are found by id or userPrincipalName (case-insensitively), others by id.
     func object(_ kind: DirectoryObjectKind, id: String) async throws -> DirectoryObject?
+    /// An object with its attribute values, read together (one transaction).
+    func objectState(_ kind: DirectoryObjectKind, id: String) async throws -> ObjectState?
     /// A page of objects in a stable order, starting after `cursor` (from `DirectoryPage.next`).
     func objects(_ kind: DirectoryObjectKind, after cursor: Int64?, limit: Int) async throws -> DirectoryPage
     func count(_ kind: DirectoryObjectKind) async throws -> Int

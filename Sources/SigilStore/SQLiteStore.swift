@@ -327,6 +327,20 @@ public final class SQLiteStore: DirectoryStore {
         }
     }
 
+    public func objectState(_ kind: DirectoryObjectKind, id: String) async throws -> ObjectState? {
+        try await writer.read { db in
+            let sql =
+                kind == .user && id.contains("@")
+                ? "SELECT \(Self.objectColumns) FROM directory_objects WHERE upn_key = ? AND kind = ?"
+                : "SELECT \(Self.objectColumns) FROM directory_objects WHERE id = ? AND kind = ?"
+            let key = kind == .user && id.contains("@") ? nameKey(id) : id.lowercased()
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [key, kind.rawValue]) else { return nil }
+            let object = try Self.decodeObject(row)
+            let attributes = try Self.loadAttributes(db, rowids: [row["rowid"]], objectIds: [object.id])
+            return ObjectState(object: object, attributes: attributes[object.id] ?? AttributeAssignments())
+        }
+    }
+
     public func objects(_ kind: DirectoryObjectKind, after cursor: Int64?, limit: Int) async throws -> DirectoryPage {
         try await query(kind, matching: nil, after: cursor, limit: limit, count: false).page
     }
