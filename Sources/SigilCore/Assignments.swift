@@ -248,37 +248,19 @@ public enum AssignmentRules {
         }
     }
 
-    /// Whether `caller` may see any attribute values of `object` in `set`: never their own,
-    /// never as a guest, otherwise as their assignment roles allow.
-    public static func mayRead(_ caller: Caller, objectId: String, set: String) -> Bool {
-        caller.principalId != objectId && AccessPolicy.allows(caller, .readAssignments, inSet: set)
-    }
-
-    /// `customSecurityAttributes` as a read returns it: only the sets the caller may read; each
-    /// set annotated `#microsoft.graph.customSecurityAttributeValue`, collections preceded by
-    /// `#Collection(...)`; `null` when nothing is left.
+    /// `customSecurityAttributes` as a read returns it to `caller`: never their own values, only
+    /// the sets their assignment roles reach (guests none); each set annotated
+    /// `#microsoft.graph.customSecurityAttributeValue`, collections preceded by `#Collection(...)`;
+    /// `null` when nothing is left.
     public static func render(
         _ assignments: AttributeAssignments, objectId: String, schema: Schema, caller: Caller
     ) -> JSONValue {
         guard caller.principalId != objectId else { return .null }
-        var readable: [String: Bool] = [:]
-        return render(assignments, schema: schema) { set in
-            if let known = readable[set] { return known }
-            let allowed = AccessPolicy.allows(caller, .readAssignments, inSet: set)
-            readable[set] = allowed
-            return allowed
-        }
-    }
-
-    /// Renders with a decision per attribute set (the caller decides, and may remember answers
-    /// across the objects of a page).
-    public static func render(
-        _ assignments: AttributeAssignments, schema: Schema, mayReadSet: (String) -> Bool
-    ) -> JSONValue {
         var out = JSONObject()
         var bySet: [(set: String, members: JSONObject)] = []
         for attribute in assignments.attributes {
-            guard let definition = schema.definition(id: attribute.definitionId), mayReadSet(definition.attributeSet)
+            guard let definition = schema.definition(id: attribute.definitionId),
+                AccessPolicy.allows(caller, .readAssignments, inSet: definition.attributeSet)
             else { continue }
             var members: JSONObject
             let index = bySet.firstIndex { nameKey($0.set) == nameKey(definition.attributeSet) }

@@ -189,8 +189,7 @@ public enum DirectoryRules {
         let principalId = try payload.requiredString("principalId")
         let roleId = try payload.requiredString("roleDefinitionId")
         let scopeId = try payload.requiredString("directoryScopeId")
-        _ = payload.raw("appScopeId").map { _ in () }
-        if let appScope = payload.object["appScopeId"], appScope != .null {
+        if let appScope = payload.raw("appScopeId"), appScope != .null {
             throw .badRequest("Property 'appScopeId' is not supported; use directoryScopeId.")
         }
         try payload.rejectUnknownProperties()

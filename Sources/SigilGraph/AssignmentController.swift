@@ -17,19 +17,10 @@ struct AssignmentController {
         let assignments =
             if let preloaded { preloaded } else { try await services.store.attributes(of: objects.map(\.id)) }
         let schema = try await services.store.schema()
-        var readable: [String: Bool] = [:]
         var result: [String: JSONValue] = [:]
         for object in objects {
-            guard let values = assignments[object.id], object.id != caller.principalId else {
-                result[object.id] = .null
-                continue
-            }
-            result[object.id] = AssignmentRules.render(values, schema: schema) { set in
-                if let known = readable[set] { return known }
-                let allowed = AccessPolicy.allows(caller, .readAssignments, inSet: set)
-                readable[set] = allowed
-                return allowed
-            }
+            result[object.id] = AssignmentRules.render(
+                assignments[object.id] ?? AttributeAssignments(), objectId: object.id, schema: schema, caller: caller)
         }
         return result
     }

@@ -41,11 +41,7 @@ extension Request {
 
     /// The query string's parameters, percent-decoded, `+` read as a space, order kept.
     var queryItems: [(name: String, value: String)] {
-        guard let query = uri.query, !query.isEmpty else { return [] }
-        return query.split(separator: "&").map { part in
-            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (formDecode(pieces[0]), pieces.count > 1 ? formDecode(pieces[1]) : "")
-        }
+        formFields(uri.query ?? "")
     }
 
     func queryOptions() throws -> QueryOptions {
@@ -140,6 +136,14 @@ public struct PageTokens: Sendable {
 func base64URL(_ data: Data) -> String {
     data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
         .replacingOccurrences(of: "=", with: "")
+}
+
+/// The `name=value` pairs of a query string or form body, decoded, in order.
+func formFields(_ text: String) -> [(name: String, value: String)] {
+    text.split(separator: "&").map { part in
+        let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        return (formDecode(pieces[0]), pieces.count > 1 ? formDecode(pieces[1]) : "")
+    }
 }
 
 /// Decodes one `application/x-www-form-urlencoded` (or query) component: `+` is a space, `%XX` a

@@ -43,15 +43,6 @@ struct IdentityController {
         }
     }
 
-    static func parseForm(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for part in text.split(separator: "&") {
-            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            fields[formDecode(pieces[0])] = pieces.count > 1 ? formDecode(pieces[1]) : ""
-        }
-        return fields
-    }
-
     static let graphScopes: Set<String> = [
         "https://graph.microsoft.com/.default", "00000003-0000-0000-c000-000000000000/.default",
     ]
@@ -66,7 +57,8 @@ struct IdentityController {
                     description: "AADSTS900144: The request body must be application/x-www-form-urlencoded.", code: 900144)
             }
             let buffer = try await request.body.collect(upTo: 64 * 1024)
-            let form = Self.parseForm(String(buffer: buffer))
+            // A repeated field keeps its last value.
+            let form = Dictionary(formFields(String(buffer: buffer)), uniquingKeysWith: { _, last in last })
             func required(_ name: String) throws(OAuthError) -> String {
                 guard let value = form[name], !value.isEmpty else {
                     throw OAuthError(

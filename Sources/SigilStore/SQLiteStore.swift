@@ -256,43 +256,20 @@ public final class SQLiteStore: DirectoryStore {
         }
     }
 
-    /// Attribute values of objects, one cached point query per object (on the value table's
-    /// primary key), read by column position: this runs for every object of every listed page.
+    /// Attribute values of objects by id: resolves their rowids, then reads as a page does.
     static func loadAttributes(_ db: Database, objectIds: [String]) throws -> [String: AttributeAssignments] {
-        guard !objectIds.isEmpty else { return [:] }
-        let statement = try db.cachedStatement(
-            sql: """
-                SELECT d.attribute_set, d.name, d.type, v.value_text, v.value_int
-                FROM directory_objects o
-                JOIN attribute_values v ON v.object_rowid = o.rowid
-                JOIN attribute_definitions d ON d.seq = v.definition_seq
-                WHERE o.id = ?
-                ORDER BY v.definition_seq, v.ordinal
-                """)
-        var result: [String: AttributeAssignments] = [:]
+        let lookup = try db.cachedStatement(sql: "SELECT rowid, id FROM directory_objects WHERE id = ?")
+        var rowids: [Int64] = []
+        var ids: [String] = []
         for objectId in objectIds {
-            var list: [AssignedAttribute] = []
-            let rows = try Row.fetchCursor(statement, arguments: [objectId.lowercased()])
-            while let row = try rows.next() {
-                let set: String = row[0]
-                let name: String = row[1]
-                let type: String = row[2]
-                let value: AttributeValue =
-                    switch type {
-                    case "Integer": .integer(Int32(truncatingIfNeeded: row[4] as Int64))
-                    case "Boolean": .boolean((row[4] as Int64) != 0)
-                    default: .string(row[3])
-                    }
-                if let last = list.indices.last, list[last].definitionId.count == set.count + name.count + 1,
-                    list[last].definitionId == AttributeDefinition.id(set: set, name: name)
-                {
-                    list[last].values.append(value)
-                } else {
-                    list.append(AssignedAttribute(definitionId: AttributeDefinition.id(set: set, name: name), values: [value]))
-                }
-            }
-            if !list.isEmpty { result[objectId] = AttributeAssignments(list) }
+            guard let row = try Row.fetchOne(lookup, arguments: [objectId.lowercased()]) else { continue }
+            rowids.append(row[0])
+            ids.append(row[1])
         }
+        let found = try loadAttributes(db, rowids: rowids, objectIds: ids)
+        // Keyed by the ids as the caller gave them.
+        var result: [String: AttributeAssignments] = [:]
+        for objectId in objectIds { result[objectId] = found[objectId.lowercased()] }
         return result
     }
 
