@@ -9,6 +9,7 @@ public enum GraphErrorCode: String, Sendable {
     case entityTooLarge = "Request_EntityTooLarge"
     case conflict = "Request_Conflict"
     case internalServerError = "Service_InternalServerError"
+    case serviceNotAvailable = "serviceNotAvailable"
 }
 
 /// A failure that reaches the caller as Graph's error envelope. Core decides the status and the
@@ -60,6 +61,11 @@ public struct GraphError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public static let conflictingObject = GraphError.badRequest(
         "A conflicting object with one or more of the specified property values is present in the directory.")
+
+    /// The store cannot reach its database; the request changed nothing and may be retried.
+    public static let serviceNotAvailable = GraphError(
+        status: 503, code: .serviceNotAvailable,
+        message: "The service is temporarily unavailable: its database cannot be reached. Retry the request shortly.")
 
     public static let internalError = GraphError(
         status: 500, code: .internalServerError, message: "Encountered an internal server error.")

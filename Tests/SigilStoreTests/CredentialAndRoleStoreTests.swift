@@ -8,7 +8,7 @@ import Testing
     // MARK: Password credentials
 
     @Test(arguments: StoreKind.allCases) func passwordCredentialsAddListRemove(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let application = makeApplication("App")
@@ -50,7 +50,7 @@ import Testing
     @Test(arguments: StoreKind.allCases) func passwordCredentialWithCapitalsInItsKeyIdCanBeRemoved(_ kind: StoreKind)
         async throws
     {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let application = makeApplication("App")
@@ -66,7 +66,7 @@ import Testing
     @Test(arguments: StoreKind.allCases) func passwordCredentialsForAMissingApplicationAreRefused(_ kind: StoreKind)
         async throws
     {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await store.create(makeApplication("Present"), passwordHash: nil)
@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func passwordCredentialsAreLimitedPerApplication(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let application = makeApplication("App")
@@ -114,7 +114,7 @@ import Testing
 
     /// Concurrent adds cannot both pass the limit check.
     @Test(arguments: StoreKind.allCases) func passwordCredentialLimitHoldsUnderConcurrency(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let application = makeApplication("App")
@@ -144,7 +144,7 @@ import Testing
     // MARK: Role assignments
 
     @Test(arguments: StoreKind.allCases) func roleAssignmentsCreateListGetDelete(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let alice = makeUser("Alice")
@@ -179,7 +179,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func duplicateRoleAssignmentsConflict(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let alice = makeUser("Alice")
@@ -224,7 +224,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func roleAssignmentForAMissingPrincipalIsNotFound(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await store.create(makeUser("Present"), passwordHash: nil)

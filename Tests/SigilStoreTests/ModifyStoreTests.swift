@@ -6,8 +6,19 @@ import Testing
 
 @Suite struct ModifyStoreTests {
     /// Value rows of one object in the database, however the store reads them.
-    static func valueRowCount(_ store: SQLiteStore, objectId: String) async throws -> Int {
-        try await store.writer.read { db in
+    static func valueRowCount(_ store: any DirectoryStore, objectId: String) async throws -> Int {
+        if let store = store as? PostgresStore {
+            return try await store.withSession { s in
+                Int(
+                    try await s.scalar(
+                        """
+                        SELECT count(*) FROM attribute_values v JOIN directory_objects o ON o.rowid = v.object_rowid
+                        WHERE o.id = \(objectId)
+                        """, Int64.self) ?? -1)
+            }
+        }
+        guard let store = store as? SQLiteStore else { throw TestFailure(reason: "unknown store") }
+        return try await store.writer.read { db in
             try Int.fetchOne(
                 db,
                 sql: """
@@ -18,7 +29,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func modifyChangesPropertiesAndValuesTogether(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await seedSchema(store)
@@ -50,7 +61,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func throwingChangeWritesNeither(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await seedSchema(store)
@@ -82,7 +93,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func modifyOfAMissingObjectIsNotFound(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let missing = newId()
@@ -98,7 +109,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func modifyMovesTheUserPrincipalName(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let alice = makeUser("Alice")
@@ -128,7 +139,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func passwordHashIsReplacedOnlyWhenGiven(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let alice = makeUser("Alice")
@@ -151,7 +162,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func valuesRoundTripWithTypeAndOrder(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await seedSchema(store)
@@ -209,7 +220,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func removingAnAttributeDeletesItsRows(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await seedSchema(store)
@@ -256,7 +267,7 @@ import Testing
     /// Read-modify-write inside `modify` loses no update however the writers interleave. The
     /// 50-values rule is AssignmentRules', so the store takes all 400 values.
     @Test(arguments: StoreKind.allCases) func concurrentModifiesLoseNoUpdate(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await seedSchema(store)
@@ -294,7 +305,7 @@ import Testing
 
     /// Of concurrent creates with one userPrincipalName exactly one wins.
     @Test(arguments: StoreKind.allCases) func concurrentCreatesOfOneNameConflict(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let outcomes = await withTaskGroup(of: Result<String, GraphError>.self) { group in

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct ObjectStoreTests {
     @Test(arguments: StoreKind.allCases) func createAndReadByIdAndUserPrincipalName(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let alice = makeUser("Alice", upn: "Alice.Smith@Sigil.Test")
@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func applicationsAndServicePrincipalsByAppId(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let appId = newId()
@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func clashesAreConflictingObject(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let alice = makeUser("Alice", upn: "alice@sigil.test")
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func createAllIsAllOrNothing(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await seedSchema(store)
@@ -103,7 +103,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func createWithThrowingAttributesWritesNothing(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await seedSchema(store)
@@ -131,7 +131,7 @@ import Testing
 
     @Test(arguments: StoreKind.allCases, [1, 4, 7, 25, 26, 100])
     func pagingVisitsEveryObjectOnceInAStableOrder(_ kind: StoreKind, limit: Int) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         var users: [DirectoryObject] = []
@@ -183,7 +183,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func emptyKindHasOneEmptyPage(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await store.create(makeUser("Alice"), passwordHash: nil)
@@ -193,7 +193,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func countFollowsCreatesAndDeletes(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         for kind in DirectoryObjectKind.allCases { #expect(try await store.count(kind) == 0) }
@@ -215,7 +215,7 @@ import Testing
     @Test(arguments: StoreKind.allCases) func deletingAnApplicationTakesItsPrincipalSecretsAndRoles(_ kind: StoreKind)
         async throws
     {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await seedSchema(store)
@@ -284,7 +284,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func deletingAServicePrincipalKeepsItsApplication(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let appId = newId()
@@ -305,7 +305,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func deletingAUserTakesItsValuesAndRoles(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await seedSchema(store)
@@ -329,7 +329,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func deleteReturnsFalseForUnknownIds(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let appId = newId()

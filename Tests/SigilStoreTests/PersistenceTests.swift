@@ -35,10 +35,10 @@ import Testing
         #expect(try await store.setting("tenantId") == nil)
     }
 
-    @Test(arguments: StoreKind.allCases) func migrationsRunInMemory(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+    @Test(arguments: [StoreKind.memory, .file]) func migrationsRunInMemory(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
-        let store = fixture.store
+        let store = try #require(fixture.store as? SQLiteStore)
         let applied = try await store.writer.read { db in
             try SQLiteStore.migrator.appliedIdentifiers(db).sorted()
         }
@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func settingIfAbsentKeepsTheFirstValue(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         #expect(try await store.setting("signingKey") == nil)
@@ -157,7 +157,7 @@ import Testing
 
     /// Concurrent first writers all see the one value that won.
     @Test(arguments: StoreKind.allCases) func settingIfAbsentRacesToOneValue(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let results = try await withThrowingTaskGroup(of: String.self) { group in

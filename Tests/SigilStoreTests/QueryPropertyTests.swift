@@ -40,8 +40,8 @@ import Testing
             usePreDefinedValuesOnly: false),
     ]
 
-    static func makeStore() async throws -> SQLiteStore {
-        let store = try SQLiteStore()
+    static func makeStore() async throws -> any DirectoryStore {
+        let store: any DirectoryStore = StoreKind.postgresURL == nil ? try SQLiteStore() : try await freshPostgresStore()
         try await store.changeSchema { _ in
             [.createSet(AttributeSet(id: "Marketing")), .createSet(AttributeSet(id: "Engineering"))]
                 + definitions.map { .createDefinition($0, allowedValues: []) }
@@ -113,7 +113,7 @@ import Testing
 
     /// Pages through a query with a random page size; checks pages, order and count.
     func check(
-        _ store: SQLiteStore, _ predicate: ObjectPredicate?, expected: [String], rng: inout SplitMix64
+        _ store: any DirectoryStore, _ predicate: ObjectPredicate?, expected: [String], rng: inout SplitMix64
     ) async throws {
         let pageSize = Int.random(in: 1...40, using: &rng)
         var seen: [String] = []

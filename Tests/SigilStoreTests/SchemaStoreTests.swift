@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct SchemaStoreTests {
     @Test(arguments: StoreKind.allCases) func seededSchemaReadsBackAsCreated(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await seedSchema(store)
@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func decideReceivesTheCurrentSchema(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await seedSchema(store)
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func throwingDecideWritesNothing(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await seedSchema(store)
@@ -42,7 +42,7 @@ import Testing
 
     /// A change that fails part-way takes the earlier changes of the same call with it.
     @Test(arguments: StoreKind.allCases) func failingChangeRollsBackTheWholeCall(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await seedSchema(store)
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func schemaKeepsCreationOrder(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         let sets = ["Zeta", "alpha", "Mid"].map { AttributeSet(id: $0) }
@@ -118,7 +118,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func namesAreUniqueCaseInsensitively(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await seedSchema(store)
@@ -163,7 +163,7 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases) func allowedValuesUpsertByCaseSensitiveId(_ kind: StoreKind) async throws {
-        let fixture = try StoreFixture(kind)
+        let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
         try await seedSchema(store)

@@ -4,12 +4,21 @@ import Testing
 
 @testable import SigilStore
 
-/// Where a store under test keeps its data.
+/// Where a store under test keeps its data. With `SIGIL_TEST_DATABASE_URL` set (scripts/test
+/// sets it to a throwaway cluster) the suite runs on PostgreSQL; without it, on SQLite both ways.
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     /// `SQLiteStore()`: a private in-memory database (a GRDB DatabaseQueue).
     case memory
     /// `SQLiteStore(path:)`: a file in a fresh temporary directory (a GRDB DatabasePool in WAL mode).
     case file
+    /// `PostgresStore(url:)`: a fresh schema of its own in the test cluster.
+    case postgres
+
+    static var allCases: [StoreKind] { postgresURL == nil ? [.memory, .file] : [.postgres] }
+
+    static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["SIGIL_TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     var testDescription: String { rawValue }
 }
@@ -31,10 +40,10 @@ struct TemporaryDirectory {
 
 /// A new, empty store of `kind`; `remove()` deletes its files (call it in a `defer`).
 struct StoreFixture {
-    let store: SQLiteStore
+    let store: any DirectoryStore
     let directory: TemporaryDirectory?
 
-    init(_ kind: StoreKind) throws {
+    init(_ kind: StoreKind) async throws {
         switch kind {
         case .memory:
             store = try SQLiteStore()
@@ -43,10 +52,19 @@ struct StoreFixture {
             let directory = try TemporaryDirectory()
             store = try SQLiteStore(path: directory.databasePath)
             self.directory = directory
+        case .postgres:
+            store = try await freshPostgresStore()
+            directory = nil
         }
     }
 
     func remove() { directory?.remove() }
+}
+
+/// A PostgresStore on a schema no other test uses (the cluster is thrown away after the run).
+func freshPostgresStore(schema: String = "t_" + newId().replacingOccurrences(of: "-", with: "")) async throws -> PostgresStore {
+    guard let url = StoreKind.postgresURL else { throw TestFailure(reason: "SIGIL_TEST_DATABASE_URL is not set") }
+    return try await PostgresStore(url: url + (url.contains("?") ? "&" : "?") + "schema=\(schema)", maximumConnections: 4)
 }
 
 struct TestFailure: Error, Equatable {

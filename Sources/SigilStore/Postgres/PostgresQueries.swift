@@ -1,0 +1,439 @@
+import Foundation
+import PostgresNIO
+import SigilCore
+
+/// SQL built piece by piece with its binds; `bind` returns the placeholder to write.
+struct SQLStatement: Sendable {
+    var sql = ""
+    var binds = PostgresBindings()
+
+    mutating func bind<T: PostgresDynamicTypeEncodable>(_ value: T) -> String {
+        binds.append(value)
+        return "$\(binds.count)"
+    }
+
+    var query: PostgresQuery { PostgresQuery(unsafeSQL: sql, binds: binds) }
+}
+
+/// Changes to the maintained counts, applied at the end of a transaction in key order, so that
+/// concurrent writers take the counter rows' locks in one order and cannot deadlock on them.
+struct CountDeltas {
+    var objects: [String: Int64] = [:]
+    var values: [ValueCountKey: Int64] = [:]
+
+    struct ValueCountKey: Hashable, Comparable {
+        let kind: String
+        let seq: Int64
+        let value: String
+
+        static func < (a: Self, b: Self) -> Bool { (a.kind, a.seq, a.value) < (b.kind, b.seq, b.value) }
+    }
+
+    func apply(_ s: PostgresStore.Session) async throws {
+        let objectChanges = objects.filter { $0.value != 0 }.sorted { $0.key < $1.key }
+        if !objectChanges.isEmpty {
+            try await s.execute(
+                """
+                INSERT INTO object_counts (kind, objects)
+                SELECT * FROM unnest(\(objectChanges.map(\.key))::text[], \(objectChanges.map(\.value))::int8[])
+                ON CONFLICT (kind) DO UPDATE SET objects = object_counts.objects + excluded.objects
+                """)
+        }
+        let valueChanges = values.filter { $0.value != 0 }.sorted { $0.key < $1.key }
+        if !valueChanges.isEmpty {
+            try await s.execute(
+                """
+                INSERT INTO attribute_value_counts (kind, definition_seq, value_key, objects)
+                SELECT * FROM unnest(\(valueChanges.map(\.key.kind))::text[], \(valueChanges.map(\.key.seq))::int8[],
+                    \(valueChanges.map(\.key.value))::text[], \(valueChanges.map(\.value))::int8[])
+                ON CONFLICT (kind, definition_seq, value_key)
+                DO UPDATE SET objects = attribute_value_counts.objects + excluded.objects
+                """)
+        }
+    }
+}
+
+/// Value rows to rewrite: for each (object, attribute) whose values changed, the old rows go and
+/// the new ones come, with the per-value counts following.
+struct ValueRows {
+    var deleteRowids: [Int64] = []
+    var deleteSeqs: [Int64] = []
+    var text: (rowids: [Int64], seqs: [Int64], values: [String], ordinals: [Int64]) = ([], [], [], [])
+    var int: (rowids: [Int64], seqs: [Int64], values: [Int64], ordinals: [Int64]) = ([], [], [], [])
+
+    mutating func add(
+        _ new: AttributeAssignments, previous: AttributeAssignments, rowid: Int64, kind: DirectoryObjectKind,
+        _ snapshot: PostgresStore.SchemaSnapshot, _ deltas: inout CountDeltas
+    ) throws {
+        var changed = Set(new.attributes.map { nameKey($0.definitionId) })
+        changed.formUnion(previous.attributes.map { nameKey($0.definitionId) })
+        for key in changed.sorted() {
+            let old = previous.values(of: key)
+            let fresh = new.values(of: key)
+            guard old != fresh else { continue }
+            guard let seq = snapshot.seq(key) else { throw GraphError.invalidProperty(key) }
+            if !old.isEmpty {
+                deleteRowids.append(rowid)
+                deleteSeqs.append(seq)
+            }
+            for (ordinal, value) in fresh.enumerated() {
+                switch value {
+                case .string(let string):
+                    text.rowids.append(rowid)
+                    text.seqs.append(seq)
+                    text.values.append(string)
+                    text.ordinals.append(Int64(ordinal))
+                case .integer, .boolean:
+                    int.rowids.append(rowid)
+                    int.seqs.append(seq)
+                    int.values.append(SQLiteStore.columns(value).1 ?? 0)
+                    int.ordinals.append(Int64(ordinal))
+                }
+            }
+            for value in old where !fresh.contains(value) {
+                deltas.values[.init(kind: kind.rawValue, seq: seq, value: SQLiteStore.valueKey(value)), default: 0] -= 1
+            }
+            for value in fresh where !old.contains(value) {
+                deltas.values[.init(kind: kind.rawValue, seq: seq, value: SQLiteStore.valueKey(value)), default: 0] += 1
+            }
+        }
+    }
+
+    func write(_ s: PostgresStore.Session) async throws {
+        if !deleteRowids.isEmpty {
+            try await s.execute(
+                """
+                DELETE FROM attribute_values WHERE (object_rowid, definition_seq) IN
+                    (SELECT * FROM unnest(\(deleteRowids)::int8[], \(deleteSeqs)::int8[]))
+                """)
+        }
+        if !text.rowids.isEmpty {
+            try await s.execute(
+                """
+                INSERT INTO attribute_values (object_rowid, definition_seq, value_text, ordinal)
+                SELECT r, d, v, o::integer FROM unnest(\(text.rowids)::int8[], \(text.seqs)::int8[], \(text.values)::text[],
+                    \(text.ordinals)::int8[]) AS n(r, d, v, o)
+                """)
+        }
+        if !int.rowids.isEmpty {
+            try await s.execute(
+                """
+                INSERT INTO attribute_values (object_rowid, definition_seq, value_int, ordinal)
+                SELECT r, d, v, o::integer FROM unnest(\(int.rowids)::int8[], \(int.seqs)::int8[], \(int.values)::int8[],
+                    \(int.ordinals)::int8[]) AS n(r, d, v, o)
+                """)
+        }
+    }
+}
+
+/// Turns value rows, ordered by object, definition and ordinal, into assignments per object.
+struct ValueReader {
+    let snapshot: PostgresStore.SchemaSnapshot?
+    private var result: [Int64: [AssignedAttribute]] = [:]
+    private var last: (rowid: Int64, seq: Int64) = (-1, -1)
+
+    init(snapshot: PostgresStore.SchemaSnapshot?) { self.snapshot = snapshot }
+
+    mutating func add(rowid: Int64, seq: Int64, text: String?, int: Int64?) {
+        guard let definition = snapshot?.definitionsBySeq[seq] else { return }
+        let value: AttributeValue =
+            switch definition.type {
+            case .integer: .integer(Int32(truncatingIfNeeded: int ?? 0))
+            case .boolean: .boolean((int ?? 0) != 0)
+            case .string: .string(text ?? "")
+            }
+        if last == (rowid, seq), let index = result[rowid]?.indices.last {
+            result[rowid]?[index].values.append(value)
+        } else {
+            result[rowid, default: []].append(AssignedAttribute(definitionId: definition.id, values: [value]))
+        }
+        last = (rowid, seq)
+    }
+
+    func finish() -> [Int64: AttributeAssignments] { result.mapValues { AttributeAssignments($0) } }
+}
+
+/// `$filter` on directory objects in PostgreSQL. Attribute conditions are `EXISTS` probes on the
+/// value table, `eq` pages are driven from the (definition, value, object) index in object
+/// order, and counts come from the maintained counts (`eq`, `ne`) or from index range scans.
+extension PostgresStore {
+    /// Compiles a predicate over `directory_objects o` into `statement`'s binds; returns the SQL.
+    static func compile(_ predicate: ObjectPredicate, _ snapshot: SchemaSnapshot, into statement: inout SQLStatement) -> String {
+        switch predicate {
+        case .and(let l, let r):
+            return "(\(compile(l, snapshot, into: &statement)) AND \(compile(r, snapshot, into: &statement)))"
+        case .or(let l, let r):
+            return "(\(compile(l, snapshot, into: &statement)) OR \(compile(r, snapshot, into: &statement)))"
+        case .not(let inner):
+            return "(NOT \(compile(inner, snapshot, into: &statement)))"
+        case .attribute(let definition, let match):
+            // An attribute with no row cannot match: -1 is never a seq.
+            let seq = statement.bind(snapshot.seq(definition.id) ?? -1)
+            let condition = valueCondition(match, alias: "v", into: &statement)
+            return "EXISTS (SELECT 1 FROM attribute_values v WHERE v.object_rowid = o.rowid AND v.definition_seq = \(seq) AND \(condition))"
+        case .property(let name, let match):
+            return propertyCondition(name, match, into: &statement)
+        }
+    }
+
+    /// The condition on one value row. Text compares in byte order (the columns are `COLLATE "C"`),
+    /// so `startsWith` is a range on the value index.
+    static func valueCondition(_ match: AttributeMatch, alias v: String, into statement: inout SQLStatement) -> String {
+        switch match {
+        case .equals(let value):
+            switch SQLiteStore.columns(value) {
+            case (let text?, _): return "\(v).value_text = \(statement.bind(text))"
+            case (_, let int?): return "\(v).value_int = \(statement.bind(int))"
+            default: return "false"
+            }
+        case .startsWith(let prefix):
+            guard let upper = SQLiteStore.prefixSuccessor(prefix) else {
+                return "\(v).value_text >= \(statement.bind(prefix))"
+            }
+            return "\(v).value_text >= \(statement.bind(prefix)) AND \(v).value_text < \(statement.bind(upper))"
+        case .compare(let op, let bound):
+            let sqlOp =
+                switch op {
+                case .eq: "="
+                case .ne: "<>"
+                case .gt: ">"
+                case .ge: ">="
+                case .lt: "<"
+                case .le: "<="
+                }
+            return "\(v).value_int \(sqlOp) \(statement.bind(Int64(bound)))"
+        }
+    }
+
+    /// Ordinary properties live in the JSON text; strings compare case-insensitively as in Graph.
+    static func propertyCondition(_ name: String, _ match: PropertyMatch, into statement: inout SQLStatement) -> String {
+        let column: String =
+            switch name {
+            case "id": "o.id"
+            case "userPrincipalName": "o.upn_key"
+            case "appId": "o.app_id"
+            default: "(o.properties::json ->> \(statement.bind(name)))"
+            }
+        switch match {
+        case .equals(nil):
+            return "(\(column) IS NULL)"
+        case .equals(let text?):
+            return "(lower(\(column)) = lower(\(statement.bind(text))))"
+        case .equalsBool(let flag):
+            return "(\(column) = \(statement.bind(flag ? "true" : "false")))"
+        case .startsWith(let prefix):
+            return "starts_with(lower(\(column)), lower(\(statement.bind(prefix))))"
+        }
+    }
+
+    // MARK: Counting
+
+    static func total(_ kind: DirectoryObjectKind, _ s: Session) async throws -> Int {
+        Int(try await s.scalar("SELECT objects FROM object_counts WHERE kind = \(kind.rawValue)", Int64.self) ?? 0)
+    }
+
+    /// The exact number of objects of `kind` matching `predicate`, by the cheapest exact means.
+    static func countMatches(
+        _ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?, _ snapshot: SchemaSnapshot, _ s: Session
+    ) async throws -> Int {
+        guard let predicate else { return try await total(kind, s) }
+        switch predicate {
+        case .not(let inner):
+            return try await total(kind, s) - countMatches(kind, inner, snapshot, s)
+        case .attribute(let definition, .equals(let value)):
+            return Int(
+                try await s.scalar(
+                    """
+                    SELECT objects FROM attribute_value_counts
+                    WHERE kind = \(kind.rawValue) AND definition_seq = \(snapshot.seq(definition.id) ?? -1)
+                        AND value_key = \(SQLiteStore.valueKey(value))
+                    """, Int64.self) ?? 0)
+        case .attribute(let definition, let match):
+            // A range count over the value index; DISTINCT because a collection may match twice.
+            var statement = SQLStatement()
+            let seq = statement.bind(snapshot.seq(definition.id) ?? -1)
+            let condition = valueCondition(match, alias: "v", into: &statement)
+            statement.sql = """
+                SELECT count(DISTINCT v.object_rowid) FROM attribute_values v JOIN directory_objects o ON o.rowid = v.object_rowid
+                WHERE v.definition_seq = \(seq) AND \(condition) AND o.kind = \(statement.bind(kind.rawValue))
+                """
+            return try await count(statement, s)
+        default:
+            var statement = SQLStatement()
+            let kindBind = statement.bind(kind.rawValue)
+            let condition = compile(predicate, snapshot, into: &statement)
+            statement.sql = "SELECT count(*) FROM directory_objects o WHERE o.kind = \(kindBind) AND \(condition)"
+            return try await count(statement, s)
+        }
+    }
+
+    static func count(_ statement: SQLStatement, _ s: Session) async throws -> Int {
+        for try await value in try await s.query(statement).decode(Int64.self) { return Int(value) }
+        return 0
+    }
+
+    // MARK: Paging
+
+    public func query(
+        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, order: ObjectOrder?, after cursor: Int64?,
+        afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
+    ) async throws -> (page: DirectoryPage, count: Int?) {
+        try await transaction(readOnly: true) { s in
+            let snapshot = try await self.snapshot(s)
+            let matches = count ? try await Self.countMatches(kind, predicate, snapshot, s) : nil
+            let statement = Self.pageStatement(
+                kind, predicate, order, after: cursor, afterSortKey: afterSortKey, limit: limit + 1, snapshot)
+            var rows: [(rowid: Int64, object: DirectoryObject, sortKey: String)] = []
+            for try await (rowid, id, kind, properties, sortKey) in try await s.query(statement).decode(
+                (Int64, String, String, String, String).self)
+            {
+                rows.append((rowid, try Self.decodeObject(id: id, kind: kind, properties: properties), sortKey))
+            }
+            let page = rows.prefix(limit)
+            let next = rows.count > limit ? page.last?.rowid : nil
+            let attributes: [String: AttributeAssignments]?
+            if withAttributes {
+                let byRowid = try await Self.loadAttributes(s, rowids: page.map(\.rowid), snapshot)
+                var byId: [String: AttributeAssignments] = [:]
+                for row in page { byId[row.object.id] = byRowid[row.rowid] }
+                attributes = byId
+            } else {
+                attributes = nil
+            }
+            return (
+                DirectoryPage(
+                    objects: page.map(\.object), next: next, attributes: attributes,
+                    nextSortKey: next != nil && order != nil ? page.last?.sortKey : nil),
+                matches
+            )
+        }
+    }
+
+    /// The statement for one page: in display-name order along its index, else in rowid order,
+    /// driven by an `eq` term's (definition, value, object) index when there is one.
+    static func pageStatement(
+        _ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?, _ order: ObjectOrder?, after cursor: Int64?,
+        afterSortKey: String?, limit: Int, _ snapshot: SchemaSnapshot
+    ) -> SQLStatement {
+        var statement = SQLStatement()
+        let kindBind = statement.bind(kind.rawValue)
+        let columns = "o.rowid, o.id, o.kind, o.properties, o.display_key"
+        let condition = predicate.map { compile($0, snapshot, into: &statement) } ?? "true"
+        if case .displayName(let descending)? = order {
+            let (op, direction) = descending ? ("<", "DESC") : (">", "ASC")
+            var keyset = "true"
+            if let cursor {
+                keyset = "(o.display_key, o.rowid) \(op) (\(statement.bind(afterSortKey ?? "")), \(statement.bind(cursor)))"
+            }
+            statement.sql = """
+                SELECT \(columns) FROM directory_objects o WHERE o.kind = \(kindBind) AND \(keyset) AND \(condition)
+                ORDER BY o.display_key \(direction), o.rowid \(direction) LIMIT \(statement.bind(Int64(limit)))
+                """
+            return statement
+        }
+        let after = statement.bind(cursor ?? 0)
+        let equality = predicate.flatMap { p in
+            SQLiteStore.conjuncts(p).lazy.compactMap { term -> (AttributeDefinition, AttributeValue)? in
+                if case .attribute(let definition, .equals(let value)) = term { return (definition, value) }
+                return nil
+            }.first
+        }
+        if let (definition, value) = equality {
+            let seq = statement.bind(snapshot.seq(definition.id) ?? -1)
+            let driver = valueCondition(.equals(value), alias: "d", into: &statement)
+            statement.sql = """
+                SELECT \(columns) FROM attribute_values d JOIN directory_objects o ON o.rowid = d.object_rowid
+                WHERE d.definition_seq = \(seq) AND \(driver) AND d.object_rowid > \(after) AND o.kind = \(kindBind) AND \(condition)
+                ORDER BY d.object_rowid LIMIT \(statement.bind(Int64(limit)))
+                """
+            return statement
+        }
+        statement.sql = """
+            SELECT \(columns) FROM directory_objects o WHERE o.kind = \(kindBind) AND o.rowid > \(after) AND \(condition)
+            ORDER BY o.rowid LIMIT \(statement.bind(Int64(limit)))
+            """
+        return statement
+    }
+
+    /// The plan PostgreSQL chooses for a page or count query (for tests and diagnosis).
+    func explain(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?, countOnly: Bool = false) async throws -> String {
+        try await withSession { s in
+            let snapshot = try await self.snapshot(s)
+            var statement: SQLStatement
+            if countOnly, case .attribute(let definition, let match)? = predicate {
+                statement = SQLStatement()
+                let seq = statement.bind(snapshot.seq(definition.id) ?? -1)
+                let condition = Self.valueCondition(match, alias: "v", into: &statement)
+                statement.sql = """
+                    SELECT count(DISTINCT v.object_rowid) FROM attribute_values v JOIN directory_objects o ON o.rowid = v.object_rowid
+                    WHERE v.definition_seq = \(seq) AND \(condition) AND o.kind = \(statement.bind(kind.rawValue))
+                    """
+            } else {
+                statement = Self.pageStatement(kind, predicate, nil, after: nil, afterSortKey: nil, limit: 101, snapshot)
+            }
+            statement.sql = "EXPLAIN " + statement.sql
+            var lines: [String] = []
+            for try await line in try await s.query(statement).decode(String.self) { lines.append(line) }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
+
+/// Where the PostgreSQL database is: parsed from a `postgres://user:password@host:port/database`
+/// URL, with optional `sslmode` (disable, prefer, require) and `schema` (Sigil's tables in a
+/// schema of their own, created when missing) query parameters.
+public struct PostgresLocation: Sendable {
+    public let host: String
+    public let port: Int
+    public let username: String
+    public let password: String?
+    public let database: String?
+    public let schema: String?
+    public let sslMode: String
+
+    public static func isPostgresURL(_ url: String) -> Bool {
+        let lowered = url.lowercased()
+        return lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://")
+    }
+
+    public init(url: String) throws {
+        guard Self.isPostgresURL(url), let components = URLComponents(string: url) else {
+            throw PostgresStoreError.invalidURL("expected postgres://user:password@host:port/database")
+        }
+        guard let host = components.host, !host.isEmpty else { throw PostgresStoreError.invalidURL("the URL names no host") }
+        self.host = host
+        port = components.port ?? 5432
+        guard let user = components.percentEncodedUser.flatMap({ $0.removingPercentEncoding }), !user.isEmpty else {
+            throw PostgresStoreError.invalidURL("the URL names no user")
+        }
+        username = user
+        password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
+        let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        database = path.isEmpty ? nil : path
+        let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
+        schema = query["schema"].flatMap { $0.isEmpty ? nil : $0 }
+        sslMode = query["sslmode"] ?? "prefer"
+        guard ["disable", "prefer", "require"].contains(sslMode) else {
+            throw PostgresStoreError.invalidURL("sslmode must be disable, prefer or require")
+        }
+    }
+
+    var tls: PostgresClient.Configuration.TLS {
+        switch sslMode {
+        case "disable": .disable
+        case "require": .require(.makeClientConfiguration())
+        default: .prefer(.makeClientConfiguration())
+        }
+    }
+
+    func connectionTLS() throws -> PostgresConnection.Configuration.TLS {
+        switch sslMode {
+        case "disable": .disable
+        case "require": .require(try .init(configuration: .makeClientConfiguration()))
+        default: .prefer(try .init(configuration: .makeClientConfiguration()))
+        }
+    }
+
+    /// The URL without its password, for messages.
+    public var redacted: String { "postgres://\(username)@\(host):\(port)/\(database ?? username)" }
+}
