@@ -27,8 +27,11 @@ class Sigil:
 
 
 def read_banner(process, timeout=60):
-    """Reads stdout (on a thread, so a silent server cannot hang us) until the demo credentials
-    have been printed."""
+    return read_until(process, "Demo users sign in", timeout)
+
+
+def read_until(process, marker, timeout=60):
+    """Reads stdout (on a thread, so a silent server cannot hang us) until a line holds `marker`."""
     lines = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()
     text = ""
@@ -41,7 +44,7 @@ def read_banner(process, timeout=60):
                 break
             continue
         text += line
-        if "Demo users sign in" in line:
+        if marker in line:
             return text
     raise RuntimeError(f"sigil serve did not start (exit {process.poll()}); output so far:\n{text}")
 
@@ -52,9 +55,12 @@ def sigil():
     data = tempfile.mkdtemp(prefix="sigil-interop-")
     cert, key = os.path.join(data, "cert.pem"), os.path.join(data, "key.pem")
     subprocess.run([SIGIL, "dev-cert", "--cert", cert, "--key", key], check=True, capture_output=True)
+    # scripts/test's PostgreSQL pass runs the same tests on a fresh schema of its cluster.
+    database = os.environ.get("SIGIL_TEST_DATABASE_URL")
+    store = ["--database-url", f"{database}{'&' if '?' in database else '?'}schema=interop_{os.getpid()}"] if database else []
     process = subprocess.Popen(
         [SIGIL, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", data, "--demo",
-         "--password-hash-rounds", "1000", "--tls-cert", cert, "--tls-key", key],
+         "--password-hash-rounds", "1000", "--tls-cert", cert, "--tls-key", key, *store],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         banner = read_banner(process)

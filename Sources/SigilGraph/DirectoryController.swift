@@ -260,8 +260,6 @@ struct DirectoryController {
         }
         let passwordHash = try await write.password.asyncMap { try await services.hasher.hashPassword($0) }
         try await assignments.update(kind, id: objectId, with: write, passwordHash: passwordHash, caller: caller)
-        // accountEnabled or userType may have changed what this principal's tokens allow.
-        if write.changesOrdinaryProperties { services.callers.invalidate() }
         return GraphResponse.noContent
     }
 
@@ -270,7 +268,6 @@ struct DirectoryController {
         let object = try await readable(kind, id: try context.parameters.require("id"), caller: caller)
         try AccessPolicy.require(AccessPolicy.allows(caller, Self.capability(for: kind)))
         guard try await services.store.delete(kind, id: object.id) else { throw GraphError.notFound(object.id) }
-        services.callers.invalidate()
         return GraphResponse.noContent
     }
 

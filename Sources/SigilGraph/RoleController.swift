@@ -113,7 +113,6 @@ struct RoleController {
         }
         let assignment = RoleAssignment(id: SigilServices.newId(), principalId: principal.id, role: role, scope: scope)
         try await services.store.create(assignment)
-        services.callers.invalidate()
         return GraphResponse.entity(
             Self.encode(assignment), context: services.odataContext(request, "roleManagement/directory/roleAssignments/$entity"),
             status: .created)
@@ -133,7 +132,6 @@ struct RoleController {
         try AccessPolicy.require(AccessPolicy.allows(caller, .manageRoleAssignments))
         let id = try context.parameters.require("id")
         guard try await services.store.deleteRoleAssignment(id: id) else { throw GraphError.notFound(id) }
-        services.callers.invalidate()
         return GraphResponse.noContent
     }
 }

@@ -30,16 +30,17 @@ public struct SigilServices: Sendable {
     public var tenantId: String { tokens.tenantId }
 
     /// Callers by token, so a busy client costs one signature check and one role lookup per
-    /// token rather than per request. Emptied whenever roles or principals change.
+    /// token rather than per request. Entries hold the store's access version when they were
+    /// resolved and are served only while it is unchanged.
     let callers = CallerCache()
 
     /// The caller behind a bearer token: validated once, then served from the cache.
     func caller(forToken token: String) async throws -> Caller {
-        if let cached = callers.caller(for: token) { return cached }
-        let generation = callers.generation
+        let version = try await store.accessVersion()
+        if let cached = callers.caller(for: token, version: version) { return cached }
         let claims = try await tokens.validate(token)
         let caller = try await caller(for: claims)
-        callers.store(caller, for: token, until: claims.exp.value, generation: generation)
+        callers.store(caller, for: token, until: claims.exp.value, version: version)
         return caller
     }
 
@@ -62,45 +63,30 @@ public struct SigilServices: Sendable {
     static func newId() -> String { UUID().uuidString.lowercased() }
 }
 
-/// Recently seen callers by token. An entry lives until its token expires or for at most a
-/// minute, and `invalidate()` (called on any change to roles or principals) empties it at once.
+/// Recently seen callers by token. An entry lives until its token expires, for at most a
+/// minute, and only while the store's access version is the one it was resolved under (any
+/// change to roles or principals, through any instance, bumps it).
 final class CallerCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var entries: [String: (caller: Caller, until: Date)] = [:]
-    private var currentGeneration = 0
+    private var entries: [String: (caller: Caller, until: Date, version: Int64)] = [:]
     static let maxEntries = 10_000
     static let maxAge: TimeInterval = 60
 
-    var generation: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return currentGeneration
-    }
-
-    func caller(for token: String) -> Caller? {
+    func caller(for token: String, version: Int64) -> Caller? {
         lock.lock()
         defer { lock.unlock() }
         guard let entry = entries[token] else { return nil }
-        guard entry.until > Date() else {
+        guard entry.until > Date(), entry.version == version else {
             entries[token] = nil
             return nil
         }
         return entry.caller
     }
 
-    /// Keeps the caller unless the cache was invalidated while it was being looked up.
-    func store(_ caller: Caller, for token: String, until expiry: Date, generation: Int) {
+    func store(_ caller: Caller, for token: String, until expiry: Date, version: Int64) {
         lock.lock()
         defer { lock.unlock() }
-        guard generation == currentGeneration else { return }
         if entries.count >= Self.maxEntries { entries.removeAll(keepingCapacity: true) }
-        entries[token] = (caller, min(expiry, Date().addingTimeInterval(Self.maxAge)))
-    }
-
-    func invalidate() {
-        lock.lock()
-        defer { lock.unlock() }
-        currentGeneration += 1
-        entries.removeAll(keepingCapacity: true)
+        entries[token] = (caller, min(expiry, Date().addingTimeInterval(Self.maxAge)), version)
     }
 }

@@ -12,6 +12,15 @@ public protocol DirectoryStore: Sendable {
     /// Stores `value` unless the key already has one; returns the value that is now stored.
     func settingIfAbsent(_ key: String, _ value: String) async throws -> String
 
+    /// A number that grows with every change to role assignments or to principals (created
+    /// users excepted): callers cached against an older number are stale. PostgreSQL keeps it in
+    /// the database, so a change through one instance reaches every instance's cache.
+    func accessVersion() async throws -> Int64
+
+    /// Runs `body` while no other instance on the same database runs its own `exclusively`
+    /// body: first-start work (bootstrap, demo data) that must happen once.
+    func exclusively<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T
+
     // MARK: Attribute schema
 
     func schema() async throws -> Schema
@@ -113,6 +122,11 @@ public struct ObjectState: Sendable, Equatable {
 }
 
 extension DirectoryStore {
+    /// One process per database (SQLite): nothing to wait for.
+    public func exclusively<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await body()
+    }
+
     public func query(
         _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, after cursor: Int64?, limit: Int, count: Bool,
         withAttributes: Bool = false

@@ -10,6 +10,13 @@ public final class SQLiteStore: DirectoryStore {
     /// The schema is read on most requests and changes rarely: cached, with a version so a read
     /// that raced a change never installs a stale copy.
     let schemaCache = Locked<(version: Int, schema: Schema?)>((0, nil))
+    /// One process owns the file, so the access version can live in memory; it is bumped after
+    /// the change commits, and a cache compares it before resolving a caller.
+    let accessCounter = Locked<Int64>(0)
+
+    public func accessVersion() async throws -> Int64 { accessCounter.withLock { $0 } }
+
+    func bumpAccessVersion() { accessCounter.withLock { $0 += 1 } }
 
     /// Opens (creating when needed) the database file at `path` and migrates it.
     public init(path: String) throws {
@@ -332,7 +339,7 @@ public final class SQLiteStore: DirectoryStore {
         _ kind: DirectoryObjectKind, id: String, passwordHash: String?,
         _ change: @escaping @Sendable (ObjectState, Schema) throws -> ObjectState
     ) async throws {
-        try await writeValues { db in
+        let principalChanged = try await writeValues { db -> Bool in
             guard
                 let row = try Row.fetchOne(
                     db, sql: "SELECT \(Self.objectColumns) FROM directory_objects WHERE id = ? AND kind = ?",
@@ -361,11 +368,13 @@ public final class SQLiteStore: DirectoryStore {
                 }
             }
             try self.writeAttributes(after.attributes, previous: before.attributes, objectRowid: rowid, kind: kind, db)
+            return after.object != before.object
         }
+        if principalChanged { bumpAccessVersion() }
     }
 
     public func delete(_ kind: DirectoryObjectKind, id: String) async throws -> Bool {
-        try await writeValues { db in
+        let deleted = try await writeValues { db -> Bool in
             guard
                 let row = try Row.fetchOne(
                     db, sql: "SELECT rowid, id, app_id FROM directory_objects WHERE id = ? AND kind = ?",
@@ -391,6 +400,8 @@ public final class SQLiteStore: DirectoryStore {
             }
             return true
         }
+        if deleted { bumpAccessVersion() }
+        return deleted
     }
 
     private func objectByAppId(_ kind: DirectoryObjectKind, _ appId: String) async throws -> DirectoryObject? {
@@ -492,6 +503,7 @@ public final class SQLiteStore: DirectoryStore {
                 throw GraphError.notFound(assignment.principalId)
             }
         }
+        bumpAccessVersion()
     }
 
     static func decodeAssignment(_ row: Row) -> RoleAssignment? {
@@ -523,9 +535,11 @@ public final class SQLiteStore: DirectoryStore {
     }
 
     public func deleteRoleAssignment(id: String) async throws -> Bool {
-        try await writer.write { db in
+        let deleted = try await writer.write { db in
             try db.execute(sql: "DELETE FROM role_assignments WHERE id = ?", arguments: [id.lowercased()])
             return db.changesCount > 0
         }
+        if deleted { bumpAccessVersion() }
+        return deleted
     }
 }

@@ -10,7 +10,8 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the Sigil server.",
         discussion: """
-            Environment: CSA_TENANT_ID (same as --tenant-id), CSA_BOOTSTRAP_CLIENT_ID and \
+            Environment: SIGIL_DATABASE_URL (same as --database-url), CSA_TENANT_ID (same as --tenant-id), \
+            CSA_BOOTSTRAP_CLIENT_ID and \
             CSA_BOOTSTRAP_CLIENT_SECRET (the bootstrap application's credentials, used on first start; \
             generated and printed once when unset).
             """)
@@ -18,7 +19,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
     @Option(help: "Directory for the SQLite database and the bootstrap credentials file.") var dataDir = "./sigil-data"
-    @Option(help: "Database: a SQLite file path or sqlite:// URL (default: <data-dir>/sigil.sqlite).") var databaseURL: String?
+    @Option(
+        help: """
+            Database: postgres://user:password@host:port/database[?sslmode=disable|prefer|require&schema=name], \
+            or a SQLite file path or sqlite:// URL (default: <data-dir>/sigil.sqlite).
+            """)
+    var databaseURL: String?
     @Option(help: "Tenant id (GUID); generated on first start when absent.") var tenantId: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: "PBKDF2-SHA256 iterations for user passwords.") var passwordHashRounds = 210_000
@@ -38,19 +44,36 @@ struct Serve: AsyncParsableCommand {
         }
         guard ["strict", "extended"].contains(compat) else { throw ValidationError("--compat must be strict or extended.") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together.") }
+        if let url = databaseLocation, PostgresLocation.isPostgresURL(url) {
+            do { _ = try PostgresLocation(url: url) } catch { throw ValidationError("\(error)") }
+        }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
     }
 
+    /// --database-url, else SIGIL_DATABASE_URL.
+    var databaseLocation: String? {
+        databaseURL ?? ProcessInfo.processInfo.environment["SIGIL_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     func databasePath() throws -> String {
-        guard let url = databaseURL else { return (dataDir as NSString).appendingPathComponent("sigil.sqlite") }
-        let lowered = url.lowercased()
-        if lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") {
-            throw ValidationError(
-                "PostgreSQL is not available in this version of Sigil; use a SQLite path (the default needs no set-up).")
-        }
-        if lowered.hasPrefix("sqlite://") { return String(url.dropFirst("sqlite://".count)) }
-        if url.contains("://") { throw ValidationError("--database-url must be a SQLite path or sqlite:// URL.") }
+        guard let url = databaseLocation else { return (dataDir as NSString).appendingPathComponent("sigil.sqlite") }
+        if url.lowercased().hasPrefix("sqlite://") { return String(url.dropFirst("sqlite://".count)) }
+        if url.contains("://") { throw ValidationError("--database-url must be a postgres:// URL, a SQLite path or a sqlite:// URL.") }
         return url
+    }
+
+    /// PostgreSQL for a postgres:// URL, else the SQLite file. A database that cannot be reached
+    /// ends the process with one line naming it, not a stack trace.
+    func openStore(logger: Logger) async throws -> any DirectoryStore {
+        if let url = databaseLocation, PostgresLocation.isPostgresURL(url) {
+            do {
+                return try await PostgresStore(url: url, logger: logger)
+            } catch let error as PostgresStoreError {
+                FileHandle.standardError.write(Data("sigil: \(error.description)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        return try SQLiteStore(path: try databasePath())
     }
 
     func run() async throws {
@@ -64,21 +87,24 @@ struct Serve: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         try FileManager.default.createDirectory(
             atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let store = try SQLiteStore(path: try databasePath())
+        let store = try await openStore(logger: logger)
         let hasher = CredentialHasher(passwordRounds: passwordHashRounds)
-        let start = try await TenantBootstrap.start(
-            store: store, tenantId: tenantId ?? environment["CSA_TENANT_ID"],
-            bootstrapClientId: environment["CSA_BOOTSTRAP_CLIENT_ID"],
-            bootstrapSecret: environment["CSA_BOOTSTRAP_CLIENT_SECRET"], hasher: hasher,
-            scheme: tlsCert == nil ? "http" : "https",
-            allowsRangeFilters: compat == "extended")
+        let (tenantId, scheme, compat, demo) = (tenantId, tlsCert == nil ? "http" : "https", compat, demo)
+        // Instances starting together on one database bootstrap (and load the demo) once.
+        let (start, demoCredentials) = try await store.exclusively {
+            let start = try await TenantBootstrap.start(
+                store: store, tenantId: tenantId ?? environment["CSA_TENANT_ID"],
+                bootstrapClientId: environment["CSA_BOOTSTRAP_CLIENT_ID"],
+                bootstrapSecret: environment["CSA_BOOTSTRAP_CLIENT_SECRET"], hasher: hasher, scheme: scheme,
+                allowsRangeFilters: compat == "extended")
+            return (start, demo ? try await DemoData.load(services: start.services) : nil)
+        }
         let services = start.services
         let credentialsFile = (dataDir as NSString).appendingPathComponent("bootstrap-credentials.json")
         if let secret = start.generatedSecret {
             try writeCredentials(
                 clientId: start.bootstrapClientId, secret: secret, tenantId: services.tenantId, to: credentialsFile)
         }
-        let demoCredentials = demo ? try await DemoData.load(services: services) : nil
 
         let tls = tlsCert.flatMap { cert in tlsKey.map { (certificatePath: cert, keyPath: $0) } }
         let app = try buildApplication(services: services, host: host, port: port, logger: logger, tls: tls) { boundPort in

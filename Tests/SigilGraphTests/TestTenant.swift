@@ -9,7 +9,8 @@ import Testing
 
 @testable import SigilGraph
 
-/// A fresh tenant on an in-memory store, with helpers to make principals holding roles and to
+/// A fresh tenant on an in-memory SQLite store (or, with `SIGIL_TEST_DATABASE_URL` set, on a
+/// fresh schema in that PostgreSQL cluster), with helpers to make principals holding roles and to
 /// send Graph requests through the real router in-process.
 struct TestTenant {
     let services: SigilServices
@@ -19,9 +20,18 @@ struct TestTenant {
     static func make() async throws -> TestTenant {
         let secret = "boot8Q~test-secret-0123456789abcdefghijklm"
         let start = try await TenantBootstrap.start(
-            store: try SQLiteStore(), tenantId: nil, bootstrapClientId: nil, bootstrapSecret: secret,
+            store: try await makeStore(), tenantId: nil, bootstrapClientId: nil, bootstrapSecret: secret,
             hasher: CredentialHasher(passwordRounds: 1_000), scheme: "http")
         return TestTenant(services: start.services, bootstrapClientId: start.bootstrapClientId, bootstrapSecret: secret)
+    }
+
+    /// The store the whole HTTP suite runs on: the parameter scripts/test sets for its second pass.
+    static func makeStore() async throws -> any DirectoryStore {
+        guard let url = ProcessInfo.processInfo.environment["SIGIL_TEST_DATABASE_URL"], !url.isEmpty else {
+            return try SQLiteStore()
+        }
+        let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        return try await PostgresStore(url: url + (url.contains("?") ? "&" : "?") + "schema=\(schema)", maximumConnections: 4)
     }
 
     var store: any DirectoryStore { services.store }

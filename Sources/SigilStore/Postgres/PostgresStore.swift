@@ -64,8 +64,18 @@ public final class PostgresStore: DirectoryStore {
     static func reason(_ error: any Error) -> String {
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] { return message }
-            if let underlying = error.underlying { return String(describing: underlying) }
-            return error.code.description
+            guard let underlying = error.underlying else {
+                return error.code == .serverClosedConnection || error.code == .connectionError
+                    ? "no answer (connection timed out or closed)" : error.code.description
+            }
+            let text = String(describing: underlying)
+            for (needle, reason) in [
+                ("Connection refused", "connection refused"), ("No route to host", "no route to host"),
+                ("timed out", "connection timed out"), ("resolve", "host name not found"),
+            ] where text.contains(needle) {
+                return reason
+            }
+            return text
         }
         return String(describing: error)
     }
@@ -192,6 +202,23 @@ public final class PostgresStore: DirectoryStore {
         try await transaction { s in
             try await s.execute("INSERT INTO settings (key, value) VALUES (\(key), \(value)) ON CONFLICT (key) DO NOTHING")
             return try await s.scalar("SELECT value FROM settings WHERE key = \(key)", String.self) ?? value
+        }
+    }
+
+    static let startupLockKey: Int64 = 0x5167_696C_0003
+
+    /// Holds a session advisory lock on one pooled connection while `body` runs on others.
+    public func exclusively<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withSession { s in
+            try await s.execute("SELECT pg_advisory_lock(\(Self.startupLockKey))")
+            do {
+                let result = try await body()
+                try await s.execute("SELECT pg_advisory_unlock(\(Self.startupLockKey))")
+                return result
+            } catch {
+                try? await s.execute("SELECT pg_advisory_unlock(\(Self.startupLockKey))")
+                throw error
+            }
         }
     }
 
