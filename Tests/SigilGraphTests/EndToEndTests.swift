@@ -32,7 +32,12 @@ import Testing
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("sigil-e2e-\(UUID().uuidString)")
         let dataDir = root.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
-        let servers = E2EServerList()
+        // In scripts/test's PostgreSQL pass both runs share a fresh schema of the test cluster.
+        let databaseURL = ProcessInfo.processInfo.environment["SIGIL_TEST_DATABASE_URL"].flatMap { url in
+            url.isEmpty
+                ? nil : url + (url.contains("?") ? "&" : "?") + "schema=e2e_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        }
+        let servers = E2EServerList(databaseURL: databaseURL)
         let session = URLSession(configuration: .ephemeral)
         defer {
             servers.killAll()
@@ -184,12 +189,13 @@ final class E2EServer {
         return nil
     }
 
-    init(executable: URL, dataDir: URL) throws {
+    init(executable: URL, dataDir: URL, databaseURL: String?) throws {
         process = Process()
         process.executableURL = executable
-        process.arguments = [
-            "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir.path, "--password-hash-rounds", "1000",
-        ]
+        process.arguments =
+            [
+                "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dataDir.path, "--password-hash-rounds", "1000",
+            ] + (databaseURL.map { ["--database-url", $0] } ?? [])
         var environment = ProcessInfo.processInfo.environment
         environment["CSA_TENANT_ID"] = nil
         environment["CSA_BOOTSTRAP_CLIENT_ID"] = EndToEndTests.bootstrapClientId
@@ -268,9 +274,13 @@ final class E2EServer {
 /// The servers a test started, so clean-up can kill whichever is still running.
 final class E2EServerList {
     private var servers: [E2EServer] = []
+    /// PostgreSQL for every server this list starts; nil for SQLite in the data directory.
+    let databaseURL: String?
+
+    init(databaseURL: String? = nil) { self.databaseURL = databaseURL }
 
     func start(_ executable: URL, dataDir: URL) async throws -> E2EServer {
-        let server = try E2EServer(executable: executable, dataDir: dataDir)
+        let server = try E2EServer(executable: executable, dataDir: dataDir, databaseURL: databaseURL)
         servers.append(server)
         try await server.waitUntilListening()
         return server

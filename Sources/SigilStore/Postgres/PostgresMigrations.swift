@@ -104,6 +104,7 @@ enum PostgresMigrations {
                 CREATE TABLE attribute_values (
                     object_rowid bigint NOT NULL REFERENCES directory_objects(rowid) ON DELETE CASCADE,
                     definition_seq bigint NOT NULL REFERENCES attribute_definitions(seq),
+                    kind text COLLATE "C" NOT NULL, -- of the object, so counts need no join
                     value_text text COLLATE "C",
                     value_int bigint,
                     ordinal integer NOT NULL,
@@ -112,11 +113,11 @@ enum PostgresMigrations {
                 """,
                 """
                 CREATE INDEX attribute_values_text ON attribute_values (definition_seq, value_text, object_rowid)
-                    WHERE value_text IS NOT NULL
+                    INCLUDE (kind) WHERE value_text IS NOT NULL
                 """,
                 """
                 CREATE INDEX attribute_values_int ON attribute_values (definition_seq, value_int, object_rowid)
-                    WHERE value_int IS NOT NULL
+                    INCLUDE (kind) WHERE value_int IS NOT NULL
                 """,
                 // Objects per kind and per attribute value, kept in the writing transaction: an eq
                 // count is one lookup, ne is total minus eq.

@@ -58,8 +58,8 @@ struct CountDeltas {
 struct ValueRows {
     var deleteRowids: [Int64] = []
     var deleteSeqs: [Int64] = []
-    var text: (rowids: [Int64], seqs: [Int64], values: [String], ordinals: [Int64]) = ([], [], [], [])
-    var int: (rowids: [Int64], seqs: [Int64], values: [Int64], ordinals: [Int64]) = ([], [], [], [])
+    var text: (rowids: [Int64], seqs: [Int64], values: [String], ordinals: [Int64], kinds: [String]) = ([], [], [], [], [])
+    var int: (rowids: [Int64], seqs: [Int64], values: [Int64], ordinals: [Int64], kinds: [String]) = ([], [], [], [], [])
 
     mutating func add(
         _ new: AttributeAssignments, previous: AttributeAssignments, rowid: Int64, kind: DirectoryObjectKind,
@@ -83,11 +83,13 @@ struct ValueRows {
                     text.seqs.append(seq)
                     text.values.append(string)
                     text.ordinals.append(Int64(ordinal))
+                    text.kinds.append(kind.rawValue)
                 case .integer, .boolean:
                     int.rowids.append(rowid)
                     int.seqs.append(seq)
                     int.values.append(SQLiteStore.columns(value).1 ?? 0)
                     int.ordinals.append(Int64(ordinal))
+                    int.kinds.append(kind.rawValue)
                 }
             }
             for value in old where !fresh.contains(value) {
@@ -110,17 +112,17 @@ struct ValueRows {
         if !text.rowids.isEmpty {
             try await s.execute(
                 """
-                INSERT INTO attribute_values (object_rowid, definition_seq, value_text, ordinal)
-                SELECT r, d, v, o::integer FROM unnest(\(text.rowids)::int8[], \(text.seqs)::int8[], \(text.values)::text[],
-                    \(text.ordinals)::int8[]) AS n(r, d, v, o)
+                INSERT INTO attribute_values (object_rowid, definition_seq, value_text, ordinal, kind)
+                SELECT r, d, v, o::integer, k FROM unnest(\(text.rowids)::int8[], \(text.seqs)::int8[], \(text.values)::text[],
+                    \(text.ordinals)::int8[], \(text.kinds)::text[]) AS n(r, d, v, o, k)
                 """)
         }
         if !int.rowids.isEmpty {
             try await s.execute(
                 """
-                INSERT INTO attribute_values (object_rowid, definition_seq, value_int, ordinal)
-                SELECT r, d, v, o::integer FROM unnest(\(int.rowids)::int8[], \(int.seqs)::int8[], \(int.values)::int8[],
-                    \(int.ordinals)::int8[]) AS n(r, d, v, o)
+                INSERT INTO attribute_values (object_rowid, definition_seq, value_int, ordinal, kind)
+                SELECT r, d, v, o::integer, k FROM unnest(\(int.rowids)::int8[], \(int.seqs)::int8[], \(int.values)::int8[],
+                    \(int.ordinals)::int8[], \(int.kinds)::text[]) AS n(r, d, v, o, k)
                 """)
         }
     }
@@ -249,15 +251,7 @@ extension PostgresStore {
                         AND value_key = \(SQLiteStore.valueKey(value))
                     """, Int64.self) ?? 0)
         case .attribute(let definition, let match):
-            // A range count over the value index; DISTINCT because a collection may match twice.
-            var statement = SQLStatement()
-            let seq = statement.bind(snapshot.seq(definition.id) ?? -1)
-            let condition = valueCondition(match, alias: "v", into: &statement)
-            statement.sql = """
-                SELECT count(DISTINCT v.object_rowid) FROM attribute_values v JOIN directory_objects o ON o.rowid = v.object_rowid
-                WHERE v.definition_seq = \(seq) AND \(condition) AND o.kind = \(statement.bind(kind.rawValue))
-                """
-            return try await count(statement, s)
+            return try await count(rangeCount(kind, definition, match, snapshot), s)
         default:
             var statement = SQLStatement()
             let kindBind = statement.bind(kind.rawValue)
@@ -265,6 +259,22 @@ extension PostgresStore {
             statement.sql = "SELECT count(*) FROM directory_objects o WHERE o.kind = \(kindBind) AND \(condition)"
             return try await count(statement, s)
         }
+    }
+
+    /// A count over one range of the value index (the value rows carry their object's kind);
+    /// DISTINCT only for collections, where one object may match twice.
+    static func rangeCount(
+        _ kind: DirectoryObjectKind, _ definition: AttributeDefinition, _ match: AttributeMatch, _ snapshot: SchemaSnapshot
+    ) -> SQLStatement {
+        var statement = SQLStatement()
+        let seq = statement.bind(snapshot.seq(definition.id) ?? -1)
+        let condition = valueCondition(match, alias: "v", into: &statement)
+        let counted = definition.isCollection ? "count(DISTINCT v.object_rowid)" : "count(*)"
+        statement.sql = """
+            SELECT \(counted) FROM attribute_values v
+            WHERE v.definition_seq = \(seq) AND \(condition) AND v.kind = \(statement.bind(kind.rawValue))
+            """
+        return statement
     }
 
     static func count(_ statement: SQLStatement, _ s: Session) async throws -> Int {
@@ -318,8 +328,8 @@ extension PostgresStore {
         var statement = SQLStatement()
         let kindBind = statement.bind(kind.rawValue)
         let columns = "o.rowid, o.id, o.kind, o.properties, o.display_key"
-        let condition = predicate.map { compile($0, snapshot, into: &statement) } ?? "true"
         if case .displayName(let descending)? = order {
+            let condition = predicate.map { compile($0, snapshot, into: &statement) } ?? "true"
             let (op, direction) = descending ? ("<", "DESC") : (">", "ASC")
             var keyset = "true"
             if let cursor {
@@ -332,22 +342,26 @@ extension PostgresStore {
             return statement
         }
         let after = statement.bind(cursor ?? 0)
-        let equality = predicate.flatMap { p in
-            SQLiteStore.conjuncts(p).lazy.compactMap { term -> (AttributeDefinition, AttributeValue)? in
-                if case .attribute(let definition, .equals(let value)) = term { return (definition, value) }
-                return nil
-            }.first
-        }
-        if let (definition, value) = equality {
+        let terms = predicate.map(SQLiteStore.conjuncts) ?? []
+        if let index = terms.firstIndex(where: {
+            if case .attribute(_, .equals) = $0 { return true }
+            return false
+        }), case .attribute(let definition, .equals(let value)) = terms[index] {
+            // The driving term is the index range itself; only the others are checked per object.
+            var rest = terms
+            rest.remove(at: index)
+            let others = rest.map { compile($0, snapshot, into: &statement) }
             let seq = statement.bind(snapshot.seq(definition.id) ?? -1)
             let driver = valueCondition(.equals(value), alias: "d", into: &statement)
             statement.sql = """
                 SELECT \(columns) FROM attribute_values d JOIN directory_objects o ON o.rowid = d.object_rowid
-                WHERE d.definition_seq = \(seq) AND \(driver) AND d.object_rowid > \(after) AND o.kind = \(kindBind) AND \(condition)
+                WHERE d.definition_seq = \(seq) AND \(driver) AND d.kind = \(kindBind) AND d.object_rowid > \(after)
+                    AND \((others + ["true"]).joined(separator: " AND "))
                 ORDER BY d.object_rowid LIMIT \(statement.bind(Int64(limit)))
                 """
             return statement
         }
+        let condition = predicate.map { compile($0, snapshot, into: &statement) } ?? "true"
         statement.sql = """
             SELECT \(columns) FROM directory_objects o WHERE o.kind = \(kindBind) AND o.rowid > \(after) AND \(condition)
             ORDER BY o.rowid LIMIT \(statement.bind(Int64(limit)))
@@ -361,13 +375,7 @@ extension PostgresStore {
             let snapshot = try await self.snapshot(s)
             var statement: SQLStatement
             if countOnly, case .attribute(let definition, let match)? = predicate {
-                statement = SQLStatement()
-                let seq = statement.bind(snapshot.seq(definition.id) ?? -1)
-                let condition = Self.valueCondition(match, alias: "v", into: &statement)
-                statement.sql = """
-                    SELECT count(DISTINCT v.object_rowid) FROM attribute_values v JOIN directory_objects o ON o.rowid = v.object_rowid
-                    WHERE v.definition_seq = \(seq) AND \(condition) AND o.kind = \(statement.bind(kind.rawValue))
-                    """
+                statement = Self.rangeCount(kind, definition, match, snapshot)
             } else {
                 statement = Self.pageStatement(kind, predicate, nil, after: nil, afterSortKey: nil, limit: 101, snapshot)
             }
