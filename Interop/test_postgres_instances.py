@@ -195,6 +195,7 @@ def test_a_lost_database_answers_503_and_recovers(cluster, pair):
         status, answer = first.graph("GET", "/users?$top=1", token)
         assert status == 503, answer
         assert answer["error"]["code"] == "serviceNotAvailable"
+        assert "database" in answer["error"]["message"]
         status, answer = first.graph("PATCH", "/directory/attributeSets/Engineering", token, {"description": "x"})
         assert status == 503, answer
     finally:

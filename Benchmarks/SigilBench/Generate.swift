@@ -18,6 +18,8 @@ struct Generate: AsyncParsableCommand {
     @Option(help: "Data directory of the tenant to create (must not exist).") var dataDir: String
     @Option(help: "Number of users.") var users = 1_000_000
     @Option(help: "Random seed.") var seed: UInt64 = 42
+    @Option(help: "A postgres:// URL to load into instead of <data-dir>/sigil.sqlite (the data directory keeps the facts).")
+    var databaseURL: String?
 
     /// 30 countries with skew: United States ~25% of users, Canada ~8%, Chile ~1%.
     static let countries: [(String, Double)] = [
@@ -44,7 +46,12 @@ struct Generate: AsyncParsableCommand {
             throw ValidationError("\(dataDir) exists; the generator creates a fresh tenant.")
         }
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: (dataDir as NSString).appendingPathComponent("sigil.sqlite"))
+        let store: any DirectoryStore =
+            if let databaseURL {
+                try await PostgresStore(url: databaseURL)
+            } else {
+                try SQLiteStore(path: (dataDir as NSString).appendingPathComponent("sigil.sqlite"))
+            }
         let start = try await TenantBootstrap.start(
             store: store, tenantId: nil, bootstrapClientId: nil, bootstrapSecret: nil,
             hasher: CredentialHasher(passwordRounds: 1_000), scheme: "http")
@@ -110,6 +117,8 @@ struct Generate: AsyncParsableCommand {
         truth["eq:India", default: 0] += 1
         truth["startsWith:GS", default: 0] += 3
         truth["ne:Canada"] = truth["users", default: 0] - truth["eq:Canada", default: 0]
+        // Statistics and the visibility map, so the planner knows the data and can scan indexes only.
+        if let postgres = store as? PostgresStore { try await postgres.vacuumAnalyze() }
         let elapsed = Date().timeIntervalSince(began)
         let facts: JSONValue = [
             "tenantId": .string(services.tenantId), "clientId": .string(demo.clientId),

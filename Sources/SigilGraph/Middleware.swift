@@ -19,7 +19,10 @@ struct GraphErrorMiddleware: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            response = GraphResponse.error(graphError(for: error, request: request, context: context), context: context)
+            let graphError = graphError(for: error, request: request, context: context)
+            response = GraphResponse.error(graphError, context: context)
+            // The Graph SDKs' retry handlers honour Retry-After on 503.
+            if graphError.status == 503 { response.headers[.retryAfter] = "2" }
         }
         response.headers[.requestId] = context.requestId
         response.headers[.clientRequestId] = context.clientRequestId ?? context.requestId

@@ -31,7 +31,10 @@ struct TestTenant {
             return try SQLiteStore()
         }
         let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        return try await PostgresStore(url: url + (url.contains("?") ? "&" : "?") + "schema=\(schema)", maximumConnections: 4)
+        return try await PostgresStore(
+            url: url + (url.contains("?") ? "&" : "?") + "schema=\(schema)", maximumConnections: 4,
+            // Hundreds of tests share two cores here: a long wait for a pooled connection is load, not an outage.
+            leaseTimeout: .seconds(120))
     }
 
     var store: any DirectoryStore { services.store }

@@ -64,7 +64,10 @@ struct StoreFixture {
 /// A PostgresStore on a schema no other test uses (the cluster is thrown away after the run).
 func freshPostgresStore(schema: String = "t_" + newId().replacingOccurrences(of: "-", with: "")) async throws -> PostgresStore {
     guard let url = StoreKind.postgresURL else { throw TestFailure(reason: "SIGIL_TEST_DATABASE_URL is not set") }
-    return try await PostgresStore(url: url + (url.contains("?") ? "&" : "?") + "schema=\(schema)", maximumConnections: 4)
+    return try await PostgresStore(
+        url: url + (url.contains("?") ? "&" : "?") + "schema=\(schema)", maximumConnections: 4,
+        // Hundreds of tests share two cores here: a long wait for a pooled connection is load, not an outage.
+        leaseTimeout: .seconds(120))
 }
 
 struct TestFailure: Error, Equatable {

@@ -20,7 +20,7 @@ public final class PostgresStore: DirectoryStore {
     /// Throws `PostgresStoreError.unreachable` (one line naming host and port) when it cannot.
     public init(
         url: String, maximumConnections: Int = 20, connectTimeout: Duration = .seconds(10),
-        leaseTimeout: Duration = .seconds(5), logger: Logger = Logger(label: "sigil.postgres")
+        leaseTimeout: Duration = .seconds(5), logger: Logger = PostgresStore.warningsOnly
     ) async throws {
         location = try PostgresLocation(url: url)
         self.logger = logger
@@ -57,6 +57,13 @@ public final class PostgresStore: DirectoryStore {
     }
 
     deinit { runTask.cancel() }
+
+    /// For stores opened without a logger (tools, tests): problems only.
+    public static var warningsOnly: Logger {
+        var logger = Logger(label: "sigil.postgres")
+        logger.logLevel = .warning
+        return logger
+    }
 
     /// Closes the pool; requests after this fail.
     public func close() { runTask.cancel() }
@@ -220,6 +227,11 @@ public final class PostgresStore: DirectoryStore {
                 throw error
             }
         }
+    }
+
+    /// Refreshes the planner's statistics and the visibility map after a bulk load.
+    public func vacuumAnalyze() async throws {
+        try await withSession { s in try await s.execute("VACUUM ANALYZE") }
     }
 
     // MARK: Cache versions
