@@ -74,16 +74,7 @@ extension SQLiteStore {
             }
             return SQLPredicate(sql: "\(v).value_text >= ? AND \(v).value_text < ?", arguments: [prefix, upper])
         case .compare(let op, let bound):
-            let sqlOp =
-                switch op {
-                case .eq: "="
-                case .ne: "<>"
-                case .gt: ">"
-                case .ge: ">="
-                case .lt: "<"
-                case .le: "<="
-                }
-            return SQLPredicate(sql: "\(v).value_int \(sqlOp) ?", arguments: [Int64(bound)])
+            return SQLPredicate(sql: "\(v).value_int \(op.sql) ?", arguments: [Int64(bound)])
         }
     }
 
@@ -382,5 +373,19 @@ extension SQLiteStore {
             sql:
                 "SELECT \(columns) FROM directory_objects o WHERE o.kind = ? AND o.rowid > ? AND \(compiled.sql) ORDER BY o.rowid LIMIT ?",
             arguments: StatementArguments([kind.rawValue, cursor] + compiled.arguments + [limit]))
+    }
+}
+
+extension ComparisonOperator {
+    /// The operator in SQL (SQLite and PostgreSQL agree).
+    var sql: String {
+        switch self {
+        case .eq: "="
+        case .ne: "<>"
+        case .gt: ">"
+        case .ge: ">="
+        case .lt: "<"
+        case .le: "<="
+        }
     }
 }

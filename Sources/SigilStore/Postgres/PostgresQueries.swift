@@ -194,16 +194,7 @@ extension PostgresStore {
             }
             return "\(v).value_text >= \(statement.bind(prefix)) AND \(v).value_text < \(statement.bind(upper))"
         case .compare(let op, let bound):
-            let sqlOp =
-                switch op {
-                case .eq: "="
-                case .ne: "<>"
-                case .gt: ">"
-                case .ge: ">="
-                case .lt: "<"
-                case .le: "<="
-                }
-            return "\(v).value_int \(sqlOp) \(statement.bind(Int64(bound)))"
+            return "\(v).value_int \(op.sql) \(statement.bind(Int64(bound)))"
         }
     }
 

@@ -488,6 +488,17 @@ public final class PostgresStore: DirectoryStore {
         try await withSession { s in try await Self.total(kind, s) }
     }
 
+    /// An object and its rowid, row-locked until the transaction ends.
+    static func lockObject(_ kind: DirectoryObjectKind, id: String, _ s: Session) async throws -> (Int64, DirectoryObject)? {
+        try await objects(
+            s.query(
+                """
+                SELECT \(unescaped: objectColumns) FROM directory_objects o
+                WHERE o.id = \(id.lowercased()) AND o.kind = \(kind.rawValue) FOR UPDATE
+                """)
+        ).first.map { ($0.rowid, $0.object) }
+    }
+
     public func modify(
         _ kind: DirectoryObjectKind, id: String, passwordHash: String?,
         _ change: @escaping @Sendable (ObjectState, Schema) throws -> ObjectState
@@ -496,13 +507,7 @@ public final class PostgresStore: DirectoryStore {
             try await s.execute("SELECT pg_advisory_xact_lock_shared(\(Self.schemaLockKey))")
             // The row lock serialises writers of one object across instances: no lost update.
             guard
-                let (rowid, object) = try await Self.objects(
-                    s.query(
-                        """
-                        SELECT \(unescaped: Self.objectColumns) FROM directory_objects o
-                        WHERE o.id = \(id.lowercased()) AND o.kind = \(kind.rawValue) FOR UPDATE
-                        """)
-                ).first
+                let (rowid, object) = try await Self.lockObject(kind, id: id, s)
             else { throw GraphError.notFound(id) }
             let snapshot = try await self.snapshot(s)
             let before = ObjectState(
@@ -567,13 +572,7 @@ public final class PostgresStore: DirectoryStore {
     public func delete(_ kind: DirectoryObjectKind, id: String) async throws -> Bool {
         try await transaction { s in
             guard
-                let (rowid, object) = try await Self.objects(
-                    s.query(
-                        """
-                        SELECT \(unescaped: Self.objectColumns) FROM directory_objects o
-                        WHERE o.id = \(id.lowercased()) AND o.kind = \(kind.rawValue) FOR UPDATE
-                        """)
-                ).first
+                let (rowid, object) = try await Self.lockObject(kind, id: id, s)
             else { return false }
             var doomed = [(rowid, object)]
             if kind == .application, let appId = object.appId {
