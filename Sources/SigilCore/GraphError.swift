@@ -65,7 +65,7 @@ public struct GraphError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The store cannot reach its database; the request changed nothing and may be retried.
     public static let serviceNotAvailable = GraphError(
         status: 503, code: .serviceNotAvailable,
-        message: "The service is temporarily unavailable: its database cannot be reached. Retry the request shortly.")
+        message: "The service is temporarily unavailable: its database did not answer in time. Retry the request shortly.")
 
     public static let internalError = GraphError(
         status: 500, code: .internalServerError, message: "Encountered an internal server error.")

@@ -64,7 +64,7 @@ public enum TenantBootstrap {
         public var description: String {
             switch self {
             case .tenantMismatch(let stored, let requested):
-                "The data directory belongs to tenant \(stored), not \(requested). Use another --data-dir or drop --tenant-id."
+                "This Sigil database belongs to tenant \(stored), not \(requested). Use another --data-dir or --database-url, or drop --tenant-id."
             case .invalidClientId(let id):
                 "CSA_BOOTSTRAP_CLIENT_ID '\(id)' is not a GUID."
             }
@@ -74,7 +74,7 @@ public enum TenantBootstrap {
     /// Opens the tenant in `store`, creating on first start what does not exist yet.
     public static func start(
         store: any DirectoryStore, tenantId requested: String?, bootstrapClientId: String?, bootstrapSecret: String?,
-        hasher: CredentialHasher, scheme: String, allowsRangeFilters: Bool = false
+        hasher: CredentialHasher, scheme: String, allowsRangeFilters: Bool = false, publicURL: String? = nil
     ) async throws -> Result {
         let tenantId = try await store.settingIfAbsent(tenantSetting, (requested ?? SigilServices.newId()).lowercased())
         if let requested, requested.lowercased() != tenantId {
@@ -83,7 +83,7 @@ public enum TenantBootstrap {
         let tokens = try await TokenService.load(store: store, tenantId: tenantId)
         let services = SigilServices(
             store: store, tokens: tokens, hasher: hasher, scheme: scheme, pageTokens: try await PageTokens.load(store: store),
-            allowsRangeFilters: allowsRangeFilters)
+            allowsRangeFilters: allowsRangeFilters, publicURL: publicURL)
         if let existing = try await store.setting(bootstrapSetting) {
             return Result(services: services, bootstrapClientId: existing, generatedSecret: nil)
         }

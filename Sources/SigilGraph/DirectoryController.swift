@@ -171,7 +171,7 @@ struct DirectoryController {
             items, context: entityContext(request, kind, selection, entity: false), count: count,
             nextLink: page.next.map { next in
                 let payload = page.nextSortKey.map { "\(next):\($0)" } ?? String(next)
-                return request.nextLink(scheme: services.scheme, skipToken: services.pageTokens.token(payload: payload, query: pageKey))
+                return request.nextLink(origin: services.origin(request), skipToken: services.pageTokens.token(payload: payload, query: pageKey))
             })
     }
 

@@ -65,11 +65,11 @@ extension Request {
     }
 
     /// A nextLink: this request's URL with `$skiptoken` replaced.
-    func nextLink(scheme: String, skipToken: String) -> String {
+    func nextLink(origin: String, skipToken: String) -> String {
         var parts = queryItems.filter { $0.name.lowercased() != "$skiptoken" && $0.name.lowercased() != "skiptoken" }
         parts.append(("$skiptoken", skipToken))
         let query = parts.map { "\(Self.encode($0.name))=\(Self.encode($0.value))" }.joined(separator: "&")
-        return "\(baseURL(scheme: scheme))\(uri.path)?\(query)"
+        return "\(origin)\(uri.path)?\(query)"
     }
 
     static let queryAllowed: CharacterSet = {

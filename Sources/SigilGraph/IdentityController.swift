@@ -188,7 +188,7 @@ struct IdentityController {
 
     @Sendable func openIdConfiguration(_ request: Request, context: GraphContext) async throws -> Response {
         do { try checkTenant(context) } catch { return error.response }
-        let base = "\(request.baseURL(scheme: services.scheme))/\(services.tenantId)"
+        let base = "\(services.origin(request))/\(services.tenantId)"
         let body: JSONValue = [
             "issuer": .string(services.tokens.issuer),
             "token_endpoint": .string("\(base)/oauth2/v2.0/token"),

@@ -73,7 +73,7 @@ struct SchemaController {
         let nextLink =
             offset + size < items.count
             ? request.nextLink(
-                scheme: services.scheme, skipToken: services.pageTokens.token(for: Int64(offset + size), query: fragment))
+                origin: services.origin(request), skipToken: services.pageTokens.token(for: Int64(offset + size), query: fragment))
             : nil
         return GraphResponse.collection(
             slice, context: services.odataContext(request, fragment),

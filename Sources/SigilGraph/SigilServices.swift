@@ -11,14 +11,18 @@ public struct SigilServices: Sendable {
     public let hasher: CredentialHasher
     /// `http` or `https`, for the URLs Sigil writes into responses.
     public let scheme: String
+    /// `--public-url`: the origin clients reach Sigil at (behind a TLS-terminating load balancer),
+    /// used for links instead of this instance's scheme and the request's Host.
+    public let publicURL: String?
     public let pageTokens: PageTokens
     /// `--compat extended`: `gt`/`ge`/`lt`/`le` on Integer attributes, which Graph does not offer.
     public let allowsRangeFilters: Bool
 
     public init(
         store: any DirectoryStore, tokens: TokenService, hasher: CredentialHasher, scheme: String, pageTokens: PageTokens,
-        allowsRangeFilters: Bool = false
+        allowsRangeFilters: Bool = false, publicURL: String? = nil
     ) {
+        self.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.store = store
         self.tokens = tokens
         self.hasher = hasher
@@ -57,7 +61,12 @@ public struct SigilServices: Sendable {
 
     /// `@odata.context`: `{base}/{version}/$metadata#{fragment}`.
     func odataContext(_ request: Request, _ fragment: String) -> String {
-        "\(request.baseURL(scheme: scheme))/\(request.apiVersion)/$metadata#\(fragment)"
+        "\(origin(request))/\(request.apiVersion)/$metadata#\(fragment)"
+    }
+
+    /// Scheme, host and port of the links Sigil writes.
+    func origin(_ request: Request) -> String {
+        publicURL ?? request.baseURL(scheme: scheme)
     }
 
     static func newId() -> String { UUID().uuidString.lowercased() }

@@ -32,6 +32,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "TLS private key (PEM).") var tlsKey: String?
     @Option(help: "Compatibility: strict (Graph's behaviour) or extended (adds gt/ge/lt/le filters on Integer attributes).")
     var compat = "strict"
+    @Option(
+        help: """
+            The origin clients reach this server at, e.g. https://sigil.example.com when a load balancer \
+            terminates TLS; links in responses use it instead of this instance's scheme and the Host header.
+            """)
+    var publicURL: String?
     @Flag(help: "Load the seed documents' attribute sets, definitions and users, and an attribute manager application.")
     var demo = false
 
@@ -44,6 +50,11 @@ struct Serve: AsyncParsableCommand {
         }
         guard ["strict", "extended"].contains(compat) else { throw ValidationError("--compat must be strict or extended.") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together.") }
+        if let publicURL {
+            guard let url = URLComponents(string: publicURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                url.host?.isEmpty == false, url.path.isEmpty || url.path == "/", url.query == nil
+            else { throw ValidationError("--public-url must be an origin such as https://sigil.example.com[:port], without a path.") }
+        }
         if let url = databaseLocation, PostgresLocation.isPostgresURL(url) {
             do { _ = try PostgresLocation(url: url) } catch { throw ValidationError("\(error)") }
         }
@@ -65,6 +76,11 @@ struct Serve: AsyncParsableCommand {
     /// PostgreSQL for a postgres:// URL, else the SQLite file. A database that cannot be reached
     /// ends the process with one line naming it, not a stack trace.
     func openStore(logger: Logger) async throws -> any DirectoryStore {
+        if let publicURL {
+            guard let url = URLComponents(string: publicURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                url.host?.isEmpty == false, url.path.isEmpty || url.path == "/", url.query == nil
+            else { throw ValidationError("--public-url must be an origin such as https://sigil.example.com[:port], without a path.") }
+        }
         if let url = databaseLocation, PostgresLocation.isPostgresURL(url) {
             do {
                 return try await PostgresStore(url: url, logger: logger)
@@ -77,6 +93,16 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        do {
+            try await serve()
+        } catch let error where !(error is ExitCode) && !(error is CancellationError) {
+            // One line, not a dump: what failed while starting (or serving) and why.
+            FileHandle.standardError.write(Data("sigil: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    func serve() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -89,14 +115,14 @@ struct Serve: AsyncParsableCommand {
             atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let store = try await openStore(logger: logger)
         let hasher = CredentialHasher(passwordRounds: passwordHashRounds)
-        let (tenantId, scheme, compat, demo) = (tenantId, tlsCert == nil ? "http" : "https", compat, demo)
+        let (tenantId, scheme, compat, demo, publicURL) = (tenantId, tlsCert == nil ? "http" : "https", compat, demo, publicURL)
         // Instances starting together on one database bootstrap (and load the demo) once.
         let (start, demoCredentials) = try await store.exclusively {
             let start = try await TenantBootstrap.start(
                 store: store, tenantId: tenantId ?? environment["CSA_TENANT_ID"],
                 bootstrapClientId: environment["CSA_BOOTSTRAP_CLIENT_ID"],
                 bootstrapSecret: environment["CSA_BOOTSTRAP_CLIENT_SECRET"], hasher: hasher, scheme: scheme,
-                allowsRangeFilters: compat == "extended")
+                allowsRangeFilters: compat == "extended", publicURL: publicURL)
             return (start, demo ? try await DemoData.load(services: start.services) : nil)
         }
         let services = start.services
@@ -131,6 +157,7 @@ struct Serve: AsyncParsableCommand {
             "  Tenant id:  \(tenant)",
             "  Token URL:  \(base)/\(tenant)/oauth2/v2.0/token",
         ]
+        if let publicURL { lines.append("  Public URL: \(publicURL) (used in links)") }
         if let secret = start.generatedSecret {
             lines += [
                 "",
@@ -146,7 +173,10 @@ struct Serve: AsyncParsableCommand {
             ]
         } else {
             lines += [
-                "  Bootstrap client id: \(start.bootstrapClientId) (secret in \(credentialsFile) or your CSA_BOOTSTRAP_CLIENT_SECRET)"
+                "  Bootstrap client id: \(start.bootstrapClientId) ("
+                    + (FileManager.default.fileExists(atPath: credentialsFile)
+                        ? "secret in \(credentialsFile) or your CSA_BOOTSTRAP_CLIENT_SECRET)"
+                        : "secret shown when the tenant was created, or your CSA_BOOTSTRAP_CLIENT_SECRET)")
             ]
         }
         if let demo {

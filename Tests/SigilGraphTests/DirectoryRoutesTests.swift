@@ -268,6 +268,23 @@ import Testing
         }
     }
 
+    /// Behind a TLS-terminating load balancer, links name the public origin, not the instance.
+    @Test func linksUseThePublicURL() async throws {
+        let tenant = try await TestTenant.make(publicURL: "https://sigil.example.com/")
+        let boot = try await tenant.bootstrapToken()
+        try await tenant.test { client in
+            for name in ["ana", "bo"] { _ = try await Self.createUser(client, boot, name) }
+            let page = try await client.get("\(Self.users)?$top=1", token: boot)
+            #expect(page["@odata.context"]?.stringValue == "https://sigil.example.com/v1.0/$metadata#users", "\(page.text)")
+            let link = try #require(page["@odata.nextLink"]?.stringValue)
+            #expect(link.hasPrefix("https://sigil.example.com/v1.0/users?"), "\(link)")
+            let openid = try await client.get("/\(tenant.tenantId)/v2.0/.well-known/openid-configuration", token: nil)
+            #expect(
+                openid["token_endpoint"]?.stringValue == "https://sigil.example.com/\(tenant.tenantId)/oauth2/v2.0/token",
+                "\(openid.text)")
+        }
+    }
+
     @Test func patchUserThenReadBack() async throws {
         let tenant = try await TestTenant.make()
         let boot = try await tenant.bootstrapToken()

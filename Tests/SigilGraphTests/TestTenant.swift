@@ -17,11 +17,11 @@ struct TestTenant {
     let bootstrapClientId: String
     let bootstrapSecret: String
 
-    static func make() async throws -> TestTenant {
+    static func make(publicURL: String? = nil) async throws -> TestTenant {
         let secret = "boot8Q~test-secret-0123456789abcdefghijklm"
         let start = try await TenantBootstrap.start(
             store: try await makeStore(), tenantId: nil, bootstrapClientId: nil, bootstrapSecret: secret,
-            hasher: CredentialHasher(passwordRounds: 1_000), scheme: "http")
+            hasher: CredentialHasher(passwordRounds: 1_000), scheme: "http", publicURL: publicURL)
         return TestTenant(services: start.services, bootstrapClientId: start.bootstrapClientId, bootstrapSecret: secret)
     }
 

@@ -40,6 +40,19 @@ struct PostgresStoreTests {
         #expect(try await stores[3].userCredentials(userPrincipalName: "shared@sigil.test")?.passwordHash == "hash")
     }
 
+    /// A schema name that needs quoting works for migrations and for every pooled connection.
+    @Test func mixedCaseSchemaNames() async throws {
+        let schema = "Tenant \"A\" " + newId().prefix(8)
+        let store = try await freshPostgresStore(schema: schema)
+        try await seedSchema(store)
+        let user = makeUser("Quoted")
+        try await store.create(user, passwordHash: nil)
+        #expect(try await store.object(.user, id: user.id) == user)
+        let reopened = try await freshPostgresStore(schema: schema)
+        #expect(try await reopened.object(.user, id: user.id) == user)
+        #expect(try await reopened.schema().definitions.count == seededDefinitions.count)
+    }
+
     @Test func aSecondStoreSeesSchemaChangesAtOnce() async throws {
         let schema = Self.schemaName()
         let first = try await freshPostgresStore(schema: schema)

@@ -65,7 +65,7 @@ struct StoreFixture {
 func freshPostgresStore(schema: String = "t_" + newId().replacingOccurrences(of: "-", with: "")) async throws -> PostgresStore {
     guard let url = StoreKind.postgresURL else { throw TestFailure(reason: "SIGIL_TEST_DATABASE_URL is not set") }
     return try await PostgresStore(
-        url: url + (url.contains("?") ? "&" : "?") + "schema=\(schema)", maximumConnections: 4,
+        url: url + (url.contains("?") ? "&" : "?") + "schema=\(schema.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? schema)", maximumConnections: 4,
         // Hundreds of tests share two cores here: a long wait for a pooled connection is load, not an outage.
         leaseTimeout: .seconds(120))
 }

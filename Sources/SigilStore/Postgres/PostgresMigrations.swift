@@ -140,16 +140,19 @@ enum PostgresMigrations {
         )
     ]
 
-    /// An arbitrary constant that names Sigil's migration lock among the cluster's advisory locks.
-    static let lockKey: Int64 = 0x5167_696C_0001
-
     /// Applies the steps not yet applied. Holds a session advisory lock on one connection for the
     /// whole run, so a second instance waits and then finds nothing left to do.
-    static func migrate(_ connection: PostgresConnection, schema: String?, logger: Logger) async throws {
+    static func migrate(_ connection: PostgresConnection, _ location: PostgresLocation, logger: Logger) async throws {
+        let lockKey = location.lockKey("migrations")
         try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
         do {
-            if let schema {
-                try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(quoteIdentifier(schema))"), logger: logger)
+            // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema
+            // exists, so an existing schema is only looked up.
+            if let schema = location.schema,
+                try await connection.query("SELECT 1 FROM pg_namespace WHERE nspname = \(schema)", logger: logger)
+                    .collect().isEmpty
+            {
+                try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA \(quoteIdentifier(schema))"), logger: logger)
             }
             try await connection.query(
                 """

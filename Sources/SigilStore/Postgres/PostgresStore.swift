@@ -28,11 +28,11 @@ public final class PostgresStore: DirectoryStore {
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.username, password: location.password,
             database: location.database, tls: location.tls)
-        configuration.options.maximumConnections = max(2, maximumConnections)
+        configuration.options.maximumConnections = max(2, location.poolSize ?? maximumConnections)
         configuration.options.connectTimeout = connectTimeout
         configuration.options.connectionIdleTimeout = .seconds(30)
         if let schema = location.schema {
-            configuration.options.additionalStartupParameters = [("search_path", schema)]
+            configuration.options.additionalStartupParameters = [("search_path", PostgresMigrations.quoteIdentifier(schema))]
         }
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
@@ -49,7 +49,7 @@ public final class PostgresStore: DirectoryStore {
                 try await connection.query(
                     PostgresQuery(unsafeSQL: "SET search_path TO \(PostgresMigrations.quoteIdentifier(schema))"), logger: logger)
             }
-            try await PostgresMigrations.migrate(connection, schema: location.schema, logger: logger)
+            try await PostgresMigrations.migrate(connection, location, logger: logger)
         } catch {
             runTask.cancel()
             throw PostgresStoreError.unreachable(location.host, location.port, Self.reason(error))
@@ -212,18 +212,16 @@ public final class PostgresStore: DirectoryStore {
         }
     }
 
-    static let startupLockKey: Int64 = 0x5167_696C_0003
-
     /// Holds a session advisory lock on one pooled connection while `body` runs on others.
     public func exclusively<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withSession { s in
-            try await s.execute("SELECT pg_advisory_lock(\(Self.startupLockKey))")
+            try await s.execute("SELECT pg_advisory_lock(\(self.location.lockKey("startup")))")
             do {
                 let result = try await body()
-                try await s.execute("SELECT pg_advisory_unlock(\(Self.startupLockKey))")
+                try await s.execute("SELECT pg_advisory_unlock(\(self.location.lockKey("startup")))")
                 return result
             } catch {
-                try? await s.execute("SELECT pg_advisory_unlock(\(Self.startupLockKey))")
+                try? await s.execute("SELECT pg_advisory_unlock(\(self.location.lockKey("startup")))")
                 throw error
             }
         }
@@ -309,7 +307,7 @@ public final class PostgresStore: DirectoryStore {
 
     /// Serialises schema changes against each other (exclusive) and against value writes (shared),
     /// so a limit or a deactivation is decided on a schema no one is changing.
-    static let schemaLockKey: Int64 = 0x5167_696C_0002
+    var schemaLockKey: Int64 { location.lockKey("schema") }
 
     public func schema() async throws -> Schema {
         try await withSession { s in try await self.snapshot(s).schema }
@@ -317,7 +315,7 @@ public final class PostgresStore: DirectoryStore {
 
     public func changeSchema(_ decide: @escaping @Sendable (Schema) throws -> [SchemaChange]) async throws {
         try await transaction { s in
-            try await s.execute("SELECT pg_advisory_xact_lock(\(Self.schemaLockKey))")
+            try await s.execute("SELECT pg_advisory_xact_lock(\(self.schemaLockKey))")
             let version = try await s.scalar("SELECT version FROM store_versions WHERE name = 'schema'", Int64.self) ?? 0
             let current = try await Self.loadSnapshot(s, version: version)
             let changes = try decide(current.schema)
@@ -393,7 +391,7 @@ public final class PostgresStore: DirectoryStore {
         attributes: @escaping @Sendable (Schema) throws -> AttributeAssignments
     ) async throws {
         try await transaction { s in
-            try await s.execute("SELECT pg_advisory_xact_lock_shared(\(Self.schemaLockKey))")
+            try await s.execute("SELECT pg_advisory_xact_lock_shared(\(self.schemaLockKey))")
             let snapshot = try await self.snapshot(s)
             let values = try attributes(snapshot.schema)
             try await self.insert([NewObject(object: object, passwordHash: passwordHash, attributes: values)], snapshot, s)
@@ -403,7 +401,7 @@ public final class PostgresStore: DirectoryStore {
     public func createAll(_ objects: [NewObject]) async throws {
         guard !objects.isEmpty else { return }
         try await transaction { s in
-            try await s.execute("SELECT pg_advisory_xact_lock_shared(\(Self.schemaLockKey))")
+            try await s.execute("SELECT pg_advisory_xact_lock_shared(\(self.schemaLockKey))")
             try await self.insert(objects, try await self.snapshot(s), s)
         }
     }
@@ -504,7 +502,7 @@ public final class PostgresStore: DirectoryStore {
         _ change: @escaping @Sendable (ObjectState, Schema) throws -> ObjectState
     ) async throws {
         try await transaction { s in
-            try await s.execute("SELECT pg_advisory_xact_lock_shared(\(Self.schemaLockKey))")
+            try await s.execute("SELECT pg_advisory_xact_lock_shared(\(self.schemaLockKey))")
             // The row lock serialises writers of one object across instances: no lost update.
             guard
                 let (rowid, object) = try await Self.lockObject(kind, id: id, s)
