@@ -64,6 +64,28 @@ struct PostgresStoreTests {
         #expect(try await second.schema().sets.first { $0.id == "Finance" }?.description == "changed")
     }
 
+    /// A definition created and assigned through one instance is read at once through another
+    /// whose cached schema (trusted for a moment after each access check) predates it.
+    @Test func valuesOfADefinitionNewerThanTheCachedSchemaAreRead() async throws {
+        let schema = Self.schemaName()
+        let first = try await freshPostgresStore(schema: schema)
+        let second = try await freshPostgresStore(schema: schema)
+        try await first.changeSchema { _ in [.createSet(AttributeSet(id: "Engineering"))] }
+        let user = makeUser("Fresh")
+        try await first.create(user, passwordHash: nil)
+        _ = try await second.schema()
+        _ = try await second.accessVersion()  // the cached schema is now trusted for reads
+        let definition = try #require(seededDefinitions.first { $0.id == Attr.project })
+        try await first.changeSchema { _ in [.createDefinition(definition, allowedValues: [])] }
+        try await first.modify(.user, id: user.id, passwordHash: nil) { state, _ in
+            var next = state
+            next.attributes.set(Attr.project, [.string("Apollo")])
+            return next
+        }
+        #expect(try await second.objectState(.user, id: user.id)?.attributes.values(of: Attr.project) == [.string("Apollo")])
+        #expect(try await second.values(of: user.id).values(of: Attr.project) == [.string("Apollo")])
+    }
+
     @Test func accessVersionGrowsWithRoleAndPrincipalChangesThroughAnyStore() async throws {
         let schema = Self.schemaName()
         let first = try await freshPostgresStore(schema: schema)

@@ -128,31 +128,41 @@ struct ValueRows {
     }
 }
 
-/// Turns value rows, ordered by object, definition and ordinal, into assignments per object.
+/// Value rows, ordered by object, definition and ordinal, kept until they are decoded into
+/// assignments per object against a schema snapshot.
 struct ValueReader {
-    let snapshot: PostgresStore.SchemaSnapshot?
-    private var result: [Int64: [AssignedAttribute]] = [:]
-    private var last: (rowid: Int64, seq: Int64) = (-1, -1)
+    private var rows: [(rowid: Int64, seq: Int64, text: String?, int: Int64?)] = []
 
-    init(snapshot: PostgresStore.SchemaSnapshot?) { self.snapshot = snapshot }
+    var isEmpty: Bool { rows.isEmpty }
 
     mutating func add(rowid: Int64, seq: Int64, text: String?, int: Int64?) {
-        guard let definition = snapshot?.definitionsBySeq[seq] else { return }
-        let value: AttributeValue =
-            switch definition.type {
-            case .integer: .integer(Int32(truncatingIfNeeded: int ?? 0))
-            case .boolean: .boolean((int ?? 0) != 0)
-            case .string: .string(text ?? "")
-            }
-        if last == (rowid, seq), let index = result[rowid]?.indices.last {
-            result[rowid]?[index].values.append(value)
-        } else {
-            result[rowid, default: []].append(AssignedAttribute(definitionId: definition.id, values: [value]))
-        }
-        last = (rowid, seq)
+        rows.append((rowid, seq, text, int))
     }
 
-    func finish() -> [Int64: AttributeAssignments] { result.mapValues { AttributeAssignments($0) } }
+    /// Nil when a row's definition is not in `snapshot` (unless `skippingUnknown`).
+    func finish(_ snapshot: PostgresStore.SchemaSnapshot, skippingUnknown: Bool = false) -> [Int64: AttributeAssignments]? {
+        var result: [Int64: [AssignedAttribute]] = [:]
+        var last: (rowid: Int64, seq: Int64) = (-1, -1)
+        for row in rows {
+            guard let definition = snapshot.definitionsBySeq[row.seq] else {
+                if skippingUnknown { continue }
+                return nil
+            }
+            let value: AttributeValue =
+                switch definition.type {
+                case .integer: .integer(Int32(truncatingIfNeeded: row.int ?? 0))
+                case .boolean: .boolean((row.int ?? 0) != 0)
+                case .string: .string(row.text ?? "")
+                }
+            if last == (row.rowid, row.seq), let index = result[row.rowid]?.indices.last {
+                result[row.rowid]?[index].values.append(value)
+            } else {
+                result[row.rowid, default: []].append(AssignedAttribute(definitionId: definition.id, values: [value]))
+            }
+            last = (row.rowid, row.seq)
+        }
+        return result.mapValues { AttributeAssignments($0) }
+    }
 }
 
 /// `$filter` on directory objects in PostgreSQL. Attribute conditions are `EXISTS` probes on the
@@ -280,7 +290,7 @@ extension PostgresStore {
         afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
     ) async throws -> (page: DirectoryPage, count: Int?) {
         try await transaction(readOnly: true) { s in
-            let snapshot = try await self.snapshot(s)
+            let snapshot = try await self.snapshot(s, fresh: false)
             let matches = count ? try await Self.countMatches(kind, predicate, snapshot, s) : nil
             let statement = Self.pageStatement(
                 kind, predicate, order, after: cursor, afterSortKey: afterSortKey, limit: limit + 1, snapshot)
@@ -294,7 +304,7 @@ extension PostgresStore {
             let next = rows.count > limit ? page.last?.rowid : nil
             let attributes: [String: AttributeAssignments]?
             if withAttributes {
-                let byRowid = try await Self.loadAttributes(s, rowids: page.map(\.rowid), snapshot)
+                let byRowid = try await self.loadAttributes(s, rowids: page.map(\.rowid))
                 var byId: [String: AttributeAssignments] = [:]
                 for row in page { byId[row.object.id] = byRowid[row.rowid] }
                 attributes = byId

@@ -13,6 +13,10 @@ public final class PostgresStore: DirectoryStore {
     let logger: Logger
     private let runTask: Task<Void, Never>
     let schemaCache = Locked<SchemaSnapshot?>(nil)
+    /// The schema version as last read with the access version, which every authenticated
+    /// request reads first: reads within `versionReuse` of it trust it instead of asking again.
+    let schemaVersionSeen = Locked<(version: Int64, at: ContinuousClock.Instant)?>(nil)
+    static let versionReuse: Duration = .milliseconds(250)
     /// How long a request waits for a pooled connection before it answers 503.
     let leaseTimeout: Duration
 
@@ -237,9 +241,16 @@ public final class PostgresStore: DirectoryStore {
     /// Bumped in the same transaction as any change to roles or to principals, so an instance
     /// can tell that a cached caller is stale.
     public func accessVersion() async throws -> Int64 {
-        try await withSession { s in
-            try await s.scalar("SELECT version FROM store_versions WHERE name = 'access'", Int64.self) ?? 0
+        let now = ContinuousClock.now
+        let versions = try await withSession { s in
+            var versions: [String: Int64] = [:]
+            for try await (name, version) in try await s.query("SELECT name, version FROM store_versions").decode((String, Int64).self) {
+                versions[name] = version
+            }
+            return versions
         }
+        if let schema = versions["schema"] { schemaVersionSeen.withLock { $0 = (schema, now) } }
+        return versions["access"] ?? 0
     }
 
     static func bump(_ name: String, _ s: Session) async throws {
@@ -260,7 +271,15 @@ public final class PostgresStore: DirectoryStore {
 
     /// The schema an operation decides against: the cached copy when the database's schema
     /// version still matches it, else read afresh (on the same session, so inside its transaction).
-    func snapshot(_ s: Session) async throws -> SchemaSnapshot {
+    /// A read (`fresh: false`) trusts the version the request read with its access version, so a
+    /// schema change through another instance reaches reads within `versionReuse`; writes and
+    /// this instance's own changes are never stale.
+    func snapshot(_ s: Session, fresh: Bool = true) async throws -> SchemaSnapshot {
+        if !fresh, let seen = schemaVersionSeen.withLock({ $0 }), ContinuousClock.now - seen.at < Self.versionReuse,
+            let cached = schemaCache.withLock({ $0 }), cached.version == seen.version
+        {
+            return cached
+        }
         let version = try await s.scalar("SELECT version FROM store_versions WHERE name = 'schema'", Int64.self) ?? 0
         if let cached = schemaCache.withLock({ $0 }), cached.version == version { return cached }
         let fresh = try await Self.loadSnapshot(s, version: version)
@@ -310,7 +329,7 @@ public final class PostgresStore: DirectoryStore {
     var schemaLockKey: Int64 { location.lockKey("schema") }
 
     public func schema() async throws -> Schema {
-        try await withSession { s in try await self.snapshot(s).schema }
+        try await withSession { s in try await self.snapshot(s, fresh: false).schema }
     }
 
     public func changeSchema(_ decide: @escaping @Sendable (Schema) throws -> [SchemaChange]) async throws {
@@ -322,6 +341,7 @@ public final class PostgresStore: DirectoryStore {
             for change in changes { try await Self.apply(change, s) }
             if !changes.isEmpty { try await Self.bump("schema", s) }
         }
+        schemaCache.withLock { $0 = nil }
     }
 
     static func apply(_ change: SchemaChange, _ s: Session) async throws {
@@ -466,7 +486,7 @@ public final class PostgresStore: DirectoryStore {
                 WHERE o.\(column) = \(keyBind) AND o.kind = \(kindBind)
                 """
             var object: DirectoryObject?
-            var values = ValueReader(snapshot: withAttributes ? try await self.snapshot(s) : nil)
+            var values = ValueReader()
             for try await (id, kind, properties, seq, text, int) in try await s.query(statement).decode(
                 (String, String, String, Int64?, String?, Int64?).self)
             {
@@ -474,7 +494,7 @@ public final class PostgresStore: DirectoryStore {
                 if let seq { values.add(rowid: 0, seq: seq, text: text, int: int) }
             }
             guard let object else { return nil }
-            return ObjectState(object: object, attributes: values.finish()[0] ?? AttributeAssignments())
+            return ObjectState(object: object, attributes: try await self.decode(values, s)[0] ?? AttributeAssignments())
         }
     }
 
@@ -509,7 +529,7 @@ public final class PostgresStore: DirectoryStore {
             else { throw GraphError.notFound(id) }
             let snapshot = try await self.snapshot(s)
             let before = ObjectState(
-                object: object, attributes: try await Self.loadAttributes(s, rowids: [rowid], snapshot)[rowid] ?? AttributeAssignments())
+                object: object, attributes: try await self.loadAttributes(s, rowids: [rowid])[rowid] ?? AttributeAssignments())
             let after = try change(before, snapshot.schema)
             if after.object != before.object || passwordHash != nil {
                 do {
@@ -542,7 +562,7 @@ public final class PostgresStore: DirectoryStore {
             ).decode((Int64, String).self) {
                 idByRowid[rowid] = id
             }
-            let values = try await Self.loadAttributes(s, rowids: Array(idByRowid.keys), try await self.snapshot(s))
+            let values = try await self.loadAttributes(s, rowids: Array(idByRowid.keys))
             var byId: [String: AttributeAssignments] = [:]
             for (rowid, assignments) in values { if let id = idByRowid[rowid] { byId[id] = assignments } }
             // Keyed by the ids as the caller gave them.
@@ -552,10 +572,18 @@ public final class PostgresStore: DirectoryStore {
         }
     }
 
+    /// Value rows decoded against the schema; a definition the cached schema does not know yet
+    /// (created through another instance a moment ago) makes it read the schema afresh.
+    func decode(_ values: ValueReader, _ s: Session) async throws -> [Int64: AttributeAssignments] {
+        guard !values.isEmpty else { return [:] }
+        if let decoded = values.finish(try await snapshot(s, fresh: false)) { return decoded }
+        return values.finish(try await snapshot(s, fresh: true), skippingUnknown: true) ?? [:]
+    }
+
     /// Attribute values of objects by rowid, in one statement.
-    static func loadAttributes(_ s: Session, rowids: [Int64], _ snapshot: SchemaSnapshot) async throws -> [Int64: AttributeAssignments] {
+    func loadAttributes(_ s: Session, rowids: [Int64]) async throws -> [Int64: AttributeAssignments] {
         guard !rowids.isEmpty else { return [:] }
-        var reader = ValueReader(snapshot: snapshot)
+        var reader = ValueReader()
         for try await (rowid, seq, text, int) in try await s.query(
             """
             SELECT object_rowid, definition_seq, value_text, value_int FROM attribute_values
@@ -564,7 +592,7 @@ public final class PostgresStore: DirectoryStore {
         ).decode((Int64, Int64, String?, Int64?).self) {
             reader.add(rowid: rowid, seq: seq, text: text, int: int)
         }
-        return reader.finish()
+        return try await decode(reader, s)
     }
 
     public func delete(_ kind: DirectoryObjectKind, id: String) async throws -> Bool {
@@ -582,7 +610,7 @@ public final class PostgresStore: DirectoryStore {
                         """))
             }
             let snapshot = try await self.snapshot(s)
-            let values = try await Self.loadAttributes(s, rowids: doomed.map(\.0), snapshot)
+            let values = try await self.loadAttributes(s, rowids: doomed.map(\.0))
             var deltas = CountDeltas()
             var rows = ValueRows()
             for (rowid, object) in doomed {
