@@ -21,7 +21,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Directory for the SQLite database and the bootstrap credentials file.") var dataDir = "./sigil-data"
     @Option(
         help: """
-            Database: postgres://user:password@host:port/database[?sslmode=disable|prefer|require&schema=name], \
+            Database: postgres://user:password@host:port/database[?sslmode=…&sslrootcert=…&schema=…&pool_size=…] \
+            (see docs/deployment.md), \
             or a SQLite file path or sqlite:// URL (default: <data-dir>/sigil.sqlite).
             """)
     var databaseURL: String?
