@@ -195,6 +195,13 @@ public final class PostgresStore: DirectoryStore {
             try await connection.query(statement.query, logger: logger)
         }
 
+        /// A statement prepared once per pooled connection: the hot paths skip parsing and planning.
+        func execute<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
+            var rows: [Statement.Row] = []
+            for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+            return rows
+        }
+
         func scalar<T: PostgresDecodable>(_ query: PostgresQuery, _ type: T.Type) async throws -> T? {
             for try await value in try await connection.query(query, logger: logger).decode(T.self) { return value }
             return nil
@@ -243,11 +250,7 @@ public final class PostgresStore: DirectoryStore {
     public func accessVersion() async throws -> Int64 {
         let now = ContinuousClock.now
         let versions = try await withSession { s in
-            var versions: [String: Int64] = [:]
-            for try await (name, version) in try await s.query("SELECT name, version FROM store_versions").decode((String, Int64).self) {
-                versions[name] = version
-            }
-            return versions
+            Dictionary(try await s.execute(StoreVersions()), uniquingKeysWith: { $1 })
         }
         if let schema = versions["schema"] { schemaVersionSeen.withLock { $0 = (schema, now) } }
         return versions["access"] ?? 0
@@ -487,9 +490,13 @@ public final class PostgresStore: DirectoryStore {
                 """
             var object: DirectoryObject?
             var values = ValueReader()
-            for try await (id, kind, properties, seq, text, int) in try await s.query(statement).decode(
-                (String, String, String, Int64?, String?, Int64?).self)
-            {
+            var rows: [ObjectStateById.Row] = []
+            if withAttributes && !byName {
+                rows = try await s.execute(ObjectStateById(id: key, kind: kind.rawValue))
+            } else {
+                for try await row in try await s.query(statement).decode(ObjectStateById.Row.self) { rows.append(row) }
+            }
+            for (id, kind, properties, seq, text, int) in rows {
                 if object == nil { object = try Self.decodeObject(id: id, kind: kind, properties: properties) }
                 if let seq { values.add(rowid: 0, seq: seq, text: text, int: int) }
             }
@@ -793,4 +800,33 @@ public enum PostgresStoreError: Error, CustomStringConvertible {
         case .corrupt(let reason): "corrupt database: \(reason)"
         }
     }
+}
+
+/// Both cache version counters (the access check on every request).
+struct StoreVersions: PostgresPreparedStatement {
+    static let sql = "SELECT name, version FROM store_versions"
+    typealias Row = (String, Int64)
+    func makeBindings() throws -> PostgresBindings { PostgresBindings() }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// One object with its value rows (GET of an object, the hottest read).
+struct ObjectStateById: PostgresPreparedStatement {
+    static let sql = """
+        SELECT o.id, o.kind, o.properties, v.definition_seq, v.value_text, v.value_int
+        FROM directory_objects o LEFT JOIN attribute_values v ON v.object_rowid = o.rowid
+        WHERE o.id = $1 AND o.kind = $2 ORDER BY v.definition_seq, v.ordinal
+        """
+    typealias Row = (String, String, String, Int64?, String?, Int64?)
+    let id: String
+    let kind: String
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(id)
+        bindings.append(kind)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
