@@ -12,6 +12,11 @@ public final class PostgresStore: DirectoryStore {
     let location: PostgresLocation
     let logger: Logger
     private let runTask: Task<Void, Never>
+    private let watchdogTask: Task<Void, Never>
+    /// Operations still waiting for a pooled connection; the watchdog cancels those waiting
+    /// longer than `leaseTimeout`. (A timer per operation would cost far more: a cancelled
+    /// `Task.sleep` keeps its memory until its deadline.)
+    let waitingLeases = WaitingLeases()
     let schemaCache = Locked<SchemaSnapshot?>(nil)
     /// The schema version as last read with the access version, which every authenticated
     /// request reads first: reads within `versionReuse` of it trust it instead of asking again.
@@ -41,6 +46,13 @@ public final class PostgresStore: DirectoryStore {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         runTask = Task { await client.run() }
+        let (waiting, timeout) = (waitingLeases, leaseTimeout)
+        watchdogTask = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(500))
+                waiting.cancelOlder(than: timeout)
+            }
+        }
         do {
             // A direct connection, so an unreachable server fails in connectTimeout, not by waiting on the pool.
             let connection = try await PostgresConnection.connect(
@@ -56,11 +68,15 @@ public final class PostgresStore: DirectoryStore {
             try await PostgresMigrations.migrate(connection, location, logger: logger)
         } catch {
             runTask.cancel()
+            watchdogTask.cancel()
             throw PostgresStoreError.unreachable(location.host, location.port, Self.reason(error))
         }
     }
 
-    deinit { runTask.cancel() }
+    deinit {
+        runTask.cancel()
+        watchdogTask.cancel()
+    }
 
     /// For stores opened without a logger (tools, tests): problems only.
     public static var warningsOnly: Logger {
@@ -70,7 +86,10 @@ public final class PostgresStore: DirectoryStore {
     }
 
     /// Closes the pool; requests after this fail.
-    public func close() { runTask.cancel() }
+    public func close() {
+        runTask.cancel()
+        watchdogTask.cancel()
+    }
 
     static func reason(_ error: any Error) -> String {
         if let error = error as? PSQLError {
@@ -104,26 +123,24 @@ public final class PostgresStore: DirectoryStore {
     }
 
     private func lease<T: Sendable>(_ body: @escaping @Sendable (Session) async throws -> T) async throws -> T {
-        let leased = Locked(false)
         let logger = logger
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await self.client.withConnection { connection in
-                    leased.withLock { $0 = true }
-                    return try await body(Session(connection: connection, logger: logger))
-                }
+        let waiting = waitingLeases
+        let id = waiting.begin()
+        defer { waiting.end(id) }
+        let operation = Task {
+            try await self.client.withConnection { connection in
+                waiting.leased(id)
+                return try await body(Session(connection: connection, logger: logger))
             }
-            group.addTask {
-                try await Task.sleep(for: self.leaseTimeout)
-                if leased.withLock({ $0 }) { return nil }
-                throw GraphError.serviceNotAvailable
+        }
+        waiting.attach(id) { operation.cancel() }
+        do {
+            return try await withTaskCancellationHandler {
+                try await operation.value
+            } onCancel: {
+                operation.cancel()
             }
-            while let result = try await group.next() {
-                if let result {
-                    group.cancelAll()
-                    return result
-                }
-            }
+        } catch  where waiting.timedOut(id) {
             throw GraphError.serviceNotAvailable
         }
     }
@@ -829,4 +846,51 @@ struct ObjectStateById: PostgresPreparedStatement {
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+}
+
+/// Operations waiting for a pooled connection, with how to cancel each.
+final class WaitingLeases: Sendable {
+    private struct Entry {
+        let started: ContinuousClock.Instant
+        var cancel: (@Sendable () -> Void)?
+        var leased = false
+        var timedOut = false
+    }
+    private let entries = Locked<(next: UInt64, byId: [UInt64: Entry])>((0, [:]))
+
+    func begin() -> UInt64 {
+        entries.withLock { state in
+            state.next += 1
+            state.byId[state.next] = Entry(started: .now)
+            return state.next
+        }
+    }
+
+    /// Registers the cancellation; an entry already past its time is cancelled at once.
+    func attach(_ id: UInt64, _ cancel: @escaping @Sendable () -> Void) {
+        let cancelNow = entries.withLock { state -> Bool in
+            state.byId[id]?.cancel = cancel
+            return state.byId[id]?.timedOut == true
+        }
+        if cancelNow { cancel() }
+    }
+
+    func leased(_ id: UInt64) { entries.withLock { $0.byId[id]?.leased = true } }
+
+    func timedOut(_ id: UInt64) -> Bool { entries.withLock { $0.byId[id]?.timedOut == true } }
+
+    func end(_ id: UInt64) { _ = entries.withLock { $0.byId.removeValue(forKey: id) } }
+
+    func cancelOlder(than timeout: Duration) {
+        let deadline = ContinuousClock.now - timeout
+        let overdue = entries.withLock { state -> [@Sendable () -> Void] in
+            var cancels: [@Sendable () -> Void] = []
+            for (id, entry) in state.byId where !entry.leased && !entry.timedOut && entry.started < deadline {
+                state.byId[id]?.timedOut = true
+                if let cancel = entry.cancel { cancels.append(cancel) }
+            }
+            return cancels
+        }
+        for cancel in overdue { cancel() }
+    }
 }
