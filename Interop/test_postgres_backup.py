@@ -8,93 +8,34 @@ values, and it accepts a token the first server issued before the dump (the sign
 database).
 
 Runs in scripts/test's PostgreSQL pass, on a cluster of its own (it creates databases there)."""
-import json
 import os
-import re
-import shutil
 import subprocess
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import pytest
 
-from conftest import ROOT, SIGIL, read_until
+from sigil_server import CLUSTER, SigilServer
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("SIGIL_TEST_DATABASE_URL"), reason="runs in scripts/test's PostgreSQL pass")
 
-CLUSTER = os.path.join(ROOT, "scripts", "postgres-cluster")
 BOOT_ID = "0b5c6e1a-5e57-4a1e-9b0b-5a1e0b5c6e1a"
 BOOT_SECRET = "boot8Q~backup-restore-0123456789abcdefghij"
 VALUE_SET = "#Microsoft.DirectoryServices.CustomSecurityAttributeValue"
 
 
-def call(method, url, token=None, body=None, content_type="application/json", headers=None):
-    request = urllib.request.Request(url, data=body, method=method)
-    if body is not None:
-        request.add_header("Content-Type", content_type)
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    for name, value in (headers or {}).items():
-        request.add_header(name, value)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read().decode()
-            return response.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as error:
-        text = error.read().decode()
-        return error.code, json.loads(text) if text else None
-
-
-class Server:
+class Server(SigilServer):
     """One `sigil serve` process on one database."""
 
     def __init__(self, url, *extra):
-        self.data = tempfile.mkdtemp(prefix="sigil-pg-backup-data-")
-        env = dict(os.environ, CSA_BOOTSTRAP_CLIENT_ID=BOOT_ID, CSA_BOOTSTRAP_CLIENT_SECRET=BOOT_SECRET)
-        self.process = subprocess.Popen(
-            [SIGIL, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", self.data, "--database-url", url,
-             "--password-hash-rounds", "1000", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-        try:
-            self.banner = read_until(self.process, "Demo users sign in" if "--demo" in extra else "Token URL")
-        except BaseException:
-            self.stop()
-            raise
-        self.base = re.search(r"Sigil is listening on (\S+)", self.banner).group(1)
-        self.tenant = re.search(r"Tenant id:\s+(\S+)", self.banner).group(1)
-
-    def token(self, client_id=BOOT_ID, secret=BOOT_SECRET):
-        body = urllib.parse.urlencode({
-            "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret,
-            "scope": "https://graph.microsoft.com/.default"}).encode()
-        status, answer = call("POST", f"{self.base}/{self.tenant}/oauth2/v2.0/token", body=body,
-                              content_type="application/x-www-form-urlencoded")
-        assert status == 200, answer
-        return answer["access_token"]
-
-    def graph(self, method, path, token, body=None, headers=None):
-        path = urllib.parse.quote(path, safe="/?$=&,'()%:@")
-        return call(method, f"{self.base}/v1.0{path}", token=token,
-                    body=None if body is None else json.dumps(body).encode(), headers=headers)
+        super().__init__(url, *extra, boot_id=BOOT_ID, boot_secret=BOOT_SECRET)
 
     def read(self, path, token):
         """GET that must succeed, without the members that name this server's address."""
         status, answer = self.graph("GET", path, token, headers={"ConsistencyLevel": "eventual"})
         assert status == 200, (path, answer)
         return without_address(answer)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        shutil.rmtree(self.data, ignore_errors=True)
 
 
 def without_address(answer):
@@ -152,8 +93,7 @@ def backup(cluster):
     seen = {}
     first = Server(cluster.url, "--demo")
     try:
-        manager_id, manager_secret = re.search(
-            r"Demo attribute manager.*?client id:\s+(\S+).*?client secret:\s+(\S+)", first.banner, re.S).groups()
+        manager_id, manager_secret = first.demo_manager()
         admin, manager = first.token(), first.token(manager_id, manager_secret)
         joe = user_id(first, admin, "Joe")
         status, answer = first.graph("PATCH", f"/users/{joe}", manager, {"customSecurityAttributes": {

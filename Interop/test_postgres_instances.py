@@ -3,84 +3,26 @@ answers 503 and recovers by itself.
 
 Runs in scripts/test's PostgreSQL pass, on a cluster of its own (so it may stop it)."""
 import concurrent.futures
-import json
 import os
 import re
 import subprocess
 import tempfile
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import pytest
 
-from conftest import ROOT, SIGIL, read_until
+from sigil_server import CLUSTER, SigilServer
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("SIGIL_TEST_DATABASE_URL"), reason="runs in scripts/test's PostgreSQL pass")
 
-CLUSTER = os.path.join(ROOT, "scripts", "postgres-cluster")
 BOOT_ID = "6a1e0c1e-7a55-4c55-9a55-5b1e0c1e7a55"
 BOOT_SECRET = "boot8Q~two-instances-0123456789abcdefghij"
 
 
-class Instance:
-    def __init__(self, process, base, tenant):
-        self.process, self.base, self.tenant = process, base, tenant
-
-    def token(self, client_id=BOOT_ID, secret=BOOT_SECRET):
-        body = urllib.parse.urlencode({
-            "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret,
-            "scope": "https://graph.microsoft.com/.default"}).encode()
-        status, answer = call("POST", f"{self.base}/{self.tenant}/oauth2/v2.0/token", body=body,
-                              content_type="application/x-www-form-urlencoded")
-        assert status == 200, answer
-        return answer["access_token"]
-
-    def graph(self, method, path, token, body=None, headers=None):
-        path = urllib.parse.quote(path, safe="/?$=&,'()%:@")
-        return call(method, f"{self.base}/v1.0{path}", token=token,
-                    body=None if body is None else json.dumps(body).encode(), headers=headers)
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
-def call(method, url, token=None, body=None, content_type="application/json", headers=None):
-    request = urllib.request.Request(url, data=body, method=method)
-    if body is not None:
-        request.add_header("Content-Type", content_type)
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    for name, value in (headers or {}).items():
-        request.add_header(name, value)
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            text = response.read().decode()
-            return response.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as error:
-        text = error.read().decode()
-        return error.code, json.loads(text) if text else None
-
-
 def start(url, *extra):
-    data = tempfile.mkdtemp(prefix="sigil-pg-instance-")
-    env = dict(os.environ, CSA_BOOTSTRAP_CLIENT_ID=BOOT_ID, CSA_BOOTSTRAP_CLIENT_SECRET=BOOT_SECRET)
-    process = subprocess.Popen(
-        [SIGIL, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", data, "--database-url", url,
-         "--password-hash-rounds", "1000", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
-    banner = read_until(process, "Demo users sign in" if "--demo" in extra else "Token URL")
-    base = re.search(r"Sigil is listening on (\S+)", banner).group(1)
-    tenant = re.search(r"Tenant id:\s+(\S+)", banner).group(1)
-    instance = Instance(process, base, tenant)
-    instance.banner = banner
-    return instance
+    return SigilServer(url, *extra, boot_id=BOOT_ID, boot_secret=BOOT_SECRET)
 
 
 @pytest.fixture(scope="module")
@@ -99,11 +41,6 @@ def pair(cluster):
     yield first, second
     first.stop()
     second.stop()
-
-
-def demo_manager(first):
-    found = re.search(r"Demo attribute manager.*?client id:\s+(\S+).*?client secret:\s+(\S+)", first.banner, re.S)
-    return found.group(1), found.group(2)
 
 
 def test_both_instances_serve_one_tenant(pair):
@@ -127,7 +64,7 @@ def test_both_instances_serve_one_tenant(pair):
 def test_a_role_removed_on_one_instance_stops_working_on_the_other(pair):
     first, second = pair
     admin = first.token()
-    client_id, secret = demo_manager(first)
+    client_id, secret = first.demo_manager()
     manager = second.token(client_id, secret)
     status, _ = second.graph("GET", "/directory/attributeSets", manager)
     assert status == 200  # and now cached on the second instance
@@ -151,7 +88,7 @@ def test_a_role_removed_on_one_instance_stops_working_on_the_other(pair):
 
 def test_interleaved_patches_through_two_instances_lose_nothing(pair):
     first, second = pair
-    client_id, secret = demo_manager(first)
+    client_id, secret = first.demo_manager()
     tokens = (first.token(client_id, secret), second.token(client_id, secret))
     status, users = first.graph("GET", "/users?$filter=startsWith(displayName,'Joe')", first.token())
     joe = users["value"][0]["id"]

@@ -1,0 +1,83 @@
+"""A `sigil serve` process on a PostgreSQL database, driven over plain HTTP with the standard
+library: shared by the PostgreSQL-only interop suites."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from conftest import ROOT, SIGIL, read_until
+
+CLUSTER = os.path.join(ROOT, "scripts", "postgres-cluster")
+
+
+def call(method, url, token=None, body=None, content_type="application/json", headers=None):
+    """One HTTP request; returns (status, parsed JSON body or None), errors included."""
+    request = urllib.request.Request(url, data=body, method=method)
+    if body is not None:
+        request.add_header("Content-Type", content_type)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            text = response.read().decode()
+            return response.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as error:
+        text = error.read().decode()
+        return error.code, json.loads(text) if text else None
+
+
+class SigilServer:
+    """`sigil serve` on `url` with known bootstrap credentials; `stop()` ends it and removes its
+    data directory."""
+
+    def __init__(self, url, *extra, boot_id, boot_secret):
+        self.boot_id, self.boot_secret = boot_id, boot_secret
+        self.data = tempfile.mkdtemp(prefix="sigil-pg-server-")
+        env = dict(os.environ, CSA_BOOTSTRAP_CLIENT_ID=boot_id, CSA_BOOTSTRAP_CLIENT_SECRET=boot_secret)
+        self.process = subprocess.Popen(
+            [SIGIL, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", self.data, "--database-url", url,
+             "--password-hash-rounds", "1000", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+        try:
+            self.banner = read_until(self.process, "Demo users sign in" if "--demo" in extra else "Token URL")
+        except BaseException:
+            self.stop()
+            raise
+        self.base = re.search(r"Sigil is listening on (\S+)", self.banner).group(1)
+        self.tenant = re.search(r"Tenant id:\s+(\S+)", self.banner).group(1)
+
+    def demo_manager(self):
+        """The demo attribute manager's (client id, secret), as the --demo banner printed them."""
+        found = re.search(r"Demo attribute manager.*?client id:\s+(\S+).*?client secret:\s+(\S+)", self.banner, re.S)
+        return found.group(1), found.group(2)
+
+    def token(self, client_id=None, secret=None):
+        body = urllib.parse.urlencode({
+            "grant_type": "client_credentials", "client_id": client_id or self.boot_id,
+            "client_secret": secret or self.boot_secret, "scope": "https://graph.microsoft.com/.default"}).encode()
+        status, answer = call("POST", f"{self.base}/{self.tenant}/oauth2/v2.0/token", body=body,
+                              content_type="application/x-www-form-urlencoded")
+        assert status == 200, answer
+        return answer["access_token"]
+
+    def graph(self, method, path, token, body=None, headers=None):
+        path = urllib.parse.quote(path, safe="/?$=&,'()%:@")
+        return call(method, f"{self.base}/v1.0{path}", token=token,
+                    body=None if body is None else json.dumps(body).encode(), headers=headers)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.data, ignore_errors=True)
