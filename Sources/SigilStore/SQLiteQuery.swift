@@ -63,36 +63,19 @@ extension SQLiteStore {
         let v = probe ? "+\(alias)" : alias
         switch match {
         case .equals(let value):
-            switch columns(value) {
+            switch StoredValue.columns(value) {
             case (let text?, _): return SQLPredicate(sql: "\(v).value_text = ?", arguments: [text])
             case (_, let int?): return SQLPredicate(sql: "\(v).value_int = ?", arguments: [int])
             default: return SQLPredicate(sql: "0", arguments: [])
             }
         case .startsWith(let prefix):
-            guard let upper = prefixSuccessor(prefix) else {
+            guard let upper = StoredValue.prefixSuccessor(prefix) else {
                 return SQLPredicate(sql: "\(v).value_text >= ?", arguments: [prefix])
             }
             return SQLPredicate(sql: "\(v).value_text >= ? AND \(v).value_text < ?", arguments: [prefix, upper])
         case .compare(let op, let bound):
             return SQLPredicate(sql: "\(v).value_int \(op.sql) ?", arguments: [Int64(bound)])
         }
-    }
-
-    /// The smallest string above every string that starts with `prefix`, in code point (and so
-    /// UTF-8 byte) order; nil when there is none (empty prefix, or all maximal code points).
-    static func prefixSuccessor(_ prefix: String) -> String? {
-        var scalars = Array(prefix.unicodeScalars)
-        while let last = scalars.popLast() {
-            var next = last.value + 1
-            if next == 0xD800 { next = 0xE000 }  // skip the surrogate range, which no string holds
-            if let scalar = Unicode.Scalar(next) {
-                scalars.append(scalar)
-                var result = String.UnicodeScalarView()
-                result.append(contentsOf: scalars)
-                return String(result)
-            }
-        }
-        return nil
     }
 
     /// Ordinary properties live in the JSON column; strings compare case-insensitively as in Graph.
@@ -117,12 +100,6 @@ extension SQLiteStore {
         }
     }
 
-    /// The top-level `and` terms of a predicate.
-    static func conjuncts(_ predicate: ObjectPredicate) -> [ObjectPredicate] {
-        if case .and(let l, let r) = predicate { return conjuncts(l) + conjuncts(r) }
-        return [predicate]
-    }
-
     static func isSingleValuedString(_ definition: AttributeDefinition) -> Bool {
         definition.type == .string && !definition.isCollection
     }
@@ -143,7 +120,7 @@ extension SQLiteStore {
             let seq = try Compiler(db: db).definitionSeq(definition)
             return try Int.fetchOne(
                 db.cachedStatement(sql: "SELECT objects FROM attribute_value_counts WHERE kind = ? AND definition_seq = ? AND value_key = ?"),
-                arguments: [kind.rawValue, seq, Self.valueKey(value)]) ?? 0
+                arguments: [kind.rawValue, seq, StoredValue.countKey(value)]) ?? 0
         case .attribute(let definition, let match):
             let seq = try Compiler(db: db).definitionSeq(definition)
             if case .startsWith(let prefix) = match, Self.isSingleValuedString(definition),
@@ -324,7 +301,7 @@ extension SQLiteStore {
                 arguments: [kind.rawValue, cursor, limit])
         }
         let compiled = try Compiler(db: db).compile(predicate)
-        let terms = Self.conjuncts(predicate)
+        let terms = predicate.conjuncts
 
         // An equality term: its index (definition, value, object) yields objects in rowid order.
         if case .attribute(let definition, .equals(let value))? = terms.first(where: {
@@ -373,19 +350,5 @@ extension SQLiteStore {
             sql:
                 "SELECT \(columns) FROM directory_objects o WHERE o.kind = ? AND o.rowid > ? AND \(compiled.sql) ORDER BY o.rowid LIMIT ?",
             arguments: StatementArguments([kind.rawValue, cursor] + compiled.arguments + [limit]))
-    }
-}
-
-extension ComparisonOperator {
-    /// The operator in SQL (SQLite and PostgreSQL agree).
-    var sql: String {
-        switch self {
-        case .eq: "="
-        case .ne: "<>"
-        case .gt: ">"
-        case .ge: ">="
-        case .lt: "<"
-        case .le: "<="
-        }
     }
 }

@@ -204,7 +204,7 @@ public final class SQLiteStore: DirectoryStore {
             try db.execute(
                 sql: "DELETE FROM attribute_values WHERE object_rowid = ? AND definition_seq = ?", arguments: [objectRowid, seq])
             for (ordinal, value) in fresh.enumerated() {
-                let (text, int) = Self.columns(value)
+                let (text, int) = StoredValue.columns(value)
                 try db.execute(
                     sql: """
                         INSERT INTO attribute_values (object_rowid, definition_seq, value_text, value_int, ordinal)
@@ -216,7 +216,7 @@ public final class SQLiteStore: DirectoryStore {
                 try db.execute(
                     sql:
                         "UPDATE attribute_value_counts SET objects = objects - 1 WHERE kind = ? AND definition_seq = ? AND value_key = ?",
-                    arguments: [kind.rawValue, seq, Self.valueKey(value)])
+                    arguments: [kind.rawValue, seq, StoredValue.countKey(value)])
             }
             for value in fresh where !old.contains(value) {
                 try db.execute(
@@ -224,7 +224,7 @@ public final class SQLiteStore: DirectoryStore {
                         INSERT INTO attribute_value_counts (kind, definition_seq, value_key, objects) VALUES (?, ?, ?, 1)
                         ON CONFLICT (kind, definition_seq, value_key) DO UPDATE SET objects = objects + 1
                         """,
-                    arguments: [kind.rawValue, seq, Self.valueKey(value)])
+                    arguments: [kind.rawValue, seq, StoredValue.countKey(value)])
             }
             if definition["type"] == AttributeType.string.rawValue, !(definition["is_collection"] as Bool) {
                 prefixIndexes.replace(
@@ -233,23 +233,6 @@ public final class SQLiteStore: DirectoryStore {
             }
         }
         return !changed.isEmpty
-    }
-
-    static func columns(_ value: AttributeValue) -> (String?, Int64?) {
-        switch value {
-        case .string(let s): (s, nil)
-        case .integer(let i): (nil, Int64(i))
-        case .boolean(let b): (nil, b ? 1 : 0)
-        }
-    }
-
-    /// The key of a value in `attribute_value_counts`.
-    static func valueKey(_ value: AttributeValue) -> String {
-        switch Self.columns(value) {
-        case (let text?, _): "s:" + text
-        case (_, let int?): "i:\(int)"
-        default: ""
-        }
     }
 
     /// Runs a write transaction that may change attribute values; if it fails after changing

@@ -87,16 +87,16 @@ struct ValueRows {
                 case .integer, .boolean:
                     int.rowids.append(rowid)
                     int.seqs.append(seq)
-                    int.values.append(SQLiteStore.columns(value).1 ?? 0)
+                    int.values.append(StoredValue.columns(value).1 ?? 0)
                     int.ordinals.append(Int64(ordinal))
                     int.kinds.append(kind.rawValue)
                 }
             }
             for value in old where !fresh.contains(value) {
-                deltas.values[.init(kind: kind.rawValue, seq: seq, value: SQLiteStore.valueKey(value)), default: 0] -= 1
+                deltas.values[.init(kind: kind.rawValue, seq: seq, value: StoredValue.countKey(value)), default: 0] -= 1
             }
             for value in fresh where !old.contains(value) {
-                deltas.values[.init(kind: kind.rawValue, seq: seq, value: SQLiteStore.valueKey(value)), default: 0] += 1
+                deltas.values[.init(kind: kind.rawValue, seq: seq, value: StoredValue.countKey(value)), default: 0] += 1
             }
         }
     }
@@ -193,13 +193,13 @@ extension PostgresStore {
     static func valueCondition(_ match: AttributeMatch, alias v: String, into statement: inout SQLStatement) -> String {
         switch match {
         case .equals(let value):
-            switch SQLiteStore.columns(value) {
+            switch StoredValue.columns(value) {
             case (let text?, _): return "\(v).value_text = \(statement.bind(text))"
             case (_, let int?): return "\(v).value_int = \(statement.bind(int))"
             default: return "false"
             }
         case .startsWith(let prefix):
-            guard let upper = SQLiteStore.prefixSuccessor(prefix) else {
+            guard let upper = StoredValue.prefixSuccessor(prefix) else {
                 return "\(v).value_text >= \(statement.bind(prefix))"
             }
             return "\(v).value_text >= \(statement.bind(prefix)) AND \(v).value_text < \(statement.bind(upper))"
@@ -249,7 +249,7 @@ extension PostgresStore {
                     """
                     SELECT objects FROM attribute_value_counts
                     WHERE kind = \(kind.rawValue) AND definition_seq = \(snapshot.seq(definition.id) ?? -1)
-                        AND value_key = \(SQLiteStore.valueKey(value))
+                        AND value_key = \(StoredValue.countKey(value))
                     """, Int64.self) ?? 0)
         case .attribute(let definition, let match):
             return try await count(rangeCount(kind, definition, match, snapshot), s)
@@ -343,7 +343,7 @@ extension PostgresStore {
             return statement
         }
         let after = statement.bind(cursor ?? 0)
-        let terms = predicate.map(SQLiteStore.conjuncts) ?? []
+        let terms = predicate?.conjuncts ?? []
         if let index = terms.firstIndex(where: {
             if case .attribute(_, .equals) = $0 { return true }
             return false

@@ -295,11 +295,7 @@ public final class PostgresStore: DirectoryStore {
     /// schema change through another instance reaches reads within `versionReuse`; writes and
     /// this instance's own changes are never stale.
     func snapshot(_ s: Session, fresh: Bool = true) async throws -> SchemaSnapshot {
-        if !fresh, let seen = schemaVersionSeen.withLock({ $0 }), ContinuousClock.now - seen.at < Self.versionReuse,
-            let cached = schemaCache.withLock({ $0 }), cached.version == seen.version
-        {
-            return cached
-        }
+        if !fresh, let trusted = trustedSnapshot() { return trusted }
         let version = try await s.scalar("SELECT version FROM store_versions WHERE name = 'schema'", Int64.self) ?? 0
         if let cached = schemaCache.withLock({ $0 }), cached.version == version { return cached }
         let fresh = try await Self.loadSnapshot(s, version: version)
@@ -307,6 +303,14 @@ public final class PostgresStore: DirectoryStore {
             if (current?.version ?? -1) < version { current = fresh }
         }
         return fresh
+    }
+
+    /// The cached schema when the version read with the last access check still names it.
+    func trustedSnapshot() -> SchemaSnapshot? {
+        guard let seen = schemaVersionSeen.withLock({ $0 }), ContinuousClock.now - seen.at < Self.versionReuse,
+            let cached = schemaCache.withLock({ $0 }), cached.version == seen.version
+        else { return nil }
+        return cached
     }
 
     static func loadSnapshot(_ s: Session, version: Int64) async throws -> SchemaSnapshot {
@@ -349,7 +353,9 @@ public final class PostgresStore: DirectoryStore {
     var schemaLockKey: Int64 { location.lockKey("schema") }
 
     public func schema() async throws -> Schema {
-        try await withSession { s in try await self.snapshot(s, fresh: false).schema }
+        // Most requests read the schema right after their access check: no connection needed.
+        if let trusted = trustedSnapshot() { return trusted.schema }
+        return try await withSession { s in try await self.snapshot(s).schema }
     }
 
     public func changeSchema(_ decide: @escaping @Sendable (Schema) throws -> [SchemaChange]) async throws {

@@ -1,0 +1,62 @@
+import SigilCore
+
+/// How both SQL stores lay attribute values out: one text or one integer column per value, a
+/// key per value in the maintained counts, and byte-order prefix ranges.
+enum StoredValue {
+    /// The (text, integer) columns of a value; Booleans are 0 and 1.
+    static func columns(_ value: AttributeValue) -> (String?, Int64?) {
+        switch value {
+        case .string(let s): (s, nil)
+        case .integer(let i): (nil, Int64(i))
+        case .boolean(let b): (nil, b ? 1 : 0)
+        }
+    }
+
+    /// The key of a value in `attribute_value_counts`.
+    static func countKey(_ value: AttributeValue) -> String {
+        switch columns(value) {
+        case (let text?, _): "s:" + text
+        case (_, let int?): "i:\(int)"
+        default: ""
+        }
+    }
+
+    /// The smallest string above every string that starts with `prefix`, in code point (and so
+    /// UTF-8 byte) order; nil when there is none (empty prefix, or all maximal code points).
+    static func prefixSuccessor(_ prefix: String) -> String? {
+        var scalars = Array(prefix.unicodeScalars)
+        while let last = scalars.popLast() {
+            var next = last.value + 1
+            if next == 0xD800 { next = 0xE000 }  // skip the surrogate range, which no string holds
+            if let scalar = Unicode.Scalar(next) {
+                scalars.append(scalar)
+                var result = String.UnicodeScalarView()
+                result.append(contentsOf: scalars)
+                return String(result)
+            }
+        }
+        return nil
+    }
+}
+
+extension ObjectPredicate {
+    /// The top-level `and` terms.
+    var conjuncts: [ObjectPredicate] {
+        if case .and(let l, let r) = self { return l.conjuncts + r.conjuncts }
+        return [self]
+    }
+}
+
+extension ComparisonOperator {
+    /// The operator in SQL (SQLite and PostgreSQL agree).
+    var sql: String {
+        switch self {
+        case .eq: "="
+        case .ne: "<>"
+        case .gt: ">"
+        case .ge: ">="
+        case .lt: "<"
+        case .le: "<="
+        }
+    }
+}
