@@ -153,11 +153,26 @@ public struct Caller: Sendable, Equatable {
     public let principalId: String
     public let kind: Kind
     public let grants: [RoleGrant]
+    /// Names for the audit log: display name, and the userPrincipalName (users) or appId
+    /// (service principals).
+    public let displayName: String?
+    public let signInName: String?
 
-    public init(principalId: String, kind: Kind, grants: [RoleGrant]) {
+    public init(
+        principalId: String, kind: Kind, grants: [RoleGrant], displayName: String? = nil, signInName: String? = nil
+    ) {
         self.principalId = principalId
         self.kind = kind
         self.grants = grants
+        self.displayName = displayName
+        self.signInName = signInName
+    }
+
+    /// The caller as the initiator of an audited change, seen from `ipAddress`.
+    public func auditInitiator(ipAddress: String?) -> AuditInitiator {
+        AuditInitiator(
+            kind: isUser ? .user(userPrincipalName: signInName) : .app(appId: signInName), id: principalId,
+            displayName: displayName, ipAddress: ipAddress)
     }
 
     public var isUser: Bool { kind != .servicePrincipal }

@@ -170,7 +170,7 @@ public struct AuditRecord: Sendable, Equatable {
     }
 
     /// UTC with seven fractional digits, as Graph writes audit times.
-    static func timestamp(_ date: Date) -> String {
+    public static func timestamp(_ date: Date) -> String {
         let seconds = date.timeIntervalSince1970.rounded(.down)
         let ticks = Int(((date.timeIntervalSince1970 - seconds) * 10_000_000).rounded(.down))
         let whole = Date(timeIntervalSince1970: seconds).formatted(
@@ -259,5 +259,125 @@ public enum AuditChanges {
                     newValue: JSONValue.string(changed.map(\.0).joined(separator: ", ")).serializedString))
         }
         return result
+    }
+}
+
+/// Who is acting, and in which request: what every record of that request shares.
+public struct AuditContext: Sendable, Equatable {
+    public var initiatedBy: AuditInitiator
+    public var correlationId: String
+    public var userAgent: String?
+
+    public init(initiatedBy: AuditInitiator, correlationId: String, userAgent: String?) {
+        self.initiatedBy = initiatedBy
+        self.correlationId = correlationId
+        self.userAgent = userAgent
+    }
+
+    /// Sigil itself (start-up demo data, command-line tools), recorded as an application.
+    public static func system(correlationId: String) -> AuditContext {
+        AuditContext(
+            initiatedBy: AuditInitiator(kind: .app(appId: nil), id: "sigil", displayName: "Sigil", ipAddress: nil),
+            correlationId: correlationId, userAgent: nil)
+    }
+}
+
+/// Turns changes into records. Stores call it inside the transaction that makes the change, so
+/// the record and the change commit together or not at all.
+public enum AuditLog {
+    /// One record per attribute set or definition the changes touch (a definition's allowed
+    /// values belong to its record), in the order first touched.
+    public static func records(for changes: [SchemaChange], before: Schema, context: AuditContext, at date: Date = Date())
+        -> [AuditRecord]
+    {
+        var after = before
+        var sets: [String] = []
+        var definitions: [String] = []
+        func touch(_ id: String, in list: inout [String]) {
+            if !list.contains(where: { nameKey($0) == nameKey(id) }) { list.append(id) }
+        }
+        for change in changes {
+            after.apply(change)
+            switch change {
+            case .createSet(let set), .updateSet(let set): touch(set.id, in: &sets)
+            case .createDefinition(let definition, _), .updateDefinition(let definition): touch(definition.id, in: &definitions)
+            case .putAllowedValue(let definitionId, _): touch(definitionId, in: &definitions)
+            }
+        }
+        var records: [AuditRecord] = []
+        for id in sets {
+            guard let set = after.set(named: id) else { continue }
+            let old = before.set(named: id)
+            records.append(
+                record(
+                    old == nil ? .addAttributeSet : .updateAttributeSet, operationType: old == nil ? "Add" : "Update",
+                    target: AuditTarget(
+                        id: set.id, displayName: set.id, type: "Other",
+                        modifiedProperties: AuditChanges.attributeSet(before: old, after: set)),
+                    context: context, at: date))
+        }
+        for id in definitions {
+            guard let definition = after.definition(id: id) else { continue }
+            let old = before.definition(id: id)
+            let properties = AuditChanges.definition(
+                before: old, after: definition, allowedBefore: old.map { before.allowedValues(of: $0) } ?? [],
+                allowedAfter: after.allowedValues(of: definition))
+            records.append(
+                record(
+                    old == nil ? .addDefinition : .updateDefinition, operationType: old == nil ? "Add" : "Update",
+                    target: AuditTarget(
+                        id: definition.id, displayName: definition.name, type: "Other", modifiedProperties: properties),
+                    context: context, at: date))
+        }
+        return records
+    }
+
+    /// The record of a change to an object's values, or nil when its values did not change.
+    public static func record(
+        valuesOf object: DirectoryObject, before: AttributeAssignments, after: AttributeAssignments, context: AuditContext,
+        at date: Date = Date()
+    ) -> AuditRecord? {
+        let properties = AuditChanges.values(before: before, after: after)
+        guard !properties.isEmpty else { return nil }
+        return record(
+            AuditActivity.values(of: object.kind), operationType: AuditChanges.valuesOperation(properties),
+            target: target(object, modifiedProperties: properties), context: context, at: date)
+    }
+
+    /// A refused attempt: what was tried, on what, and why it was refused.
+    public static func failure(
+        _ activity: AuditActivity, target: AuditTarget?, reason: String, context: AuditContext, at date: Date = Date()
+    ) -> AuditRecord {
+        var record = record(
+            activity, operationType: activity.operationType, target: target, context: context, at: date)
+        record.result = .failure
+        record.resultReason = reason
+        return record
+    }
+
+    public static func target(_ object: DirectoryObject, modifiedProperties: [ModifiedProperty] = []) -> AuditTarget {
+        AuditTarget(
+            id: object.id, displayName: object.displayName, type: object.kind.resourceName,
+            userPrincipalName: object.userPrincipalName, modifiedProperties: modifiedProperties)
+    }
+
+    static func record(
+        _ activity: AuditActivity, operationType: String, target: AuditTarget?, context: AuditContext, at date: Date
+    ) -> AuditRecord {
+        AuditRecord(
+            id: UUID().uuidString.lowercased(), activity: activity, activityDateTime: date, operationType: operationType,
+            result: .success, correlationId: context.correlationId, initiatedBy: context.initiatedBy,
+            targets: target.map { [$0] } ?? [], userAgent: context.userAgent)
+    }
+}
+
+extension AuditActivity {
+    /// The operation type Graph gives the activity when nothing more specific is known.
+    public var operationType: String {
+        switch self {
+        case .addAttributeSet, .addDefinition: "Add"
+        case .updateAttributeSet, .updateDefinition: "Update"
+        case .updateUserValues, .updateServicePrincipalValues: "Assign"
+        }
     }
 }

@@ -18,6 +18,8 @@ public enum Limits {
 
     public static let defaultPageSize = 100
     public static let maxPageSize = 999
+    /// Audit log pages: Graph's default and maximum are both 100.
+    public static let auditPageSize = 100
 
     /// Largest request body the API reads, in bytes.
     public static let requestBodyBytes = 1 << 20

@@ -18,6 +18,8 @@ public func buildRouter(services: SigilServices) -> Router<GraphContext> {
         SchemaController(services: services).register(on: group)
         DirectoryController(services: services, assignments: assignments).register(on: group)
         RoleController(services: services).register(on: group)
+        // Graph serves the custom security attribute audit log on beta only.
+        if version == "beta" { AuditController(services: services).register(on: group) }
     }
     return router
 }

@@ -25,12 +25,14 @@ struct AssignmentController {
         return result
     }
 
-    func create(_ object: DirectoryObject, passwordHash: String?, attributes: JSONValue?, caller: Caller) async throws {
+    func create(
+        _ object: DirectoryObject, passwordHash: String?, attributes: JSONValue?, caller: Caller, audit: AuditContext
+    ) async throws {
         guard let attributes else {
             try await services.store.create(object, passwordHash: passwordHash)
             return
         }
-        try await services.store.create(object, passwordHash: passwordHash) { schema in
+        try await services.store.create(object, passwordHash: passwordHash, audit: audit) { schema in
             try AssignmentRules.merge(attributes, into: AttributeAssignments(), schema: schema, caller: caller)
         }
     }
@@ -38,9 +40,10 @@ struct AssignmentController {
     /// Applies ordinary properties and attribute values in one transaction: a failure in either
     /// writes nothing.
     func update(
-        _ kind: DirectoryObjectKind, id: String, with write: DirectoryWrite, passwordHash: String?, caller: Caller
+        _ kind: DirectoryObjectKind, id: String, with write: DirectoryWrite, passwordHash: String?, caller: Caller,
+        audit: AuditContext
     ) async throws {
-        try await services.store.modify(kind, id: id, passwordHash: passwordHash) { state, schema in
+        try await services.store.modify(kind, id: id, passwordHash: passwordHash, audit: audit) { state, schema in
             var next = state
             next.object = DirectoryRules.applying(write, to: state.object)
             if let payload = write.customSecurityAttributes {

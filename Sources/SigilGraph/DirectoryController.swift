@@ -213,6 +213,18 @@ struct DirectoryController {
     func create(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
         let body = try await request.jsonBody(context: context)
+        // Values sent with a new object are an attribute activity; refusing them is recorded.
+        guard kind != .application, body.objectValue?["customSecurityAttributes"] != nil else {
+            return try await create(kind, body, request, context, caller: caller)
+        }
+        return try await services.recordingRefusal(AuditActivity.values(of: kind), target: nil, request, context) {
+            try await create(kind, body, request, context, caller: caller)
+        }
+    }
+
+    func create(
+        _ kind: DirectoryObjectKind, _ body: JSONValue, _ request: Request, _ context: GraphContext, caller: Caller
+    ) async throws -> Response {
         try AccessPolicy.require(AccessPolicy.allows(caller, Self.capability(for: kind)))
         let write = try DirectoryRules.create(kind, body: body)
         let id = SigilServices.newId()
@@ -239,7 +251,8 @@ struct DirectoryController {
         let object = DirectoryRules.newObject(kind, id: id, write: write, serviceSet: serviceSet)
         let passwordHash = try await write.password.asyncMap { try await services.hasher.hashPassword($0) }
         try await assignments.create(
-            object, passwordHash: passwordHash, attributes: write.customSecurityAttributes, caller: caller)
+            object, passwordHash: passwordHash, attributes: write.customSecurityAttributes, caller: caller,
+            audit: context.audit(request, caller: caller))
         return GraphResponse.entity(
             try await encode(object, selection: nil, caller: caller),
             context: entityContext(request, kind, nil, entity: true), status: .created)
@@ -254,13 +267,33 @@ struct DirectoryController {
         let objectId =
             id.contains("@") || !AccessPolicy.mayReadDirectory(caller)
             ? try await readable(kind, id: id, caller: caller).id : id
+        // A refused change of attribute values is recorded; other refused updates are not
+        // attribute activity.
+        guard kind != .application, body.objectValue?["customSecurityAttributes"] != nil else {
+            try await update(kind, objectId, body, request, context, caller: caller)
+            return GraphResponse.noContent
+        }
+        try await services.recordingRefusal(
+            AuditActivity.values(of: kind), target: AuditTarget(id: objectId, displayName: nil, type: kind.resourceName),
+            request, context
+        ) {
+            try await update(kind, objectId, body, request, context, caller: caller)
+        }
+        return GraphResponse.noContent
+    }
+
+    func update(
+        _ kind: DirectoryObjectKind, _ objectId: String, _ body: JSONValue, _ request: Request, _ context: GraphContext,
+        caller: Caller
+    ) async throws {
         let write = try DirectoryRules.update(kind, body: body)
         if write.changesOrdinaryProperties || write.customSecurityAttributes == nil {
             try AccessPolicy.require(AccessPolicy.allows(caller, Self.capability(for: kind)))
         }
         let passwordHash = try await write.password.asyncMap { try await services.hasher.hashPassword($0) }
-        try await assignments.update(kind, id: objectId, with: write, passwordHash: passwordHash, caller: caller)
-        return GraphResponse.noContent
+        try await assignments.update(
+            kind, id: objectId, with: write, passwordHash: passwordHash, caller: caller,
+            audit: context.audit(request, caller: caller))
     }
 
     func delete(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {

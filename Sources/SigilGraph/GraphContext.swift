@@ -8,10 +8,13 @@ public struct GraphContext: RequestContext {
     public var requestId: String
     public var clientRequestId: String?
     public var caller: Caller?
+    /// The client's IP address, for the audit log.
+    public var clientAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         requestId = UUID().uuidString.lowercased()
+        clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// Bodies are read by `GraphRequest.jsonBody`, which applies `Limits.requestBodyBytes`.

@@ -140,13 +140,19 @@ struct SchemaController {
 
     @Sendable func createSet(_ request: Request, context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
-        try AccessPolicy.require(AccessPolicy.allows(caller, .manageAttributeSets))
-        let body = try await request.jsonBody(context: context)
+        var body: JSONValue?
         let created = Box<AttributeSet>()
-        try await services.store.changeSchema { schema in
-            let change = try SchemaRules.createSet(body, in: schema)
-            if case .createSet(let set) = change { created.value = set }
-            return [change]
+        try await services.recordingRefusal(
+            .addAttributeSet, target: schemaTarget(body?.objectValue?["id"]?.stringValue), request, context
+        ) {
+            try AccessPolicy.require(AccessPolicy.allows(caller, .manageAttributeSets))
+            let json = try await request.jsonBody(context: context)
+            body = json
+            try await services.store.changeSchema(audit: context.audit(request, caller: caller)) { schema in
+                let change = try SchemaRules.createSet(json, in: schema)
+                if case .createSet(let set) = change { created.value = set }
+                return [change]
+            }
         }
         guard let set = created.value else { throw GraphError.internalError }
         return GraphResponse.entity(
@@ -156,13 +162,15 @@ struct SchemaController {
     @Sendable func updateSet(_ request: Request, context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
         let name = try context.parameters.require("set")
-        let body = try await request.jsonBody(context: context)
-        try await services.store.changeSchema { schema in
-            guard let set = schema.set(named: name) else {
-                throw AccessPolicy.allows(caller, .manageAttributeSets) ? GraphError.notFound(name) : GraphError.forbidden
+        try await services.recordingRefusal(.updateAttributeSet, target: schemaTarget(name), request, context) {
+            let body = try await request.jsonBody(context: context)
+            try await services.store.changeSchema(audit: context.audit(request, caller: caller)) { schema in
+                guard let set = schema.set(named: name) else {
+                    throw AccessPolicy.allows(caller, .manageAttributeSets) ? GraphError.notFound(name) : GraphError.forbidden
+                }
+                try AccessPolicy.require(AccessPolicy.allows(caller, .manageAttributeSets))
+                return [try SchemaRules.updateSet(set, with: body, in: schema)]
             }
-            try AccessPolicy.require(AccessPolicy.allows(caller, .manageAttributeSets))
-            return [try SchemaRules.updateSet(set, with: body, in: schema)]
         }
         return GraphResponse.noContent
     }
@@ -210,19 +218,23 @@ struct SchemaController {
 
     @Sendable func createDefinition(_ request: Request, context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
-        let body = try await request.jsonBody(context: context)
-        // Authorise against the set the body names before validating, so a caller without the
-        // role learns nothing from validation messages.
-        if let set = body.objectValue?["attributeSet"]?.stringValue {
-            try AccessPolicy.require(AccessPolicy.allows(caller, .manageDefinitions, inSet: set))
-        } else {
-            try AccessPolicy.require(AccessPolicy.allowsAnywhere(caller, .manageDefinitions))
-        }
+        var body: JSONValue?
         let created = Box<AttributeDefinition>()
-        try await services.store.changeSchema { schema in
-            let change = try SchemaRules.createDefinition(body, in: schema)
-            if case .createDefinition(let definition, _) = change { created.value = definition }
-            return [change]
+        try await services.recordingRefusal(.addDefinition, target: schemaTarget(Self.definitionId(in: body)), request, context) {
+            let json = try await request.jsonBody(context: context)
+            body = json
+            // Authorise against the set the body names before validating, so a caller without the
+            // role learns nothing from validation messages.
+            if let set = json.objectValue?["attributeSet"]?.stringValue {
+                try AccessPolicy.require(AccessPolicy.allows(caller, .manageDefinitions, inSet: set))
+            } else {
+                try AccessPolicy.require(AccessPolicy.allowsAnywhere(caller, .manageDefinitions))
+            }
+            try await services.store.changeSchema(audit: context.audit(request, caller: caller)) { schema in
+                let change = try SchemaRules.createDefinition(json, in: schema)
+                if case .createDefinition(let definition, _) = change { created.value = definition }
+                return [change]
+            }
         }
         guard let definition = created.value else { throw GraphError.internalError }
         // Graph's 201 body leaves out allowedValues even when they were sent inline.
@@ -234,11 +246,13 @@ struct SchemaController {
     @Sendable func updateDefinition(_ request: Request, context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
         let id = try context.parameters.require("definition")
-        let body = try await request.jsonBody(context: context)
         let odataVersion = request.headers[.odataVersion]
-        try await services.store.changeSchema { schema in
-            let definition = try definition(id, caller: caller, capability: .manageDefinitions, schema: schema)
-            return try SchemaRules.updateDefinition(definition, with: body, odataVersion: odataVersion, in: schema)
+        try await services.recordingRefusal(.updateDefinition, target: schemaTarget(id), request, context) {
+            let body = try await request.jsonBody(context: context)
+            try await services.store.changeSchema(audit: context.audit(request, caller: caller)) { schema in
+                let definition = try definition(id, caller: caller, capability: .manageDefinitions, schema: schema)
+                return try SchemaRules.updateDefinition(definition, with: body, odataVersion: odataVersion, in: schema)
+            }
         }
         return GraphResponse.noContent
     }
@@ -283,13 +297,15 @@ struct SchemaController {
     @Sendable func createAllowedValue(_ request: Request, context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
         let id = try context.parameters.require("definition")
-        let body = try await request.jsonBody(context: context)
         let created = Box<(AttributeDefinition, AllowedValue)>()
-        try await services.store.changeSchema { schema in
-            let definition = try definition(id, caller: caller, capability: .manageDefinitions, schema: schema)
-            let change = try SchemaRules.createAllowedValue(body, for: definition, in: schema)
-            if case .putAllowedValue(_, let value) = change { created.value = (definition, value) }
-            return [change]
+        try await services.recordingRefusal(.updateDefinition, target: schemaTarget(id), request, context) {
+            let body = try await request.jsonBody(context: context)
+            try await services.store.changeSchema(audit: context.audit(request, caller: caller)) { schema in
+                let definition = try definition(id, caller: caller, capability: .manageDefinitions, schema: schema)
+                let change = try SchemaRules.createAllowedValue(body, for: definition, in: schema)
+                if case .putAllowedValue(_, let value) = change { created.value = (definition, value) }
+                return [change]
+            }
         }
         guard let (definition, value) = created.value else { throw GraphError.internalError }
         return GraphResponse.entity(
@@ -300,15 +316,26 @@ struct SchemaController {
         let caller = try context.requireCaller()
         let id = try context.parameters.require("definition")
         let valueId = try context.parameters.require("value")
-        let body = try await request.jsonBody(context: context)
-        try await services.store.changeSchema { schema in
-            let definition = try definition(id, caller: caller, capability: .manageDefinitions, schema: schema)
-            guard let value = schema.allowedValues(of: definition).first(where: { $0.id == valueId }) else {
-                throw GraphError.notFound(valueId)
+        try await services.recordingRefusal(.updateDefinition, target: schemaTarget(id), request, context) {
+            let body = try await request.jsonBody(context: context)
+            try await services.store.changeSchema(audit: context.audit(request, caller: caller)) { schema in
+                let definition = try definition(id, caller: caller, capability: .manageDefinitions, schema: schema)
+                guard let value = schema.allowedValues(of: definition).first(where: { $0.id == valueId }) else {
+                    throw GraphError.notFound(valueId)
+                }
+                return [try SchemaRules.updateAllowedValue(value, of: definition, with: body)]
             }
-            return [try SchemaRules.updateAllowedValue(value, of: definition, with: body)]
         }
         return GraphResponse.noContent
+    }
+}
+
+extension SchemaController {
+    /// `Set_Name` from a definition body, when it names both.
+    static func definitionId(in body: JSONValue?) -> String? {
+        guard let set = body?.objectValue?["attributeSet"]?.stringValue, let name = body?.objectValue?["name"]?.stringValue
+        else { return nil }
+        return AttributeDefinition.id(set: set, name: name)
     }
 }
 

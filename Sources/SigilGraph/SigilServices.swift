@@ -56,7 +56,9 @@ public struct SigilServices: Sendable {
         }
         let grants = try await store.roleAssignments(principalId: principal.id).map(\.grant)
         let callerKind: Caller.Kind = kind == .servicePrincipal ? .servicePrincipal : (principal.isGuest ? .guest : .member)
-        return Caller(principalId: principal.id, kind: callerKind, grants: grants)
+        return Caller(
+            principalId: principal.id, kind: callerKind, grants: grants, displayName: principal.displayName,
+            signInName: kind == .servicePrincipal ? principal.appId : principal.userPrincipalName)
     }
 
     /// `@odata.context`: `{base}/{version}/$metadata#{fragment}`.

@@ -24,16 +24,18 @@ public protocol DirectoryStore: Sendable {
     // MARK: Attribute schema
 
     func schema() async throws -> Schema
-    /// Reads the schema, lets `decide` turn it into changes, and persists them atomically.
-    func changeSchema(_ decide: @escaping @Sendable (Schema) throws -> [SchemaChange]) async throws
+    /// Reads the schema, lets `decide` turn it into changes, and persists them atomically, with
+    /// their audit records when `audit` says who is acting.
+    func changeSchema(audit: AuditContext?, _ decide: @escaping @Sendable (Schema) throws -> [SchemaChange]) async throws
 
     // MARK: Directory objects
 
     /// Inserts a new object with the attribute values `attributes` decides against the schema
     /// read in the same transaction. A clash on userPrincipalName or appId throws
-    /// `GraphError.conflictingObject`.
+    /// `GraphError.conflictingObject`. With `audit`, values given at creation are recorded in the
+    /// same transaction.
     func create(
-        _ object: DirectoryObject, passwordHash: String?,
+        _ object: DirectoryObject, passwordHash: String?, audit: AuditContext?,
         attributes: @escaping @Sendable (Schema) throws -> AttributeAssignments
     ) async throws
     /// Inserts many objects with their (already validated) attribute values in one transaction:
@@ -59,8 +61,9 @@ public protocol DirectoryStore: Sendable {
     /// Reads an object, its attribute values and the schema in one write transaction, lets
     /// `change` decide the new object and values, and writes them; all or nothing. A new
     /// `passwordHash` (users) is stored too. Throws `GraphError.notFound` for a missing object.
+    /// With `audit`, a change of attribute values is recorded in the same transaction.
     func modify(
-        _ kind: DirectoryObjectKind, id: String, passwordHash: String?,
+        _ kind: DirectoryObjectKind, id: String, passwordHash: String?, audit: AuditContext?,
         _ change: @escaping @Sendable (ObjectState, Schema) throws -> ObjectState
     ) async throws
     /// Custom security attribute values of objects, keyed by object id (objects without values
@@ -88,6 +91,22 @@ public protocol DirectoryStore: Sendable {
     func roleAssignments(principalId: String?) async throws -> [RoleAssignment]
     func roleAssignment(id: String) async throws -> RoleAssignment?
     func deleteRoleAssignment(id: String) async throws -> Bool
+
+    // MARK: Audit log
+
+    /// Appends records in a transaction of their own (refused attempts, which change nothing).
+    func appendAudit(_ records: [AuditRecord]) async throws
+    /// A page of records matching `query` in its order, continuing after the sequence number
+    /// `cursor` (from `AuditPage.next`).
+    func auditRecords(_ query: AuditQuery, after cursor: Int64?, limit: Int) async throws -> AuditPage
+    func auditRecord(id: String) async throws -> StoredAuditRecord?
+    /// Records in chain order from sequence number `after` on, with their hashes: for verify.
+    func auditChain(after seq: Int64, limit: Int) async throws -> [StoredAuditRecord]
+    /// Where the chain starts (after pruning) and where it ends now.
+    func auditEnds() async throws -> AuditChainEnds
+    /// Deletes the oldest records, those before `timestamp` (an `AuditRecord.timestamp`), and
+    /// keeps the last deleted record's hash as the chain's new anchor. Returns how many went.
+    func pruneAudit(before timestamp: String) async throws -> Int
 }
 
 /// One page of directory objects and where the next begins.
@@ -138,7 +157,26 @@ extension DirectoryStore {
 
     /// Inserts an object without attribute values.
     public func create(_ object: DirectoryObject, passwordHash: String?) async throws {
-        try await create(object, passwordHash: passwordHash) { _ in AttributeAssignments() }
+        try await create(object, passwordHash: passwordHash, audit: nil) { _ in AttributeAssignments() }
+    }
+
+    /// Unaudited writes: start-up data and tests of the store itself.
+    public func changeSchema(_ decide: @escaping @Sendable (Schema) throws -> [SchemaChange]) async throws {
+        try await changeSchema(audit: nil, decide)
+    }
+
+    public func create(
+        _ object: DirectoryObject, passwordHash: String?,
+        attributes: @escaping @Sendable (Schema) throws -> AttributeAssignments
+    ) async throws {
+        try await create(object, passwordHash: passwordHash, audit: nil, attributes: attributes)
+    }
+
+    public func modify(
+        _ kind: DirectoryObjectKind, id: String, passwordHash: String?,
+        _ change: @escaping @Sendable (ObjectState, Schema) throws -> ObjectState
+    ) async throws {
+        try await modify(kind, id: id, passwordHash: passwordHash, audit: nil, change)
     }
 }
 
@@ -152,5 +190,16 @@ public struct NewObject: Sendable {
         self.object = object
         self.passwordHash = passwordHash
         self.attributes = attributes
+    }
+}
+
+/// A store's own state is not what it should be (a hand-edited database, say).
+public enum StoreError: Error, CustomStringConvertible {
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .corrupt(let detail): "the database is damaged: \(detail)"
+        }
     }
 }

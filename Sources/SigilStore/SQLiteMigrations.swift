@@ -128,6 +128,50 @@ extension SQLiteStore {
                         ON directory_objects(kind, lower(coalesce(json_extract(properties, '$.displayName'), '')), rowid)
                     """)
         }
+        migrator.registerMigration("v4-audit-log") { db in
+            try db.execute(sql: auditSchema)
+            try db.execute(
+                sql: "INSERT INTO audit_chain (id, head_seq, head_hash, anchor_seq, anchor_hash) VALUES (1, 0, ?, 0, ?)",
+                arguments: [AuditChain.genesis, AuditChain.genesis])
+        }
         return migrator
     }
+}
+
+extension SQLiteStore {
+    /// The custom security attribute audit log. Records are kept as the canonical JSON that was
+    /// hashed; the other columns only serve filters.
+    static let auditSchema = """
+        CREATE TABLE audit_records (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            activity_date_time TEXT NOT NULL, -- AuditRecord.timestamp: sorts as text
+            activity TEXT NOT NULL,
+            result TEXT NOT NULL,
+            initiator_user_id TEXT,
+            initiator_app_id TEXT,
+            record TEXT NOT NULL,
+            previous_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE INDEX audit_records_time ON audit_records(activity_date_time);
+        CREATE INDEX audit_records_user ON audit_records(initiator_user_id, seq) WHERE initiator_user_id IS NOT NULL;
+        CREATE INDEX audit_records_app ON audit_records(initiator_app_id, seq) WHERE initiator_app_id IS NOT NULL;
+
+        CREATE TABLE audit_targets (
+            target_id TEXT NOT NULL, -- lower-cased
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (target_id, seq)
+        ) WITHOUT ROWID;
+        CREATE INDEX audit_targets_seq ON audit_targets(seq);
+
+        -- One row: the chain's last record, and the anchor pruning left (genesis before any).
+        CREATE TABLE audit_chain (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            head_seq INTEGER NOT NULL,
+            head_hash TEXT NOT NULL,
+            anchor_seq INTEGER NOT NULL,
+            anchor_hash TEXT NOT NULL
+        );
+        """
 }

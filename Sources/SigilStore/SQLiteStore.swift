@@ -63,11 +63,15 @@ public final class SQLiteStore: DirectoryStore {
         return schema
     }
 
-    public func changeSchema(_ decide: @escaping @Sendable (Schema) throws -> [SchemaChange]) async throws {
+    public func changeSchema(audit: AuditContext?, _ decide: @escaping @Sendable (Schema) throws -> [SchemaChange])
+        async throws
+    {
         defer { schemaCache.withLock { $0 = ($0.version + 1, nil) } }
         try await writer.write { db in
             let schema = try Self.loadSchema(db)
-            for change in try decide(schema) { try Self.apply(change, db) }
+            let changes = try decide(schema)
+            for change in changes { try Self.apply(change, db) }
+            if let audit { try Self.append(AuditLog.records(for: changes, before: schema, context: audit), db) }
         }
     }
 
@@ -141,11 +145,17 @@ public final class SQLiteStore: DirectoryStore {
     // MARK: Directory objects
 
     public func create(
-        _ object: DirectoryObject, passwordHash: String?,
+        _ object: DirectoryObject, passwordHash: String?, audit: AuditContext?,
         attributes: @escaping @Sendable (Schema) throws -> AttributeAssignments
     ) async throws {
         try await writeValues { db in
-            try self.insert(object, passwordHash: passwordHash, attributes: try attributes(try Self.loadSchema(db)), db)
+            let values = try attributes(try Self.loadSchema(db))
+            try self.insert(object, passwordHash: passwordHash, attributes: values, db)
+            if let audit,
+                let record = AuditLog.record(valuesOf: object, before: AttributeAssignments(), after: values, context: audit)
+            {
+                try Self.append([record], db)
+            }
         }
     }
 
@@ -319,7 +329,7 @@ public final class SQLiteStore: DirectoryStore {
     }
 
     public func modify(
-        _ kind: DirectoryObjectKind, id: String, passwordHash: String?,
+        _ kind: DirectoryObjectKind, id: String, passwordHash: String?, audit: AuditContext?,
         _ change: @escaping @Sendable (ObjectState, Schema) throws -> ObjectState
     ) async throws {
         let principalChanged = try await writeValues { db -> Bool in
@@ -351,6 +361,12 @@ public final class SQLiteStore: DirectoryStore {
                 }
             }
             try self.writeAttributes(after.attributes, previous: before.attributes, objectRowid: rowid, kind: kind, db)
+            if let audit,
+                let record = AuditLog.record(
+                    valuesOf: after.object, before: before.attributes, after: after.attributes, context: audit)
+            {
+                try Self.append([record], db)
+            }
             return after.object != before.object
         }
         if principalChanged { bumpAccessVersion() }

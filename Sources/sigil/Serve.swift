@@ -18,14 +18,7 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
-    @Option(help: "Directory for the SQLite database and the bootstrap credentials file.") var dataDir = "./sigil-data"
-    @Option(
-        help: """
-            Database: postgres://user:password@host:port/database[?sslmode=…&sslrootcert=…&schema=…&pool_size=…] \
-            (see docs/deployment.md), \
-            or a SQLite file path or sqlite:// URL (default: <data-dir>/sigil.sqlite).
-            """)
-    var databaseURL: String?
+    @OptionGroup var database: DatabaseOptions
     @Option(help: "Tenant id (GUID); generated on first start when absent.") var tenantId: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: "PBKDF2-SHA256 iterations for user passwords.") var passwordHashRounds = 210_000
@@ -39,6 +32,8 @@ struct Serve: AsyncParsableCommand {
             terminates TLS; links in responses use it instead of this instance's scheme and the Host header.
             """)
     var publicURL: String?
+    @Option(help: "Delete audit records older than this many days (hourly); 0 keeps them forever.")
+    var auditRetentionDays = 0
     @Flag(help: "Load the seed documents' attribute sets, definitions and users, and an attribute manager application.")
     var demo = false
 
@@ -56,47 +51,13 @@ struct Serve: AsyncParsableCommand {
                 url.host?.isEmpty == false, url.path.isEmpty || url.path == "/", url.query == nil
             else { throw ValidationError("--public-url must be an origin such as https://sigil.example.com[:port], without a path.") }
         }
-        if let url = databaseLocation, PostgresLocation.isPostgresURL(url) {
-            do { _ = try PostgresLocation(url: url) } catch { throw ValidationError("\(error)") }
-        }
+        guard auditRetentionDays >= 0 else { throw ValidationError("--audit-retention-days must be 0 (keep forever) or more.") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
     }
 
-    /// --database-url, else SIGIL_DATABASE_URL.
-    var databaseLocation: String? {
-        databaseURL ?? ProcessInfo.processInfo.environment["SIGIL_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    }
-
-    func databasePath() throws -> String {
-        guard let url = databaseLocation else { return (dataDir as NSString).appendingPathComponent("sigil.sqlite") }
-        if url.lowercased().hasPrefix("sqlite://") { return String(url.dropFirst("sqlite://".count)) }
-        if url.contains("://") { throw ValidationError("--database-url must be a postgres:// URL, a SQLite path or a sqlite:// URL.") }
-        return url
-    }
-
-    /// Where the data is, for the banner (a PostgreSQL URL without its password).
-    var databaseDescription: String {
-        if let url = databaseLocation, let location = try? PostgresLocation(url: url) { return location.redacted }
-        return (try? databasePath()).map { "SQLite \($0)" } ?? "SQLite"
-    }
-
-    /// PostgreSQL for a postgres:// URL, else the SQLite file. (A database that cannot be reached
-    /// ends the process with one line naming it: `run` reports every start-up failure so.)
-    func openStore(logger: Logger) async throws -> any DirectoryStore {
-        if let url = databaseLocation, PostgresLocation.isPostgresURL(url) {
-            return try await PostgresStore(url: url, logger: logger)
-        }
-        return try SQLiteStore(path: try databasePath())
-    }
-
     func run() async throws {
-        do {
-            try await serve()
-        } catch let error where !(error is ExitCode) && !(error is CancellationError) {
-            // One line, not a dump: what failed while starting (or serving) and why.
-            FileHandle.standardError.write(Data("sigil: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        // One line, not a dump: what failed while starting (or serving) and why.
+        try await reportingFailure { try await serve() }
     }
 
     func serve() async throws {
@@ -108,9 +69,10 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "sigil")
         let environment = ProcessInfo.processInfo.environment
+        let dataDir = database.dataDir
         try FileManager.default.createDirectory(
             atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let store = try await openStore(logger: logger)
+        let store = try await database.openStore(logger: logger)
         let hasher = CredentialHasher(passwordRounds: passwordHashRounds)
         let (tenantId, scheme, compat, demo, publicURL) = (tenantId, tlsCert == nil ? "http" : "https", compat, demo, publicURL)
         // Instances starting together on one database bootstrap (and load the demo) once.
@@ -134,7 +96,24 @@ struct Serve: AsyncParsableCommand {
             printBanner(
                 start: start, port: boundPort, credentialsFile: credentialsFile, demo: demoCredentials)
         }
+        let retention = auditRetentionDays > 0 ? Task { await pruneAuditLog(store, days: auditRetentionDays, logger: logger) } : nil
+        defer { retention?.cancel() }
         try await app.runService()
+    }
+
+    /// Keeps the audit log to `days` days: at start, then every hour. Pruning leaves an anchor,
+    /// so what remains still verifies.
+    func pruneAuditLog(_ store: any DirectoryStore, days: Int, logger: Logger) async {
+        while !Task.isCancelled {
+            let cutoff = AuditRecord.timestamp(Date().addingTimeInterval(-Double(days) * 86_400))
+            do {
+                let pruned = try await store.pruneAudit(before: cutoff)
+                if pruned > 0 { logger.info("pruned audit records", metadata: ["count": "\(pruned)", "before": "\(cutoff)"]) }
+            } catch {
+                logger.error("could not prune the audit log", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(3600))
+        }
     }
 
     func writeCredentials(clientId: String, secret: String, tenantId: String, to path: String) throws {
@@ -155,7 +134,7 @@ struct Serve: AsyncParsableCommand {
             "  Token URL:  \(base)/\(tenant)/oauth2/v2.0/token",
         ]
         if let publicURL { lines.append("  Public URL: \(publicURL) (used in links)") }
-        lines.append("  Database:   \(databaseDescription)")
+        lines.append("  Database:   \(database.description)")
         if let secret = start.generatedSecret {
             lines += [
                 "",

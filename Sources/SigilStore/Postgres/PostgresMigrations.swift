@@ -137,7 +137,53 @@ enum PostgresMigrations {
                 )
                 """,
             ]
-        )
+        ),
+        (
+            "v2-audit-log",
+            [
+                """
+                CREATE TABLE audit_records (
+                    seq bigint PRIMARY KEY,
+                    id text COLLATE "C" NOT NULL UNIQUE,
+                    activity_date_time text COLLATE "C" NOT NULL,
+                    activity text COLLATE "C" NOT NULL,
+                    result text COLLATE "C" NOT NULL,
+                    initiator_user_id text COLLATE "C",
+                    initiator_app_id text COLLATE "C",
+                    record text NOT NULL,
+                    previous_hash text NOT NULL,
+                    hash text NOT NULL
+                )
+                """,
+                "CREATE INDEX audit_records_time ON audit_records (activity_date_time)",
+                """
+                CREATE INDEX audit_records_user ON audit_records (initiator_user_id, seq)
+                WHERE initiator_user_id IS NOT NULL
+                """,
+                "CREATE INDEX audit_records_app ON audit_records (initiator_app_id, seq) WHERE initiator_app_id IS NOT NULL",
+                """
+                CREATE TABLE audit_targets (
+                    target_id text COLLATE "C" NOT NULL,
+                    seq bigint NOT NULL,
+                    PRIMARY KEY (target_id, seq)
+                )
+                """,
+                "CREATE INDEX audit_targets_seq ON audit_targets (seq)",
+                """
+                CREATE TABLE audit_chain (
+                    id integer PRIMARY KEY CHECK (id = 1),
+                    head_seq bigint NOT NULL,
+                    head_hash text NOT NULL,
+                    anchor_seq bigint NOT NULL,
+                    anchor_hash text NOT NULL
+                )
+                """,
+                """
+                INSERT INTO audit_chain (id, head_seq, head_hash, anchor_seq, anchor_hash)
+                VALUES (1, 0, '\(AuditChain.genesis)', 0, '\(AuditChain.genesis)')
+                """,
+            ]
+        ),
     ]
 
     /// Applies the steps not yet applied. Holds a session advisory lock on one connection for the

@@ -358,7 +358,9 @@ public final class PostgresStore: DirectoryStore {
         return try await withSession { s in try await self.snapshot(s).schema }
     }
 
-    public func changeSchema(_ decide: @escaping @Sendable (Schema) throws -> [SchemaChange]) async throws {
+    public func changeSchema(audit: AuditContext?, _ decide: @escaping @Sendable (Schema) throws -> [SchemaChange])
+        async throws
+    {
         try await transaction { s in
             try await s.execute("SELECT pg_advisory_xact_lock(\(self.schemaLockKey))")
             let version = try await s.scalar("SELECT version FROM store_versions WHERE name = 'schema'", Int64.self) ?? 0
@@ -366,6 +368,7 @@ public final class PostgresStore: DirectoryStore {
             let changes = try decide(current.schema)
             for change in changes { try await Self.apply(change, s) }
             if !changes.isEmpty { try await Self.bump("schema", s) }
+            if let audit { try await Self.append(AuditLog.records(for: changes, before: current.schema, context: audit), s) }
         }
         schemaCache.withLock { $0 = nil }
     }
@@ -433,7 +436,7 @@ public final class PostgresStore: DirectoryStore {
     }
 
     public func create(
-        _ object: DirectoryObject, passwordHash: String?,
+        _ object: DirectoryObject, passwordHash: String?, audit: AuditContext?,
         attributes: @escaping @Sendable (Schema) throws -> AttributeAssignments
     ) async throws {
         try await transaction { s in
@@ -441,6 +444,11 @@ public final class PostgresStore: DirectoryStore {
             let snapshot = try await self.snapshot(s)
             let values = try attributes(snapshot.schema)
             try await self.insert([NewObject(object: object, passwordHash: passwordHash, attributes: values)], snapshot, s)
+            if let audit,
+                let record = AuditLog.record(valuesOf: object, before: AttributeAssignments(), after: values, context: audit)
+            {
+                try await Self.append([record], s)
+            }
         }
     }
 
@@ -548,7 +556,7 @@ public final class PostgresStore: DirectoryStore {
     }
 
     public func modify(
-        _ kind: DirectoryObjectKind, id: String, passwordHash: String?,
+        _ kind: DirectoryObjectKind, id: String, passwordHash: String?, audit: AuditContext?,
         _ change: @escaping @Sendable (ObjectState, Schema) throws -> ObjectState
     ) async throws {
         try await transaction { s in
@@ -580,6 +588,12 @@ public final class PostgresStore: DirectoryStore {
             try rows.add(after.attributes, previous: before.attributes, rowid: rowid, kind: kind, snapshot, &deltas)
             try await rows.write(s)
             try await deltas.apply(s)
+            if let audit,
+                let record = AuditLog.record(
+                    valuesOf: after.object, before: before.attributes, after: after.attributes, context: audit)
+            {
+                try await Self.append([record], s)
+            }
         }
     }
 

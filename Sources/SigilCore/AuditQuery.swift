@@ -1,0 +1,250 @@
+import Foundation
+
+/// What a read of the audit log asks for: the `$filter` clauses Graph supports on
+/// `customSecurityAttributeAudits`, all joined by `and`, plus the order.
+public struct AuditQuery: Sendable, Equatable {
+    /// Bounds on `activityDateTime`, as record timestamps (`AuditRecord.timestamp`), which sort
+    /// as text.
+    public var earliest: String?
+    public var latest: String?
+    public var activity: AuditActivity?
+    /// Lower-cased prefix of the activity name.
+    public var activityPrefix: String?
+    public var initiatorUserId: String?
+    public var initiatorAppId: String?
+    /// Lower-cased id of an object among the record's targets.
+    public var targetId: String?
+    public var result: AuditRecord.Result?
+    public var newestFirst = true
+
+    public init() {}
+
+    /// Whether a record of `activity` can match the activity clauses (they can be decided
+    /// before touching the store).
+    public func admits(_ activity: AuditActivity) -> Bool {
+        (self.activity.map { $0 == activity } ?? true)
+            && (activityPrefix.map { activity.rawValue.lowercased().hasPrefix($0) } ?? true)
+    }
+
+    /// The activities the activity clauses admit: all six when there are none.
+    public var activities: [AuditActivity] { AuditActivity.allCases.filter(admits) }
+
+    /// Reads `$filter` and `$orderby`. Anything outside the supported clauses is refused with a
+    /// message naming it.
+    public static func parse(filter: String?, orderBy: [String]?) throws(GraphError) -> AuditQuery {
+        var query = AuditQuery()
+        if let orderBy {
+            guard orderBy.count == 1 else { throw .badRequest("$orderby supports 'activityDateTime' only.") }
+            let parts = orderBy[0].split(separator: " ", omittingEmptySubsequences: true).map { $0.lowercased() }
+            guard parts.first == "activitydatetime", parts.count <= 2 else {
+                throw .badRequest("$orderby supports 'activityDateTime' only.")
+            }
+            if parts.count == 2 {
+                guard ["asc", "desc"].contains(parts[1]) else { throw .badRequest("$orderby direction must be 'asc' or 'desc'.") }
+                query.newestFirst = parts[1] == "desc"
+            } else {
+                query.newestFirst = false
+            }
+        }
+        guard let filter else { return query }
+        var scanner = AuditFilterScanner(tokens: try AuditFilterScanner.tokenize(filter))
+        repeat {
+            try scanner.clause(into: &query)
+        } while scanner.takeWord("and")
+        if let extra = scanner.peek { throw invalid("unexpected '\(extra)'") }
+        return query
+    }
+
+    static func invalid(_ detail: String) -> GraphError {
+        .badRequest("Invalid filter clause: \(detail).")
+    }
+
+    /// An OData date-time literal (`2026-11-30`, `2026-11-30T08:00:00Z`, with fractions or an
+    /// offset) as a record timestamp.
+    static func timestamp(_ literal: String) throws(GraphError) -> String {
+        let styles: [Date.ISO8601FormatStyle] = [
+            .iso8601, Date.ISO8601FormatStyle(includingFractionalSeconds: true),
+            Date.ISO8601FormatStyle().year().month().day(),
+        ]
+        for style in styles {
+            if let date = try? style.parse(literal) { return AuditRecord.timestamp(date) }
+        }
+        throw invalid("'\(literal)' is not a date-time; write it as 2026-11-30T08:00:00Z")
+    }
+}
+
+/// Tokens of an audit `$filter`: words (property paths, operators, date-times), quoted
+/// strings, and the punctuation of `startswith(...)` and `any(t: ...)`.
+struct AuditFilterScanner {
+    enum Token: Equatable {
+        case word(String)
+        case string(String)
+        case symbol(Character)
+    }
+
+    var tokens: [Token]
+    var position = 0
+
+    static func tokenize(_ text: String) throws(GraphError) -> [Token] {
+        var tokens: [Token] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let character = text[index]
+            if character.isWhitespace {
+                index = text.index(after: index)
+            } else if "(),:".contains(character) {
+                tokens.append(.symbol(character))
+                index = text.index(after: index)
+            } else if character == "'" {
+                var value = ""
+                var cursor = text.index(after: index)
+                var closed = false
+                while cursor < text.endIndex {
+                    if text[cursor] == "'" {
+                        let next = text.index(after: cursor)
+                        if next < text.endIndex, text[next] == "'" {
+                            value.append("'")
+                            cursor = text.index(after: next)
+                            continue
+                        }
+                        closed = true
+                        cursor = next
+                        break
+                    }
+                    value.append(text[cursor])
+                    cursor = text.index(after: cursor)
+                }
+                guard closed else { throw AuditQuery.invalid("unterminated string literal") }
+                tokens.append(.string(value))
+                index = cursor
+            } else {
+                var word = ""
+                // Date-times carry ':' (08:00:00): a colon inside a word that started with a
+                // digit belongs to it.
+                while index < text.endIndex, !text[index].isWhitespace, !"(),'".contains(text[index]),
+                    text[index] != ":" || word.first?.isNumber == true
+                {
+                    word.append(text[index])
+                    index = text.index(after: index)
+                }
+                tokens.append(.word(word))
+            }
+        }
+        return tokens
+    }
+
+    var peek: String? {
+        guard position < tokens.count else { return nil }
+        switch tokens[position] {
+        case .word(let word): return word
+        case .string(let string): return "'\(string)'"
+        case .symbol(let symbol): return String(symbol)
+        }
+    }
+
+    mutating func takeWord(_ word: String) -> Bool {
+        guard position < tokens.count, case .word(let found) = tokens[position], found.lowercased() == word else { return false }
+        position += 1
+        return true
+    }
+
+    mutating func word() throws(GraphError) -> String {
+        guard position < tokens.count, case .word(let found) = tokens[position] else {
+            throw AuditQuery.invalid(peek.map { "expected a property or value but found '\($0)'" } ?? "the filter ends too early")
+        }
+        position += 1
+        return found
+    }
+
+    mutating func string() throws(GraphError) -> String {
+        guard position < tokens.count, case .string(let found) = tokens[position] else {
+            throw AuditQuery.invalid(peek.map { "expected a quoted string but found '\($0)'" } ?? "the filter ends too early")
+        }
+        position += 1
+        return found
+    }
+
+    mutating func expect(_ symbol: Character) throws(GraphError) {
+        guard position < tokens.count, tokens[position] == .symbol(symbol) else {
+            throw AuditQuery.invalid("expected '\(symbol)'" + (peek.map { " but found '\($0)'" } ?? " at the end"))
+        }
+        position += 1
+    }
+
+    /// A string literal, or an unquoted word (date-times are written without quotes).
+    mutating func literal() throws(GraphError) -> String {
+        if position < tokens.count, case .string = tokens[position] { return try string() }
+        return try word()
+    }
+
+    mutating func clause(into query: inout AuditQuery) throws(GraphError) {
+        let head = try word()
+        let lowered = head.lowercased()
+        if lowered == "startswith" {
+            try expect("(")
+            let property = try word()
+            guard property.lowercased() == "activitydisplayname" else {
+                throw AuditQuery.invalid("startswith is supported on 'activityDisplayName' only")
+            }
+            try expect(",")
+            let prefix = try string()
+            try expect(")")
+            try set(&query.activityPrefix, prefix.lowercased(), "activityDisplayName")
+            return
+        }
+        if lowered == "targetresources/any" {
+            try expect("(")
+            let variable = try word()
+            try expect(":")
+            guard try word().lowercased() == "\(variable.lowercased())/id", takeWord("eq") else {
+                throw AuditQuery.invalid("targetResources/any supports '\(variable)/id eq' only")
+            }
+            let id = try string()
+            try expect(")")
+            try set(&query.targetId, id.lowercased(), "targetResources")
+            return
+        }
+        let op = try word().lowercased()
+        switch lowered {
+        case "activitydatetime":
+            let value = try AuditQuery.timestamp(try literal())
+            switch op {
+            case "eq":
+                query.earliest = value
+                query.latest = value
+            case "ge": query.earliest = value
+            case "le": query.latest = value
+            default: throw AuditQuery.invalid("activityDateTime supports eq, ge and le, not '\(op)'")
+            }
+        case "activitydisplayname":
+            guard op == "eq" else { throw AuditQuery.invalid("activityDisplayName supports eq and startswith, not '\(op)'") }
+            let name = try string()
+            guard let activity = AuditActivity.allCases.first(where: { $0.rawValue.lowercased() == name.lowercased() }) else {
+                // No record can have another name: an empty result, not an error.
+                query.activityPrefix = "\u{0}"
+                return
+            }
+            query.activity = activity
+        case "initiatedby/user/id":
+            guard op == "eq" else { throw AuditQuery.invalid("initiatedBy/user/id supports eq only") }
+            try set(&query.initiatorUserId, try string().lowercased(), head)
+        case "initiatedby/app/appid":
+            guard op == "eq" else { throw AuditQuery.invalid("initiatedBy/app/appId supports eq only") }
+            try set(&query.initiatorAppId, try string().lowercased(), head)
+        case "result":
+            guard op == "eq", let result = AuditRecord.Result(rawValue: try string().lowercased()) else {
+                throw AuditQuery.invalid("result supports eq 'success' or eq 'failure' only")
+            }
+            query.result = result
+        default:
+            throw AuditQuery.invalid(
+                "'\(head)' cannot be filtered on; use activityDateTime, activityDisplayName, initiatedBy/user/id, "
+                    + "initiatedBy/app/appId, result or targetResources/any(t: t/id eq '...')")
+        }
+    }
+
+    func set(_ field: inout String?, _ value: String, _ name: String) throws(GraphError) {
+        guard field == nil else { throw AuditQuery.invalid("'\(name)' appears more than once") }
+        field = value
+    }
+}

@@ -1,0 +1,179 @@
+import Crypto
+import Foundation
+import SigilCore
+
+/// The audit log's hash chain: each record's hash covers the previous record's hash and the
+/// record's canonical JSON, so editing, removing or reordering a record breaks every later link.
+public enum AuditChain {
+    /// The `previousHash` of the very first record.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    public static func hash(previous: String, canonical: String) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Data(previous.utf8))
+        hasher.update(data: Data([0x0A]))
+        hasher.update(data: Data(canonical.utf8))
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The columns a store keeps beside a record's JSON, so filters can use indexes.
+    struct Row {
+        let seq: Int64
+        let record: AuditRecord
+        let canonical: String
+        let previousHash: String
+        let hash: String
+
+        var initiatorUserId: String? {
+            if case .user = record.initiatedBy.kind { return record.initiatedBy.id.lowercased() }
+            return nil
+        }
+
+        var initiatorAppId: String? {
+            if case .app(let appId) = record.initiatedBy.kind { return appId?.lowercased() }
+            return nil
+        }
+
+        var targetIds: [String] { Array(Set(record.targets.map { $0.id.lowercased() })).sorted() }
+        var timestamp: String { AuditRecord.timestamp(record.activityDateTime) }
+    }
+
+    /// Links `records` after the head (`seq`, `hash`), stamped with the time they join the chain
+    /// (under the store's head lock), so time order and chain order agree.
+    static func link(_ records: [AuditRecord], afterSeq seq: Int64, hash: String, at now: Date = Date()) -> [Row] {
+        var (seq, hash) = (seq, hash)
+        return records.map { record in
+            var record = record
+            record.activityDateTime = now
+            let canonical = record.json.serializedString
+            let next = Self.hash(previous: hash, canonical: canonical)
+            seq += 1
+            defer { hash = next }
+            return Row(seq: seq, record: record, canonical: canonical, previousHash: hash, hash: next)
+        }
+    }
+}
+
+/// A record as stored: its place in the chain, its JSON as hashed, and the links.
+public struct StoredAuditRecord: Sendable, Equatable {
+    public let seq: Int64
+    public let json: String
+    public let previousHash: String
+    public let hash: String
+
+    public init(seq: Int64, json: String, previousHash: String, hash: String) {
+        self.seq = seq
+        self.json = json
+        self.previousHash = previousHash
+        self.hash = hash
+    }
+}
+
+public struct AuditPage: Sendable {
+    public let records: [StoredAuditRecord]
+    /// Cursor for the following page; nil on the last page.
+    public let next: Int64?
+
+    public init(records: [StoredAuditRecord], next: Int64?) {
+        self.records = records
+        self.next = next
+    }
+}
+
+/// Where the chain begins (the anchor left by pruning, or the genesis) and its current head.
+public struct AuditChainEnds: Sendable, Equatable {
+    public let anchorSeq: Int64
+    public let anchorHash: String
+    public let headSeq: Int64
+    public let headHash: String
+
+    public init(anchorSeq: Int64, anchorHash: String, headSeq: Int64, headHash: String) {
+        self.anchorSeq = anchorSeq
+        self.anchorHash = anchorHash
+        self.headSeq = headSeq
+        self.headHash = headHash
+    }
+}
+
+/// What walking the chain found.
+public enum AuditVerification: Sendable, Equatable {
+    case intact(records: Int, headHash: String)
+    /// The first record (by sequence number) whose link does not hold, and why.
+    case broken(seq: Int64, recordId: String?, reason: String)
+}
+
+extension DirectoryStore {
+    /// Walks the chain from its anchor to its head, recomputing every hash.
+    public func verifyAuditChain(pageSize: Int = 1000) async throws -> AuditVerification {
+        let ends = try await auditEnds()
+        var (seq, hash, count) = (ends.anchorSeq, ends.anchorHash, 0)
+        while true {
+            let page = try await auditChain(after: seq, limit: pageSize)
+            for record in page {
+                let id = (try? JSON.parse(Array(record.json.utf8)))?.objectValue?["id"]?.stringValue
+                guard record.seq == seq + 1 else {
+                    return .broken(seq: seq + 1, recordId: nil, reason: "record \(seq + 1) is missing (the next is \(record.seq))")
+                }
+                guard record.previousHash == hash else {
+                    return .broken(seq: record.seq, recordId: id, reason: "its previous hash does not match the record before it")
+                }
+                guard AuditChain.hash(previous: hash, canonical: record.json) == record.hash else {
+                    return .broken(seq: record.seq, recordId: id, reason: "its content does not match its hash (edited)")
+                }
+                (seq, hash, count) = (record.seq, record.hash, count + 1)
+            }
+            if page.count < pageSize { break }
+        }
+        guard seq == ends.headSeq, hash == ends.headHash else {
+            return .broken(
+                seq: seq + 1, recordId: nil,
+                reason: "the chain ends at record \(seq) but its head says \(ends.headSeq): later records were removed")
+        }
+        return .intact(records: count, headHash: hash)
+    }
+}
+
+/// The audit log's tables and queries, written once for both stores (`?` placeholders; the
+/// PostgreSQL store numbers them).
+enum AuditSQL {
+    static let columns = "seq, record, previous_hash, hash"
+
+    /// The `WHERE` and `ORDER BY … LIMIT` of a page of `query`, one row more than `limit` to
+    /// tell whether another page follows.
+    static func page(_ query: AuditQuery, after cursor: Int64?, limit: Int) -> (sql: String, arguments: [String]) {
+        var conditions: [String] = []
+        var arguments: [String] = []
+        if query.activity != nil || query.activityPrefix != nil {
+            let activities = query.activities
+            if activities.isEmpty {
+                conditions.append("1 = 0")
+            } else {
+                conditions.append("activity IN (\(activities.map { _ in "?" }.joined(separator: ", ")))")
+                arguments += activities.map(\.rawValue)
+            }
+        }
+        func add(_ condition: String, _ value: String?) {
+            guard let value else { return }
+            conditions.append(condition)
+            arguments.append(value)
+        }
+        add("activity_date_time >= ?", query.earliest)
+        add("activity_date_time <= ?", query.latest)
+        add("initiator_user_id = ?", query.initiatorUserId)
+        add("initiator_app_id = ?", query.initiatorAppId)
+        add("result = ?", query.result?.rawValue)
+        add("seq IN (SELECT seq FROM audit_targets WHERE target_id = ?)", query.targetId)
+        if let cursor { conditions.append(query.newestFirst ? "seq < \(cursor)" : "seq > \(cursor)") }
+        let clause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return (
+            "SELECT \(columns) FROM audit_records\(clause) ORDER BY seq \(query.newestFirst ? "DESC" : "ASC") LIMIT \(limit + 1)",
+            arguments
+        )
+    }
+
+    static func page(_ records: [StoredAuditRecord], limit: Int) -> AuditPage {
+        records.count > limit
+            ? AuditPage(records: Array(records.prefix(limit)), next: records[limit - 1].seq)
+            : AuditPage(records: records, next: nil)
+    }
+}
