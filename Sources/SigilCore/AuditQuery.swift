@@ -62,6 +62,16 @@ public struct AuditQuery: Sendable, Equatable {
     /// An OData date-time literal (`2026-11-30`, `2026-11-30T08:00:00Z`, with fractions or an
     /// offset) as a record timestamp.
     static func timestamp(_ literal: String) throws(GraphError) -> String {
+        // Fractions are kept digit for digit (Foundation would round them to milliseconds), so a
+        // record's own activityDateTime finds it with eq.
+        if let dot = literal.firstIndex(of: "."), literal.hasSuffix("Z") {
+            let digits = literal[literal.index(after: dot)..<literal.index(before: literal.endIndex)]
+            if !digits.isEmpty, digits.count <= 7, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
+                let whole = try? Date.ISO8601FormatStyle().parse(literal[..<dot] + "Z")
+            {
+                return "\(AuditRecord.timestamp(whole).prefix(19)).\(digits.padding(toLength: 7, withPad: "0", startingAt: 0))Z"
+            }
+        }
         let styles: [Date.ISO8601FormatStyle] = [
             .iso8601, Date.ISO8601FormatStyle(includingFractionalSeconds: true),
             Date.ISO8601FormatStyle().year().month().day(),

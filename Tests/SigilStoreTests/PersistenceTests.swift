@@ -6,7 +6,7 @@ import Testing
 @testable import SigilStore
 
 @Suite struct PersistenceTests {
-    static let migrationIds = ["v1-directory-and-schema", "v2-query-counts", "v3-display-name-order"]
+    static let migrationIds = ["v1-directory-and-schema", "v2-query-counts", "v3-display-name-order", "v4-audit-log"]
 
     @Test func migrationsRunOnANewFile() async throws {
         let directory = try TemporaryDirectory()

@@ -40,6 +40,30 @@ struct PostgresStoreTests {
         #expect(try await stores[3].userCredentials(userPrincipalName: "shared@sigil.test")?.passwordHash == "hash")
     }
 
+    /// Three instances writing at once on one database extend one audit chain: the head row's
+    /// lock orders them, so no two records claim the same place.
+    @Test func instancesWritingTogetherKeepOneAuditChain() async throws {
+        let schema = Self.schemaName()
+        let stores = [
+            try await freshPostgresStore(schema: schema), try await freshPostgresStore(schema: schema),
+            try await freshPostgresStore(schema: schema),
+        ]
+        try await seedSchema(stores[0])
+        let users = (0..<9).map { makeUser("Writer\($0)") }
+        for user in users { try await stores[0].create(user, passwordHash: nil) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, user) in users.enumerated() {
+                group.addTask {
+                    for round in 0..<4 {
+                        try await AuditStoreTests.setProject(stores[index % 3], user.id, "R\(round)")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await stores[1].verifyAuditChain() == .intact(records: 36, headHash: try await stores[2].auditEnds().headHash))
+    }
+
     /// A schema name that needs quoting works for migrations and for every pooled connection.
     @Test func mixedCaseSchemaNames() async throws {
         let schema = "Tenant \"A\" " + newId().prefix(8)
