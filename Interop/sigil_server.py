@@ -1,5 +1,5 @@
-"""A `sigil serve` process on a PostgreSQL database, driven over plain HTTP with the standard
-library: shared by the PostgreSQL-only interop suites."""
+"""A `sigil serve` process (on a PostgreSQL database, or on SQLite in its data directory), driven
+over plain HTTP with the standard library: shared by the suites that start servers of their own."""
 import json
 import os
 import re
@@ -34,17 +34,21 @@ def call(method, url, token=None, body=None, content_type="application/json", he
 
 
 class SigilServer:
-    """`sigil serve` on `url` with known bootstrap credentials; `stop()` ends it and removes its
-    data directory."""
+    """`sigil serve` on `url` (None: SQLite in `data`, a new temporary directory by default) with
+    known bootstrap credentials; `stop()` ends it and removes the data directory it created.
+    With `log`, the server's log (standard error) goes to that file."""
 
-    def __init__(self, url, *extra, boot_id, boot_secret):
+    def __init__(self, url, *extra, boot_id, boot_secret, data=None, log=None):
         self.boot_id, self.boot_secret = boot_id, boot_secret
-        self.data = tempfile.mkdtemp(prefix="sigil-pg-server-")
+        self.owns_data = data is None
+        self.data = data or tempfile.mkdtemp(prefix="sigil-server-")
         env = dict(os.environ, CSA_BOOTSTRAP_CLIENT_ID=boot_id, CSA_BOOTSTRAP_CLIENT_SECRET=boot_secret)
+        database = ["--database-url", url] if url else []
+        self.log = open(log, "a") if log else subprocess.DEVNULL
         self.process = subprocess.Popen(
-            [SIGIL, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", self.data, "--database-url", url,
+            [SIGIL, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", self.data, *database,
              "--password-hash-rounds", "1000", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+            stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
         try:
             self.banner = read_until(self.process, "Demo users sign in" if "--demo" in extra else "Token URL")
         except BaseException:
@@ -67,9 +71,9 @@ class SigilServer:
         assert status == 200, answer
         return answer["access_token"]
 
-    def graph(self, method, path, token, body=None, headers=None):
+    def graph(self, method, path, token, body=None, headers=None, version="v1.0"):
         path = urllib.parse.quote(path, safe="/?$=&,'()%:@")
-        return call(method, f"{self.base}/v1.0{path}", token=token,
+        return call(method, f"{self.base}/{version}{path}", token=token,
                     body=None if body is None else json.dumps(body).encode(), headers=headers)
 
     def stop(self):
@@ -80,4 +84,7 @@ class SigilServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        shutil.rmtree(self.data, ignore_errors=True)
+        if self.log is not subprocess.DEVNULL:
+            self.log.close()
+        if self.owns_data:
+            shutil.rmtree(self.data, ignore_errors=True)

@@ -9,7 +9,7 @@ struct SigilBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sigil-bench",
         abstract: "Benchmark data for Sigil.",
-        subcommands: [Generate.self])
+        subcommands: [Generate.self, AuditCost.self])
 }
 
 /// Loads N users with realistic custom security attributes straight through the store, and

@@ -169,14 +169,30 @@ public struct AuditRecord: Sendable, Equatable {
             ]))
     }
 
-    /// UTC with seven fractional digits, as Graph writes audit times.
+    /// UTC with seven fractional digits, as Graph writes audit times. Computed by hand (every
+    /// audited write stamps one, inside its transaction): days to civil date as in
+    /// H. Hinnant's `civil_from_days`.
     public static func timestamp(_ date: Date) -> String {
-        let seconds = date.timeIntervalSince1970.rounded(.down)
-        let ticks = Int(((date.timeIntervalSince1970 - seconds) * 10_000_000).rounded(.down))
-        let whole = Date(timeIntervalSince1970: seconds).formatted(
-            Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC") ?? .current).year().month().day()
-                .dateTimeSeparator(.standard).time(includingFractionalSeconds: false))
-        return "\(whole).\(String(format: "%07d", ticks))Z"
+        let interval = date.timeIntervalSince1970
+        let seconds = Int64(interval.rounded(.down))
+        let ticks = min(9_999_999, max(0, Int64(((interval - Double(seconds)) * 10_000_000).rounded(.down))))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func digits(_ value: Int64, _ width: Int) -> String {
+            let text = String(value)
+            return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+        }
+        return "\(digits(year, 4))-\(digits(month, 2))-\(digits(day, 2))T\(digits(secondOfDay / 3600, 2)):"
+            + "\(digits(secondOfDay / 60 % 60, 2)):\(digits(secondOfDay % 60, 2)).\(digits(ticks, 7))Z"
     }
 }
 

@@ -13,7 +13,14 @@ public enum AuditChain {
         hasher.update(data: Data(previous.utf8))
         hasher.update(data: Data([0x0A]))
         hasher.update(data: Data(canonical.utf8))
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let hex = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in hasher.finalize() {
+            text.append(hex[Int(byte >> 4)])
+            text.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// The columns a store keeps beside a record's JSON, so filters can use indexes.
@@ -23,6 +30,7 @@ public enum AuditChain {
         let canonical: String
         let previousHash: String
         let hash: String
+        let timestamp: String
 
         var initiatorUserId: String? {
             if case .user = record.initiatedBy.kind { return record.initiatedBy.id.lowercased() }
@@ -34,8 +42,8 @@ public enum AuditChain {
             return nil
         }
 
-        var targetIds: [String] { Array(Set(record.targets.map { $0.id.lowercased() })).sorted() }
-        var timestamp: String { AuditRecord.timestamp(record.activityDateTime) }
+        /// Every activity acts on one object (failures may name none): one column, one index.
+        var targetId: String? { record.targets.first?.id.lowercased() }
     }
 
     /// Links `records` after the head (`seq`, `hash`), stamped with the time they join the chain
@@ -49,7 +57,9 @@ public enum AuditChain {
             let next = Self.hash(previous: hash, canonical: canonical)
             seq += 1
             defer { hash = next }
-            return Row(seq: seq, record: record, canonical: canonical, previousHash: hash, hash: next)
+            return Row(
+                seq: seq, record: record, canonical: canonical, previousHash: hash, hash: next,
+                timestamp: AuditRecord.timestamp(now))
         }
     }
 }
@@ -162,7 +172,7 @@ enum AuditSQL {
         add("initiator_user_id = ?", query.initiatorUserId)
         add("initiator_app_id = ?", query.initiatorAppId)
         add("result = ?", query.result?.rawValue)
-        add("seq IN (SELECT seq FROM audit_targets WHERE target_id = ?)", query.targetId)
+        add("target_id = ?", query.targetId)
         if let cursor { conditions.append(query.newestFirst ? "seq < \(cursor)" : "seq > \(cursor)") }
         let clause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         return (

@@ -6,28 +6,27 @@ extension SQLiteStore {
     /// so reading the head and writing after it cannot race.
     static func append(_ records: [AuditRecord], _ db: Database) throws {
         guard !records.isEmpty else { return }
-        guard let head = try Row.fetchOne(db, sql: "SELECT head_seq, head_hash FROM audit_chain WHERE id = 1") else {
+        guard let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT head_seq, head_hash FROM audit_chain WHERE id = 1"))
+        else {
             throw StoreError.corrupt("the audit chain has no head row")
         }
         let rows = AuditChain.link(records, afterSeq: head["head_seq"], hash: head["head_hash"])
+        let insertRecord = try db.cachedStatement(
+            sql: """
+                INSERT INTO audit_records (seq, id, activity_date_time, activity, result, initiator_user_id,
+                    initiator_app_id, target_id, record, previous_hash, hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         for row in rows {
-            try db.execute(
-                sql: """
-                    INSERT INTO audit_records (seq, id, activity_date_time, activity, result, initiator_user_id,
-                        initiator_app_id, record, previous_hash, hash)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+            try insertRecord.execute(
                 arguments: [
                     row.seq, row.record.id, row.timestamp, row.record.activity.rawValue, row.record.result.rawValue,
-                    row.initiatorUserId, row.initiatorAppId, row.canonical, row.previousHash, row.hash,
+                    row.initiatorUserId, row.initiatorAppId, row.targetId, row.canonical, row.previousHash, row.hash,
                 ])
-            for target in row.targetIds {
-                try db.execute(sql: "INSERT INTO audit_targets (target_id, seq) VALUES (?, ?)", arguments: [target, row.seq])
-            }
         }
         if let last = rows.last {
-            try db.execute(
-                sql: "UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 1", arguments: [last.seq, last.hash])
+            try db.cachedStatement(sql: "UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 1")
+                .execute(arguments: [last.seq, last.hash])
         }
     }
 
@@ -88,7 +87,6 @@ extension SQLiteStore {
                         """, arguments: [timestamp])
             else { return 0 }
             let seq: Int64 = last["seq"]
-            try db.execute(sql: "DELETE FROM audit_targets WHERE seq <= ?", arguments: [seq])
             try db.execute(sql: "DELETE FROM audit_records WHERE seq <= ?", arguments: [seq])
             let deleted = db.changesCount
             try db.execute(

@@ -150,6 +150,7 @@ extension SQLiteStore {
             result TEXT NOT NULL,
             initiator_user_id TEXT,
             initiator_app_id TEXT,
+            target_id TEXT, -- lower-cased
             record TEXT NOT NULL,
             previous_hash TEXT NOT NULL,
             hash TEXT NOT NULL
@@ -157,13 +158,7 @@ extension SQLiteStore {
         CREATE INDEX audit_records_time ON audit_records(activity_date_time);
         CREATE INDEX audit_records_user ON audit_records(initiator_user_id, seq) WHERE initiator_user_id IS NOT NULL;
         CREATE INDEX audit_records_app ON audit_records(initiator_app_id, seq) WHERE initiator_app_id IS NOT NULL;
-
-        CREATE TABLE audit_targets (
-            target_id TEXT NOT NULL, -- lower-cased
-            seq INTEGER NOT NULL,
-            PRIMARY KEY (target_id, seq)
-        ) WITHOUT ROWID;
-        CREATE INDEX audit_targets_seq ON audit_targets(seq);
+        CREATE INDEX audit_records_target ON audit_records(target_id, seq) WHERE target_id IS NOT NULL;
 
         -- One row: the chain's last record, and the anchor pruning left (genesis before any).
         CREATE TABLE audit_chain (

@@ -105,3 +105,20 @@ import Testing
         #expect(failure.targets.isEmpty)
     }
 }
+
+@Suite struct AuditTimestampTests {
+    /// The hand-written calendar agrees with Foundation's across eras, leap days and the epoch.
+    @Test func matchesFoundationsISO8601() {
+        let style = Date.ISO8601FormatStyle(timeZone: TimeZone(identifier: "UTC") ?? .current)
+        var generator = SystemRandomNumberGenerator()
+        let fixed: [Double] = [0, -1, 951_782_400, 1_709_164_800.25, 4_107_542_399.9999999, -2_208_988_800, 1_764_489_600.5]
+        let random = (0..<2000).map { _ in Double.random(in: -5_000_000_000...8_000_000_000, using: &generator) }
+        for seconds in fixed + random {
+            let date = Date(timeIntervalSince1970: seconds)
+            let text = AuditRecord.timestamp(date)
+            #expect(text.count == 28, "\(text)")
+            #expect(String(text.prefix(19)) + "Z" == date.formatted(style), "\(seconds)")
+        }
+        #expect(AuditRecord.timestamp(Date(timeIntervalSince1970: 1_764_489_600.1234567)).hasSuffix(".1234567Z"))
+    }
+}

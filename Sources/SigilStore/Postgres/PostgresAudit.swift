@@ -15,22 +15,20 @@ extension PostgresStore {
         }
         guard let (headSeq, headHash) = head else { throw StoreError.corrupt("the audit chain has no head row") }
         let rows = AuditChain.link(records, afterSeq: headSeq, hash: headHash)
-        let targets = rows.flatMap { row in row.targetIds.map { (row.seq, $0) } }
         guard let last = rows.last else { return }
         try await s.execute(
             """
             WITH records AS (
                 INSERT INTO audit_records (seq, id, activity_date_time, activity, result, initiator_user_id,
-                    initiator_app_id, record, previous_hash, hash)
-                SELECT seq, id, at, activity, result, NULLIF(usr, ''), NULLIF(app, ''), record, previous, hash
+                    initiator_app_id, target_id, record, previous_hash, hash)
+                SELECT seq, id, at, activity, result, NULLIF(usr, ''), NULLIF(app, ''), NULLIF(target, ''), record,
+                    previous, hash
                 FROM unnest(\(rows.map(\.seq))::int8[], \(rows.map(\.record.id))::text[], \(rows.map(\.timestamp))::text[],
                     \(rows.map(\.record.activity.rawValue))::text[], \(rows.map(\.record.result.rawValue))::text[],
                     \(rows.map { $0.initiatorUserId ?? "" })::text[], \(rows.map { $0.initiatorAppId ?? "" })::text[],
-                    \(rows.map(\.canonical))::text[], \(rows.map(\.previousHash))::text[], \(rows.map(\.hash))::text[])
-                    AS r(seq, id, at, activity, result, usr, app, record, previous, hash)
-            ), targets AS (
-                INSERT INTO audit_targets (target_id, seq)
-                SELECT * FROM unnest(\(targets.map(\.1))::text[], \(targets.map(\.0))::int8[])
+                    \(rows.map { $0.targetId ?? "" })::text[], \(rows.map(\.canonical))::text[],
+                    \(rows.map(\.previousHash))::text[], \(rows.map(\.hash))::text[])
+                    AS r(seq, id, at, activity, result, usr, app, target, record, previous, hash)
             )
             UPDATE audit_chain SET head_seq = \(last.seq), head_hash = \(last.hash) WHERE id = 1
             """)
@@ -103,7 +101,6 @@ extension PostgresStore {
                 last = row
             }
             guard let (seq, hash) = last else { return 0 }
-            try await s.execute("DELETE FROM audit_targets WHERE seq <= \(seq)")
             let deleted =
                 try await s.scalar(
                     "WITH gone AS (DELETE FROM audit_records WHERE seq <= \(seq) RETURNING 1) SELECT count(*) FROM gone",

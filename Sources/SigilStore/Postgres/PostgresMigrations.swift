@@ -150,6 +150,7 @@ enum PostgresMigrations {
                     result text COLLATE "C" NOT NULL,
                     initiator_user_id text COLLATE "C",
                     initiator_app_id text COLLATE "C",
+                    target_id text COLLATE "C",
                     record text NOT NULL,
                     previous_hash text NOT NULL,
                     hash text NOT NULL
@@ -161,14 +162,7 @@ enum PostgresMigrations {
                 WHERE initiator_user_id IS NOT NULL
                 """,
                 "CREATE INDEX audit_records_app ON audit_records (initiator_app_id, seq) WHERE initiator_app_id IS NOT NULL",
-                """
-                CREATE TABLE audit_targets (
-                    target_id text COLLATE "C" NOT NULL,
-                    seq bigint NOT NULL,
-                    PRIMARY KEY (target_id, seq)
-                )
-                """,
-                "CREATE INDEX audit_targets_seq ON audit_targets (seq)",
+                "CREATE INDEX audit_records_target ON audit_records (target_id, seq) WHERE target_id IS NOT NULL",
                 """
                 CREATE TABLE audit_chain (
                     id integer PRIMARY KEY CHECK (id = 1),
