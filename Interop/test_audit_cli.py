@@ -68,6 +68,8 @@ def test_verify_export_tamper_and_retention_on_sqlite(data_dir):
         assert status == 200
         records = audits(server, token, f"?$filter=targetResources/any(t: t/id eq '{user_id}')")
         assert len(records) == 1
+        assert records[0]["initiatedBy"]["app"]["ipAddress"] == "127.0.0.1"
+        assert records[0]["initiatedBy"]["app"]["displayName"] == "Sigil Demo Attribute Manager"
         changed = records[0]["targetResources"][0]["modifiedProperties"]
         assert {"displayName": "Marketing_EmployeeId", "oldValue": '["KX19476"]', "newValue": f'["{SECRET_VALUE}"]'} in changed
     finally:
