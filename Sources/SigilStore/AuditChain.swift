@@ -90,31 +90,37 @@ public struct AuditPage: Sendable {
     }
 }
 
-/// Where the chain begins (the anchor left by pruning, or the genesis) and its current head.
+/// Where the chain begins (the anchor left by pruning, or the genesis), its current head, and
+/// how many committed records wait to be sealed into it (PostgreSQL seals after commit).
 public struct AuditChainEnds: Sendable, Equatable {
     public let anchorSeq: Int64
     public let anchorHash: String
     public let headSeq: Int64
     public let headHash: String
+    public let unsealed: Int
 
-    public init(anchorSeq: Int64, anchorHash: String, headSeq: Int64, headHash: String) {
+    public init(anchorSeq: Int64, anchorHash: String, headSeq: Int64, headHash: String, unsealed: Int = 0) {
         self.anchorSeq = anchorSeq
         self.anchorHash = anchorHash
         self.headSeq = headSeq
         self.headHash = headHash
+        self.unsealed = unsealed
     }
 }
 
 /// What walking the chain found.
 public enum AuditVerification: Sendable, Equatable {
-    case intact(records: Int, headHash: String)
+    /// Every sealed record links; `unsealed` more were committed but not linked yet.
+    case intact(records: Int, headHash: String, unsealed: Int = 0)
     /// The first record (by sequence number) whose link does not hold, and why.
     case broken(seq: Int64, recordId: String?, reason: String)
 }
 
 extension DirectoryStore {
-    /// Walks the chain from its anchor to its head, recomputing every hash.
-    public func verifyAuditChain(pageSize: Int = 1000) async throws -> AuditVerification {
+    /// Walks the chain from its anchor to its head, recomputing every hash; first seals what is
+    /// committed but not linked yet, unless `sealingPending` is false.
+    public func verifyAuditChain(pageSize: Int = 1000, sealingPending: Bool = true) async throws -> AuditVerification {
+        if sealingPending { try await sealAudit() }
         let ends = try await auditEnds()
         var (seq, hash, count) = (ends.anchorSeq, ends.anchorHash, 0)
         while true {
@@ -139,7 +145,7 @@ extension DirectoryStore {
                 seq: seq + 1, recordId: nil,
                 reason: "the chain ends at record \(seq) but its head says \(ends.headSeq): later records were removed")
         }
-        return .intact(records: count, headHash: hash)
+        return .intact(records: count, headHash: hash, unsealed: ends.unsealed)
     }
 }
 

@@ -107,6 +107,9 @@ public protocol DirectoryStore: Sendable {
     /// Deletes the oldest records, those before `timestamp` (an `AuditRecord.timestamp`), and
     /// keeps the last deleted record's hash as the chain's new anchor. Returns how many went.
     func pruneAudit(before timestamp: String) async throws -> Int
+    /// Links committed records that are not in the hash chain yet (a store that links them in
+    /// the writing transaction has none).
+    func sealAudit() async throws
 }
 
 /// One page of directory objects and where the next begins.
@@ -159,6 +162,8 @@ extension DirectoryStore {
     public func create(_ object: DirectoryObject, passwordHash: String?) async throws {
         try await create(object, passwordHash: passwordHash, audit: nil) { _ in AttributeAssignments() }
     }
+
+    public func sealAudit() async throws {}
 
     /// Unaudited writes: start-up data and tests of the store itself.
     public func changeSchema(_ decide: @escaping @Sendable (Schema) throws -> [SchemaChange]) async throws {

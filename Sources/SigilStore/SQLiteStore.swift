@@ -76,16 +76,16 @@ public final class SQLiteStore: DirectoryStore {
     }
 
     static func loadSchema(_ db: Database) throws -> Schema {
-        let sets = try Row.fetchAll(db, sql: "SELECT id, description, max_attributes FROM attribute_sets ORDER BY seq").map {
+        let sets = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, description, max_attributes FROM attribute_sets ORDER BY seq")).map {
             row in
             AttributeSet(id: row["id"], description: row["description"], maxAttributesPerSet: row["max_attributes"])
         }
         let definitions = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT attribute_set, name, description, type, is_collection, is_searchable, status, predefined_only
-                FROM attribute_definitions ORDER BY seq
-                """
+            db.cachedStatement(
+                sql: """
+                    SELECT attribute_set, name, description, type, is_collection, is_searchable, status, predefined_only
+                    FROM attribute_definitions ORDER BY seq
+                    """)
         ).map { row -> AttributeDefinition in
             AttributeDefinition(
                 attributeSet: row["attribute_set"], name: row["name"], description: row["description"],
@@ -94,7 +94,7 @@ public final class SQLiteStore: DirectoryStore {
                 usePreDefinedValuesOnly: row["predefined_only"])
         }
         var allowed: [String: [AllowedValue]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT definition_key, id, is_active FROM allowed_values ORDER BY seq") {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT definition_key, id, is_active FROM allowed_values ORDER BY seq")) {
             allowed[row["definition_key"], default: []].append(AllowedValue(id: row["id"], isActive: row["is_active"]))
         }
         return Schema(sets: sets, definitions: definitions, allowedValues: allowed)
@@ -211,30 +211,30 @@ public final class SQLiteStore: DirectoryStore {
             let seq: Int64 = definition["seq"]
             let old = previous.values(of: key)
             let fresh = new.values(of: key)
-            try db.execute(
-                sql: "DELETE FROM attribute_values WHERE object_rowid = ? AND definition_seq = ?", arguments: [objectRowid, seq])
+            // Cached statements: compiling one costs more than running it on this hot path.
+            try db.cachedStatement(sql: "DELETE FROM attribute_values WHERE object_rowid = ? AND definition_seq = ?")
+                .execute(arguments: [objectRowid, seq])
+            let insertValue = try db.cachedStatement(
+                sql: """
+                    INSERT INTO attribute_values (object_rowid, definition_seq, value_text, value_int, ordinal)
+                    VALUES (?, ?, ?, ?, ?)
+                    """)
             for (ordinal, value) in fresh.enumerated() {
                 let (text, int) = StoredValue.columns(value)
-                try db.execute(
-                    sql: """
-                        INSERT INTO attribute_values (object_rowid, definition_seq, value_text, value_int, ordinal)
-                        VALUES (?, ?, ?, ?, ?)
-                        """,
-                    arguments: [objectRowid, seq, text, int, ordinal])
+                try insertValue.execute(arguments: [objectRowid, seq, text, int, ordinal])
             }
             for value in old where !fresh.contains(value) {
-                try db.execute(
-                    sql:
-                        "UPDATE attribute_value_counts SET objects = objects - 1 WHERE kind = ? AND definition_seq = ? AND value_key = ?",
-                    arguments: [kind.rawValue, seq, StoredValue.countKey(value)])
+                try db.cachedStatement(
+                    sql: "UPDATE attribute_value_counts SET objects = objects - 1 WHERE kind = ? AND definition_seq = ? AND value_key = ?"
+                ).execute(arguments: [kind.rawValue, seq, StoredValue.countKey(value)])
             }
             for value in fresh where !old.contains(value) {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO attribute_value_counts (kind, definition_seq, value_key, objects) VALUES (?, ?, ?, 1)
                         ON CONFLICT (kind, definition_seq, value_key) DO UPDATE SET objects = objects + 1
-                        """,
-                    arguments: [kind.rawValue, seq, StoredValue.countKey(value)])
+                        """
+                ).execute(arguments: [kind.rawValue, seq, StoredValue.countKey(value)])
             }
             if definition["type"] == AttributeType.string.rawValue, !(definition["is_collection"] as Bool) {
                 prefixIndexes.replace(

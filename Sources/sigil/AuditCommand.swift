@@ -22,8 +22,11 @@ struct AuditCommand: AsyncParsableCommand {
             try await reportingFailure {
                 let store = try await database.openStore(logger: Logger(label: "sigil"), mustExist: true)
                 switch try await store.verifyAuditChain() {
-                case .intact(let records, let head):
+                case .intact(let records, let head, let unsealed):
                     print("Audit chain intact: \(records) records verified (\(database)); head hash \(head).")
+                    if unsealed > 0 {
+                        print("\(unsealed) committed records are not sealed into the chain yet (the next audited write seals them).")
+                    }
                 case .broken(let seq, let id, let reason):
                     print("Audit chain BROKEN at record \(seq)\(id.map { " (id \($0))" } ?? ""): \(reason).")
                     throw ExitCode(1)

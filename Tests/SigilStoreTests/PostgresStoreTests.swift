@@ -64,6 +64,28 @@ struct PostgresStoreTests {
         #expect(try await stores[1].verifyAuditChain() == .intact(records: 36, headHash: try await stores[2].auditEnds().headHash))
     }
 
+    /// A record committed by an instance that stops before sealing it is pending, not a broken
+    /// link, and is sealed by the time the next instance has started.
+    @Test func recordsLeftUnsealedAreSealedAtTheNextStart() async throws {
+        let schema = Self.schemaName()
+        let store = try await freshPostgresStore(schema: schema, sealsPendingAudit: false)
+        try await store.changeSchema(audit: AuditStoreTests.context) { _ in [.createSet(AttributeSet(id: "Sealed"))] }
+        try await store.sealAudit()
+        // As an instance that stopped between commit and seal leaves it.
+        let orphan = AuditLog.failure(.addAttributeSet, target: nil, reason: "crashed before sealing", context: AuditStoreTests.context)
+        try await store.transaction { s in try await PostgresStore.append([orphan], s) }
+        #expect(try await store.auditEnds().unsealed == 1)
+        guard case .intact(1, _, 1) = try await store.verifyAuditChain(sealingPending: false) else {
+            throw TestFailure(reason: "pending not reported")
+        }
+        store.close()
+        let restarted = try await freshPostgresStore(schema: schema)
+        #expect(try await restarted.auditEnds().unsealed == 0)
+        guard case .intact(2, _, 0) = try await restarted.verifyAuditChain(sealingPending: false) else {
+            throw TestFailure(reason: "not sealed")
+        }
+    }
+
     /// A schema name that needs quoting works for migrations and for every pooled connection.
     @Test func mixedCaseSchemaNames() async throws {
         let schema = "Tenant \"A\" " + newId().prefix(8)

@@ -62,12 +62,14 @@ struct StoreFixture {
 }
 
 /// A PostgresStore on a schema no other test uses (the cluster is thrown away after the run).
-func freshPostgresStore(schema: String = "t_" + newId().replacingOccurrences(of: "-", with: "")) async throws -> PostgresStore {
+func freshPostgresStore(
+    schema: String = "t_" + newId().replacingOccurrences(of: "-", with: ""), sealsPendingAudit: Bool = true
+) async throws -> PostgresStore {
     guard let url = StoreKind.postgresURL else { throw TestFailure(reason: "SIGIL_TEST_DATABASE_URL is not set") }
     return try await PostgresStore(
         url: url + (url.contains("?") ? "&" : "?") + "schema=\(schema.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? schema)", maximumConnections: 4,
         // Hundreds of tests share two cores here: a long wait for a pooled connection is load, not an outage.
-        leaseTimeout: .seconds(120))
+        leaseTimeout: .seconds(120), sealsPendingAudit: sealsPendingAudit)
 }
 
 struct TestFailure: Error, Equatable {

@@ -1,47 +1,93 @@
+import Foundation
 import PostgresNIO
 import SigilCore
 
 extension PostgresStore {
-    /// Links and inserts records inside the caller's transaction. The head row's lock makes
-    /// writers on every instance append one after another; callers append last, just before
-    /// COMMIT, so the lock is held for one round trip.
+    /// Inserts records inside the caller's transaction, unsealed: no lock, so audited writes on
+    /// every instance commit side by side. `sealAudit` links them into the chain after commit.
     static func append(_ records: [AuditRecord], _ s: Session) async throws {
         guard !records.isEmpty else { return }
-        var head: (Int64, String)?
-        for try await row in try await s.query("SELECT head_seq, head_hash FROM audit_chain WHERE id = 1 FOR UPDATE")
-            .decode((Int64, String).self)
-        {
-            head = row
+        let now = Date()
+        let stamped = records.map { record in
+            var record = record
+            record.activityDateTime = now
+            return record
         }
-        guard let (headSeq, headHash) = head else { throw StoreError.corrupt("the audit chain has no head row") }
-        let rows = AuditChain.link(records, afterSeq: headSeq, hash: headHash)
-        guard let last = rows.last else { return }
+        let initiators = stamped.map { record -> (user: String, app: String) in
+            switch record.initiatedBy.kind {
+            case .user: (record.initiatedBy.id.lowercased(), "")
+            case .app(let appId): ("", appId?.lowercased() ?? "")
+            }
+        }
         try await s.execute(
             """
-            WITH records AS (
-                INSERT INTO audit_records (seq, id, activity_date_time, activity, result, initiator_user_id,
-                    initiator_app_id, target_id, record, previous_hash, hash)
-                SELECT seq, id, at, activity, result, NULLIF(usr, ''), NULLIF(app, ''), NULLIF(target, ''), record,
-                    previous, hash
-                FROM unnest(\(rows.map(\.seq))::int8[], \(rows.map(\.record.id))::text[], \(rows.map(\.timestamp))::text[],
-                    \(rows.map(\.record.activity.rawValue))::text[], \(rows.map(\.record.result.rawValue))::text[],
-                    \(rows.map { $0.initiatorUserId ?? "" })::text[], \(rows.map { $0.initiatorAppId ?? "" })::text[],
-                    \(rows.map { $0.targetId ?? "" })::text[], \(rows.map(\.canonical))::text[],
-                    \(rows.map(\.previousHash))::text[], \(rows.map(\.hash))::text[])
-                    AS r(seq, id, at, activity, result, usr, app, target, record, previous, hash)
-            )
-            UPDATE audit_chain SET head_seq = \(last.seq), head_hash = \(last.hash) WHERE id = 1
+            INSERT INTO audit_records (id, activity_date_time, activity, result, initiator_user_id, initiator_app_id,
+                target_id, record)
+            SELECT id, at, activity, result, NULLIF(usr, ''), NULLIF(app, ''), NULLIF(target, ''), record
+            FROM unnest(\(stamped.map(\.id))::text[], \(stamped.map { AuditRecord.timestamp($0.activityDateTime) })::text[],
+                \(stamped.map(\.activity.rawValue))::text[], \(stamped.map(\.result.rawValue))::text[],
+                \(initiators.map(\.user))::text[], \(initiators.map(\.app))::text[],
+                \(stamped.map { $0.targets.first?.id.lowercased() ?? "" })::text[],
+                \(stamped.map { $0.json.serializedString })::text[])
+                AS r(id, at, activity, result, usr, app, target, record)
             """)
     }
 
     public func appendAudit(_ records: [AuditRecord]) async throws {
         try await transaction { s in try await Self.append(records, s) }
+        sealRequests.yield()
     }
 
+    /// Links every committed, unsealed record into the hash chain, in the order of their
+    /// sequence numbers, under an advisory lock so one sealer runs at a time across instances.
+    /// Each instance's sealer task runs it after audited commits (a burst coalesces into one
+    /// run), every half second for what other instances left, and at start.
+    public func sealAudit() async throws {
+        try await transaction { s in
+            try await s.execute("SELECT pg_advisory_xact_lock(\(self.location.lockKey("audit")))")
+            var head: (Int64, String)?
+            for try await row in try await s.query("SELECT head_seq, head_hash FROM audit_chain WHERE id = 1")
+                .decode((Int64, String).self)
+            {
+                head = row
+            }
+            guard var (chain, hash) = head else { throw StoreError.corrupt("the audit chain has no head row") }
+            while true {
+                var pending: [(Int64, String)] = []
+                for try await row in try await s.query(
+                    "SELECT seq, record FROM audit_records WHERE chain_seq IS NULL ORDER BY seq LIMIT 500"
+                ).decode((Int64, String).self) {
+                    pending.append(row)
+                }
+                guard !pending.isEmpty else { break }
+                var (seqs, chains, previous, hashes): ([Int64], [Int64], [String], [String]) = ([], [], [], [])
+                for (seq, record) in pending {
+                    chain += 1
+                    let next = AuditChain.hash(previous: hash, canonical: record)
+                    seqs.append(seq)
+                    chains.append(chain)
+                    previous.append(hash)
+                    hashes.append(next)
+                    hash = next
+                }
+                try await s.execute(
+                    """
+                    UPDATE audit_records AS a SET chain_seq = u.chain, previous_hash = u.previous, hash = u.hash
+                    FROM unnest(\(seqs)::int8[], \(chains)::int8[], \(previous)::text[], \(hashes)::text[])
+                        AS u(seq, chain, previous, hash)
+                    WHERE a.seq = u.seq
+                    """)
+                try await s.execute("UPDATE audit_chain SET head_seq = \(chain), head_hash = \(hash) WHERE id = 1")
+                if pending.count < 500 { break }
+            }
+        }
+    }
+
+    /// Rows of (position, record, previous hash, hash); unsealed records have no hashes yet.
     static func auditRecords(_ rows: PostgresRowSequence) async throws -> [StoredAuditRecord] {
         var records: [StoredAuditRecord] = []
-        for try await (seq, json, previous, hash) in rows.decode((Int64, String, String, String).self) {
-            records.append(StoredAuditRecord(seq: seq, json: json, previousHash: previous, hash: hash))
+        for try await (seq, json, previous, hash) in rows.decode((Int64, String, String?, String?).self) {
+            records.append(StoredAuditRecord(seq: seq, json: json, previousHash: previous ?? "", hash: hash ?? ""))
         }
         return records
     }
@@ -72,17 +118,24 @@ extension PostgresStore {
         try await withSession { s in
             try await Self.auditRecords(
                 try await s.query(
-                    "SELECT seq, record, previous_hash, hash FROM audit_records WHERE seq > \(seq) ORDER BY seq LIMIT \(limit)"
-                ))
+                    """
+                    SELECT chain_seq, record, previous_hash, hash FROM audit_records
+                    WHERE chain_seq > \(seq) ORDER BY chain_seq LIMIT \(limit)
+                    """))
         }
     }
 
     public func auditEnds() async throws -> AuditChainEnds {
         try await withSession { s in
-            for try await (anchorSeq, anchorHash, headSeq, headHash) in try await s.query(
-                "SELECT anchor_seq, anchor_hash, head_seq, head_hash FROM audit_chain WHERE id = 1"
-            ).decode((Int64, String, Int64, String).self) {
-                return AuditChainEnds(anchorSeq: anchorSeq, anchorHash: anchorHash, headSeq: headSeq, headHash: headHash)
+            for try await (anchorSeq, anchorHash, headSeq, headHash, unsealed) in try await s.query(
+                """
+                SELECT anchor_seq, anchor_hash, head_seq, head_hash,
+                    (SELECT count(*) FROM audit_records WHERE chain_seq IS NULL)
+                FROM audit_chain WHERE id = 1
+                """
+            ).decode((Int64, String, Int64, String, Int64).self) {
+                return AuditChainEnds(
+                    anchorSeq: anchorSeq, anchorHash: anchorHash, headSeq: headSeq, headHash: headHash, unsealed: Int(unsealed))
             }
             throw StoreError.corrupt("the audit chain has no head row")
         }
@@ -94,8 +147,8 @@ extension PostgresStore {
             var last: (Int64, String)?
             for try await row in try await s.query(
                 """
-                SELECT seq, hash FROM audit_records
-                WHERE seq = (SELECT max(seq) FROM audit_records WHERE activity_date_time < \(timestamp))
+                SELECT chain_seq, hash FROM audit_records
+                WHERE chain_seq = (SELECT max(chain_seq) FROM audit_records WHERE activity_date_time < \(timestamp))
                 """
             ).decode((Int64, String).self) {
                 last = row
@@ -103,10 +156,16 @@ extension PostgresStore {
             guard let (seq, hash) = last else { return 0 }
             let deleted =
                 try await s.scalar(
-                    "WITH gone AS (DELETE FROM audit_records WHERE seq <= \(seq) RETURNING 1) SELECT count(*) FROM gone",
+                    "WITH gone AS (DELETE FROM audit_records WHERE chain_seq <= \(seq) RETURNING 1) SELECT count(*) FROM gone",
                     Int64.self) ?? 0
             try await s.execute("UPDATE audit_chain SET anchor_seq = \(seq), anchor_hash = \(hash) WHERE id = 1")
             return Int(deleted)
         }
     }
+}
+
+/// The sealer task's reference to its store, which must not keep the store alive.
+final class WeakStore: @unchecked Sendable {
+    // Written once, in the store's init, before the sealer can read it.
+    weak var store: PostgresStore?
 }

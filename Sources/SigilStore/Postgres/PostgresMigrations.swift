@@ -143,7 +143,7 @@ enum PostgresMigrations {
             [
                 """
                 CREATE TABLE audit_records (
-                    seq bigint PRIMARY KEY,
+                    seq bigserial PRIMARY KEY,
                     id text COLLATE "C" NOT NULL UNIQUE,
                     activity_date_time text COLLATE "C" NOT NULL,
                     activity text COLLATE "C" NOT NULL,
@@ -152,10 +152,13 @@ enum PostgresMigrations {
                     initiator_app_id text COLLATE "C",
                     target_id text COLLATE "C",
                     record text NOT NULL,
-                    previous_hash text NOT NULL,
-                    hash text NOT NULL
+                    -- Set by the sealer after commit: the place in the hash chain and the links.
+                    chain_seq bigint UNIQUE,
+                    previous_hash text,
+                    hash text
                 )
                 """,
+                "CREATE INDEX audit_records_unsealed ON audit_records (seq) WHERE chain_seq IS NULL",
                 "CREATE INDEX audit_records_time ON audit_records (activity_date_time)",
                 """
                 CREATE INDEX audit_records_user ON audit_records (initiator_user_id, seq)

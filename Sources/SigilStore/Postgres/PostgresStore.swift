@@ -13,6 +13,9 @@ public final class PostgresStore: DirectoryStore {
     let logger: Logger
     private let runTask: Task<Void, Never>
     private let watchdogTask: Task<Void, Never>
+    /// Wakes the audit sealer after an audited commit; bursts coalesce into one seal.
+    let sealRequests: AsyncStream<Void>.Continuation
+    private let sealerTask: Task<Void, Never>
     /// Operations still waiting for a pooled connection; the watchdog cancels those waiting
     /// longer than `leaseTimeout`. (A timer per operation would cost far more: a cancelled
     /// `Task.sleep` keeps its memory until its deadline.)
@@ -26,10 +29,13 @@ public final class PostgresStore: DirectoryStore {
     let leaseTimeout: Duration
 
     /// Connects to the database at `url`, checks it answers, and applies pending migrations.
+    /// `sealsPendingAudit` false leaves records other instances committed unsealed until this
+    /// instance writes its own (for tests that need a pending record to stay pending).
     /// Throws `PostgresStoreError.unreachable` (one line naming host and port) when it cannot.
     public init(
         url: String, maximumConnections: Int = 20, connectTimeout: Duration = .seconds(10),
-        leaseTimeout: Duration = .seconds(5), logger: Logger = PostgresStore.warningsOnly
+        leaseTimeout: Duration = .seconds(5), logger: Logger = PostgresStore.warningsOnly,
+        sealsPendingAudit: Bool = true
     ) async throws {
         location = try PostgresLocation(url: url)
         self.logger = logger
@@ -47,10 +53,25 @@ public final class PostgresStore: DirectoryStore {
         self.client = client
         runTask = Task { await client.run() }
         let (waiting, timeout) = (waitingLeases, leaseTimeout)
+        let (requests, sealRequests) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        self.sealRequests = sealRequests
         watchdogTask = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(500))
                 waiting.cancelOlder(than: timeout)
+                // Also seals, twice a second, what another instance committed last.
+                if sealsPendingAudit { sealRequests.yield() }
+            }
+        }
+        let sealer = WeakStore()
+        sealerTask = Task {
+            for await _ in requests {
+                guard let store = sealer.store else { return }
+                do {
+                    try await store.sealAudit()
+                } catch {
+                    store.logger.warning("could not seal audit records; retrying", metadata: ["error": "\(error)"])
+                }
             }
         }
         do {
@@ -71,11 +92,16 @@ public final class PostgresStore: DirectoryStore {
             watchdogTask.cancel()
             throw PostgresStoreError.unreachable(location.host, location.port, Self.reason(error))
         }
+        sealer.store = self
+        // Records an instance committed but could not seal before it stopped.
+        try await sealAudit()
     }
 
     deinit {
         runTask.cancel()
         watchdogTask.cancel()
+        sealRequests.finish()
+        sealerTask.cancel()
     }
 
     /// For stores opened without a logger (tools, tests): problems only.
@@ -87,6 +113,8 @@ public final class PostgresStore: DirectoryStore {
 
     /// Closes the pool; requests after this fail.
     public func close() {
+        sealRequests.finish()
+        sealerTask.cancel()
         runTask.cancel()
         watchdogTask.cancel()
     }
@@ -361,16 +389,20 @@ public final class PostgresStore: DirectoryStore {
     public func changeSchema(audit: AuditContext?, _ decide: @escaping @Sendable (Schema) throws -> [SchemaChange])
         async throws
     {
-        try await transaction { s in
+        let audited = try await transaction { s -> Bool in
             try await s.execute("SELECT pg_advisory_xact_lock(\(self.schemaLockKey))")
             let version = try await s.scalar("SELECT version FROM store_versions WHERE name = 'schema'", Int64.self) ?? 0
             let current = try await Self.loadSnapshot(s, version: version)
             let changes = try decide(current.schema)
             for change in changes { try await Self.apply(change, s) }
             if !changes.isEmpty { try await Self.bump("schema", s) }
-            if let audit { try await Self.append(AuditLog.records(for: changes, before: current.schema, context: audit), s) }
+            guard let audit else { return false }
+            let records = AuditLog.records(for: changes, before: current.schema, context: audit)
+            try await Self.append(records, s)
+            return !records.isEmpty
         }
         schemaCache.withLock { $0 = nil }
+        if audited { sealRequests.yield() }
     }
 
     static func apply(_ change: SchemaChange, _ s: Session) async throws {
@@ -439,17 +471,18 @@ public final class PostgresStore: DirectoryStore {
         _ object: DirectoryObject, passwordHash: String?, audit: AuditContext?,
         attributes: @escaping @Sendable (Schema) throws -> AttributeAssignments
     ) async throws {
-        try await transaction { s in
+        let audited = try await transaction { s -> Bool in
             try await s.execute("SELECT pg_advisory_xact_lock_shared(\(self.schemaLockKey))")
             let snapshot = try await self.snapshot(s)
             let values = try attributes(snapshot.schema)
             try await self.insert([NewObject(object: object, passwordHash: passwordHash, attributes: values)], snapshot, s)
-            if let audit,
+            guard let audit,
                 let record = AuditLog.record(valuesOf: object, before: AttributeAssignments(), after: values, context: audit)
-            {
-                try await Self.append([record], s)
-            }
+            else { return false }
+            try await Self.append([record], s)
+            return true
         }
+        if audited { sealRequests.yield() }
     }
 
     public func createAll(_ objects: [NewObject]) async throws {
@@ -559,7 +592,7 @@ public final class PostgresStore: DirectoryStore {
         _ kind: DirectoryObjectKind, id: String, passwordHash: String?, audit: AuditContext?,
         _ change: @escaping @Sendable (ObjectState, Schema) throws -> ObjectState
     ) async throws {
-        try await transaction { s in
+        let audited = try await transaction { s -> Bool in
             try await s.execute("SELECT pg_advisory_xact_lock_shared(\(self.schemaLockKey))")
             // The row lock serialises writers of one object across instances: no lost update.
             guard
@@ -588,13 +621,14 @@ public final class PostgresStore: DirectoryStore {
             try rows.add(after.attributes, previous: before.attributes, rowid: rowid, kind: kind, snapshot, &deltas)
             try await rows.write(s)
             try await deltas.apply(s)
-            if let audit,
+            guard let audit,
                 let record = AuditLog.record(
                     valuesOf: after.object, before: before.attributes, after: after.attributes, context: audit)
-            {
-                try await Self.append([record], s)
-            }
+            else { return false }
+            try await Self.append([record], s)
+            return true
         }
+        if audited { sealRequests.yield() }
     }
 
     public func attributes(of objectIds: [String]) async throws -> [String: AttributeAssignments] {
