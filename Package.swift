@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // Domain: schema, values, validation, access policy, errors. No I/O.
@@ -61,12 +62,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The web admin console: server-rendered pages over the same services as the API.
+        .target(
+            name: "SigilConsole",
+            dependencies: [
+                "SigilCore",
+                "SigilStore",
+                "SigilGraph",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "sigil",
             dependencies: [
                 "SigilCore",
                 "SigilStore",
                 "SigilGraph",
+                "SigilConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,7 +114,7 @@ let package = Package(
         .testTarget(
             name: "SigilGraphTests",
             dependencies: [
-                "SigilGraph", "SigilStore", "SigilCore",
+                "SigilGraph", "SigilStore", "SigilCore", "SigilConsole",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -7,10 +7,14 @@ import NIOSSL
 import SigilCore
 import SigilStore
 
-/// The routes of a Sigil server; `sigil serve` and the tests build the same one.
-public func buildRouter(services: SigilServices) -> Router<GraphContext> {
+/// The routes of a Sigil server; `sigil serve` and the tests build the same one. `extensions`
+/// adds front-ends that live in other modules (the web console).
+public func buildRouter(
+    services: SigilServices, extensions: (Router<GraphContext>) -> Void = { _ in }
+) -> Router<GraphContext> {
     let router = Router(context: GraphContext.self)
     router.middlewares.add(GraphErrorMiddleware())
+    extensions(router)
     IdentityController(services: services).register(on: router)
     let assignments = AssignmentController(services: services)
     for version in ["v1.0", "beta"] {
@@ -29,7 +33,7 @@ public func buildRouter(services: SigilServices) -> Router<GraphContext> {
 /// With `tls` (PEM certificate chain and private key files) it serves HTTPS only.
 public func buildApplication(
     services: SigilServices, host: String, port: Int, logger: Logger, tls: (certificatePath: String, keyPath: String)? = nil,
-    onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    extensions: (Router<GraphContext>) -> Void = { _ in }, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     var server = HTTPServerBuilder.http1()
     if let tls {
@@ -39,7 +43,7 @@ public func buildApplication(
             .http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
     }
     return Application(
-        router: buildRouter(services: services), server: server,
+        router: buildRouter(services: services, extensions: extensions), server: server,
         configuration: .init(address: .hostname(host, port: port), serverName: "Sigil"),
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
         logger: logger)

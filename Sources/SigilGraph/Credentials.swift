@@ -13,7 +13,7 @@ public struct CredentialHasher: Sendable {
         self.passwordRounds = passwordRounds
     }
 
-    static func randomBytes(_ count: Int) -> [UInt8] {
+    public static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
@@ -42,6 +42,11 @@ public struct CredentialHasher: Sendable {
         return "pbkdf2-sha256$\(rounds)$\(Data(salt).base64EncodedString())$\(Data(derived).base64EncodedString())"
     }
 
+    /// A well-formed hash no password matches, to spend a real check's time on unknown users.
+    static func dummyHash(rounds: Int) -> String {
+        "pbkdf2-sha256$\(rounds)$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+    }
+
     public func verifyPassword(_ password: String, hash: String) async throws -> Bool {
         let parts = hash.split(separator: "$")
         guard parts.count == 4, parts[0] == "pbkdf2-sha256", let rounds = Int(parts[1]), rounds > 0,
@@ -61,7 +66,7 @@ public struct CredentialHasher: Sendable {
 }
 
 /// Compares without an early exit, so timing does not reveal how much of a secret matched.
-func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     guard a.count == b.count else { return false }
     var difference: UInt8 = 0
     for i in a.indices { difference |= a[i] ^ b[i] }

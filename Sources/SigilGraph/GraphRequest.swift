@@ -40,7 +40,7 @@ extension Request {
     }
 
     /// The query string's parameters, percent-decoded, `+` read as a space, order kept.
-    var queryItems: [(name: String, value: String)] {
+    public var queryItems: [(name: String, value: String)] {
         formFields(uri.query ?? "")
     }
 
@@ -133,13 +133,13 @@ public struct PageTokens: Sendable {
     }
 }
 
-func base64URL(_ data: Data) -> String {
+public func base64URL(_ data: Data) -> String {
     data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
         .replacingOccurrences(of: "=", with: "")
 }
 
 /// The `name=value` pairs of a query string or form body, decoded, in order.
-func formFields(_ text: String) -> [(name: String, value: String)] {
+public func formFields(_ text: String) -> [(name: String, value: String)] {
     text.split(separator: "&").map { part in
         let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
         return (formDecode(pieces[0]), pieces.count > 1 ? formDecode(pieces[1]) : "")

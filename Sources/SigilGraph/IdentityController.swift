@@ -166,13 +166,11 @@ struct IdentityController {
         let invalid = OAuthError(
             status: .badRequest, error: "invalid_grant",
             description: "AADSTS50126: Error validating credentials due to invalid username or password.", code: 50126)
-        guard let (user, hash) = try await services.store.userCredentials(userPrincipalName: username), let hash else {
-            // Spend the same time as a real check, so response time does not reveal which users exist.
-            _ = try await services.hasher.verifyPassword(password, hash: Self.dummyHash(rounds: services.hasher.passwordRounds))
-            throw invalid
-        }
-        guard try await services.hasher.verifyPassword(password, hash: hash) else { throw invalid }
-        guard user.accountEnabled else {
+        let user: DirectoryObject
+        switch try await services.checkPassword(userPrincipalName: username, password: password) {
+        case .valid(let found): user = found
+        case .invalid: throw invalid
+        case .disabled:
             throw OAuthError(
                 status: .badRequest, error: "invalid_grant", description: "AADSTS50057: The user account is disabled.",
                 code: 50057)
@@ -180,10 +178,6 @@ struct IdentityController {
         let token = try await services.tokens.issue(
             principalId: user.id, isApp: false, appId: clientId, userPrincipalName: user.userPrincipalName)
         return tokenResponse(token, scope: scope)
-    }
-
-    static func dummyHash(rounds: Int) -> String {
-        "pbkdf2-sha256$\(rounds)$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
     }
 
     @Sendable func openIdConfiguration(_ request: Request, context: GraphContext) async throws -> Response {

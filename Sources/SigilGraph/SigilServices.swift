@@ -50,8 +50,14 @@ public struct SigilServices: Sendable {
 
     /// The caller behind validated claims; a deleted or disabled principal is refused.
     func caller(for claims: AccessTokenClaims) async throws -> Caller {
-        let kind: DirectoryObjectKind = claims.idtyp == "app" ? .servicePrincipal : .user
-        guard let principal = try await store.object(kind, id: claims.oid), principal.accountEnabled else {
+        try await caller(principalId: claims.oid, isApp: claims.idtyp == "app")
+    }
+
+    /// The user or service principal `principalId` with its current role grants, as the access
+    /// policy sees it; a deleted or disabled principal is refused (401).
+    public func caller(principalId: String, isApp: Bool) async throws -> Caller {
+        let kind: DirectoryObjectKind = isApp ? .servicePrincipal : .user
+        guard let principal = try await store.object(kind, id: principalId), principal.accountEnabled else {
             throw GraphError.unauthenticated("Access token validation failure. The principal no longer exists or is disabled.")
         }
         let grants = try await store.roleAssignments(principalId: principal.id).map(\.grant)
@@ -59,6 +65,25 @@ public struct SigilServices: Sendable {
         return Caller(
             principalId: principal.id, kind: callerKind, grants: grants, displayName: principal.displayName,
             signInName: kind == .servicePrincipal ? principal.appId : principal.userPrincipalName)
+    }
+
+    /// What checking a user's password found.
+    public enum PasswordCheck: Sendable {
+        case valid(DirectoryObject)
+        /// Unknown user, no password, or the wrong one: callers must not tell these apart.
+        case invalid
+        case disabled
+    }
+
+    /// Checks a user's password. An unknown user costs as much time as a known one, so response
+    /// times do not reveal which users exist.
+    public func checkPassword(userPrincipalName: String, password: String) async throws -> PasswordCheck {
+        guard let (user, hash) = try await store.userCredentials(userPrincipalName: userPrincipalName), let hash else {
+            _ = try await hasher.verifyPassword(password, hash: CredentialHasher.dummyHash(rounds: hasher.passwordRounds))
+            return .invalid
+        }
+        guard try await hasher.verifyPassword(password, hash: hash) else { return .invalid }
+        return user.accountEnabled ? .valid(user) : .disabled
     }
 
     /// `@odata.context`: `{base}/{version}/$metadata#{fragment}`.

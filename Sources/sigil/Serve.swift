@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import SigilConsole
 import SigilCore
 import SigilGraph
 import SigilStore
@@ -92,10 +93,12 @@ struct Serve: AsyncParsableCommand {
         }
 
         let tls = tlsCert.flatMap { cert in tlsKey.map { (certificatePath: cert, keyPath: $0) } }
-        let app = try buildApplication(services: services, host: host, port: port, logger: logger, tls: tls) { boundPort in
-            printBanner(
-                start: start, port: boundPort, credentialsFile: credentialsFile, demo: demoCredentials)
-        }
+        let console = try await ConsoleController.make(services: services)
+        let app = try buildApplication(
+            services: services, host: host, port: port, logger: logger, tls: tls, extensions: { console.register(on: $0) },
+            onListening: { boundPort in
+                printBanner(start: start, port: boundPort, credentialsFile: credentialsFile, demo: demoCredentials)
+            })
         let retention = auditRetentionDays > 0 ? Task { await pruneAuditLog(store, days: auditRetentionDays, logger: logger) } : nil
         defer { retention?.cancel() }
         try await app.runService()
@@ -130,6 +133,7 @@ struct Serve: AsyncParsableCommand {
         var lines = [
             "Sigil is listening on \(base)",
             "  Graph API:  \(base)/v1.0 and \(base)/beta",
+            "  Console:    \(base)/console",
             "  Tenant id:  \(tenant)",
             "  Token URL:  \(base)/\(tenant)/oauth2/v2.0/token",
         ]

@@ -1,0 +1,285 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Mustache
+import NIOCore
+import SigilCore
+import SigilGraph
+import SigilStore
+
+/// The web admin console at `/console`: server-rendered pages over the same services, store and
+/// access policy as the Graph API. Signed-in users act as themselves, with their own roles.
+public struct ConsoleController: Sendable {
+    let services: SigilServices
+    let sessions: ConsoleSessions
+    let templates: MustacheLibrary
+    let throttle = SignInThrottle()
+    /// Cookies get `Secure` when the console is served over https.
+    let secureCookies: Bool
+    static let pageSize = 50
+    static let formBodyBytes = 64 * 1024
+
+    public static func make(services: SigilServices) async throws -> ConsoleController {
+        ConsoleController(
+            services: services, sessions: try await ConsoleSessions.load(store: services.store), templates: try Templates.library(),
+            secureCookies: services.scheme == "https" || services.publicURL?.hasPrefix("https:") == true)
+    }
+
+    public func register(on router: Router<GraphContext>) {
+        let console = router.group("console").add(middleware: ConsoleMiddleware(controller: self))
+        console.get(use: home)
+        console.get("static/console.css", use: stylesheet)
+        console.get("sign-in", use: signInPage)
+        console.post("sign-in", use: signIn)
+        console.post("sign-out", use: signOut)
+        console.get("users", use: users)
+        // Unknown console addresses get the console's own not-found page.
+        console.get("**", use: { _, _ -> Response in throw HTTPError(.notFound) })
+    }
+
+    // MARK: Responses
+
+    func page(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok, cookies: [String] = [])
+        -> Response
+    {
+        let html = templates.render(values, withTemplate: template) ?? ""
+        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
+        for cookie in cookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static func redirect(_ location: String, cookies: [String] = []) -> Response {
+        var headers: HTTPFields = [.location: location]
+        for cookie in cookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    func cookie(_ name: String, _ value: String, maxAge: TimeInterval?) -> String {
+        var parts = ["\(name)=\(value)", "Path=/console", "HttpOnly", "SameSite=Strict"]
+        if let maxAge { parts.append("Max-Age=\(Int(maxAge))") }
+        if secureCookies { parts.append("Secure") }
+        return parts.joined(separator: "; ")
+    }
+
+    func clearedCookie(_ name: String) -> String { cookie(name, "", maxAge: 0) }
+
+    // MARK: Sessions
+
+    /// A signed-in page's caller, session and the refreshed cookie that extends it.
+    struct SignedIn {
+        let caller: Caller
+        let user: DirectoryObject
+        let session: ConsoleSessions.Session
+        let cookie: String
+        let csrf: String
+    }
+
+    /// The signed-in user behind the request, or nil (expired, forged or no cookie, or a user
+    /// who was deleted or disabled since).
+    func signedIn(_ request: Request) async throws -> SignedIn? {
+        guard let session = sessions.session(fromCookie: request.cookies[ConsoleSessions.cookie]?.value) else { return nil }
+        let caller: Caller
+        do {
+            caller = try await services.caller(principalId: session.principalId, isApp: false)
+        } catch let error as GraphError where error.status == 401 {
+            return nil
+        }
+        guard let user = try await services.store.object(.user, id: session.principalId) else { return nil }
+        let refreshed = ConsoleSessions.Session(
+            principalId: session.principalId, issued: session.issued, lastSeen: Int64(Date().timeIntervalSince1970),
+            nonce: session.nonce)
+        return SignedIn(
+            caller: caller, user: user, session: refreshed,
+            cookie: cookie(ConsoleSessions.cookie, sessions.cookieValue(refreshed), maxAge: ConsoleSessions.idleLifetime),
+            csrf: sessions.csrfToken(session.nonce))
+    }
+
+    func requireSignedIn(_ request: Request) async throws -> SignedIn {
+        guard let signedIn = try await signedIn(request) else { throw ConsoleRedirect(location: "/console/sign-in") }
+        return signedIn
+    }
+
+    func layout(_ signedIn: SignedIn, nav: String) -> [String: Any] {
+        ["signedIn": true, "csrf": signedIn.csrf, "userName": signedIn.user.displayName ?? signedIn.user.userPrincipalName ?? "", nav: true]
+    }
+
+    /// The fields of a posted form (at most 64 KiB).
+    func form(_ request: Request) async throws -> [String: String] {
+        let buffer = try await request.body.collect(upTo: Self.formBodyBytes)
+        var fields: [String: String] = [:]
+        for (name, value) in formFields(String(buffer: buffer)) where fields[name] == nil { fields[name] = value }
+        return fields
+    }
+
+    // MARK: Pages
+
+    @Sendable func home(_ request: Request, context: GraphContext) async throws -> Response {
+        try await signedIn(request) == nil ? Self.redirect("/console/sign-in") : Self.redirect("/console/users")
+    }
+
+    @Sendable func stylesheet(_ request: Request, context: GraphContext) async throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=300"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: Templates.stylesheet)))
+    }
+
+    @Sendable func signInPage(_ request: Request, context: GraphContext) async throws -> Response {
+        if try await signedIn(request) != nil { return Self.redirect("/console/users") }
+        return signInForm(message: nil, userPrincipalName: "", status: .ok)
+    }
+
+    /// The form with a fresh anti-forgery pair: a nonce cookie and the token derived from it.
+    func signInForm(message: String?, userPrincipalName: String, status: HTTPResponse.Status) -> Response {
+        let nonce = ConsoleSessions.newNonce()
+        var values: [String: Any] = ["csrf": sessions.csrfToken(nonce), "userPrincipalName": userPrincipalName]
+        if let message { values["message"] = message }
+        return page(
+            "sign-in", values, status: status, cookies: [cookie(ConsoleSessions.signInCookie, nonce, maxAge: 3600)])
+    }
+
+    static let wrongCredentials = "The user principal name or password is not correct."
+
+    @Sendable func signIn(_ request: Request, context: GraphContext) async throws -> Response {
+        let fields = try await form(request)
+        let name = (fields["userPrincipalName"] ?? "").trimmingCharacters(in: .whitespaces)
+        guard let nonce = request.cookies[ConsoleSessions.signInCookie]?.value, sessions.checkCSRF(fields["_csrf"], nonce: nonce)
+        else {
+            return signInForm(
+                message: "The sign-in form expired. Please sign in again.", userPrincipalName: name, status: .forbidden)
+        }
+        let address = context.clientAddress
+        guard !throttle.isLocked(user: name, address: address) else {
+            try await Task.sleep(for: SignInThrottle.failureDelay)
+            return signInForm(
+                message: "Too many failed sign-ins. Wait 15 minutes and try again.", userPrincipalName: name,
+                status: .tooManyRequests)
+        }
+        let check = try await services.checkPassword(userPrincipalName: name, password: fields["password"] ?? "")
+        guard case .valid(let user) = check else {
+            throttle.recordFailure(user: name, address: address)
+            try await Task.sleep(for: SignInThrottle.failureDelay)
+            let message = if case .disabled = check { "This account is disabled." } else { Self.wrongCredentials }
+            return signInForm(message: message, userPrincipalName: name, status: .unauthorized)
+        }
+        throttle.recordSuccess(user: name)
+        let now = Int64(Date().timeIntervalSince1970)
+        let session = ConsoleSessions.Session(
+            principalId: user.id, issued: now, lastSeen: now, nonce: ConsoleSessions.newNonce())
+        return Self.redirect(
+            "/console/users",
+            cookies: [
+                cookie(ConsoleSessions.cookie, sessions.cookieValue(session), maxAge: ConsoleSessions.idleLifetime),
+                clearedCookie(ConsoleSessions.signInCookie),
+            ])
+    }
+
+    @Sendable func signOut(_ request: Request, context: GraphContext) async throws -> Response {
+        let fields = try await form(request)
+        if let session = sessions.session(fromCookie: request.cookies[ConsoleSessions.cookie]?.value) {
+            guard sessions.checkCSRF(fields["_csrf"], nonce: session.nonce) else { throw ConsoleProblem.forgedForm }
+        }
+        return Self.redirect("/console/sign-in", cookies: [clearedCookie(ConsoleSessions.cookie)])
+    }
+
+    @Sendable func users(_ request: Request, context: GraphContext) async throws -> Response {
+        let signedIn = try await requireSignedIn(request)
+        try AccessPolicy.require(AccessPolicy.mayReadDirectory(signedIn.caller))
+        let query = Dictionary(request.queryItems.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let search = (query["search"] ?? "").trimmingCharacters(in: .whitespaces)
+        guard search.count <= Limits.displayNameLength else {
+            throw GraphError.badRequest("The search text is longer than \(Limits.displayNameLength) characters.")
+        }
+        let cursor = query["after"].flatMap(Int64.init)
+        let predicate: ObjectPredicate? = search.isEmpty ? nil : .property("displayName", .startsWith(search))
+        let (found, count) = try await services.store.query(
+            .user, matching: predicate, after: cursor, limit: Self.pageSize, count: true)
+        let rows: [[String: Any]] = found.objects.map(Self.userRow)
+        let total = count ?? rows.count
+        var values = layout(signedIn, nav: "navUsers")
+        values["search"] = search
+        values["users"] = rows
+        values["hasUsers"] = !rows.isEmpty
+        values["countText"] = total == 1 ? "1 user found" : "\(total) users found"
+        if let next = found.next {
+            var parts = ["after=\(next)"]
+            if !search.isEmpty {
+                parts.append("search=" + (search.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics) ?? ""))
+            }
+            values["nextPage"] = "/console/users?" + parts.joined(separator: "&")
+        }
+        return page("users", values, cookies: [signedIn.cookie])
+    }
+}
+
+extension ConsoleController {
+    static func userRow(_ user: DirectoryObject) -> [String: Any] {
+        var row: [String: Any] = [:]
+        row["displayName"] = user.displayName ?? ""
+        row["userPrincipalName"] = user.userPrincipalName ?? ""
+        row["userType"] = user.string("userType") ?? "Member"
+        row["accountEnabled"] = user.accountEnabled ? "Yes" : "No"
+        return row
+    }
+}
+
+/// Sends the browser elsewhere (to sign in, usually) from anywhere in a handler.
+struct ConsoleRedirect: Error {
+    let location: String
+}
+
+enum ConsoleProblem: Error {
+    case forgedForm
+}
+
+/// Security headers on every console response, and errors as pages rather than JSON.
+struct ConsoleMiddleware: RouterMiddleware {
+    typealias Context = GraphContext
+    let controller: ConsoleController
+
+    func handle(_ request: Request, context: GraphContext, next: (Request, GraphContext) async throws -> Response) async throws
+        -> Response
+    {
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let redirect as ConsoleRedirect {
+            response = ConsoleController.redirect(redirect.location)
+        } catch ConsoleProblem.forgedForm {
+            response = problem(
+                .forbidden, "The form could not be accepted",
+                "It was not sent from this console page, or the page is too old. Go back, reload the page and try again.")
+        } catch let error as GraphError {
+            response =
+                switch error.status {
+                case 403:
+                    problem(.forbidden, "You don't have access", "Your roles do not allow this page or action.")
+                case 404: problem(.notFound, "Not found", error.message)
+                default: problem(HTTPResponse.Status(code: error.status), "Something is not right", error.message)
+                }
+        } catch let error as HTTPError where error.status == .notFound {
+            response = problem(.notFound, "Not found", "There is no console page at this address.")
+        } catch is NIOTooManyBytesError {
+            response = problem(.contentTooLarge, "Too much data", "The form is larger than the console accepts.")
+        }
+        response.headers[.contentSecurityPolicy] = "default-src 'self'; frame-ancestors 'none'; form-action 'self'"
+        response.headers[.xFrameOptions] = "DENY"
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.referrerPolicy] = "same-origin"
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        return response
+    }
+
+    func problem(_ status: HTTPResponse.Status, _ heading: String, _ message: String) -> Response {
+        controller.page("problem", ["heading": heading, "message": message], status: status)
+    }
+}
+
+extension HTTPField.Name {
+    // Literal, valid header names: the force unwraps cannot fail.
+    // swift-format-ignore: NeverForceUnwrap
+    static let xFrameOptions = Self("X-Frame-Options")!
+    // swift-format-ignore: NeverForceUnwrap
+    static let xContentTypeOptions = Self("X-Content-Type-Options")!
+    // swift-format-ignore: NeverForceUnwrap
+    static let referrerPolicy = Self("Referrer-Policy")!
+}

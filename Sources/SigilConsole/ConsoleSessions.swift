@@ -1,0 +1,110 @@
+import Crypto
+import Foundation
+import SigilGraph
+import SigilStore
+
+/// Console sign-in sessions, kept in a cookie signed with a tenant key (in the database, so every
+/// instance accepts every other's sessions). A session ends after `idleLifetime` without a page
+/// view, after `absoluteLifetime` in any case, or when the user signs out (the cookie is cleared).
+struct ConsoleSessions: Sendable {
+    let key: SymmetricKey
+    static let setting = "console_session_key"
+    static let cookie = "sigil_session"
+    /// Set by the sign-in page so its form cannot be posted from another site.
+    static let signInCookie = "sigil_signin"
+    static let idleLifetime: TimeInterval = 30 * 60
+    static let absoluteLifetime: TimeInterval = 8 * 3600
+
+    struct Session: Sendable, Equatable {
+        let principalId: String
+        let issued: Int64
+        let lastSeen: Int64
+        /// Random per session; the CSRF token is derived from it.
+        let nonce: String
+    }
+
+    static func load(store: any DirectoryStore) async throws -> ConsoleSessions {
+        let fresh = Data(CredentialHasher.randomBytes(32)).base64EncodedString()
+        let stored = try await store.settingIfAbsent(setting, fresh)
+        return ConsoleSessions(key: SymmetricKey(data: Data(base64Encoded: stored) ?? Data(stored.utf8)))
+    }
+
+    func mac(_ text: String) -> String {
+        base64URL(Data(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key)))
+    }
+
+    static func newNonce() -> String { base64URL(Data(CredentialHasher.randomBytes(18))) }
+
+    func cookieValue(_ session: Session) -> String {
+        let payload = "\(session.principalId)|\(session.issued)|\(session.lastSeen)|\(session.nonce)"
+        return "\(base64URL(Data(payload.utf8))).\(mac(payload))"
+    }
+
+    /// The session a cookie carries, if its signature holds and it has not expired.
+    func session(fromCookie value: String?, now: Date = Date()) -> Session? {
+        guard let value, let dot = value.firstIndex(of: ".") else { return nil }
+        guard let payload = Self.decodeBase64URL(String(value[..<dot])),
+            constantTimeEqual(Array(mac(payload).utf8), Array(value[value.index(after: dot)...].utf8))
+        else { return nil }
+        let parts = payload.split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count == 4, let issued = Int64(parts[1]), let lastSeen = Int64(parts[2]) else { return nil }
+        let seconds = Int64(now.timeIntervalSince1970)
+        guard seconds - lastSeen <= Int64(Self.idleLifetime), seconds - issued <= Int64(Self.absoluteLifetime) else {
+            return nil
+        }
+        return Session(principalId: String(parts[0]), issued: issued, lastSeen: lastSeen, nonce: String(parts[3]))
+    }
+
+    /// The token every form of the session carries; a post without it is refused.
+    func csrfToken(_ nonce: String) -> String { mac("csrf|\(nonce)") }
+
+    func checkCSRF(_ token: String?, nonce: String) -> Bool {
+        guard let token else { return false }
+        return constantTimeEqual(Array(token.utf8), Array(csrfToken(nonce).utf8))
+    }
+
+    static func decodeBase64URL(_ text: String) -> String? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        return Data(base64Encoded: base64).flatMap { String(data: $0, encoding: .utf8) }
+    }
+}
+
+/// Slows down password guessing: every failed sign-in waits, and a user name or an address with
+/// too many recent failures is refused for a while, whatever the password.
+final class SignInThrottle: @unchecked Sendable {
+    private let lock = NSLock()
+    private var failures: [String: (count: Int, since: Date)] = [:]
+    static let window: TimeInterval = 15 * 60
+    static let perUser = 5
+    static let perAddress = 20
+    static let failureDelay: Duration = .milliseconds(400)
+
+    private func count(_ key: String, now: Date) -> Int {
+        guard let entry = failures[key], now.timeIntervalSince(entry.since) < Self.window else { return 0 }
+        return entry.count
+    }
+
+    func isLocked(user: String, address: String?, now: Date = Date()) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return count("u:\(user.lowercased())", now: now) >= Self.perUser
+            || address.map { count("a:\($0)", now: now) >= Self.perAddress } ?? false
+    }
+
+    func recordFailure(user: String, address: String?, now: Date = Date()) {
+        lock.lock()
+        defer { lock.unlock() }
+        if failures.count > 100_000 { failures.removeAll() }
+        for key in ["u:\(user.lowercased())"] + (address.map { ["a:\($0)"] } ?? []) {
+            let current = count(key, now: now)
+            failures[key] = (current + 1, current == 0 ? now : failures[key]?.since ?? now)
+        }
+    }
+
+    func recordSuccess(user: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        failures["u:\(user.lowercased())"] = nil
+    }
+}

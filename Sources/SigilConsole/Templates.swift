@@ -1,0 +1,151 @@
+import Mustache
+
+/// The console's pages, as Mustache templates compiled into the binary (no files to ship beside
+/// it). Every page fills the `layout` parent; `{{…}}` escapes HTML.
+enum Templates {
+    static let sources: [(name: String, text: String)] = [
+        (
+            "layout",
+            """
+            <!doctype html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>{{$title}}Sigil{{/title}} · Sigil console</title>
+            <link rel="stylesheet" href="/console/static/console.css">
+            </head>
+            <body>
+            <header class="bar">
+              <a class="brand" href="/console">Sigil</a>
+              {{#signedIn}}
+              <nav aria-label="Main">
+                <a href="/console/users"{{#navUsers}} aria-current="page"{{/navUsers}}>Users</a>
+              </nav>
+              <form class="signout" method="post" action="/console/sign-out">
+                <input type="hidden" name="_csrf" value="{{csrf}}">
+                <span class="who">{{userName}}</span>
+                <button type="submit">Sign out</button>
+              </form>
+              {{/signedIn}}
+            </header>
+            <main>
+            {{$content}}{{/content}}
+            </main>
+            </body>
+            </html>
+            """
+        ),
+        (
+            "sign-in",
+            """
+            {{<layout}}
+            {{$title}}Sign in{{/title}}
+            {{$content}}
+            <section class="card narrow">
+              <h1>Sign in</h1>
+              <p>Use your user principal name and password. Custom security attributes need one of the attribute roles.</p>
+              {{#message}}<p class="error" role="alert">{{message}}</p>{{/message}}
+              <form method="post" action="/console/sign-in">
+                <input type="hidden" name="_csrf" value="{{csrf}}">
+                <label for="upn">User principal name</label>
+                <input id="upn" name="userPrincipalName" type="email" autocomplete="username" required value="{{userPrincipalName}}">
+                <label for="password">Password</label>
+                <input id="password" name="password" type="password" autocomplete="current-password" required>
+                <button type="submit" class="primary">Sign in</button>
+              </form>
+            </section>
+            {{/content}}
+            {{/layout}}
+            """
+        ),
+        (
+            "users",
+            """
+            {{<layout}}
+            {{$title}}Users{{/title}}
+            {{$content}}
+            <h1>Users</h1>
+            <form class="search" method="get" action="/console/users" role="search">
+              <label for="search">Search by display name</label>
+              <input id="search" name="search" type="search" value="{{search}}" placeholder="Starts with…">
+              <button type="submit">Search</button>
+            </form>
+            <p class="count" aria-live="polite">{{countText}}</p>
+            {{#hasUsers}}
+            <div class="table-wrap">
+            <table>
+              <thead><tr><th scope="col">Display name</th><th scope="col">User principal name</th><th scope="col">User type</th><th scope="col">Account enabled</th></tr></thead>
+              <tbody>
+              {{#users}}
+              <tr><td>{{displayName}}</td><td>{{userPrincipalName}}</td><td>{{userType}}</td><td>{{accountEnabled}}</td></tr>
+              {{/users}}
+              </tbody>
+            </table>
+            </div>
+            {{/hasUsers}}
+            {{^hasUsers}}
+            <p class="empty">No users match{{#search}} “{{search}}”{{/search}}.</p>
+            {{/hasUsers}}
+            {{#nextPage}}<p><a class="button" href="{{nextPage}}">Next page</a></p>{{/nextPage}}
+            {{/content}}
+            {{/layout}}
+            """
+        ),
+        (
+            "problem",
+            """
+            {{<layout}}
+            {{$title}}{{heading}}{{/title}}
+            {{$content}}
+            <section class="card narrow">
+              <h1>{{heading}}</h1>
+              <p>{{message}}</p>
+              <p><a href="/console">Back to the console</a></p>
+            </section>
+            {{/content}}
+            {{/layout}}
+            """
+        ),
+    ]
+
+    static func library() throws -> MustacheLibrary {
+        var library = MustacheLibrary()
+        for (name, text) in sources {
+            library.register(try MustacheTemplate(string: text), named: name)
+        }
+        return library
+    }
+
+    static let stylesheet = """
+        :root { --ink: #1b1f24; --muted: #5b6470; --line: #d9dee5; --accent: #0a5bd3; --error: #b3261e; --bg: #f6f7f9; }
+        * { box-sizing: border-box; }
+        body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); background: var(--bg); }
+        .bar { display: flex; flex-wrap: wrap; align-items: center; gap: 1rem; padding: .6rem 1rem; background: #fff; border-bottom: 1px solid var(--line); }
+        .brand { font-weight: 700; color: var(--ink); text-decoration: none; }
+        nav { display: flex; gap: .8rem; flex: 1; }
+        nav a { color: var(--accent); text-decoration: none; padding: .2rem 0; }
+        nav a[aria-current=page] { border-bottom: 2px solid var(--accent); }
+        .signout { display: flex; align-items: center; gap: .5rem; margin-left: auto; }
+        .who { color: var(--muted); }
+        main { max-width: 1100px; margin: 0 auto; padding: 1rem; }
+        h1 { font-size: 1.4rem; margin: .4rem 0 1rem; }
+        .card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1.2rem; }
+        .narrow { max-width: 420px; margin: 2rem auto; }
+        label { display: block; font-weight: 600; margin: .8rem 0 .25rem; }
+        input[type=email], input[type=password], input[type=search], input[type=text], select { width: 100%; padding: .45rem .5rem; border: 1px solid #aab3bf; border-radius: 4px; font: inherit; }
+        button, .button { display: inline-block; padding: .45rem .9rem; border: 1px solid #aab3bf; border-radius: 4px; background: #fff; color: var(--ink); font: inherit; cursor: pointer; text-decoration: none; }
+        button.primary { background: var(--accent); border-color: var(--accent); color: #fff; margin-top: 1rem; }
+        :focus-visible { outline: 3px solid #7aa7ff; outline-offset: 1px; }
+        .search { display: flex; flex-wrap: wrap; align-items: end; gap: .5rem; }
+        .search label { width: 100%; margin: 0; }
+        .search input { flex: 1; min-width: 12rem; width: auto; }
+        .count, .empty, .who { color: var(--muted); }
+        .error { color: var(--error); font-weight: 600; }
+        .table-wrap { overflow-x: auto; background: #fff; border: 1px solid var(--line); border-radius: 6px; }
+        table { width: 100%; border-collapse: collapse; }
+        th, td { text-align: left; padding: .5rem .7rem; border-bottom: 1px solid var(--line); white-space: nowrap; }
+        th { font-size: .85rem; color: var(--muted); font-weight: 600; }
+        @media (max-width: 600px) { main { padding: .6rem; } th, td { padding: .45rem; } .bar { gap: .5rem; } }
+        """
+}
