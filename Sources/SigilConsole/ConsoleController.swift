@@ -29,10 +29,12 @@ public struct ConsoleController: Sendable {
         let console = router.group("console").add(middleware: ConsoleMiddleware(controller: self))
         console.get(use: home)
         console.get("static/console.css", use: stylesheet)
+        console.get("static/console.js", use: script)
         console.get("sign-in", use: signInPage)
         console.post("sign-in", use: signIn)
         console.post("sign-out", use: signOut)
         console.get("users", use: users)
+        registerAssignmentPages(on: console)
         // Unknown console addresses get the console's own not-found page.
         console.get("**", use: { _, _ -> Response in throw HTTPError(.notFound) })
     }
@@ -121,6 +123,12 @@ public struct ConsoleController: Sendable {
         Response(
             status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=300"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: Templates.stylesheet)))
+    }
+
+    @Sendable func script(_ request: Request, context: GraphContext) async throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "max-age=300"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: Templates.script)))
     }
 
     @Sendable func signInPage(_ request: Request, context: GraphContext) async throws -> Response {
@@ -214,6 +222,7 @@ public struct ConsoleController: Sendable {
 extension ConsoleController {
     static func userRow(_ user: DirectoryObject) -> [String: Any] {
         var row: [String: Any] = [:]
+        row["id"] = user.id
         row["displayName"] = user.displayName ?? ""
         row["userPrincipalName"] = user.userPrincipalName ?? ""
         row["userType"] = user.string("userType") ?? "Member"

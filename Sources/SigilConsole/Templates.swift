@@ -14,6 +14,7 @@ enum Templates {
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>{{$title}}Sigil{{/title}} · Sigil console</title>
             <link rel="stylesheet" href="/console/static/console.css">
+            <script src="/console/static/console.js" defer></script>
             </head>
             <body>
             <header class="bar">
@@ -78,7 +79,7 @@ enum Templates {
               <thead><tr><th scope="col">Display name</th><th scope="col">User principal name</th><th scope="col">User type</th><th scope="col">Account enabled</th></tr></thead>
               <tbody>
               {{#users}}
-              <tr><td>{{displayName}}</td><td>{{userPrincipalName}}</td><td>{{userType}}</td><td>{{accountEnabled}}</td></tr>
+              <tr><td><a href="/console/users/{{id}}">{{displayName}}</a></td><td>{{userPrincipalName}}</td><td>{{userType}}</td><td>{{accountEnabled}}</td></tr>
               {{/users}}
               </tbody>
             </table>
@@ -88,6 +89,101 @@ enum Templates {
             <p class="empty">No users match{{#search}} “{{search}}”{{/search}}.</p>
             {{/hasUsers}}
             {{#nextPage}}<p><a class="button" href="{{nextPage}}">Next page</a></p>{{/nextPage}}
+            {{/content}}
+            {{/layout}}
+            """
+        ),
+        (
+            "object",
+            """
+            {{<layout}}
+            {{$title}}{{name}}{{/title}}
+            {{$content}}
+            <p class="crumbs"><a href="/console/users">Users</a> › {{name}}</p>
+            <h1>{{name}}</h1>
+            <p class="muted">{{principalName}} · Object ID {{objectId}}</p>
+            <h2>Custom security attributes</h2>
+            {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+            {{#canAdd}}<p><a class="button" href="{{base}}/attributes/new">Add assignment</a></p>{{/canAdd}}
+            {{#hasRows}}
+            <form method="post" action="{{base}}/attributes/remove">
+              <input type="hidden" name="_csrf" value="{{csrf}}">
+              <div class="table-wrap">
+              <table>
+                <thead><tr>{{#canRemove}}<th scope="col"><span class="visually-hidden">Select</span></th>{{/canRemove}}<th scope="col">Attribute set</th><th scope="col">Attribute name</th><th scope="col">Assigned values</th>{{#canRemove}}<th scope="col"><span class="visually-hidden">Edit</span></th>{{/canRemove}}</tr></thead>
+                <tbody>
+                {{#rows}}
+                <tr>
+                  {{#canRemove}}<td>{{#canEdit}}<input type="checkbox" name="attribute" value="{{id}}" id="pick-{{id}}" aria-label="Select {{set}} {{name}}">{{/canEdit}}</td>{{/canRemove}}
+                  <td>{{set}}</td><td>{{name}}</td><td>{{values}}</td>
+                  {{#canRemove}}<td>{{#canEdit}}<a href="{{base}}/attributes/edit?attribute={{id}}">Edit</a>{{/canEdit}}</td>{{/canRemove}}
+                </tr>
+                {{/rows}}
+                </tbody>
+              </table>
+              </div>
+              {{#canRemove}}<p><button type="submit">Remove assignment</button></p>{{/canRemove}}
+            </form>
+            {{/hasRows}}
+            {{^hasRows}}<p class="empty">{{emptyText}}</p>{{/hasRows}}
+            {{/content}}
+            {{/layout}}
+            """
+        ),
+        (
+            "assignment",
+            """
+            {{<layout}}
+            {{$title}}{{#editing}}Edit assignment{{/editing}}{{^editing}}Add assignment{{/editing}}{{/title}}
+            {{$content}}
+            <p class="crumbs"><a href="/console/users">Users</a> › <a href="{{base}}">{{name}}</a></p>
+            <h1>{{#editing}}Edit assignment{{/editing}}{{^editing}}Add assignment{{/editing}}</h1>
+            {{^attribute}}
+            <form method="get" action="{{base}}/attributes/new" class="card">
+              <label for="set">Attribute set</label>
+              <select id="set" name="set" required>
+                <option value="">Select an attribute set</option>
+                {{#sets}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{id}}</option>{{/sets}}
+              </select>
+              {{#set}}
+              <label for="attribute">Attribute name</label>
+              <select id="attribute" name="attribute" required>
+                <option value="">Select an attribute</option>
+                {{#attributes}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/attributes}}
+              </select>
+              {{/set}}
+              <p><button type="submit">Continue</button></p>
+            </form>
+            {{/attribute}}
+            {{#attribute}}
+            <form method="post" action="{{base}}/attributes" class="card">
+              <input type="hidden" name="_csrf" value="{{csrf}}">
+              <input type="hidden" name="mode" value="{{mode}}">
+              <input type="hidden" name="attribute" value="{{attribute}}">
+              <p><strong>Attribute set:</strong> {{set}} · <strong>Attribute name:</strong> {{attributeName}}</p>
+              <p class="muted">{{typeText}}{{#description}} · {{description}}{{/description}}</p>
+              {{#error}}<p class="error" id="value-error" role="alert">{{error}}</p>{{/error}}
+              {{#dropdown}}
+              <label for="value">Assigned values</label>
+              <select id="value" name="value"{{#error}} aria-describedby="value-error"{{/error}}>
+                <option value="">Select a value</option>
+                {{#choices}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{id}}{{#inactive}} (inactive){{/inactive}}</option>{{/choices}}
+              </select>
+              {{/dropdown}}
+              {{#checkboxes}}
+              <fieldset><legend>Assigned values</legend>
+                {{#choices}}<label class="check"><input type="checkbox" name="value" value="{{id}}"{{#selected}} checked{{/selected}}> {{id}}{{#inactive}} (inactive){{/inactive}}</label>{{/choices}}
+              </fieldset>
+              {{/checkboxes}}
+              {{#inputs}}
+              <fieldset{{#multiple}} data-multi{{/multiple}}><legend>Assigned values</legend>
+                {{#slots}}<div class="value-row"><label class="visually-hidden" for="value-{{index}}">Value {{index}}</label><input id="value-{{index}}" name="value" type="{{type}}" value="{{value}}"{{#error}} aria-describedby="value-error"{{/error}}></div>{{/slots}}
+              </fieldset>
+              {{#multiple}}<p class="muted">Empty boxes are ignored; clear a box to remove its value.</p>{{/multiple}}
+              {{/inputs}}
+              <p><button type="submit" class="primary">Save</button> <a href="{{base}}">Cancel</a></p>
+            </form>
+            {{/attribute}}
             {{/content}}
             {{/layout}}
             """
@@ -116,6 +212,32 @@ enum Templates {
         }
         return library
     }
+
+    /// Small progressive enhancement: "Add another value" and "Remove" on multi-value editors.
+    static let script = """
+        document.querySelectorAll("[data-multi]").forEach(function (set) {
+          function removable(row) {
+            var button = document.createElement("button");
+            button.type = "button"; button.textContent = "Remove";
+            button.addEventListener("click", function () { row.remove(); });
+            row.appendChild(button);
+          }
+          set.querySelectorAll(".value-row").forEach(removable);
+          var add = document.createElement("button");
+          add.type = "button"; add.textContent = "Add another value";
+          add.addEventListener("click", function () {
+            var rows = set.querySelectorAll(".value-row");
+            var row = rows[rows.length - 1].cloneNode(true);
+            var input = row.querySelector("input");
+            var n = rows.length + 1;
+            input.value = ""; input.id = "value-" + n;
+            row.querySelector("label").htmlFor = input.id; row.querySelector("label").textContent = "Value " + n;
+            row.querySelector("button").remove(); removable(row);
+            set.insertBefore(row, add); input.focus();
+          });
+          set.appendChild(add);
+        });
+        """
 
     static let stylesheet = """
         :root { --ink: #1b1f24; --muted: #5b6470; --line: #d9dee5; --accent: #0a5bd3; --error: #b3261e; --bg: #f6f7f9; }
@@ -146,6 +268,13 @@ enum Templates {
         table { width: 100%; border-collapse: collapse; }
         th, td { text-align: left; padding: .5rem .7rem; border-bottom: 1px solid var(--line); white-space: nowrap; }
         th { font-size: .85rem; color: var(--muted); font-weight: 600; }
+        h2 { font-size: 1.1rem; margin: 1.4rem 0 .6rem; }
+        .crumbs, .muted { color: var(--muted); }
+        .notice { color: #0b6b2f; font-weight: 600; }
+        fieldset { border: 1px solid var(--line); border-radius: 4px; margin: .8rem 0; }
+        label.check { font-weight: 400; margin: .3rem 0; }
+        .value-row { display: flex; gap: .4rem; margin: .3rem 0; }
+        .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
         @media (max-width: 600px) { main { padding: .6rem; } th, td { padding: .45rem; } .bar { gap: .5rem; } }
         """
 }

@@ -146,6 +146,29 @@ public enum AssignmentRules {
         }
     }
 
+    /// The `customSecurityAttributes` PATCH payload that sets each attribute to its values (an
+    /// empty list removes it), as a Graph client would send it.
+    public static func payload(setting changes: [(definition: AttributeDefinition, values: [AttributeValue])]) -> JSONValue {
+        var sets: [(name: String, members: JSONObject)] = []
+        for (definition, values) in changes {
+            var members =
+                sets.first { nameKey($0.name) == nameKey(definition.attributeSet) }?.members
+                ?? JSONObject([("@odata.type", .string("#Microsoft.DirectoryServices.CustomSecurityAttributeValue"))])
+            if values.isEmpty {
+                members.append(definition.name, .null)
+            } else {
+                members.append("\(definition.name)@odata.type", .string("#\(odataType(of: definition))"))
+                members.append(definition.name, definition.isCollection ? .array(values.map(\.json)) : values[0].json)
+            }
+            if let index = sets.firstIndex(where: { nameKey($0.name) == nameKey(definition.attributeSet) }) {
+                sets[index].members = members
+            } else {
+                sets.append((definition.attributeSet, members))
+            }
+        }
+        return .object(JSONObject(sets.map { ($0.name, JSONValue.object($0.members)) }))
+    }
+
     /// The OData type name of a definition's values, e.g. `Collection(Int32)`.
     static func odataType(of definition: AttributeDefinition) -> String {
         let element = elementType(of: definition)
@@ -248,6 +271,20 @@ public enum AssignmentRules {
         }
     }
 
+    /// The attributes of an object `caller` may read, with their definitions: never the caller's
+    /// own, only in the sets its assignment roles reach (guests none).
+    public static func visible(
+        _ assignments: AttributeAssignments, objectId: String, schema: Schema, caller: Caller
+    ) -> [(definition: AttributeDefinition, attribute: AssignedAttribute)] {
+        guard caller.principalId != objectId else { return [] }
+        return assignments.attributes.compactMap { attribute in
+            guard let definition = schema.definition(id: attribute.definitionId),
+                AccessPolicy.allows(caller, .readAssignments, inSet: definition.attributeSet)
+            else { return nil }
+            return (definition, attribute)
+        }
+    }
+
     /// `customSecurityAttributes` as a read returns it to `caller`: never their own values, only
     /// the sets their assignment roles reach (guests none); each set annotated
     /// `#microsoft.graph.customSecurityAttributeValue`, collections preceded by `#Collection(...)`;
@@ -255,13 +292,9 @@ public enum AssignmentRules {
     public static func render(
         _ assignments: AttributeAssignments, objectId: String, schema: Schema, caller: Caller
     ) -> JSONValue {
-        guard caller.principalId != objectId else { return .null }
         var out = JSONObject()
         var bySet: [(set: String, members: JSONObject)] = []
-        for attribute in assignments.attributes {
-            guard let definition = schema.definition(id: attribute.definitionId),
-                AccessPolicy.allows(caller, .readAssignments, inSet: definition.attributeSet)
-            else { continue }
+        for (definition, attribute) in visible(assignments, objectId: objectId, schema: schema, caller: caller) {
             var members: JSONObject
             let index = bySet.firstIndex { nameKey($0.set) == nameKey(definition.attributeSet) }
             if let index {

@@ -3,8 +3,22 @@ import SigilStore
 
 /// Custom security attribute values on users and service principals: the part of a create or
 /// update that touches `customSecurityAttributes`, and what each caller may read of them.
-struct AssignmentController {
+public struct AssignmentController: Sendable {
     let services: SigilServices
+
+    public init(services: SigilServices) { self.services = services }
+
+    /// Applies a `customSecurityAttributes` payload (Graph's PATCH shape) to one object, with the
+    /// same rules, permissions and audit record as the API's PATCH; all or nothing.
+    public func assign(
+        _ kind: DirectoryObjectKind, id: String, payload: JSONValue, caller: Caller, audit: AuditContext
+    ) async throws {
+        try await services.store.modify(kind, id: id, passwordHash: nil, audit: audit) { state, schema in
+            var next = state
+            next.attributes = try AssignmentRules.merge(payload, into: state.attributes, schema: schema, caller: caller)
+            return next
+        }
+    }
 
     /// `customSecurityAttributes` of each object as `caller` may see it, keyed by object id.
     func readableAttributes(

@@ -4,7 +4,7 @@ import SigilStore
 
 extension GraphContext {
     /// Who is acting in this request, for the audit records its changes write.
-    func audit(_ request: Request, caller: Caller) -> AuditContext {
+    public func audit(_ request: Request, caller: Caller) -> AuditContext {
         AuditContext(
             initiatedBy: caller.auditInitiator(ipAddress: clientAddress), correlationId: requestId,
             userAgent: request.headers[.userAgent])
@@ -15,7 +15,7 @@ extension SigilServices {
     /// Runs an audited change; when it is refused (400 or 403), writes a `failure` record naming
     /// the reason before passing the error on. The refused change wrote nothing, so the record
     /// gets a transaction of its own.
-    func recordingRefusal<T>(
+    public func recordingRefusal<T>(
         _ activity: AuditActivity, target: @autoclosure () -> AuditTarget?, _ request: Request, _ context: GraphContext,
         _ body: () async throws -> T
     ) async throws -> T {

@@ -1,0 +1,265 @@
+import Foundation
+import Hummingbird
+import SigilCore
+import SigilGraph
+import SigilStore
+
+/// A user's (or an enterprise application's) custom security attributes: the assignments table,
+/// Add assignment, edit, and Remove assignment, as in the admin center. Every change goes through
+/// the same rules, access policy and audit log as `PATCH /users/{id}`.
+extension ConsoleController {
+    func registerAssignmentPages(on console: RouterGroup<GraphContext>) {
+        for kind in [DirectoryObjectKind.user] {
+            let base = "\(Self.segment(kind))/:id"
+            console.get(RouterPath(base), use: { try await objectPage(kind, $0, $1) })
+            console.get(RouterPath("\(base)/attributes/new"), use: { try await assignmentForm(kind, $0, $1, editing: false) })
+            console.get(RouterPath("\(base)/attributes/edit"), use: { try await assignmentForm(kind, $0, $1, editing: true) })
+            console.post(RouterPath("\(base)/attributes"), use: { try await saveAssignment(kind, $0, $1) })
+            console.post(RouterPath("\(base)/attributes/remove"), use: { try await removeAssignments(kind, $0, $1) })
+        }
+    }
+
+    static func segment(_ kind: DirectoryObjectKind) -> String { kind == .user ? "users" : "enterprise-applications" }
+
+    /// The object, readable by the signed-in user, or a 404/403.
+    func object(_ kind: DirectoryObjectKind, _ context: GraphContext, _ signedIn: SignedIn) async throws -> ObjectState {
+        let id = try context.parameters.require("id")
+        try AccessPolicy.require(AccessPolicy.mayReadDirectory(signedIn.caller))
+        guard let state = try await services.store.objectState(kind, id: id) else { throw GraphError.notFound(id) }
+        return state
+    }
+
+    static func display(_ values: [AttributeValue]) -> String {
+        values.map { value in
+            switch value {
+            case .string(let text): text
+            case .integer(let number): String(number)
+            case .boolean(let flag): flag ? "True" : "False"
+            }
+        }.joined(separator: ", ")
+    }
+
+    func objectPage(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
+        let signedIn = try await requireSignedIn(request)
+        let state = try await object(kind, context, signedIn)
+        let schema = try await services.store.schema()
+        let caller = signedIn.caller
+        let visible = AssignmentRules.visible(state.attributes, objectId: state.object.id, schema: schema, caller: caller)
+        let rows: [[String: Any]] = visible.map { definition, attribute in
+            [
+                "set": definition.attributeSet, "name": definition.name, "id": definition.id,
+                "values": Self.display(attribute.values),
+                "canEdit": AccessPolicy.allows(caller, .manageAssignments, inSet: definition.attributeSet),
+            ]
+        }
+        var values = layout(signedIn, nav: "navUsers")
+        values["name"] = state.object.displayName ?? state.object.id
+        values["principalName"] = state.object.userPrincipalName ?? ""
+        values["objectId"] = state.object.id
+        values["base"] = "/console/\(Self.segment(kind))/\(state.object.id)"
+        values["rows"] = rows
+        values["hasRows"] = !rows.isEmpty
+        values["canAdd"] = AccessPolicy.allowsAnywhere(caller, .manageAssignments) && caller.principalId != state.object.id
+        values["canRemove"] = rows.contains { $0["canEdit"] as? Bool == true }
+        values["emptyText"] =
+            caller.principalId == state.object.id
+            ? "You cannot see or change your own custom security attributes."
+            : AccessPolicy.allowsAnywhere(caller, .readAssignments)
+                ? "No custom security attributes are assigned that you can see."
+                : "Your roles do not include reading custom security attributes."
+        if let notice = request.queryItems.first(where: { $0.name == "saved" })?.value {
+            values["notice"] = notice == "removed" ? "Assignments removed." : "Assignment saved."
+        }
+        return page("object", values, cookies: [signedIn.cookie])
+    }
+
+    /// Add assignment (choose set, then attribute, then values) or edit (set and attribute fixed).
+    func assignmentForm(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext, editing: Bool)
+        async throws -> Response
+    {
+        let signedIn = try await requireSignedIn(request)
+        let state = try await object(kind, context, signedIn)
+        let query = Dictionary(request.queryItems.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let schema = try await services.store.schema()
+        var form = AssignmentForm(kind: kind, object: state, schema: schema, caller: signedIn.caller, editing: editing)
+        form.choose(set: query["set"], attribute: query["attribute"])
+        if editing, form.definition == nil { throw GraphError.notFound(query["attribute"] ?? "") }
+        return page("assignment", try formValues(form, signedIn), cookies: [signedIn.cookie])
+    }
+
+    func formValues(_ form: AssignmentForm, _ signedIn: SignedIn) throws -> [String: Any] {
+        try AccessPolicy.require(!form.manageableSets.isEmpty)
+        var values = layout(signedIn, nav: "navUsers")
+        values.merge(form.values) { _, new in new }
+        values["base"] = "/console/\(Self.segment(form.kind))/\(form.object.object.id)"
+        return values
+    }
+
+    func saveAssignment(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
+        let signedIn = try await requireSignedIn(request)
+        let fields = try await formList(request)
+        guard signedIn.checks(fields.first("_csrf"), sessions) else { throw ConsoleProblem.forgedForm }
+        let state = try await object(kind, context, signedIn)
+        let schema = try await services.store.schema()
+        var form = AssignmentForm(
+            kind: kind, object: state, schema: schema, caller: signedIn.caller, editing: fields.first("mode") == "edit")
+        form.choose(set: fields.first("set"), attribute: fields.first("attribute"))
+        guard let definition = form.definition else {
+            form.error = "Choose an attribute set and an attribute."
+            return page("assignment", try formValues(form, signedIn), status: .badRequest, cookies: [signedIn.cookie])
+        }
+        let entered = fields.all("value").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        form.entered = entered
+        do {
+            let target = AuditLog.target(state.object)
+            try await services.recordingRefusal(AuditActivity.values(of: kind), target: target, request, context) {
+                let typed = try AssignmentForm.parse(entered, for: definition)
+                guard !typed.isEmpty else {
+                    throw GraphError.badRequest("Enter a value, or use Remove assignment to take the attribute away.")
+                }
+                try await AssignmentController(services: services).assign(
+                    kind, id: state.object.id, payload: AssignmentRules.payload(setting: [(definition, typed)]),
+                    caller: signedIn.caller, audit: context.audit(request, caller: signedIn.caller))
+            }
+        } catch let error as GraphError where error.status == 400 {
+            form.error = error.message
+            return page("assignment", try formValues(form, signedIn), status: .badRequest, cookies: [signedIn.cookie])
+        }
+        return Self.redirect(
+            "/console/\(Self.segment(kind))/\(state.object.id)?saved=1", cookies: [signedIn.cookie])
+    }
+
+    func removeAssignments(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
+        let signedIn = try await requireSignedIn(request)
+        let fields = try await formList(request)
+        guard signedIn.checks(fields.first("_csrf"), sessions) else { throw ConsoleProblem.forgedForm }
+        let state = try await object(kind, context, signedIn)
+        let schema = try await services.store.schema()
+        let chosen = fields.all("attribute").compactMap { schema.definition(id: $0) }
+        guard !chosen.isEmpty else {
+            return Self.redirect("/console/\(Self.segment(kind))/\(state.object.id)", cookies: [signedIn.cookie])
+        }
+        let target = AuditLog.target(state.object)
+        try await services.recordingRefusal(AuditActivity.values(of: kind), target: target, request, context) {
+            try await AssignmentController(services: services).assign(
+                kind, id: state.object.id, payload: AssignmentRules.payload(setting: chosen.map { ($0, []) }),
+                caller: signedIn.caller, audit: context.audit(request, caller: signedIn.caller))
+        }
+        return Self.redirect(
+            "/console/\(Self.segment(kind))/\(state.object.id)?saved=removed", cookies: [signedIn.cookie])
+    }
+
+    /// A posted form's fields in order, repeated names kept (multi-value editors, checkboxes).
+    func formList(_ request: Request) async throws -> FormFields {
+        let buffer = try await request.body.collect(upTo: Self.formBodyBytes)
+        return FormFields(fields: formFields(String(buffer: buffer)))
+    }
+}
+
+struct FormFields {
+    let fields: [(name: String, value: String)]
+    func first(_ name: String) -> String? { fields.first { $0.name == name }?.value }
+    func all(_ name: String) -> [String] { fields.filter { $0.name == name }.map(\.value) }
+}
+
+extension ConsoleController.SignedIn {
+    func checks(_ token: String?, _ sessions: ConsoleSessions) -> Bool { sessions.checkCSRF(token, nonce: session.nonce) }
+}
+
+/// The Add/edit assignment form: which sets and attributes the caller may assign, and the value
+/// widget the chosen definition needs.
+struct AssignmentForm {
+    let kind: DirectoryObjectKind
+    let object: ObjectState
+    let schema: Schema
+    let caller: Caller
+    let editing: Bool
+    var set: AttributeSet?
+    var definition: AttributeDefinition?
+    var entered: [String]?
+    var error: String?
+
+    init(kind: DirectoryObjectKind, object: ObjectState, schema: Schema, caller: Caller, editing: Bool) {
+        (self.kind, self.object, self.schema, self.caller, self.editing) = (kind, object, schema, caller, editing)
+    }
+
+    /// Sets where the caller may assign values (never on itself).
+    var manageableSets: [AttributeSet] {
+        guard caller.principalId != object.object.id else { return [] }
+        return schema.sets.filter { AccessPolicy.allows(caller, .manageAssignments, inSet: $0.id) }
+    }
+
+    mutating func choose(set name: String?, attribute id: String?) {
+        if let id, let definition = schema.definition(id: id),
+            manageableSets.contains(where: { nameKey($0.id) == nameKey(definition.attributeSet) })
+        {
+            self.definition = definition
+            self.set = schema.set(named: definition.attributeSet)
+            return
+        }
+        if let name, let set = manageableSets.first(where: { nameKey($0.id) == nameKey(name) }) { self.set = set }
+    }
+
+    /// Typed values from the form's text, with messages a person can act on.
+    static func parse(_ texts: [String], for definition: AttributeDefinition) throws(GraphError) -> [AttributeValue] {
+        var values: [AttributeValue] = []
+        for text in texts {
+            switch definition.type {
+            case .string: values.append(.string(text))
+            case .integer:
+                guard let number = Int32(text) else {
+                    throw .badRequest("'\(text)' is not a whole number between -2147483648 and 2147483647.")
+                }
+                values.append(.integer(number))
+            case .boolean:
+                guard let flag = ["true": true, "false": false][text.lowercased()] else {
+                    throw .badRequest("Choose True or False.")
+                }
+                values.append(.boolean(flag))
+            }
+        }
+        guard definition.isCollection || values.count <= 1 else {
+            throw .badRequest("'\(definition.name)' takes one value.")
+        }
+        return values
+    }
+
+    var values: [String: Any] {
+        var values: [String: Any] = [
+            "name": object.object.displayName ?? object.object.id, "editing": editing, "mode": editing ? "edit" : "add",
+        ]
+        values["sets"] = manageableSets.map { ["id": $0.id, "selected": nameKey($0.id) == nameKey(set?.id ?? "")] }
+        if let error { values["error"] = error }
+        guard let set else { return values }
+        values["set"] = set.id
+        let attributes = schema.definitions(inSet: set.id).filter { $0.status == .available }
+        values["attributes"] = attributes.map {
+            ["id": $0.id, "name": $0.name, "selected": nameKey($0.id) == nameKey(definition?.id ?? "")]
+        }
+        guard let definition else { return values }
+        let held = object.attributes.values(of: definition.id).map { ConsoleController.display([$0]) }
+        let current = entered ?? held
+        values["attribute"] = definition.id
+        values["attributeName"] = definition.name
+        values["description"] = definition.description ?? ""
+        values["typeText"] = definition.type.rawValue + (definition.isCollection ? ", multiple values" : "")
+        if definition.usePreDefinedValuesOnly {
+            let choices = schema.allowedValues(of: definition).filter { $0.isActive || held.contains($0.id) }.map { value in
+                ["id": value.id, "selected": current.contains(value.id), "inactive": !value.isActive] as [String: Any]
+            }
+            values[definition.isCollection ? "checkboxes" : "dropdown"] = ["choices": choices]
+        } else if definition.type == .boolean {
+            values["dropdown"] = [
+                "choices": ["True", "False"].map { ["id": $0, "selected": current.first?.lowercased() == $0.lowercased()] }
+            ]
+        } else {
+            let inputType = definition.type == .integer ? "number" : "text"
+            let slots = definition.isCollection ? current + ["", ""] : [current.first ?? ""]
+            values["inputs"] = [
+                "multiple": definition.isCollection, "type": inputType,
+                "slots": slots.enumerated().map { ["value": $1, "index": $0 + 1] as [String: Any] },
+            ]
+        }
+        return values
+    }
+}
