@@ -95,10 +95,29 @@ extension ConsoleController {
         return values
     }
 
-    func saveAssignment(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
+    /// A posted form of a signed-in user, with its anti-forgery token checked.
+    func signedInForm(_ request: Request) async throws -> (SignedIn, FormFields) {
         let signedIn = try await requireSignedIn(request)
         let fields = try await formList(request)
         guard signedIn.checks(fields.first("_csrf"), sessions) else { throw ConsoleProblem.forgedForm }
+        return (signedIn, fields)
+    }
+
+    /// Writes values as the API's PATCH would, recording a refusal in the audit log; `values`
+    /// runs inside, so a value the form cannot read is recorded as refused too.
+    func assign(
+        _ kind: DirectoryObjectKind, _ state: ObjectState, _ request: Request, _ context: GraphContext, _ signedIn: SignedIn,
+        values: () throws -> [(definition: AttributeDefinition, values: [AttributeValue])]
+    ) async throws {
+        try await services.recordingRefusal(AuditActivity.values(of: kind), target: AuditLog.target(state.object), request, context) {
+            try await AssignmentController(services: services).assign(
+                kind, id: state.object.id, payload: AssignmentRules.payload(setting: try values()), caller: signedIn.caller,
+                audit: context.audit(request, caller: signedIn.caller))
+        }
+    }
+
+    func saveAssignment(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
+        let (signedIn, fields) = try await signedInForm(request)
         let state = try await object(kind, context, signedIn)
         let schema = try await services.store.schema()
         var form = AssignmentForm(
@@ -111,15 +130,12 @@ extension ConsoleController {
         let entered = fields.all("value").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         form.entered = entered
         do {
-            let target = AuditLog.target(state.object)
-            try await services.recordingRefusal(AuditActivity.values(of: kind), target: target, request, context) {
+            try await assign(kind, state, request, context, signedIn) {
                 let typed = try AssignmentForm.parse(entered, for: definition)
                 guard !typed.isEmpty else {
                     throw GraphError.badRequest("Enter a value, or use Remove assignment to take the attribute away.")
                 }
-                try await AssignmentController(services: services).assign(
-                    kind, id: state.object.id, payload: AssignmentRules.payload(setting: [(definition, typed)]),
-                    caller: signedIn.caller, audit: context.audit(request, caller: signedIn.caller))
+                return [(definition, typed)]
             }
         } catch let error as GraphError where error.status == 400 {
             form.error = error.message
@@ -130,21 +146,14 @@ extension ConsoleController {
     }
 
     func removeAssignments(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
-        let signedIn = try await requireSignedIn(request)
-        let fields = try await formList(request)
-        guard signedIn.checks(fields.first("_csrf"), sessions) else { throw ConsoleProblem.forgedForm }
+        let (signedIn, fields) = try await signedInForm(request)
         let state = try await object(kind, context, signedIn)
         let schema = try await services.store.schema()
         let chosen = fields.all("attribute").compactMap { schema.definition(id: $0) }
         guard !chosen.isEmpty else {
             return Self.redirect("/console/\(Self.segment(kind))/\(state.object.id)", cookies: [signedIn.cookie])
         }
-        let target = AuditLog.target(state.object)
-        try await services.recordingRefusal(AuditActivity.values(of: kind), target: target, request, context) {
-            try await AssignmentController(services: services).assign(
-                kind, id: state.object.id, payload: AssignmentRules.payload(setting: chosen.map { ($0, []) }),
-                caller: signedIn.caller, audit: context.audit(request, caller: signedIn.caller))
-        }
+        try await assign(kind, state, request, context, signedIn) { chosen.map { ($0, []) } }
         return Self.redirect(
             "/console/\(Self.segment(kind))/\(state.object.id)?saved=removed", cookies: [signedIn.cookie])
     }
