@@ -9,7 +9,7 @@ import SigilStore
 /// the same rules, access policy and audit log as `PATCH /users/{id}`.
 extension ConsoleController {
     func registerAssignmentPages(on console: RouterGroup<GraphContext>) {
-        for kind in [DirectoryObjectKind.user] {
+        for kind in [DirectoryObjectKind.user, .servicePrincipal] {
             let base = "\(Self.segment(kind))/:id"
             console.get(RouterPath(base), use: { try await objectPage(kind, $0, $1) })
             console.get(RouterPath("\(base)/attributes/new"), use: { try await assignmentForm(kind, $0, $1, editing: false) })
@@ -52,9 +52,11 @@ extension ConsoleController {
                 "canEdit": AccessPolicy.allows(caller, .manageAssignments, inSet: definition.attributeSet),
             ]
         }
-        var values = layout(signedIn, nav: "navUsers")
+        var values = layout(signedIn, nav: Self.nav(kind))
+        values["heading"] = Self.heading(kind)
+        values["segment"] = Self.segment(kind)
         values["name"] = state.object.displayName ?? state.object.id
-        values["principalName"] = state.object.userPrincipalName ?? ""
+        values["principalName"] = state.object.userPrincipalName ?? state.object.appId.map { "Application ID \($0)" } ?? ""
         values["objectId"] = state.object.id
         values["base"] = "/console/\(Self.segment(kind))/\(state.object.id)"
         values["rows"] = rows
@@ -89,7 +91,9 @@ extension ConsoleController {
 
     func formValues(_ form: AssignmentForm, _ signedIn: SignedIn) throws -> [String: Any] {
         try AccessPolicy.require(!form.manageableSets.isEmpty)
-        var values = layout(signedIn, nav: "navUsers")
+        var values = layout(signedIn, nav: Self.nav(form.kind))
+        values["heading"] = Self.heading(form.kind)
+        values["segment"] = Self.segment(form.kind)
         values.merge(form.values) { _, new in new }
         values["base"] = "/console/\(Self.segment(form.kind))/\(form.object.object.id)"
         return values

@@ -33,7 +33,7 @@ public struct ConsoleController: Sendable {
         console.get("sign-in", use: signInPage)
         console.post("sign-in", use: signIn)
         console.post("sign-out", use: signOut)
-        console.get("users", use: users)
+        registerLists(on: console)
         registerAssignmentPages(on: console)
         // Unknown console addresses get the console's own not-found page.
         console.get("**", use: { _, _ -> Response in throw HTTPError(.notFound) })
@@ -187,47 +187,6 @@ public struct ConsoleController: Sendable {
             guard sessions.checkCSRF(fields["_csrf"], nonce: session.nonce) else { throw ConsoleProblem.forgedForm }
         }
         return Self.redirect("/console/sign-in", cookies: [clearedCookie(ConsoleSessions.cookie)])
-    }
-
-    @Sendable func users(_ request: Request, context: GraphContext) async throws -> Response {
-        let signedIn = try await requireSignedIn(request)
-        try AccessPolicy.require(AccessPolicy.mayReadDirectory(signedIn.caller))
-        let query = Dictionary(request.queryItems.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
-        let search = (query["search"] ?? "").trimmingCharacters(in: .whitespaces)
-        guard search.count <= Limits.displayNameLength else {
-            throw GraphError.badRequest("The search text is longer than \(Limits.displayNameLength) characters.")
-        }
-        let cursor = query["after"].flatMap(Int64.init)
-        let predicate: ObjectPredicate? = search.isEmpty ? nil : .property("displayName", .startsWith(search))
-        let (found, count) = try await services.store.query(
-            .user, matching: predicate, after: cursor, limit: Self.pageSize, count: true)
-        let rows: [[String: Any]] = found.objects.map(Self.userRow)
-        let total = count ?? rows.count
-        var values = layout(signedIn, nav: "navUsers")
-        values["search"] = search
-        values["users"] = rows
-        values["hasUsers"] = !rows.isEmpty
-        values["countText"] = total == 1 ? "1 user found" : "\(total) users found"
-        if let next = found.next {
-            var parts = ["after=\(next)"]
-            if !search.isEmpty {
-                parts.append("search=" + (search.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics) ?? ""))
-            }
-            values["nextPage"] = "/console/users?" + parts.joined(separator: "&")
-        }
-        return page("users", values, cookies: [signedIn.cookie])
-    }
-}
-
-extension ConsoleController {
-    static func userRow(_ user: DirectoryObject) -> [String: Any] {
-        var row: [String: Any] = [:]
-        row["id"] = user.id
-        row["displayName"] = user.displayName ?? ""
-        row["userPrincipalName"] = user.userPrincipalName ?? ""
-        row["userType"] = user.string("userType") ?? "Member"
-        row["accountEnabled"] = user.accountEnabled ? "Yes" : "No"
-        return row
     }
 }
 

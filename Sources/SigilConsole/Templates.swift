@@ -22,6 +22,7 @@ enum Templates {
               {{#signedIn}}
               <nav aria-label="Main">
                 <a href="/console/users"{{#navUsers}} aria-current="page"{{/navUsers}}>Users</a>
+                <a href="/console/enterprise-applications"{{#navApps}} aria-current="page"{{/navApps}}>Enterprise applications</a>
               </nav>
               <form class="signout" method="post" action="/console/sign-out">
                 <input type="hidden" name="_csrf" value="{{csrf}}">
@@ -61,33 +62,69 @@ enum Templates {
             """
         ),
         (
-            "users",
+            "list",
             """
             {{<layout}}
-            {{$title}}Users{{/title}}
+            {{$title}}{{heading}}{{/title}}
             {{$content}}
-            <h1>Users</h1>
-            <form class="search" method="get" action="/console/users" role="search">
-              <label for="search">Search by display name</label>
+            <h1>{{heading}}</h1>
+            <form class="search" method="get" action="/console/{{segment}}" role="search">
+              <label for="search">Search by name</label>
               <input id="search" name="search" type="search" value="{{search}}" placeholder="Starts with…">
+              {{#filterAttribute}}<input type="hidden" name="attribute" value="{{filterAttribute}}">{{/filterAttribute}}
               <button type="submit">Search</button>
             </form>
+            {{#canFilter}}
+            <details class="card filter"{{#filterSet}} open{{/filterSet}}>
+              <summary>Add filter: custom security attribute</summary>
+              <form method="get" action="/console/{{segment}}">
+                <input type="hidden" name="search" value="{{search}}">
+                <label for="fset">Attribute set</label>
+                <select id="fset" name="set">
+                  <option value="">Select an attribute set</option>
+                  {{#filterSets}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{id}}</option>{{/filterSets}}
+                </select>
+                {{#filterSet}}
+                <label for="fattr">Attribute</label>
+                <select id="fattr" name="attribute">
+                  <option value="">Select an attribute</option>
+                  {{#filterAttributes}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/filterAttributes}}
+                </select>
+                {{/filterSet}}
+                {{#filterAttribute}}
+                <label for="fop">Operator</label>
+                <select id="fop" name="op">
+                  {{#filterOperators}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/filterOperators}}
+                </select>
+                <label for="fvalue">Value</label>
+                {{#hasFilterChoices}}<select id="fvalue" name="value"><option value="">Select a value</option>
+                {{#filterChoices}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{id}}</option>{{/filterChoices}}
+                </select>{{/hasFilterChoices}}
+                {{#filterInput}}<input id="fvalue" name="value" type="{{type}}" value="{{value}}">{{/filterInput}}
+                {{/filterAttribute}}
+                {{#filterError}}<p class="error" role="alert">{{filterError}}</p>{{/filterError}}
+                <p><button type="submit">{{#filterAttribute}}Apply{{/filterAttribute}}{{^filterAttribute}}Continue{{/filterAttribute}}</button>
+                {{#filterActive}} <a href="/console/{{segment}}{{#search}}?search={{search}}{{/search}}">Remove filter</a>{{/filterActive}}</p>
+              </form>
+            </details>
+            {{/canFilter}}
+            {{#filterActive}}<p class="muted">Filter: {{filterActive}}</p>{{/filterActive}}
             <p class="count" aria-live="polite">{{countText}}</p>
-            {{#hasUsers}}
+            {{#hasRows}}
             <div class="table-wrap">
             <table>
-              <thead><tr><th scope="col">Display name</th><th scope="col">User principal name</th><th scope="col">User type</th><th scope="col">Account enabled</th></tr></thead>
+              <thead><tr>{{#columns}}<th scope="col">{{.}}</th>{{/columns}}</tr></thead>
               <tbody>
-              {{#users}}
-              <tr><td><a href="/console/users/{{id}}">{{displayName}}</a></td><td>{{userPrincipalName}}</td><td>{{userType}}</td><td>{{accountEnabled}}</td></tr>
-              {{/users}}
+              {{#rows}}
+              <tr><td><a href="/console/{{segment}}/{{id}}">{{name}}</a></td>{{#cells}}<td>{{.}}</td>{{/cells}}</tr>
+              {{/rows}}
               </tbody>
             </table>
             </div>
-            {{/hasUsers}}
-            {{^hasUsers}}
-            <p class="empty">No users match{{#search}} “{{search}}”{{/search}}.</p>
-            {{/hasUsers}}
+            {{/hasRows}}
+            {{^hasRows}}
+            <p class="empty">Nothing matches{{#search}} “{{search}}”{{/search}}{{#filterActive}} and the filter{{/filterActive}}.</p>
+            {{/hasRows}}
             {{#nextPage}}<p><a class="button" href="{{nextPage}}">Next page</a></p>{{/nextPage}}
             {{/content}}
             {{/layout}}
@@ -99,7 +136,7 @@ enum Templates {
             {{<layout}}
             {{$title}}{{name}}{{/title}}
             {{$content}}
-            <p class="crumbs"><a href="/console/users">Users</a> › {{name}}</p>
+            <p class="crumbs"><a href="/console/{{segment}}">{{heading}}</a> › {{name}}</p>
             <h1>{{name}}</h1>
             <p class="muted">{{principalName}} · Object ID {{objectId}}</p>
             <h2>Custom security attributes</h2>
@@ -136,7 +173,7 @@ enum Templates {
             {{<layout}}
             {{$title}}{{#editing}}Edit assignment{{/editing}}{{^editing}}Add assignment{{/editing}}{{/title}}
             {{$content}}
-            <p class="crumbs"><a href="/console/users">Users</a> › <a href="{{base}}">{{name}}</a></p>
+            <p class="crumbs"><a href="/console/{{segment}}">{{heading}}</a> › <a href="{{base}}">{{name}}</a></p>
             <h1>{{#editing}}Edit assignment{{/editing}}{{^editing}}Add assignment{{/editing}}</h1>
             {{^attribute}}
             <form method="get" action="{{base}}/attributes/new" class="card">

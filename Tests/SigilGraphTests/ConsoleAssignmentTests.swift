@@ -190,3 +190,82 @@ import Testing
         }
     }
 }
+
+/// "Add filter" on the lists: ==, != and starts with on custom security attributes, with counts,
+/// through the same engine as `$filter`; enterprise applications get the same pages.
+@Suite struct ConsoleFilterTests {
+    typealias Browser = ConsoleTests.Browser
+
+    @Test func filterUsersAndApplicationsByAttribute() async throws {
+        let f = try await ConsoleAssignmentTests.fixture()
+        _ = try await f.tenant.user("Admin", grants: [.tenant(.attributeAssignmentAdministrator)])
+        let ids = try await [f.tenant.user("Jana").id, f.tenant.user("Joe").id, f.tenant.user("Dara").id]
+        let held: [(employee: String, vendors: Int32)] = [("GS46982", 4), ("KX19476", 8), ("GS45897", 4)]
+        for (id, (employee, vendors)) in zip(ids, held) {
+            try await f.tenant.store.modify(.user, id: id, passwordHash: nil) { state, _ in
+                var next = state
+                next.attributes.set("Marketing_EmployeeId", [.string(employee)])
+                next.attributes.set("Engineering_NumVendors", [.integer(vendors)])
+                return next
+            }
+        }
+        let app = try await f.tenant.servicePrincipal("Payroll")
+        try await ConsoleTests.withConsole(f.tenant) { browser in
+            #expect(try await browser.signIn("admin@sigil.test").status == .seeOther)
+            func names(_ query: String, _ segment: String = "users") async throws -> (count: String, names: [String]) {
+                let page = try await browser.request(.get, "/console/\(segment)?\(query)")
+                #expect(page.status == .ok, "\(page.html)")
+                let count =
+                    page.html.components(separatedBy: #"<p class="count" aria-live="polite">"#).dropFirst().first?
+                    .prefix { $0 != "<" } ?? ""
+                let names = page.html.components(separatedBy: "\">").compactMap { part -> String? in
+                    guard let end = part.range(of: "</a></td>") else { return nil }
+                    return String(part[..<end.lowerBound])
+                }
+                return (String(count), names)
+            }
+            let steps = try await browser.request(.get, "/console/users?set=Marketing")
+            #expect(steps.html.contains(#"<option value="Marketing_EmployeeId">EmployeeId</option>"#))
+            let widget = try await browser.request(.get, "/console/users?attribute=Engineering_NumVendors")
+            #expect(widget.html.contains(#"type="number""#))
+            #expect(!widget.html.contains("starts with"), "starts with is for String attributes")
+
+            let eq = try await names("attribute=Engineering_NumVendors&op=eq&value=4")
+            #expect(eq.count == "2 users found")
+            #expect(Set(eq.names) == ["Jana", "Dara"])
+            let ne = try await names("attribute=Engineering_NumVendors&op=ne&value=4")
+            #expect(Set(ne.names) == ["Joe", "Chandra", "Admin"], "!= includes users without the attribute")
+            let prefix = try await names("attribute=Marketing_EmployeeId&op=startsWith&value=GS")
+            #expect(Set(prefix.names) == ["Jana", "Dara"])
+            let combined = try await names("search=Ja&attribute=Marketing_EmployeeId&op=startsWith&value=GS")
+            #expect(combined.names == ["Jana"])
+            let bad = try await browser.request(.get, "/console/users?attribute=Engineering_NumVendors&op=eq&value=four")
+            #expect(bad.html.contains("is not a whole number"))
+
+            // Enterprise applications: the same list, filter and assignment pages.
+            let apps = try await names("", "enterprise-applications")
+            #expect(apps.names.contains("Payroll"))
+            let base = "/console/enterprise-applications/\(app.id)"
+            let saved = try await ConsoleAssignmentTests.save(browser, base, "Marketing_EmployeeId", ["APP-1"])
+            #expect(saved.status == .seeOther)
+            #expect(try await browser.request(.get, base).html.contains("<td>EmployeeId</td><td>APP-1</td>"))
+            let filtered = try await names("attribute=Marketing_EmployeeId&op=eq&value=APP-1", "enterprise-applications")
+            #expect(filtered.names == ["Payroll"])
+            #expect(filtered.count == "1 application found")
+        }
+    }
+
+    @Test func readersWithoutSetRightsCannotFilterOnIt() async throws {
+        let f = try await ConsoleAssignmentTests.fixture()
+        _ = try await f.tenant.user("Marketer", grants: [.set(.attributeAssignmentReader, "Marketing")])
+        try await ConsoleTests.withConsole(f.tenant) { browser in
+            #expect(try await browser.signIn("marketer@sigil.test").status == .seeOther)
+            let page = try await browser.request(.get, "/console/users")
+            #expect(page.html.contains(#"<option value="Marketing">Marketing</option>"#))
+            #expect(!page.html.contains(#"<option value="Engineering">"#))
+            // Asking anyway does not apply the filter (the attribute is not offered).
+            let sneaky = try await browser.request(.get, "/console/users?attribute=Engineering_NumVendors&op=eq&value=4")
+            #expect(!sneaky.html.contains("Filter: Engineering_NumVendors"))
+        }
+    }
+}

@@ -184,7 +184,7 @@ import Testing
             #expect(!second.html.contains("Next page"))
             let none = try await browser.request(.get, "/console/users?search=Zed")
             #expect(none.html.contains("0 users found"))
-            #expect(none.html.contains("No users match “Zed”."))
+            #expect(none.html.contains("Nothing matches “Zed”."))
             // Markup in a search is shown as text, never run.
             let script = try await browser.request(.get, "/console/users?search=%3Cscript%3E")
             #expect(!script.html.contains("<script>"))
