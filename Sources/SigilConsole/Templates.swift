@@ -301,11 +301,12 @@ enum Templates {
         .search input { flex: 1; min-width: 12rem; width: auto; }
         .count, .empty, .who { color: var(--muted); }
         .error { color: var(--error); font-weight: 600; }
-        .table-wrap { overflow-x: auto; background: #fff; border: 1px solid var(--line); border-radius: 6px; }
+        .table-wrap { position: relative; overflow-x: auto; background: #fff; border: 1px solid var(--line); border-radius: 6px; }
         table { width: 100%; border-collapse: collapse; }
         th, td { text-align: left; padding: .5rem .7rem; border-bottom: 1px solid var(--line); white-space: nowrap; }
         th { font-size: .85rem; color: var(--muted); font-weight: 600; }
         h2 { font-size: 1.1rem; margin: 1.4rem 0 .6rem; }
+        main p, main h1, legend { overflow-wrap: anywhere; }
         .crumbs, .muted { color: var(--muted); }
         .notice { color: #0b6b2f; font-weight: 600; }
         fieldset { border: 1px solid var(--line); border-radius: 4px; margin: .8rem 0; }
