@@ -17,6 +17,7 @@ BOOT_SECRET = "boot8Q~console-browser-0123456789abcdefgh"
 PASSWORD = "Sigil-demo-2026!"
 ASSIGNMENT_ADMINISTRATOR = "58a13ea3-c632-46ae-9ee0-9c0d43cd7f3d"
 ASSIGNMENT_READER = "ffd52fa5-98dc-465c-991d-fc073eb59f8f"
+DEFINITION_ADMINISTRATOR = "8424c6f0-a189-499e-bbd0-26c1753c96d4"
 SHOTS = os.path.join(ROOT, "test-artifacts", "console")
 CHROMIUM = next((path for path in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if os.path.exists(path)), None)
 
@@ -29,7 +30,8 @@ def server():
     server = SigilServer(url, "--demo", boot_id=BOOT_ID, boot_secret=BOOT_SECRET)
     try:
         token = server.token()
-        for name, role in (("Alain", ASSIGNMENT_ADMINISTRATOR), ("Dara", ASSIGNMENT_READER)):
+        for name, role in (("Alain", ASSIGNMENT_ADMINISTRATOR), ("Dara", ASSIGNMENT_READER),
+                           ("Jana", DEFINITION_ADMINISTRATOR)):
             status, users = server.graph("GET", f"/users?$filter=displayName eq '{name}'&$select=id", token)
             assert status == 200, users
             status, answer = server.graph("POST", "/roleManagement/directory/roleAssignments", token, {
@@ -212,4 +214,29 @@ def test_narrow_screens(server, browser):
     # The table scrolls inside its frame instead of widening the page.
     assert console.page.evaluate("document.documentElement.scrollWidth") <= 390
     console.shot("14-user-attributes-390px")
+    console.context.close()
+
+
+def test_definition_administrator_adds_a_set_and_an_attribute(server, browser):
+    console = Console(browser, server)
+    console.sign_in("jana")
+    console.page.get_by_role("navigation").get_by_role("link", name="Custom security attributes").click()
+    console.page.get_by_label("Name", exact=True).fill("Finance")
+    console.page.get_by_label("Description").fill("Attributes for the finance team")
+    console.page.get_by_label("Maximum number of attributes").fill("10")
+    console.page.get_by_role("button", name="Add", exact=True).click()
+    expect(console.page.get_by_role("heading", name="Finance", level=1)).to_be_visible()
+    console.page.get_by_label("Attribute name").fill("CostCenter")
+    console.page.get_by_label("Only allow predefined values to be assigned").select_option("true")
+    console.page.get_by_label("Predefined values (one per line, all active)").fill("CC-100\nCC-200")
+    console.page.get_by_role("button", name="Add attribute").click()
+    expect(console.page.get_by_role("status")).to_have_text("Saved.")
+    console.page.get_by_role("button", name="Deactivate CC-200").click()
+    expect(console.page.get_by_role("row", name="CC-200 No")).to_have_count(1)
+    console.shot("15-attribute")
+    console.page.get_by_role("main").get_by_role("link", name="Finance").click()
+    console.shot("16-attribute-set")
+    console.page.get_by_role("navigation").get_by_role("link", name="Custom security attributes").click()
+    expect(console.page.get_by_role("link", name="Finance")).to_be_visible()
+    console.shot("17-attribute-sets")
     console.context.close()

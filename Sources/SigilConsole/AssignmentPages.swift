@@ -113,7 +113,9 @@ extension ConsoleController {
         _ kind: DirectoryObjectKind, _ state: ObjectState, _ request: Request, _ context: GraphContext, _ signedIn: SignedIn,
         values: () throws -> [(definition: AttributeDefinition, values: [AttributeValue])]
     ) async throws {
-        try await services.recordingRefusal(AuditActivity.values(of: kind), target: AuditLog.target(state.object), request, context) {
+        try await services.recordingRefusal(
+            AuditActivity.values(of: kind), target: AuditLog.target(state.object), request, context, caller: signedIn.caller
+        ) {
             try await AssignmentController(services: services).assign(
                 kind, id: state.object.id, payload: AssignmentRules.payload(setting: try values()), caller: signedIn.caller,
                 audit: context.audit(request, caller: signedIn.caller))

@@ -35,6 +35,7 @@ public struct ConsoleController: Sendable {
         console.post("sign-out", use: signOut)
         registerLists(on: console)
         registerAssignmentPages(on: console)
+        registerSchemaPages(on: console)
         // Unknown console addresses get the console's own not-found page.
         console.get("**", use: { _, _ -> Response in throw HTTPError(.notFound) })
     }

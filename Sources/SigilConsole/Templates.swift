@@ -23,6 +23,7 @@ enum Templates {
               <nav aria-label="Main">
                 <a href="/console/users"{{#navUsers}} aria-current="page"{{/navUsers}}>Users</a>
                 <a href="/console/enterprise-applications"{{#navApps}} aria-current="page"{{/navApps}}>Enterprise applications</a>
+                <a href="/console/attribute-sets"{{#navSchema}} aria-current="page"{{/navSchema}}>Custom security attributes</a>
               </nav>
               <form class="signout" method="post" action="/console/sign-out">
                 <input type="hidden" name="_csrf" value="{{csrf}}">
@@ -226,6 +227,176 @@ enum Templates {
             """
         ),
         (
+            "sets",
+            """
+            {{<layout}}
+            {{$title}}Custom security attributes{{/title}}
+            {{$content}}
+            <h1>Custom security attributes</h1>
+            {{#hasSets}}
+            <div class="table-wrap">
+            <table>
+              <thead><tr><th scope="col">Attribute set</th><th scope="col">Description</th><th scope="col">Maximum attributes</th><th scope="col">Active attributes</th></tr></thead>
+              <tbody>
+              {{#sets}}<tr><td><a href="/console/attribute-sets/{{id}}">{{id}}</a></td><td>{{description}}</td><td>{{max}}</td><td>{{count}}</td></tr>{{/sets}}
+              </tbody>
+            </table>
+            </div>
+            {{/hasSets}}
+            {{^hasSets}}<p class="empty">No attribute sets yet{{#canAddSet}}: add the first one below{{/canAddSet}}.</p>{{/hasSets}}
+            {{#canAddSet}}
+            <h2>Add attribute set</h2>
+            <form method="post" action="/console/attribute-sets" class="card">
+              <input type="hidden" name="_csrf" value="{{csrf}}">
+              {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+              <label for="set-id">Name</label>
+              <input id="set-id" name="id" type="text" required maxlength="32" value="{{entered.id}}" aria-describedby="set-id-hint">
+              <p class="muted" id="set-id-hint">Up to 32 letters and digits, no spaces. It cannot be renamed later.</p>
+              <label for="set-description">Description</label>
+              <input id="set-description" name="description" type="text" maxlength="128" value="{{entered.description}}">
+              <label for="set-max">Maximum number of attributes</label>
+              <input id="set-max" name="maxAttributesPerSet" type="number" min="1" max="500" value="{{entered.maxAttributesPerSet}}">
+              <p><button type="submit" class="primary">Add</button></p>
+            </form>
+            {{/canAddSet}}
+            {{/content}}
+            {{/layout}}
+            """
+        ),
+        (
+            "set",
+            """
+            {{<layout}}
+            {{$title}}{{set}}{{/title}}
+            {{$content}}
+            <p class="crumbs"><a href="/console/attribute-sets">Custom security attributes</a> › {{set}}</p>
+            <h1>{{set}}</h1>
+            {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+            {{#canEditSet}}
+            <form method="post" action="/console/attribute-sets/{{set}}" class="card">
+              <input type="hidden" name="_csrf" value="{{csrf}}">
+              {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+              <label for="set-description">Description</label>
+              <input id="set-description" name="description" type="text" maxlength="128" value="{{description}}">
+              <label for="set-max">Maximum number of attributes</label>
+              <input id="set-max" name="maxAttributesPerSet" type="number" min="1" max="500" value="{{max}}">
+              <p><button type="submit">Save set</button></p>
+            </form>
+            {{/canEditSet}}
+            {{^canEditSet}}<p class="muted">{{description}}{{#max}} · up to {{max}} attributes{{/max}}</p>{{/canEditSet}}
+            <h2>Attributes</h2>
+            {{#hasActive}}
+            <div class="table-wrap">
+            <table>
+              <thead><tr><th scope="col">Name</th><th scope="col">Description</th><th scope="col">Data type</th><th scope="col">Multiple values</th><th scope="col">Predefined values only</th></tr></thead>
+              <tbody>
+              {{#active}}<tr><td><a href="/console/attribute-sets/{{set}}/attributes/{{name}}">{{name}}</a></td><td>{{description}}</td><td>{{type}}</td><td>{{multiple}}</td><td>{{predefined}}</td></tr>{{/active}}
+              </tbody>
+            </table>
+            </div>
+            {{/hasActive}}
+            {{^hasActive}}<p class="empty">No active attributes in this set.</p>{{/hasActive}}
+            {{#hasDeactivated}}
+            <h2>Deactivated attributes</h2>
+            <ul>{{#deactivated}}<li><a href="/console/attribute-sets/{{set}}/attributes/{{name}}">{{name}}</a> ({{type}})</li>{{/deactivated}}</ul>
+            {{/hasDeactivated}}
+            {{#canAddAttribute}}
+            <h2>Add attribute</h2>
+            <form method="post" action="/console/attribute-sets/{{set}}/attributes" class="card">
+              <input type="hidden" name="_csrf" value="{{csrf}}">
+              {{#attributeError}}<p class="error" role="alert">{{attributeError}}</p>{{/attributeError}}
+              <label for="attr-name">Attribute name</label>
+              <input id="attr-name" name="name" type="text" required maxlength="32" value="{{entered.name}}">
+              <label for="attr-description">Description</label>
+              <input id="attr-description" name="description" type="text" maxlength="128" value="{{entered.description}}">
+              <label for="attr-type">Data type</label>
+              <select id="attr-type" name="type">{{#types}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{id}}</option>{{/types}}</select>
+              <label for="attr-multi">Allow multiple values to be assigned</label>
+              <select id="attr-multi" name="isCollection"><option value="false">No</option><option value="true">Yes</option></select>
+              <label for="attr-predefined">Only allow predefined values to be assigned</label>
+              <select id="attr-predefined" name="usePreDefinedValuesOnly"><option value="false">No</option><option value="true">Yes</option></select>
+              <label for="attr-values">Predefined values (one per line, all active)</label>
+              <textarea id="attr-values" name="allowedValues" rows="3">{{entered.allowedValues}}</textarea>
+              <p><button type="submit" class="primary">Add attribute</button></p>
+            </form>
+            {{/canAddAttribute}}
+            {{/content}}
+            {{/layout}}
+            """
+        ),
+        (
+            "attribute",
+            """
+            {{<layout}}
+            {{$title}}{{set}} {{name}}{{/title}}
+            {{$content}}
+            <p class="crumbs"><a href="/console/attribute-sets">Custom security attributes</a> › <a href="/console/attribute-sets/{{set}}">{{set}}</a> › {{name}}</p>
+            <h1>{{name}}{{^active}} (deactivated){{/active}}</h1>
+            <p class="muted">{{type}} · multiple values: {{multiple}}</p>
+            {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+            {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+            {{#canEdit}}
+            <form method="post" action="/console/attribute-sets/{{set}}/attributes/{{name}}" class="card">
+              <input type="hidden" name="_csrf" value="{{csrf}}">
+              <input type="hidden" name="action" value="edit">
+              <label for="attr-description">Description</label>
+              <input id="attr-description" name="description" type="text" maxlength="128" value="{{description}}">
+              {{#predefinedOnly}}
+              <label for="attr-predefined">Only allow predefined values to be assigned</label>
+              <select id="attr-predefined" name="usePreDefinedValuesOnly"><option value="true">Yes</option><option value="false">No (cannot be turned back on)</option></select>
+              {{/predefinedOnly}}
+              <p><button type="submit">Save attribute</button></p>
+            </form>
+            {{/canEdit}}
+            {{^canEdit}}<p>{{description}}</p>{{/canEdit}}
+            <h2>Predefined values</h2>
+            {{#hasAllowedValues}}
+            <div class="table-wrap"><table>
+              <thead><tr><th scope="col">Value</th><th scope="col">Is active?</th>{{#canEdit}}<th scope="col"><span class="visually-hidden">Change</span></th>{{/canEdit}}</tr></thead>
+              <tbody>
+              {{#allowedValues}}
+              <tr><td>{{id}}</td><td>{{#isActive}}Yes{{/isActive}}{{^isActive}}No{{/isActive}}</td>
+              {{#canEdit}}<td><form method="post" action="/console/attribute-sets/{{set}}/attributes/{{name}}">
+                <input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="action" value="toggleValue">
+                <input type="hidden" name="value" value="{{id}}">
+                {{#isActive}}<input type="hidden" name="isActive" value="false"><button type="submit">Deactivate {{id}}</button>{{/isActive}}
+                {{^isActive}}<input type="hidden" name="isActive" value="true"><button type="submit">Activate {{id}}</button>{{/isActive}}
+              </form></td>{{/canEdit}}</tr>
+              {{/allowedValues}}
+              </tbody>
+            </table></div>
+            {{/hasAllowedValues}}
+            {{^hasAllowedValues}}<p class="empty">No predefined values.</p>{{/hasAllowedValues}}
+            {{#canEdit}}
+            <form method="post" action="/console/attribute-sets/{{set}}/attributes/{{name}}" class="search">
+              <input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="action" value="addValue">
+              <label for="new-value">Add value</label>
+              <input id="new-value" name="value" type="text" maxlength="64" required>
+              <button type="submit">Add value</button>
+            </form>
+            <h2>Status</h2>
+            {{#active}}
+            {{^confirmDeactivate}}<p><a class="button" href="?deactivate=1">Deactivate attribute</a></p>{{/confirmDeactivate}}
+            {{#confirmDeactivate}}
+            <form method="post" action="/console/attribute-sets/{{set}}/attributes/{{name}}" class="card">
+              <input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="action" value="deactivate">
+              <p>Deactivate {{name}}? It can no longer be assigned to more objects; assigned values stay.</p>
+              <p><button type="submit" class="primary">Yes, deactivate</button> <a href="/console/attribute-sets/{{set}}/attributes/{{name}}">No</a></p>
+            </form>
+            {{/confirmDeactivate}}
+            {{/active}}
+            {{^active}}
+            <form method="post" action="/console/attribute-sets/{{set}}/attributes/{{name}}">
+              <input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="action" value="reactivate">
+              <p>Deactivated. <button type="submit">Reactivate attribute</button></p>
+            </form>
+            {{/active}}
+            {{/canEdit}}
+            {{/content}}
+            {{/layout}}
+            """
+        ),
+        (
             "problem",
             """
             {{<layout}}
@@ -292,11 +463,11 @@ enum Templates {
         .card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1.2rem; }
         .narrow { max-width: 420px; margin: 2rem auto; }
         label { display: block; font-weight: 600; margin: .8rem 0 .25rem; }
-        input[type=email], input[type=password], input[type=search], input[type=text], select { width: 100%; padding: .45rem .5rem; border: 1px solid #aab3bf; border-radius: 4px; font: inherit; }
+        input[type=email], input[type=password], input[type=search], input[type=text], input[type=number], select, textarea { width: 100%; padding: .45rem .5rem; border: 1px solid #aab3bf; border-radius: 4px; font: inherit; }
         button, .button { display: inline-block; padding: .45rem .9rem; border: 1px solid #aab3bf; border-radius: 4px; background: #fff; color: var(--ink); font: inherit; cursor: pointer; text-decoration: none; }
         button.primary { background: var(--accent); border-color: var(--accent); color: #fff; margin-top: 1rem; }
         :focus-visible { outline: 3px solid #7aa7ff; outline-offset: 1px; }
-        .search { display: flex; flex-wrap: wrap; align-items: end; gap: .5rem; }
+        .search { display: flex; flex-wrap: wrap; align-items: end; gap: .5rem; margin-top: .8rem; }
         .search label { width: 100%; margin: 0; }
         .search input { flex: 1; min-width: 12rem; width: auto; }
         .count, .empty, .who { color: var(--muted); }

@@ -14,15 +14,15 @@ extension GraphContext {
 extension SigilServices {
     /// Runs an audited change; when it is refused (400 or 403), writes a `failure` record naming
     /// the reason before passing the error on. The refused change wrote nothing, so the record
-    /// gets a transaction of its own.
+    /// gets a transaction of its own. `caller` is the context's (API) unless given (console).
     public func recordingRefusal<T>(
         _ activity: AuditActivity, target: @autoclosure () -> AuditTarget?, _ request: Request, _ context: GraphContext,
-        _ body: () async throws -> T
+        caller: Caller? = nil, _ body: () async throws -> T
     ) async throws -> T {
         do {
             return try await body()
         } catch let error as GraphError where error.status == 400 || error.status == 403 {
-            if let caller = context.caller {
+            if let caller = caller ?? context.caller {
                 let record = AuditLog.failure(
                     activity, target: target(), reason: error.message, context: context.audit(request, caller: caller))
                 do {

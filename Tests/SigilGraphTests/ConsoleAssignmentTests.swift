@@ -144,6 +144,11 @@ import Testing
             let nothing = try await Self.save(browser, base, "Marketing_EmployeeId", [""])
             #expect(nothing.html.contains("Enter a value"))
             #expect(try await f.tenant.store.attributes(of: [f.userId]).isEmpty)
+            // Refused changes are in the audit log as failures, with the reason shown.
+            try await f.tenant.store.sealAudit()
+            let records = try await f.tenant.store.auditRecords(AuditQuery(), after: nil, limit: 100).records
+            #expect(records.count == 3)
+            #expect(records.allSatisfy { $0.json.contains(#""result":"failure""#) })
             let forged = try await browser.request(
                 .post, "\(base)/attributes", form: [("attribute", "Marketing_EmployeeId"), ("value", "GS1")])
             #expect(forged.status == .forbidden)
