@@ -18,6 +18,7 @@ PASSWORD = "Sigil-demo-2026!"
 ASSIGNMENT_ADMINISTRATOR = "58a13ea3-c632-46ae-9ee0-9c0d43cd7f3d"
 ASSIGNMENT_READER = "ffd52fa5-98dc-465c-991d-fc073eb59f8f"
 DEFINITION_ADMINISTRATOR = "8424c6f0-a189-499e-bbd0-26c1753c96d4"
+LOG_READER = "9c99539d-8186-4804-835f-fd51ef9e2dcd"
 SHOTS = os.path.join(ROOT, "test-artifacts", "console")
 CHROMIUM = next((path for path in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if os.path.exists(path)), None)
 
@@ -31,7 +32,7 @@ def server():
     try:
         token = server.token()
         for name, role in (("Alain", ASSIGNMENT_ADMINISTRATOR), ("Dara", ASSIGNMENT_READER),
-                           ("Jana", DEFINITION_ADMINISTRATOR)):
+                           ("Jana", DEFINITION_ADMINISTRATOR), ("Chandra", LOG_READER)):
             status, users = server.graph("GET", f"/users?$filter=displayName eq '{name}'&$select=id", token)
             assert status == 200, users
             status, answer = server.graph("POST", "/roleManagement/directory/roleAssignments", token, {
@@ -239,4 +240,20 @@ def test_definition_administrator_adds_a_set_and_an_attribute(server, browser):
     console.page.get_by_role("navigation").get_by_role("link", name="Custom security attributes").click()
     expect(console.page.get_by_role("link", name="Finance")).to_be_visible()
     console.shot("17-attribute-sets")
+    console.context.close()
+
+
+def test_log_reader_sees_the_changes_and_the_roles(server, browser):
+    console = Console(browser, server)
+    console.sign_in("chandra")
+    console.page.get_by_role("link", name="Audit logs").click()
+    console.page.get_by_label("Activity").select_option("Update attribute values assigned to a user")
+    console.page.get_by_role("button", name="Apply").click()
+    # The administrator's changes to Isabella, with old and new values.
+    expect(console.page.get_by_text("Engineering_NumVendors: [8] → [5]")).to_be_visible()
+    console.shot("18-audit-log")
+    console.page.get_by_role("link", name="Roles and administrators").click()
+    expect(console.page.get_by_role("cell", name="Attribute Log Reader")).to_be_visible()
+    expect(console.page.get_by_role("button", name="Assign")).to_have_count(0)
+    console.shot("19-roles")
     console.context.close()

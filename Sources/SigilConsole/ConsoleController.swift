@@ -36,6 +36,8 @@ public struct ConsoleController: Sendable {
         registerLists(on: console)
         registerAssignmentPages(on: console)
         registerSchemaPages(on: console)
+        registerRolePages(on: console)
+        registerAuditPage(on: console)
         // Unknown console addresses get the console's own not-found page.
         console.get("**", use: { _, _ -> Response in throw HTTPError(.notFound) })
     }
@@ -103,7 +105,10 @@ public struct ConsoleController: Sendable {
     }
 
     func layout(_ signedIn: SignedIn, nav: String) -> [String: Any] {
-        ["signedIn": true, "csrf": signedIn.csrf, "userName": signedIn.user.displayName ?? signedIn.user.userPrincipalName ?? "", nav: true]
+        [
+            "signedIn": true, "csrf": signedIn.csrf, "userName": signedIn.user.displayName ?? signedIn.user.userPrincipalName ?? "",
+            nav: true, "canReadAudit": AccessPolicy.allows(signedIn.caller, .readAuditLogs),
+        ]
     }
 
     /// The fields of a posted form (at most 64 KiB).

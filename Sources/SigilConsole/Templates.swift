@@ -24,6 +24,8 @@ enum Templates {
                 <a href="/console/users"{{#navUsers}} aria-current="page"{{/navUsers}}>Users</a>
                 <a href="/console/enterprise-applications"{{#navApps}} aria-current="page"{{/navApps}}>Enterprise applications</a>
                 <a href="/console/attribute-sets"{{#navSchema}} aria-current="page"{{/navSchema}}>Custom security attributes</a>
+                <a href="/console/roles"{{#navRoles}} aria-current="page"{{/navRoles}}>Roles and administrators</a>
+                {{#canReadAudit}}<a href="/console/audit"{{#navAudit}} aria-current="page"{{/navAudit}}>Audit logs</a>{{/canReadAudit}}
               </nav>
               <form class="signout" method="post" action="/console/sign-out">
                 <input type="hidden" name="_csrf" value="{{csrf}}">
@@ -397,6 +399,80 @@ enum Templates {
             """
         ),
         (
+            "roles",
+            """
+            {{<layout}}
+            {{$title}}Roles and administrators{{/title}}
+            {{$content}}
+            <h1>Roles and administrators</h1>
+            <p class="muted">The attribute roles, at tenant scope or for one attribute set. Global Administrator holds none of them.</p>
+            {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+            {{#hasRows}}
+            <div class="table-wrap"><table>
+              <thead><tr><th scope="col">Assigned to</th><th scope="col">Role</th><th scope="col">Scope</th>{{#canManage}}<th scope="col"><span class="visually-hidden">Remove</span></th>{{/canManage}}</tr></thead>
+              <tbody>
+              {{#rows}}
+              <tr><td>{{principal}} <span class="muted">{{signIn}}</span></td><td>{{role}}</td><td>{{scope}}</td>
+              {{#canManage}}<td><form method="post" action="/console/roles/remove"><input type="hidden" name="_csrf" value="{{csrf}}"><input type="hidden" name="id" value="{{id}}"><button type="submit" aria-label="Remove {{role}} from {{principal}}">Remove</button></form></td>{{/canManage}}</tr>
+              {{/rows}}
+              </tbody>
+            </table></div>
+            {{/hasRows}}
+            {{^hasRows}}<p class="empty">Nobody holds an attribute role yet.</p>{{/hasRows}}
+            {{#canManage}}
+            <h2>Add assignment</h2>
+            <form method="post" action="/console/roles" class="card">
+              <input type="hidden" name="_csrf" value="{{csrf}}">
+              {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+              <label for="principal">User principal name, or application ID</label>
+              <input id="principal" name="principal" type="text" required value="{{entered.principal}}">
+              <label for="role">Role</label>
+              <select id="role" name="role">{{#roles}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/roles}}</select>
+              <label for="scope">Scope</label>
+              <select id="scope" name="scope">{{#scopes}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/scopes}}</select>
+              <p><button type="submit" class="primary">Assign</button></p>
+            </form>
+            {{/canManage}}
+            {{/content}}
+            {{/layout}}
+            """
+        ),
+        (
+            "audit",
+            """
+            {{<layout}}
+            {{$title}}Audit logs{{/title}}
+            {{$content}}
+            <h1>Audit logs: custom security attributes</h1>
+            <form method="get" action="/console/audit" class="search">
+              <div><label for="from">From</label><input id="from" name="from" type="date" value="{{from}}"></div>
+              <div><label for="to">To</label><input id="to" name="to" type="date" value="{{to}}"></div>
+              <div><label for="activity">Activity</label>
+              <select id="activity" name="activity"><option value="">All activities</option>
+              {{#activities}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/activities}}</select></div>
+              <div><label class="check"><input type="checkbox" name="result" value="failure"{{#failuresOnly}} checked{{/failuresOnly}}> Failures only</label></div>
+              <button type="submit">Apply</button>
+            </form>
+            {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+            {{#hasRows}}
+            <div class="table-wrap"><table>
+              <thead><tr><th scope="col">Date (UTC)</th><th scope="col">Activity</th><th scope="col">Initiated by</th><th scope="col">Target</th><th scope="col">Changes</th><th scope="col">Result</th></tr></thead>
+              <tbody>
+              {{#rows}}
+              <tr><td>{{time}}</td><td>{{activity}}</td><td>{{who}}</td><td>{{target}}</td>
+              <td>{{#changes}}<div><strong>{{name}}</strong>: {{old}} → {{new}}</div>{{/changes}}</td>
+              <td>{{result}}{{#failed}}<div class="muted">{{reason}}</div>{{/failed}}</td></tr>
+              {{/rows}}
+              </tbody>
+            </table></div>
+            {{/hasRows}}
+            {{^hasRows}}<p class="empty">No audit records match.</p>{{/hasRows}}
+            {{#nextPage}}<p><a class="button" href="{{nextPage}}">Next page</a></p>{{/nextPage}}
+            {{/content}}
+            {{/layout}}
+            """
+        ),
+        (
             "problem",
             """
             {{<layout}}
@@ -463,7 +539,7 @@ enum Templates {
         .card { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1.2rem; }
         .narrow { max-width: 420px; margin: 2rem auto; }
         label { display: block; font-weight: 600; margin: .8rem 0 .25rem; }
-        input[type=email], input[type=password], input[type=search], input[type=text], input[type=number], select, textarea { width: 100%; padding: .45rem .5rem; border: 1px solid #aab3bf; border-radius: 4px; font: inherit; }
+        input[type=email], input[type=password], input[type=search], input[type=text], input[type=number], input[type=date], select, textarea { width: 100%; padding: .45rem .5rem; border: 1px solid #aab3bf; border-radius: 4px; font: inherit; }
         button, .button { display: inline-block; padding: .45rem .9rem; border: 1px solid #aab3bf; border-radius: 4px; background: #fff; color: var(--ink); font: inherit; cursor: pointer; text-decoration: none; }
         button.primary { background: var(--accent); border-color: var(--accent); color: #fff; margin-top: 1rem; }
         :focus-visible { outline: 3px solid #7aa7ff; outline-offset: 1px; }

@@ -199,9 +199,14 @@ public enum DirectoryRules {
         guard let scope = RoleScope(directoryScopeId: scopeId) else {
             throw .badRequest("Property 'directoryScopeId' must be '/' or '/attributeSets/{attributeSetName}'.")
         }
+        try checkScope(role, scope)
+        return (principalId, role, scope)
+    }
+
+    /// Only the attribute roles may be scoped to an attribute set.
+    public static func checkScope(_ role: DirectoryRole, _ scope: RoleScope) throws(GraphError) {
         if case .attributeSet = scope, !role.allowsAttributeSetScope {
             throw .badRequest("The role '\(role.displayName)' can only be assigned at the tenant scope '/'.")
         }
-        return (principalId, role, scope)
     }
 }
