@@ -132,3 +132,46 @@ import Testing
         }
     }
 }
+
+/// Every form post of the console refuses a request without the session's token and changes
+/// nothing, whoever is signed in.
+@Suite struct ConsoleForgeryTests {
+    @Test func everyPostNeedsTheSessionsToken() async throws {
+        let tenant = try await TestTenant.make()
+        try await tenant.store.changeSchema { _ in [.createSet(AttributeSet(id: "Finance"))] }
+        _ = try await tenant.user(
+            "Boss",
+            grants: [
+                .tenant(.attributeDefinitionAdministrator), .tenant(.attributeAssignmentAdministrator),
+                .tenant(.privilegedRoleAdministrator),
+            ])
+        let other = try await tenant.user("Other")
+        try await ConsoleTests.withConsole(tenant) { browser in
+            #expect(try await browser.signIn("boss@sigil.test").status == .seeOther)
+            let before = try await tenant.store.schema()
+            let posts: [(String, [(String, String)])] = [
+                ("/console/attribute-sets", [("id", "Forged")]),
+                ("/console/attribute-sets/Finance", [("description", "forged")]),
+                ("/console/attribute-sets/Finance/attributes", [("name", "Forged"), ("type", "String")]),
+                ("/console/attribute-sets/Finance/attributes/Any", [("action", "deactivate")]),
+                ("/console/users/\(other.id)/attributes", [("attribute", "Finance_Any"), ("value", "x")]),
+                ("/console/users/\(other.id)/attributes/remove", [("attribute", "Finance_Any")]),
+                ("/console/enterprise-applications/\(other.id)/attributes", [("attribute", "Finance_Any")]),
+                ("/console/roles", [("principal", "other@sigil.test"), ("role", DirectoryRole.attributeLogReader.templateId)]),
+                ("/console/roles/remove", [("id", "x")]),
+                ("/console/sign-out", []),
+            ]
+            for (path, form) in posts {
+                for token in [nil, "forged"] {
+                    let reply = try await browser.request(.post, path, form: form + (token.map { [("_csrf", $0)] } ?? []))
+                    #expect(reply.status == .forbidden, "\(path)")
+                    #expect(reply.html.contains("The form could not be accepted"), "\(path)")
+                }
+            }
+            #expect(try await tenant.store.schema() == before)
+            #expect(try await tenant.store.roleAssignments(principalId: other.id).isEmpty)
+            #expect(try await browser.request(.get, "/console/users").status == .ok, "still signed in")
+
+        }
+    }
+}
