@@ -62,6 +62,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The command line's client for the Graph API (URLSession; no database access).
+        .target(
+            name: "SigilClient",
+            dependencies: ["SigilCore"],
+            swiftSettings: swiftSettings
+        ),
         // The web admin console: server-rendered pages over the same services as the API.
         .target(
             name: "SigilConsole",
@@ -82,6 +88,7 @@ let package = Package(
                 "SigilStore",
                 "SigilGraph",
                 "SigilConsole",
+                "SigilClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -5,5 +5,8 @@ struct Sigil: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sigil",
         abstract: "Microsoft Entra custom security attributes behind a Microsoft Graph–compatible API.",
-        subcommands: [Serve.self, AuditCommand.self, DevCert.self])
+        subcommands: [
+            Serve.self, Login.self, Logout.self, WhoAmI.self, UserCommand.self, UsersCommand.self, AppCommand.self,
+            AppsCommand.self, AuditCommand.self, DevCert.self,
+        ])
 }

@@ -1,0 +1,107 @@
+"""The `sigil` command line against a running server: login, whoami, the seed's assignment flows
+(set, show, filter with ==, != and starts-with, unset), JSON output and exit statuses."""
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import tempfile
+import uuid
+
+import pytest
+
+from conftest import SIGIL
+from sigil_server import SigilServer
+
+BOOT_ID = str(uuid.uuid4())
+BOOT_SECRET = "boot8Q~cli-tests-0123456789abcdefghijklmno"
+
+
+@pytest.fixture(scope="module")
+def server():
+    database = os.environ.get("SIGIL_TEST_DATABASE_URL")
+    url = f"{database}{'&' if '?' in database else '?'}schema=cli_{os.getpid()}" if database else None
+    server = SigilServer(url, "--demo", boot_id=BOOT_ID, boot_secret=BOOT_SECRET)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cli(server):
+    home = tempfile.mkdtemp(prefix="sigil-cli-home-")
+    env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(home, "config"), HOME=home)
+
+    def run(*args, check_status=0):
+        result = subprocess.run([SIGIL, *args], capture_output=True, text=True, env=env, timeout=60)
+        if check_status is not None:
+            assert result.returncode == check_status, result.stdout + result.stderr
+        return result
+
+    run.home = home
+    yield run
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def test_seed_flows_from_the_command_line(server, cli):
+    client_id, secret = server.demo_manager()
+    signed = cli("login", "--server", server.base, "--client-id", client_id, "--client-secret", secret)
+    assert "Signed in" in signed.stdout
+    credentials = os.path.join(cli.home, "config", "sigil", "credentials.json")
+    assert stat.S_IMODE(os.stat(credentials).st_mode) == 0o600
+    assert client_id in cli("whoami").stdout
+
+    # Seed 002's Update-MgUser example, typed by the definitions (4 is an Int32, true a Boolean).
+    cli("user", "set", "chandra@sigil.local", "Engineering.ProjectDate=2024-11-15", "Engineering.Project=Baker,Cascade",
+        "Engineering.NumVendors=4", "Engineering.Certification=true")
+    shown = json.loads(cli("user", "show", "chandra@sigil.local", "--output", "json").stdout)
+    engineering = shown["customSecurityAttributes"]["Engineering"]
+    assert engineering["ProjectDate"] == "2024-11-15"
+    assert engineering["Project"] == ["Baker", "Cascade"]
+    assert engineering["NumVendors"] == 4
+    assert engineering["Certification"] is True
+    table = cli("user", "show", "chandra@sigil.local").stdout
+    assert re.search(r"^Engineering +Project +Baker, Cascade$", table, re.M), table
+
+    def names(*args):
+        return sorted(item["displayName"] for item in json.loads(cli("users", "list", *args, "--output", "json").stdout))
+
+    assert names("--filter", "Marketing.AppCountry == Canada") == ["Jana", "Jiya"]
+    assert "Jana" not in names("--filter", "Marketing.AppCountry != Canada")
+    assert names("--filter", "Marketing.EmployeeId starts-with GS") == ["Chandra", "Jana", "Joe"]
+    assert names("--filter", "Engineering.NumVendors == 4") == ["Chandra"]
+    assert names("--odata-filter", "customSecurityAttributes/Engineering/Certification eq true") == ["Chandra"]
+    listed = cli("users", "list", "--filter", "Engineering.NumVendors == 4").stdout
+    assert "DISPLAY NAME" in listed and "1 users" in listed
+
+    cli("user", "unset", "chandra@sigil.local", "Engineering.ProjectDate", "Engineering.Project")
+    after = json.loads(cli("user", "show", "chandra@sigil.local", "--output", "json").stdout)
+    assert "ProjectDate" not in after["customSecurityAttributes"]["Engineering"]
+    assert "Project" not in after["customSecurityAttributes"]["Engineering"]
+
+    # Service principals, the same way.
+    apps = json.loads(cli("apps", "list", "--output", "json").stdout)
+    manager = next(app for app in apps if app["appId"] == client_id)
+    cli("app", "set", manager["id"], "Marketing.EmployeeId=APP-7")
+    assert [app["id"] for app in json.loads(
+        cli("apps", "list", "--filter", "Marketing.EmployeeId == APP-7", "--output", "json").stdout)] == [manager["id"]]
+
+
+def test_errors_and_exit_statuses(server, cli):
+    assert cli("whoami", check_status=1).stderr.startswith("sigil: not signed in")
+    client_id, secret = server.demo_manager()
+    wrong = cli("login", "--server", server.base, "--client-id", client_id, "--client-secret", "wrong", check_status=1)
+    assert "invalid_client" in wrong.stderr or "AADSTS" in wrong.stderr
+    cli("login", "--server", server.base, "--client-id", client_id, "--client-secret", secret)
+    # Types come from the definitions: a word for an Integer is refused before anything is sent.
+    typed = cli("user", "set", "joe@sigil.local", "Engineering.NumVendors=four", check_status=2)
+    assert "takes whole numbers" in typed.stderr
+    assert "no attribute 'Nope'" in cli("user", "set", "joe@sigil.local", "Engineering.Nope=1", check_status=2).stderr
+    assert "Set.Attribute=value" in cli("user", "set", "joe@sigil.local", "Engineering", check_status=2).stderr
+    # The server's own refusal: a value outside the predefined ones.
+    refused = cli("user", "set", "joe@sigil.local", "Engineering.Project=Denali", check_status=1)
+    assert "Denali" in refused.stderr and "400" in refused.stderr
+    assert "Request_ResourceNotFound" in cli("user", "show", str(uuid.uuid4()), check_status=1).stderr
+    assert cli("users", "list", "--filter", "Marketing.AppCountry ~ x", check_status=2).stderr.startswith("sigil: The operator")
+    cli("logout")
+    cli("whoami", check_status=1)

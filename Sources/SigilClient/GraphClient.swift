@@ -1,0 +1,107 @@
+import Foundation
+import SigilCore
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A small async client for Sigil's Graph API (or Microsoft Graph's), used by the `sigil`
+/// command line: JSON in and out, Graph error envelopes turned into `ClientError.graph`.
+public struct GraphAPIClient: Sendable {
+    public let server: URL
+    public let token: String
+    let session: URLSession
+
+    public init(server: URL, token: String, session: URLSession = URLSession(configuration: .ephemeral)) {
+        self.server = server
+        self.token = token
+        self.session = session
+    }
+
+    /// Sends a request to `path` (with its query) under `/v1.0` (or `version`); returns the JSON
+    /// body (nil for 204).
+    @discardableResult
+    public func send(
+        _ method: String, _ path: String, body: JSONValue? = nil, version: String = "v1.0", headers: [String: String] = [:]
+    ) async throws -> JSONValue? {
+        guard let url = URL(string: "\(server.absoluteString.trimmingTrailingSlash)/\(version)\(path)") else {
+            throw ClientError.usage("'\(path)' does not make a valid URL.")
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        if let body {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = Data(body.serialized())
+        }
+        let (data, response) = try await Self.load(session, request)
+        return try Self.decode(data, response)
+    }
+
+    static func load(_ session: URLSession, _ request: URLRequest) async throws -> (Data, URLResponse) {
+        do {
+            return try await session.data(for: request)
+        } catch {
+            throw ClientError.unreachable(request.url?.host ?? "the server", error.localizedDescription)
+        }
+    }
+
+    static func decode(_ data: Data, _ response: URLResponse) throws -> JSONValue? {
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let json = data.isEmpty ? nil : try? JSON.parse(Array(data))
+        guard (200..<300).contains(status) else {
+            let error = json?.objectValue?["error"]
+            let code = error?.objectValue?["code"]?.stringValue ?? error?.stringValue ?? "HTTP \(status)"
+            let message =
+                error?.objectValue?["message"]?.stringValue ?? json?.objectValue?["error_description"]?.stringValue
+                ?? String(decoding: data, as: UTF8.self)
+            throw ClientError.graph(status: status, code: code, message: message)
+        }
+        return json
+    }
+
+    /// Every page of a collection, following `@odata.nextLink`.
+    public func all(_ path: String, headers: [String: String] = [:]) async throws -> [JSONValue] {
+        var items: [JSONValue] = []
+        var next: String? = path
+        while let current = next {
+            let page: JSONValue?
+            if current.hasPrefix("http") {
+                guard let url = URL(string: current) else { break }
+                var request = URLRequest(url: url)
+                request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+                for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+                let (data, response) = try await Self.load(session, request)
+                page = try Self.decode(data, response)
+            } else {
+                page = try await send("GET", current, headers: headers)
+            }
+            items += page?.objectValue?["value"]?.arrayValue ?? []
+            next = page?.objectValue?["@odata.nextLink"]?.stringValue
+        }
+        return items
+    }
+}
+
+/// What can go wrong for a command-line user, each with a message worth printing.
+public enum ClientError: Error, CustomStringConvertible {
+    /// The request was refused: Graph's status, code and message.
+    case graph(status: Int, code: String, message: String)
+    case unreachable(String, String)
+    case notSignedIn
+    case usage(String)
+
+    public var description: String {
+        switch self {
+        case .graph(let status, let code, let message): "\(message) (\(status) \(code))"
+        case .unreachable(let host, let reason): "cannot reach \(host): \(reason)"
+        case .notSignedIn: "not signed in: run `sigil login` first"
+        case .usage(let message): message
+        }
+    }
+}
+
+extension String {
+    var trimmingTrailingSlash: String { hasSuffix("/") ? String(dropLast()) : self }
+}
