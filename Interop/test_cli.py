@@ -105,3 +105,32 @@ def test_errors_and_exit_statuses(server, cli):
     assert cli("users", "list", "--filter", "Marketing.AppCountry ~ x", check_status=2).stderr.startswith("sigil: The operator")
     cli("logout")
     cli("whoami", check_status=1)
+
+
+def test_schema_commands(server, cli):
+    client_id, secret = server.demo_manager()
+    cli("login", "--server", server.base, "--client-id", client_id, "--client-secret", secret)
+    cli("attribute-set", "create", "Finance", "--description", "Attributes for finance", "--max", "10")
+    sets = json.loads(cli("attribute-set", "list", "--output", "json").stdout)
+    assert {"Engineering", "Marketing", "Finance"} <= {item["id"] for item in sets}
+    cli("attribute-set", "update", "Finance", "--max", "20")
+    assert json.loads(cli("attribute-set", "show", "Finance", "--output", "json").stdout)[0]["maxAttributesPerSet"] == 20
+    assert re.search(r"^Finance +20 +Attributes for finance$", cli("attribute-set", "show", "Finance").stdout, re.M)
+
+    cli("attribute", "create", "Finance.CostCenter", "--type", "String", "--predefined-only", "--values", "CC-100,CC-200",
+        "--description", "Budget owner")
+    cli("allowed-value", "add", "Finance.CostCenter", "CC-300")
+    cli("allowed-value", "deactivate", "Finance.CostCenter", "CC-200")
+    shown = json.loads(cli("attribute", "show", "Finance.CostCenter", "--output", "json").stdout)[0]
+    assert [(value["id"], value["isActive"]) for value in shown["allowedValues"]] == [
+        ("CC-100", True), ("CC-200", False), ("CC-300", True)]
+    assert "CC-200 (inactive)" in cli("attribute", "list", "--set", "Finance").stdout
+    cli("attribute", "update", "Finance.CostCenter", "--description", "Who owns the budget", "--allow-any-value")
+    cli("attribute", "deactivate", "Finance.CostCenter")
+    listed = json.loads(cli("attribute", "list", "--set", "Finance", "--output", "json").stdout)
+    assert [(item["status"], item["usePreDefinedValuesOnly"]) for item in listed] == [("Deprecated", False)]
+    cli("attribute", "reactivate", "Finance.CostCenter")
+    # Graph's own refusals come back as exit status 1 with its message.
+    duplicate = cli("attribute-set", "create", "Finance", check_status=1)
+    assert "already exists" in duplicate.stderr
+    assert "Set.Attribute" in cli("attribute", "show", "NoDot", check_status=2).stderr

@@ -6,7 +6,8 @@ struct Sigil: AsyncParsableCommand {
         commandName: "sigil",
         abstract: "Microsoft Entra custom security attributes behind a Microsoft Graph–compatible API.",
         subcommands: [
-            Serve.self, Login.self, Logout.self, WhoAmI.self, UserCommand.self, UsersCommand.self, AppCommand.self,
+            Serve.self, Login.self, Logout.self, WhoAmI.self, AttributeSetCommand.self, AttributeCommand.self,
+            AllowedValueCommand.self, UserCommand.self, UsersCommand.self, AppCommand.self,
             AppsCommand.self, AuditCommand.self, DevCert.self,
         ])
 }
