@@ -134,3 +134,62 @@ def test_schema_commands(server, cli):
     duplicate = cli("attribute-set", "create", "Finance", check_status=1)
     assert "already exists" in duplicate.stderr
     assert "Set.Attribute" in cli("attribute", "show", "NoDot", check_status=2).stderr
+
+
+def test_bulk_import_with_rejects_dry_run_and_round_trip(server, cli, tmp_path):
+    client_id, secret = server.demo_manager()
+    cli("login", "--server", server.base, "--client-id", client_id, "--client-secret", secret)
+    boot = server.token()
+    run = uuid.uuid4().hex[:6]
+    names = [f"bulk{run}{index}" for index in range(2030)]
+    for name in names:
+        status, answer = server.graph("POST", "/users", boot, {
+            "accountEnabled": True, "displayName": name, "mailNickname": name, "userPrincipalName": f"{name}@sigil.local",
+            "passwordProfile": {"password": "Bulk-password-1!"}})
+        assert status == 201, answer
+    rows = ["object,set,attribute,value"]
+    for index, name in enumerate(names[:1990]):
+        upn = f"{name}@sigil.local"
+        rows += [f"{upn},Engineering,ProjectDate,2024-11-{index % 28 + 1:02d}", f"{upn},Engineering,NumVendors,{index % 20}",
+                 f"{upn},Engineering,Certification,{'true' if index % 2 else 'false'}",
+                 f"{upn},Engineering,Project,Alpine|Baker", f'{upn},Marketing,EmployeeId,"GS{index},x"']
+    bad = []
+    for index, name in enumerate(names[1990:]):
+        upn = f"{name}@sigil.local"
+        bad.append([f"{upn},Engineering,NumVendors,abc", f"{upn},Engineering,Project,Denali",
+                    f"{upn},Engineering,Nope,1", f"{upn},Engineering,Certification,maybe"][index % 4])
+    bad += [f"ghost{run}{index}@sigil.local,Engineering,NumVendors,1" for index in range(10)]
+    rows += bad
+    assert len(rows) - 1 == 10_000 and len(bad) == 50
+    source = tmp_path / "assignments.csv"
+    source.write_text("\n".join(rows) + "\n")
+
+    def ours():
+        exported = cli("export", "assignments").stdout.splitlines()
+        return sorted(line for line in exported if f"bulk{run}" in line)
+
+    dry = cli("import", "assignments", str(source), "--dry-run", check_status=1)
+    # The dry run checks against the definitions: the 10 unknown users only the server can tell.
+    assert "9960 rows for 2000 objects would be written; 40 rows refused" in dry.stdout
+    assert "line 9952: Engineering.NumVendors takes whole numbers" in dry.stdout
+    assert not (tmp_path / "assignments.rejects.csv").exists()
+    assert ours() == []
+
+    result = cli("import", "assignments", str(source), check_status=1)
+    assert "Wrote 9950 rows for 1990 objects" in result.stdout, result.stdout + result.stderr
+    assert "50 rows refused" in result.stdout
+    rejects = (tmp_path / "assignments.rejects.csv").read_text().splitlines()
+    assert rejects[0] == "line,object,set,attribute,value,reason"
+    assert sorted(int(line.split(",")[0]) for line in rejects[1:]) == list(range(9952, 10002))
+    assert "takes whole numbers" in "\n".join(rejects) and "Request_ResourceNotFound" in "\n".join(rejects)
+    assert "not an active predefined value" in "\n".join(rejects)
+    first = ours()
+    assert len(first) == 9950
+    assert f'bulk{run}0@sigil.local,Marketing,EmployeeId,"GS0,x"' in first
+
+    # What export writes, import takes back: nothing refused, nothing changed.
+    exported = tmp_path / "exported.csv"
+    exported.write_text("\n".join(["object,set,attribute,value"] + first) + "\n")
+    again = cli("import", "assignments", str(exported))
+    assert "Wrote 9950 rows for 1990 objects" in again.stdout and "0 rows refused" in again.stdout
+    assert ours() == first

@@ -6,18 +6,32 @@ import SigilCore
 /// from the text.
 public struct AttributeCatalog: Sendable {
     public let definitions: [AttributeDefinition]
+    /// Predefined values by definition key, when loaded with them.
+    public var allowedValues: [String: [AllowedValue]] = [:]
+
+    public init(definitions: [AttributeDefinition]) { self.definitions = definitions }
 
     /// The definitions of the named sets, as the server returns them.
-    public static func load(sets: [String], client: GraphAPIClient) async throws -> AttributeCatalog {
+    public static func load(sets: [String], client: GraphAPIClient, withAllowedValues: Bool = false) async throws
+        -> AttributeCatalog
+    {
         var definitions: [AttributeDefinition] = []
+        var allowed: [String: [AllowedValue]] = [:]
         for set in Set(sets.map { $0.lowercased() }) {
             let escaped = set.replacingOccurrences(of: "'", with: "''")
             let query = "attributeSet eq '\(escaped)'".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-            for item in try await client.all("/directory/customSecurityAttributeDefinitions?$filter=\(query)") {
-                if let definition = Self.decode(item) { definitions.append(definition) }
+            let expand = withAllowedValues ? "&$expand=allowedValues" : ""
+            for item in try await client.all("/directory/customSecurityAttributeDefinitions?$filter=\(query)\(expand)") {
+                guard let definition = Self.decode(item) else { continue }
+                definitions.append(definition)
+                allowed[nameKey(definition.id)] = item.objectValue?["allowedValues"]?.arrayValue?.compactMap { value in
+                    value.objectValue?["id"]?.stringValue.map { AllowedValue(id: $0, isActive: value.objectValue?["isActive"]?.boolValue ?? true) }
+                }
             }
         }
-        return AttributeCatalog(definitions: definitions)
+        var catalog = AttributeCatalog(definitions: definitions)
+        catalog.allowedValues = allowed
+        return catalog
     }
 
     static func decode(_ json: JSONValue) -> AttributeDefinition? {
