@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Domain: schema, values, validation, access policy, errors. No I/O.
@@ -65,7 +66,7 @@ let package = Package(
         // The command line's client for the Graph API (URLSession; no database access).
         .target(
             name: "SigilClient",
-            dependencies: ["SigilCore"],
+            dependencies: ["SigilCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         // The web admin console: server-rendered pages over the same services as the API.

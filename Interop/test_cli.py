@@ -193,3 +193,83 @@ def test_bulk_import_with_rejects_dry_run_and_round_trip(server, cli, tmp_path):
     again = cli("import", "assignments", str(exported))
     assert "Wrote 9950 rows for 1990 objects" in again.stdout and "0 rows refused" in again.stdout
     assert ours() == first
+
+
+TENANT = """\
+attributeSets:
+- id: Legal
+  description: Attributes for the legal team
+  maxAttributesPerSet: 10
+  attributes:
+  - name: Matter
+    description: Open matters
+    type: String
+    multiple: true
+    predefinedOnly: true
+    allowedValues:
+    - id: M-1
+    - id: M-2
+      active: false
+  - name: Retention
+    type: Integer
+roleAssignments:
+- principal: jiya@sigil.local
+  role: Attribute Assignment Reader
+  scope: /attributeSets/Legal
+"""
+
+
+def test_tenant_as_code(server, cli, tmp_path):
+    client_id, secret = server.demo_manager()
+    cli("login", "--server", server.base, "--client-id", client_id, "--client-secret", secret)
+    tenant = tmp_path / "tenant.yaml"
+    tenant.write_text(TENANT)
+    plan = cli("apply", "-f", str(tenant), "--dry-run").stdout
+    assert "+ create attribute set Legal" in plan and "+ create attribute Legal.Matter" in plan
+    assert "Plan: 4 to create, 0 to update, 0 to deactivate, 0 to reactivate." in plan
+    assert "Legal" not in cli("attribute-set", "list").stdout, "a dry run changes nothing"
+    cli("login", "--server", server.base, "--client-id", BOOT_ID, "--client-secret", BOOT_SECRET)
+    refused = cli("apply", "-f", str(tenant), check_status=1)
+    assert "Insufficient privileges" in refused.stderr, "Global Administrator holds no attribute role, as in Entra"
+    cli("login", "--server", server.base, "--client-id", client_id, "--client-secret", secret)
+    tenant.write_text(TENANT.split("roleAssignments:")[0])
+    applied = cli("apply", "-f", str(tenant)).stdout
+    assert "Applied. 3 to create" in applied
+    assert "No changes" in cli("apply", "-f", str(tenant)).stdout, "apply is idempotent"
+
+    # Change what may change; what Entra cannot do is reported and left.
+    tenant.write_text(TENANT.split("roleAssignments:")[0].replace("Open matters", "Matters in progress")
+                      .replace("  - name: Retention\n    type: Integer", "  - name: Retention\n    type: String\n    status: Deprecated"))
+    second = cli("apply", "-f", str(tenant), check_status=1).stdout
+    assert "~ update attribute Legal.Matter: done" in second
+    assert "- deactivate attribute Legal.Retention: done" in second
+    assert "! attribute Legal.Retention: type cannot change once created" in second
+
+    # Role assignments, applied by a Privileged Role Administrator (the bootstrap application).
+    roles = tmp_path / "roles.yaml"
+    roles.write_text("roleAssignments:" + TENANT.split("roleAssignments:")[1])
+    cli("login", "--server", server.base, "--client-id", BOOT_ID, "--client-secret", BOOT_SECRET)
+    granted = cli("apply", "-f", str(roles)).stdout
+    assert "+ create Attribute Assignment Reader for jiya@sigil.local at /attributeSets/Legal: done" in granted
+    assert "No changes" in cli("apply", "-f", str(roles)).stdout
+    cli("login", "--server", server.base, "--client-id", client_id, "--client-secret", secret)
+    assert "principal: jiya@sigil.local" in cli("export", "tenant").stdout
+
+    # Export, then apply to another server: the same schema there.
+    exported = cli("export", "tenant", "--no-roles").stdout
+    assert "Matters in progress" in exported
+    other = SigilServer(None, boot_id=str(uuid.uuid4()), boot_secret=BOOT_SECRET)
+    try:
+        copy = tmp_path / "exported.yaml"
+        copy.write_text(exported)
+        cli("login", "--server", other.base, "--client-id", other.boot_id, "--client-secret", BOOT_SECRET)
+        token = other.token()
+        status, apps = other.graph("GET", f"/servicePrincipals?$filter=appId eq '{other.boot_id}'&$select=id", token)
+        for role in ("8424c6f0-a189-499e-bbd0-26c1753c96d4", "58a13ea3-c632-46ae-9ee0-9c0d43cd7f3d"):
+            other.graph("POST", "/roleManagement/directory/roleAssignments", token, {
+                "principalId": apps["value"][0]["id"], "roleDefinitionId": role, "directoryScopeId": "/"})
+        cli("apply", "-f", str(copy))
+        assert cli("export", "tenant", "--no-roles").stdout == exported
+        assert "No changes" in cli("apply", "-f", str(copy)).stdout
+    finally:
+        other.stop()

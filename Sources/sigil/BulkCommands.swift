@@ -68,7 +68,8 @@ struct ImportCommand: AsyncParsableCommand {
 
 struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Bulk exports.", subcommands: [Assignments.self])
+        commandName: "export", abstract: "Exports: assignments as CSV, the tenant as YAML.",
+        subcommands: [Assignments.self, ExportTenantCommand.self])
 
     struct Assignments: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

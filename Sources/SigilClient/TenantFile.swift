@@ -1,0 +1,300 @@
+import Foundation
+import SigilCore
+import Yams
+
+/// The tenant as code: attribute sets, their attributes with predefined values, and who holds
+/// the attribute roles, as a YAML file `sigil apply` makes true and `sigil export tenant` writes.
+public struct TenantFile: Codable, Sendable, Equatable {
+    public struct AttributeSetEntry: Codable, Sendable, Equatable {
+        public var id: String
+        public var description: String?
+        public var maxAttributesPerSet: Int?
+        public var attributes: [AttributeEntry]?
+    }
+
+    public struct AttributeEntry: Codable, Sendable, Equatable {
+        public var name: String
+        public var description: String?
+        public var type: String
+        public var multiple: Bool?
+        public var searchable: Bool?
+        public var predefinedOnly: Bool?
+        /// `Available` (the default) or `Deprecated`.
+        public var status: String?
+        public var allowedValues: [AllowedValueEntry]?
+    }
+
+    public struct AllowedValueEntry: Codable, Sendable, Equatable {
+        public var id: String
+        public var active: Bool?
+    }
+
+    public struct RoleEntry: Codable, Sendable, Equatable {
+        /// A user principal name or an application's appId.
+        public var principal: String
+        /// The role's display name (Attribute Assignment Reader) or template id.
+        public var role: String
+        /// `/` or `/attributeSets/{name}`.
+        public var scope: String?
+    }
+
+    public var attributeSets: [AttributeSetEntry]?
+    public var roleAssignments: [RoleEntry]?
+
+    public static func parse(_ yaml: String) throws -> TenantFile {
+        do {
+            return try YAMLDecoder().decode(TenantFile.self, from: yaml)
+        } catch {
+            throw ClientError.usage("The tenant file is not valid: \(error)")
+        }
+    }
+
+    public func yaml() throws -> String { try YAMLEncoder().encode(self) }
+}
+
+/// What `apply` would do, item by item, like a plan/apply tool.
+public struct TenantPlan: Sendable {
+    public enum Action: String, Sendable { case create, update, deactivate, reactivate }
+
+    public struct Step: Sendable {
+        public let action: Action
+        public let what: String
+        public let detail: String
+        let method: String
+        let path: String
+        let body: JSONValue
+    }
+
+    public var steps: [Step] = []
+    /// Differences apply will not make, because Entra cannot (type changes, deletions).
+    public var refusals: [String] = []
+    public var notes: [String] = []
+
+    public var summary: String {
+        let counts = Dictionary(grouping: steps, by: \.action).mapValues(\.count)
+        return "Plan: \(counts[.create] ?? 0) to create, \(counts[.update] ?? 0) to update, "
+            + "\(counts[.deactivate] ?? 0) to deactivate, \(counts[.reactivate] ?? 0) to reactivate."
+    }
+
+    /// Reads the server's state and compares the file with it.
+    public static func make(_ file: TenantFile, client: GraphAPIClient) async throws -> TenantPlan {
+        var plan = TenantPlan()
+        // Only what the file speaks of is read: a roles-only file needs no attribute role.
+        let wanted = file.attributeSets ?? []
+        let sets = wanted.isEmpty ? [] : try await client.all("/directory/attributeSets").compactMap(\.objectValue)
+        let definitions =
+            wanted.isEmpty
+            ? [] : try await client.all("/directory/customSecurityAttributeDefinitions?$expand=allowedValues").compactMap(\.objectValue)
+        for entry in wanted {
+            let current = sets.first { nameKey($0["id"]?.stringValue ?? "") == nameKey(entry.id) }
+            let encodedSet = entry.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? entry.id
+            if current == nil {
+                var body = JSONObject([("id", .string(entry.id))])
+                if let description = entry.description { body.append("description", .string(description)) }
+                if let max = entry.maxAttributesPerSet { body.append("maxAttributesPerSet", .integer(Int64(max))) }
+                plan.steps.append(
+                    Step(
+                        action: .create, what: "attribute set \(entry.id)", detail: "", method: "POST", path: "/directory/attributeSets",
+                        body: .object(body)))
+            } else if let current {
+                var body = JSONObject()
+                if let description = entry.description, current["description"]?.stringValue != description {
+                    body.append("description", .string(description))
+                }
+                if let max = entry.maxAttributesPerSet, current["maxAttributesPerSet"] != .integer(Int64(max)) {
+                    body.append("maxAttributesPerSet", .integer(Int64(max)))
+                }
+                if !body.isEmpty {
+                    plan.steps.append(
+                        Step(
+                            action: .update, what: "attribute set \(entry.id)", detail: body.map(\.key).joined(separator: ", "),
+                            method: "PATCH", path: "/directory/attributeSets/\(encodedSet)", body: .object(body)))
+                }
+            }
+            for attribute in entry.attributes ?? [] {
+                plan.compare(attribute, in: entry.id, with: definitions)
+            }
+        }
+        try await plan.compareRoles(file.roleAssignments ?? [], client: client)
+        return plan
+    }
+
+    mutating func compare(_ entry: TenantFile.AttributeEntry, in set: String, with definitions: [JSONObject]) {
+        let id = AttributeDefinition.id(set: set, name: entry.name)
+        let what = "attribute \(set).\(entry.name)"
+        let path = "/directory/customSecurityAttributeDefinitions/\(id)"
+        let wantedStatus = entry.status ?? "Available"
+        guard let current = definitions.first(where: { nameKey($0["id"]?.stringValue ?? "") == nameKey(id) }) else {
+            var body = JSONObject([
+                ("attributeSet", .string(set)), ("name", .string(entry.name)), ("type", .string(entry.type)), ("status", "Available"),
+                ("isCollection", .bool(entry.multiple ?? false)), ("isSearchable", .bool(entry.searchable ?? true)),
+                ("usePreDefinedValuesOnly", .bool(entry.predefinedOnly ?? false)),
+            ])
+            if let description = entry.description { body.append("description", .string(description)) }
+            if let values = entry.allowedValues, !values.isEmpty {
+                body.append(
+                    "allowedValues",
+                    .array(values.map { .object(JSONObject([("id", .string($0.id)), ("isActive", .bool($0.active ?? true))])) }))
+            }
+            steps.append(
+                Step(
+                    action: .create, what: what, detail: "", method: "POST", path: "/directory/customSecurityAttributeDefinitions",
+                    body: .object(body)))
+            if wantedStatus == "Deprecated" {
+                steps.append(
+                    Step(
+                        action: .deactivate, what: what, detail: "", method: "PATCH", path: path,
+                        body: .object(JSONObject([("status", "Deprecated")]))))
+            }
+            return
+        }
+        for (property, wanted, actual) in [
+            ("type", JSONValue.string(entry.type), current["type"]),
+            ("multiple", JSONValue.bool(entry.multiple ?? false), current["isCollection"]),
+            ("searchable", JSONValue.bool(entry.searchable ?? true), current["isSearchable"]),
+        ] where actual != wanted {
+            refusals.append("\(what): \(property) cannot change once created (Entra cannot); left as it is")
+        }
+        var body = JSONObject()
+        if let description = entry.description, current["description"]?.stringValue != description {
+            body.append("description", .string(description))
+        }
+        let predefined = entry.predefinedOnly ?? false
+        if current["usePreDefinedValuesOnly"]?.boolValue != predefined {
+            if predefined {
+                refusals.append("\(what): predefined values only cannot be turned back on (Entra cannot); left off")
+            } else {
+                body.append("usePreDefinedValuesOnly", false)
+            }
+        }
+        if !body.isEmpty {
+            steps.append(
+                Step(
+                    action: .update, what: what, detail: body.map(\.key).joined(separator: ", "), method: "PATCH", path: path,
+                    body: .object(body)))
+        }
+        let currentStatus = current["status"]?.stringValue ?? "Available"
+        if currentStatus != wantedStatus {
+            steps.append(
+                Step(
+                    action: wantedStatus == "Deprecated" ? .deactivate : .reactivate, what: what, detail: "", method: "PATCH",
+                    path: path, body: .object(JSONObject([("status", .string(wantedStatus))]))))
+        }
+        let values = current["allowedValues"]?.arrayValue?.compactMap(\.objectValue) ?? []
+        for value in entry.allowedValues ?? [] {
+            let active = value.active ?? true
+            let valuePath = "\(path)/allowedValues/\(value.id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value.id)"
+            if let existing = values.first(where: { $0["id"]?.stringValue == value.id }) {
+                if existing["isActive"]?.boolValue != active {
+                    steps.append(
+                        Step(
+                            action: active ? .reactivate : .deactivate, what: "value \(value.id) of \(set).\(entry.name)", detail: "",
+                            method: "PATCH", path: valuePath, body: .object(JSONObject([("isActive", .bool(active))]))))
+                }
+            } else {
+                steps.append(
+                    Step(
+                        action: .create, what: "value \(value.id) of \(set).\(entry.name)", detail: "", method: "POST",
+                        path: "\(path)/allowedValues",
+                        body: .object(JSONObject([("id", .string(value.id)), ("isActive", .bool(active))]))))
+            }
+        }
+        let listed = Set((entry.allowedValues ?? []).map(\.id))
+        for value in values where !listed.contains(value["id"]?.stringValue ?? "") {
+            notes.append("value \(value["id"]?.stringValue ?? "") of \(set).\(entry.name) is not in the file; values cannot be deleted, so it stays")
+        }
+    }
+
+    mutating func compareRoles(_ entries: [TenantFile.RoleEntry], client: GraphAPIClient) async throws {
+        guard !entries.isEmpty else { return }
+        let assignments = try await client.all("/roleManagement/directory/roleAssignments").compactMap(\.objectValue)
+        for entry in entries {
+            guard let role = DirectoryRole.allCases.first(where: { $0.displayName == entry.role || $0.templateId == entry.role.lowercased() })
+            else {
+                refusals.append("role '\(entry.role)' is unknown")
+                continue
+            }
+            let scope = entry.scope ?? "/"
+            let principalId: String?
+            if entry.principal.contains("@") {
+                principalId = try? await client.send("GET", "/users/\(entry.principal)?$select=id")?.objectValue?["id"]?.stringValue
+            } else {
+                let filter = "appId eq '\(entry.principal)'".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                principalId = try await client.all("/servicePrincipals?$filter=\(filter)&$select=id").first?.objectValue?["id"]?
+                    .stringValue
+            }
+            guard let principalId else {
+                refusals.append("\(entry.principal) (for \(role.displayName)) does not exist here")
+                continue
+            }
+            let held = assignments.contains {
+                $0["principalId"]?.stringValue == principalId && $0["roleDefinitionId"]?.stringValue == role.templateId
+                    && nameKey($0["directoryScopeId"]?.stringValue ?? "") == nameKey(scope)
+            }
+            if !held {
+                steps.append(
+                    Step(
+                        action: .create, what: "\(role.displayName) for \(entry.principal) at \(scope)", detail: "", method: "POST",
+                        path: "/roleManagement/directory/roleAssignments",
+                        body: .object(
+                            JSONObject([
+                                ("principalId", .string(principalId)), ("roleDefinitionId", .string(role.templateId)),
+                                ("directoryScopeId", .string(scope)),
+                            ]))))
+            }
+        }
+    }
+
+    /// Carries the plan out, in order; stops at the first refusal from the server.
+    public func apply(client: GraphAPIClient, report: (Step) -> Void) async throws {
+        for step in steps {
+            try await client.send(step.method, step.path, body: step.body)
+            report(step)
+        }
+    }
+
+    /// The server's current state as a tenant file.
+    public static func export(client: GraphAPIClient, roles: Bool) async throws -> TenantFile {
+        let sets = try await client.all("/directory/attributeSets").compactMap(\.objectValue)
+        let definitions = try await client.all("/directory/customSecurityAttributeDefinitions?$expand=allowedValues")
+            .compactMap(\.objectValue)
+        var file = TenantFile()
+        file.attributeSets = sets.map { set in
+            let id = set["id"]?.stringValue ?? ""
+            var maximum: Int?
+            if case .integer(let value)? = set["maxAttributesPerSet"] { maximum = Int(value) }
+            return TenantFile.AttributeSetEntry(
+                id: id, description: set["description"]?.stringValue, maxAttributesPerSet: maximum,
+                attributes: definitions.filter { nameKey($0["attributeSet"]?.stringValue ?? "") == nameKey(id) }.map { item in
+                    let values = item["allowedValues"]?.arrayValue?.compactMap(\.objectValue).map {
+                        TenantFile.AllowedValueEntry(id: $0["id"]?.stringValue ?? "", active: $0["isActive"]?.boolValue ?? true)
+                    }
+                    return TenantFile.AttributeEntry(
+                        name: item["name"]?.stringValue ?? "", description: item["description"]?.stringValue,
+                        type: item["type"]?.stringValue ?? "String", multiple: item["isCollection"]?.boolValue,
+                        searchable: item["isSearchable"]?.boolValue, predefinedOnly: item["usePreDefinedValuesOnly"]?.boolValue,
+                        status: item["status"]?.stringValue, allowedValues: values?.isEmpty == false ? values : nil)
+                })
+        }
+        guard roles else { return file }
+        var entries: [TenantFile.RoleEntry] = []
+        for assignment in try await client.all("/roleManagement/directory/roleAssignments").compactMap(\.objectValue) {
+            guard let role = DirectoryRole(rawValue: assignment["roleDefinitionId"]?.stringValue ?? ""),
+                role.allowsAttributeSetScope, let principalId = assignment["principalId"]?.stringValue
+            else { continue }
+            var principal: String? =
+                try? await client.send("GET", "/users/\(principalId)?$select=userPrincipalName")?.objectValue?["userPrincipalName"]?
+                .stringValue
+            if principal == nil {
+                principal =
+                    try? await client.send("GET", "/servicePrincipals/\(principalId)?$select=appId")?.objectValue?["appId"]?
+                    .stringValue
+            }
+            guard let principal else { continue }
+            entries.append(
+                TenantFile.RoleEntry(principal: principal, role: role.displayName, scope: assignment["directoryScopeId"]?.stringValue))
+        }
+        file.roleAssignments = entries
+        return file
+    }
+}
