@@ -81,7 +81,7 @@ extension ConsoleController {
     {
         let signedIn = try await requireSignedIn(request)
         let state = try await object(kind, context, signedIn)
-        let query = Dictionary(request.queryItems.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let query = Self.query(request)
         let schema = try await services.store.schema()
         var form = AssignmentForm(kind: kind, object: state, schema: schema, caller: signedIn.caller, editing: editing)
         form.choose(set: query["set"], attribute: query["attribute"])
@@ -102,7 +102,7 @@ extension ConsoleController {
     /// A posted form of a signed-in user, with its anti-forgery token checked.
     func signedInForm(_ request: Request) async throws -> (SignedIn, FormFields) {
         let signedIn = try await requireSignedIn(request)
-        let fields = try await formList(request)
+        let fields = try await form(request)
         guard signedIn.checks(fields.first("_csrf"), sessions) else { throw ConsoleProblem.forgedForm }
         return (signedIn, fields)
     }
@@ -164,11 +164,6 @@ extension ConsoleController {
             "/console/\(Self.segment(kind))/\(state.object.id)?saved=removed", cookies: [signedIn.cookie])
     }
 
-    /// A posted form's fields in order, repeated names kept (multi-value editors, checkboxes).
-    func formList(_ request: Request) async throws -> FormFields {
-        let buffer = try await request.body.collect(upTo: Self.formBodyBytes)
-        return FormFields(fields: formFields(String(buffer: buffer)))
-    }
 }
 
 struct FormFields {

@@ -16,7 +16,7 @@ extension ConsoleController {
     @Sendable func auditPage(_ request: Request, context: GraphContext) async throws -> Response {
         let signedIn = try await requireSignedIn(request)
         try AccessPolicy.require(AccessPolicy.allows(signedIn.caller, .readAuditLogs))
-        let query = Dictionary(request.queryItems.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let query = Self.query(request)
         var audit = AuditQuery()
         var error: String?
         let day = Date.ISO8601FormatStyle().year().month().day()
@@ -45,11 +45,7 @@ extension ConsoleController {
         values["activities"] = AuditActivity.allCases.map { ["name": $0.rawValue, "selected": $0 == activity] }
         if let error { values["error"] = error }
         if let next = found?.next {
-            let kept = request.queryItems.filter { $0.name != "after" } + [("after", String(next))]
-            values["nextPage"] =
-                "/console/audit?"
-                + kept.map { "\($0.name)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
-                .joined(separator: "&")
+            values["nextPage"] = Self.nextPage(request, path: "/console/audit", after: next)
         }
         return page("audit", values, status: error == nil ? .ok : .badRequest, cookies: [signedIn.cookie])
     }

@@ -73,7 +73,6 @@ public struct ConsoleController: Sendable {
     /// A signed-in page's caller, session and the refreshed cookie that extends it.
     struct SignedIn {
         let caller: Caller
-        let user: DirectoryObject
         let session: ConsoleSessions.Session
         let cookie: String
         let csrf: String
@@ -89,12 +88,11 @@ public struct ConsoleController: Sendable {
         } catch let error as GraphError where error.status == 401 {
             return nil
         }
-        guard let user = try await services.store.object(.user, id: session.principalId) else { return nil }
         let refreshed = ConsoleSessions.Session(
             principalId: session.principalId, issued: session.issued, lastSeen: Int64(Date().timeIntervalSince1970),
             nonce: session.nonce)
         return SignedIn(
-            caller: caller, user: user, session: refreshed,
+            caller: caller, session: refreshed,
             cookie: cookie(ConsoleSessions.cookie, sessions.cookieValue(refreshed), maxAge: ConsoleSessions.idleLifetime),
             csrf: sessions.csrfToken(session.nonce))
     }
@@ -106,17 +104,30 @@ public struct ConsoleController: Sendable {
 
     func layout(_ signedIn: SignedIn, nav: String) -> [String: Any] {
         [
-            "signedIn": true, "csrf": signedIn.csrf, "userName": signedIn.user.displayName ?? signedIn.user.userPrincipalName ?? "",
+            // The caller resolution read the user already: its names come with it.
+            "signedIn": true, "csrf": signedIn.csrf, "userName": signedIn.caller.displayName ?? signedIn.caller.signInName ?? "",
             nav: true, "canReadAudit": AccessPolicy.allows(signedIn.caller, .readAuditLogs),
         ]
     }
 
-    /// The fields of a posted form (at most 64 KiB).
-    func form(_ request: Request) async throws -> [String: String] {
+    /// A posted form's fields in order, repeated names kept (multi-value editors, checkboxes);
+    /// at most 64 KiB.
+    func form(_ request: Request) async throws -> FormFields {
         let buffer = try await request.body.collect(upTo: Self.formBodyBytes)
-        var fields: [String: String] = [:]
-        for (name, value) in formFields(String(buffer: buffer)) where fields[name] == nil { fields[name] = value }
-        return fields
+        return FormFields(fields: formFields(String(buffer: buffer)))
+    }
+
+    /// The query string's parameters by name, the first of each.
+    static func query(_ request: Request) -> [String: String] {
+        Dictionary(request.queryItems.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// This page's address continuing after `cursor`, every other parameter kept.
+    static func nextPage(_ request: Request, path: String, after cursor: Int64) -> String {
+        let kept = request.queryItems.filter { $0.name != "after" } + [("after", String(cursor))]
+        return "\(path)?"
+            + kept.map { "\($0.name)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+            .joined(separator: "&")
     }
 
     // MARK: Pages
@@ -155,8 +166,8 @@ public struct ConsoleController: Sendable {
 
     @Sendable func signIn(_ request: Request, context: GraphContext) async throws -> Response {
         let fields = try await form(request)
-        let name = (fields["userPrincipalName"] ?? "").trimmingCharacters(in: .whitespaces)
-        guard let nonce = request.cookies[ConsoleSessions.signInCookie]?.value, sessions.checkCSRF(fields["_csrf"], nonce: nonce)
+        let name = (fields.first("userPrincipalName") ?? "").trimmingCharacters(in: .whitespaces)
+        guard let nonce = request.cookies[ConsoleSessions.signInCookie]?.value, sessions.checkCSRF(fields.first("_csrf"), nonce: nonce)
         else {
             return signInForm(
                 message: "The sign-in form expired. Please sign in again.", userPrincipalName: name, status: .forbidden)
@@ -168,7 +179,7 @@ public struct ConsoleController: Sendable {
                 message: "Too many failed sign-ins. Wait 15 minutes and try again.", userPrincipalName: name,
                 status: .tooManyRequests)
         }
-        let check = try await services.checkPassword(userPrincipalName: name, password: fields["password"] ?? "")
+        let check = try await services.checkPassword(userPrincipalName: name, password: fields.first("password") ?? "")
         guard case .valid(let user) = check else {
             throttle.recordFailure(user: name, address: address)
             try await Task.sleep(for: SignInThrottle.failureDelay)
@@ -190,7 +201,7 @@ public struct ConsoleController: Sendable {
     @Sendable func signOut(_ request: Request, context: GraphContext) async throws -> Response {
         let fields = try await form(request)
         if let session = sessions.session(fromCookie: request.cookies[ConsoleSessions.cookie]?.value) {
-            guard sessions.checkCSRF(fields["_csrf"], nonce: session.nonce) else { throw ConsoleProblem.forgedForm }
+            guard sessions.checkCSRF(fields.first("_csrf"), nonce: session.nonce) else { throw ConsoleProblem.forgedForm }
         }
         return Self.redirect("/console/sign-in", cookies: [clearedCookie(ConsoleSessions.cookie)])
     }

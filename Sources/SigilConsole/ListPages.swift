@@ -33,7 +33,7 @@ extension ConsoleController {
     func list(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
         let signedIn = try await requireSignedIn(request)
         try AccessPolicy.require(AccessPolicy.mayReadDirectory(signedIn.caller))
-        let query = Dictionary(request.queryItems.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let query = Self.query(request)
         let search = (query["search"] ?? "").trimmingCharacters(in: .whitespaces)
         let schema = try await services.store.schema()
         var filter = AttributeFilter(schema: schema, caller: signedIn.caller, query: query)
@@ -66,11 +66,7 @@ extension ConsoleController {
             let total = count ?? rows.count
             values["countText"] = "\(total) \(kind == .user ? (total == 1 ? "user" : "users") : (total == 1 ? "application" : "applications")) found"
             if let next = found.next {
-                let kept = request.queryItems.filter { $0.name != "after" } + [("after", String(next))]
-                values["nextPage"] =
-                    "/console/\(Self.segment(kind))?"
-                    + kept.map { "\($0.name)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
-                    .joined(separator: "&")
+                values["nextPage"] = Self.nextPage(request, path: "/console/\(Self.segment(kind))", after: next)
             }
         } catch let error as GraphError where error.status == 400 || error.status == 403 {
             filter.error = error.status == 403 ? "Your roles do not allow filtering on this attribute set." : error.message
