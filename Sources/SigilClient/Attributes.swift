@@ -63,19 +63,10 @@ public struct AttributeCatalog: Sendable {
 
     /// One value in the definition's type.
     public static func value(_ text: String, for definition: AttributeDefinition) throws -> AttributeValue {
-        switch definition.type {
-        case .string: return .string(text)
-        case .integer:
-            guard let number = Int32(text) else {
-                throw ClientError.usage("\(definition.attributeSet).\(definition.name) takes whole numbers; '\(text)' is not one.")
-            }
-            return .integer(number)
-        case .boolean:
-            switch text.lowercased() {
-            case "true": return .boolean(true)
-            case "false": return .boolean(false)
-            default: throw ClientError.usage("\(definition.attributeSet).\(definition.name) takes true or false, not '\(text)'.")
-            }
+        do {
+            return try AttributeValue(text: text, for: definition)
+        } catch {
+            throw ClientError.usage(error.message)
         }
     }
 

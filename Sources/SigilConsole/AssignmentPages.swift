@@ -213,21 +213,7 @@ struct AssignmentForm {
     /// Typed values from the form's text, with messages a person can act on.
     static func parse(_ texts: [String], for definition: AttributeDefinition) throws(GraphError) -> [AttributeValue] {
         var values: [AttributeValue] = []
-        for text in texts {
-            switch definition.type {
-            case .string: values.append(.string(text))
-            case .integer:
-                guard let number = Int32(text) else {
-                    throw .badRequest("'\(text)' is not a whole number between -2147483648 and 2147483647.")
-                }
-                values.append(.integer(number))
-            case .boolean:
-                guard let flag = ["true": true, "false": false][text.lowercased()] else {
-                    throw .badRequest("Choose True or False.")
-                }
-                values.append(.boolean(flag))
-            }
-        }
+        for text in texts { values.append(try AttributeValue(text: text, for: definition)) }
         guard definition.isCollection || values.count <= 1 else {
             throw .badRequest("'\(definition.name)' takes one value.")
         }

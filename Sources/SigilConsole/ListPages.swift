@@ -112,16 +112,12 @@ struct AttributeFilter {
     func expression() throws(GraphError) -> FilterExpression? {
         guard let definition, !value.isEmpty else { return nil }
         let path = ["customSecurityAttributes", definition.attributeSet, definition.name]
-        let literal: FilterLiteral
-        switch definition.type {
-        case .string: literal = .string(value)
-        case .integer:
-            guard let number = Int64(value), Int32(exactly: number) != nil else {
-                throw .badRequest("'\(value)' is not a whole number.")
+        let literal: FilterLiteral =
+            switch try AttributeValue(text: value, for: definition) {
+            case .string(let text): .string(text)
+            case .integer(let number): .integer(Int64(number))
+            case .boolean(let flag): .boolean(flag)
             }
-            literal = .integer(number)
-        case .boolean: literal = .boolean(value.lowercased() == "true")
-        }
         switch operation {
         case "eq": return .comparison(path: path, op: .eq, value: literal)
         case "ne": return .comparison(path: path, op: .ne, value: literal)

@@ -29,7 +29,7 @@ extension ConsoleController {
     ) async throws -> String? {
         do {
             try await services.recordingRefusal(
-                activity, target: target.map { AuditTarget(id: $0, displayName: $0, type: "Other") }, request, context,
+                activity, target: target.map(AuditTarget.schemaItem), request, context,
                 caller: signedIn.caller
             ) {
                 try await services.store.changeSchema(audit: context.audit(request, caller: signedIn.caller), decide)

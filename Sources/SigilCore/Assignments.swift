@@ -314,3 +314,27 @@ public enum AssignmentRules {
         return out.isEmpty ? .null : .object(out)
     }
 }
+
+extension AttributeValue {
+    /// A value typed by its definition from text a person wrote: a console form field, a
+    /// command-line word, a CSV cell. The one place such text is read, with one set of messages.
+    public init(text: String, for definition: AttributeDefinition) throws(GraphError) {
+        let attribute = "\(definition.attributeSet).\(definition.name)"
+        switch definition.type {
+        case .string:
+            self = .string(text)
+        case .integer:
+            guard let number = Int32(text) else {
+                throw .badRequest(
+                    "\(attribute) takes whole numbers: '\(text)' is not a whole number between \(Int32.min) and \(Int32.max).")
+            }
+            self = .integer(number)
+        case .boolean:
+            switch text.lowercased() {
+            case "true": self = .boolean(true)
+            case "false": self = .boolean(false)
+            default: throw .badRequest("\(attribute) takes true or false, not '\(text)'.")
+            }
+        }
+    }
+}

@@ -54,6 +54,11 @@ public struct AuditTarget: Sendable, Equatable {
     }
 }
 
+extension AuditTarget {
+    /// An attribute set or definition named in a request (type `Other`), as refusals record it.
+    public static func schemaItem(_ id: String) -> AuditTarget { AuditTarget(id: id, displayName: id, type: "Other") }
+}
+
 /// Who made the change: a user or an application, with the address the request came from.
 public struct AuditInitiator: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {

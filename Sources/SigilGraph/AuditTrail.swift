@@ -40,5 +40,5 @@ extension SigilServices {
 
 /// A set or definition named in a request, as an audit target.
 func schemaTarget(_ id: String?) -> AuditTarget? {
-    id.map { AuditTarget(id: $0, displayName: $0, type: "Other") }
+    id.map(AuditTarget.schemaItem)
 }
