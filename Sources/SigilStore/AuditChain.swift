@@ -23,14 +23,20 @@ public enum AuditChain {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// The columns a store keeps beside a record's JSON, so filters can use indexes.
-    struct Row {
-        let seq: Int64
+    /// A record stamped with the time it is stored, its canonical JSON, and the columns a
+    /// store keeps beside that JSON so filters can use indexes. Both stores insert these.
+    struct Columns {
         let record: AuditRecord
         let canonical: String
-        let previousHash: String
-        let hash: String
         let timestamp: String
+
+        init(_ record: AuditRecord, at now: Date) {
+            var record = record
+            record.activityDateTime = now
+            self.record = record
+            canonical = record.json.serializedString
+            timestamp = AuditRecord.timestamp(now)
+        }
 
         var initiatorUserId: String? {
             if case .user = record.initiatedBy.kind { return record.initiatedBy.id.lowercased() }
@@ -46,20 +52,24 @@ public enum AuditChain {
         var targetId: String? { record.targets.first?.id.lowercased() }
     }
 
+    /// Stored columns with their place in the chain (SQLite links as it inserts).
+    struct Row {
+        let seq: Int64
+        let columns: Columns
+        let previousHash: String
+        let hash: String
+    }
+
     /// Links `records` after the head (`seq`, `hash`), stamped with the time they join the chain
     /// (under the store's head lock), so time order and chain order agree.
     static func link(_ records: [AuditRecord], afterSeq seq: Int64, hash: String, at now: Date = Date()) -> [Row] {
         var (seq, hash) = (seq, hash)
         return records.map { record in
-            var record = record
-            record.activityDateTime = now
-            let canonical = record.json.serializedString
-            let next = Self.hash(previous: hash, canonical: canonical)
+            let columns = Columns(record, at: now)
+            let next = Self.hash(previous: hash, canonical: columns.canonical)
             seq += 1
             defer { hash = next }
-            return Row(
-                seq: seq, record: record, canonical: canonical, previousHash: hash, hash: next,
-                timestamp: AuditRecord.timestamp(now))
+            return Row(seq: seq, columns: columns, previousHash: hash, hash: next)
         }
     }
 }

@@ -20,8 +20,9 @@ extension SQLiteStore {
         for row in rows {
             try insertRecord.execute(
                 arguments: [
-                    row.seq, row.record.id, row.timestamp, row.record.activity.rawValue, row.record.result.rawValue,
-                    row.initiatorUserId, row.initiatorAppId, row.targetId, row.canonical, row.previousHash, row.hash,
+                    row.seq, row.columns.record.id, row.columns.timestamp, row.columns.record.activity.rawValue,
+                    row.columns.record.result.rawValue, row.columns.initiatorUserId, row.columns.initiatorAppId,
+                    row.columns.targetId, row.columns.canonical, row.previousHash, row.hash,
                 ])
         }
         if let last = rows.last {

@@ -8,27 +8,16 @@ extension PostgresStore {
     static func append(_ records: [AuditRecord], _ s: Session) async throws {
         guard !records.isEmpty else { return }
         let now = Date()
-        let stamped = records.map { record in
-            var record = record
-            record.activityDateTime = now
-            return record
-        }
-        let initiators = stamped.map { record -> (user: String, app: String) in
-            switch record.initiatedBy.kind {
-            case .user: (record.initiatedBy.id.lowercased(), "")
-            case .app(let appId): ("", appId?.lowercased() ?? "")
-            }
-        }
+        let rows = records.map { AuditChain.Columns($0, at: now) }
         try await s.execute(
             """
             INSERT INTO audit_records (id, activity_date_time, activity, result, initiator_user_id, initiator_app_id,
                 target_id, record)
             SELECT id, at, activity, result, NULLIF(usr, ''), NULLIF(app, ''), NULLIF(target, ''), record
-            FROM unnest(\(stamped.map(\.id))::text[], \(stamped.map { AuditRecord.timestamp($0.activityDateTime) })::text[],
-                \(stamped.map(\.activity.rawValue))::text[], \(stamped.map(\.result.rawValue))::text[],
-                \(initiators.map(\.user))::text[], \(initiators.map(\.app))::text[],
-                \(stamped.map { $0.targets.first?.id.lowercased() ?? "" })::text[],
-                \(stamped.map { $0.json.serializedString })::text[])
+            FROM unnest(\(rows.map(\.record.id))::text[], \(rows.map(\.timestamp))::text[],
+                \(rows.map(\.record.activity.rawValue))::text[], \(rows.map(\.record.result.rawValue))::text[],
+                \(rows.map { $0.initiatorUserId ?? "" })::text[], \(rows.map { $0.initiatorAppId ?? "" })::text[],
+                \(rows.map { $0.targetId ?? "" })::text[], \(rows.map(\.canonical))::text[])
                 AS r(id, at, activity, result, usr, app, target, record)
             """)
     }
@@ -43,6 +32,12 @@ extension PostgresStore {
     /// Each instance's sealer task runs it after audited commits (a burst coalesces into one
     /// run), every half second for what other instances left, and at start.
     public func sealAudit() async throws {
+        // One cheap read when nothing waits (the usual case for the twice-a-second wake-up),
+        // instead of a transaction with the advisory lock.
+        let pending = try await withSession { s in
+            try await s.scalar("SELECT EXISTS (SELECT 1 FROM audit_records WHERE chain_seq IS NULL)", Bool.self) ?? true
+        }
+        guard pending else { return }
         try await transaction { s in
             try await s.execute("SELECT pg_advisory_xact_lock(\(self.location.lockKey("audit")))")
             var head: (Int64, String)?
