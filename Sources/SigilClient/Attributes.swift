@@ -84,6 +84,13 @@ public struct AttributeCatalog: Sendable {
         return (definition, try texts.map { try Self.value($0, for: definition) })
     }
 
+    /// `Set.Attribute == value` (or `!=`, `starts-with`) as `$filter` text, typed by the
+    /// definition read from the server.
+    public static func filter(_ text: String, client: GraphAPIClient) async throws -> String {
+        let reference = text.split(separator: " ").first.map(String.init) ?? ""
+        return try await load(sets: [try split(reference).set], client: client).filter(text)
+    }
+
     /// `Set.Attribute == value`, `!=` or `starts-with`, as Graph `$filter` text.
     public func filter(_ text: String) throws -> String {
         let words = text.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true).map(String.init)

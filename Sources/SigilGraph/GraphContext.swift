@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import SigilCore
 
 /// Per-request state: the ids Graph echoes in headers and errors, and the authenticated caller.
@@ -8,13 +9,15 @@ public struct GraphContext: RequestContext {
     public var requestId: String
     public var clientRequestId: String?
     public var caller: Caller?
+    /// The connection's peer; formatted only when a request is audited, not on every request.
+    let peer: SocketAddress?
     /// The client's IP address, for the audit log.
-    public var clientAddress: String?
+    public var clientAddress: String? { peer?.ipAddress }
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         requestId = UUID().uuidString.lowercased()
-        clientAddress = source.channel.remoteAddress?.ipAddress
+        peer = source.channel.remoteAddress
     }
 
     /// Bodies are read by `GraphRequest.jsonBody`, which applies `Limits.requestBodyBytes`.

@@ -84,9 +84,8 @@ struct ExportCommand: AsyncParsableCommand {
                 let collection = apps ? "servicePrincipals" : "users"
                 var path = "/\(collection)?$select=id,userPrincipalName,customSecurityAttributes&$top=999"
                 if let filter {
-                    let reference = filter.split(separator: " ").first.map(String.init) ?? ""
-                    let catalog = try await AttributeCatalog.load(sets: [try AttributeCatalog.split(reference).set], client: client)
-                    path += "&$count=true&$filter=" + (try catalog.filter(filter).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+                    let text = try await AttributeCatalog.filter(filter, client: client)
+                    path += "&$count=true&$filter=" + (text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
                 }
                 print(CSV.line(["object", "set", "attribute", "value"]))
                 for item in try await client.all(path, headers: ["ConsistencyLevel": "eventual"]) {

@@ -153,11 +153,7 @@ struct ObjectCommands {
     func list(filter: String?, odataFilter: String?, output: OutputOptions) async throws {
         let client = try await Credentials.load().client()
         var filterText = odataFilter
-        if let filter {
-            let reference = filter.split(separator: " ").first.map(String.init) ?? ""
-            let catalog = try await AttributeCatalog.load(sets: [try AttributeCatalog.split(reference).set], client: client)
-            filterText = try catalog.filter(filter)
-        }
+        if let filter { filterText = try await AttributeCatalog.filter(filter, client: client) }
         let select = kind == .user ? "id,displayName,userPrincipalName" : "id,displayName,appId"
         var path = "/\(collection)?$select=\(select)&$top=999"
         if let filterText {
