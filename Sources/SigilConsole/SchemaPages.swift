@@ -129,12 +129,15 @@ extension ConsoleController {
                 ]
             }
         }
-        values["active"] = rows(.available)
-        values["hasActive"] = !(values["active"] as? [[String: Any]] ?? []).isEmpty
-        values["deactivated"] = rows(.deprecated)
-        values["hasDeactivated"] = !(values["deactivated"] as? [[String: Any]] ?? []).isEmpty
+        let (active, deactivated) = (rows(.available), rows(.deprecated))
+        values["active"] = active
+        values["hasActive"] = !active.isEmpty
+        values["deactivated"] = deactivated
+        values["hasDeactivated"] = !deactivated.isEmpty
         values["entered"] = entered
-        values["types"] = ["String", "Integer", "Boolean"].map { ["id": $0, "selected": entered["type"] == $0] }
+        values["types"] = ["String", "Integer", "Boolean"].map { type -> [String: Any] in
+            ["id": type, "selected": (entered["type"] ?? "") == type]
+        }
         if let error { values["error"] = error }
         if let attributeError { values["attributeError"] = attributeError }
         if request.queryItems.contains(where: { $0.name == "saved" }) { values["notice"] = "Saved." }
