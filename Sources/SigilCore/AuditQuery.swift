@@ -47,6 +47,7 @@ public struct AuditQuery: Sendable, Equatable {
             }
         }
         guard let filter else { return query }
+        try FilterParser.checkLength(filter)
         var scanner = AuditFilterScanner(tokens: try AuditFilterScanner.tokenize(filter))
         repeat {
             try scanner.clause(into: &query)

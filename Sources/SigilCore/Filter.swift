@@ -32,6 +32,7 @@ public indirect enum FilterExpression: Sendable, Equatable {
 /// `and`, `or`, `not`, parentheses; string, integer, boolean and null literals.
 public enum FilterParser {
     public static func parse(_ text: String) throws(GraphError) -> FilterExpression {
+        try checkLength(text)
         let (tokens, offsets) = try tokenize(text)
         var parser = Parser(tokens: tokens, offsets: offsets, end: text.count + 1)
         let expression = try parser.parseOr()
@@ -43,6 +44,13 @@ public enum FilterParser {
 
     static func invalid(_ detail: String) -> GraphError {
         .badRequest("Invalid filter clause: \(detail).")
+    }
+
+    /// Refuses a `$filter` longer than `Limits.filterLength` before any work is spent on it.
+    static func checkLength(_ text: String) throws(GraphError) {
+        guard text.count <= Limits.filterLength else {
+            throw .badRequest("The $filter is \(text.count) characters long; the limit is \(Limits.filterLength).")
+        }
     }
 
     enum Token: Equatable {
@@ -137,6 +145,16 @@ public enum FilterParser {
         /// The position just past the text, for errors at its end.
         let end: Int
         var position = 0
+        /// Parentheses and `not`s open around the current token.
+        var depth = 0
+
+        /// Enters one more level of nesting, refusing more than `Limits.filterDepth`.
+        mutating func nest() throws(GraphError) {
+            depth += 1
+            guard depth <= Limits.filterDepth else {
+                throw invalidHere("the expression nests more than \(Limits.filterDepth) levels deep")
+            }
+        }
 
         /// An error pointing at the current token (or the end of the text).
         func invalidHere(_ detail: String) -> GraphError {
@@ -179,6 +197,8 @@ public enum FilterParser {
         mutating func parseUnary() throws(GraphError) -> FilterExpression {
             if isKeyword("not") {
                 position += 1
+                try nest()
+                defer { depth -= 1 }
                 return .not(try parseUnary())
             }
             return try parsePrimary()
@@ -188,6 +208,8 @@ public enum FilterParser {
             guard let token = current else { throw invalidHere("the expression ends too early") }
             if token == .open {
                 position += 1
+                try nest()
+                defer { depth -= 1 }
                 let inner = try parseOr()
                 try expect(.close)
                 return inner

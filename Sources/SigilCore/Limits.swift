@@ -23,6 +23,17 @@ public enum Limits {
 
     /// Largest request body the API reads, in bytes.
     public static let requestBodyBytes = 1 << 20
+    /// Request headers, names and values together, in bytes. SwiftNIO's parser also stops at
+    /// 80 KiB; this answers a Graph error well before that.
+    public static let requestHeaderBytes = 32 * 1024
+
+    /// `$filter` text, in characters. Graph's own URLs are bounded near 2,048 characters;
+    /// this leaves room for long `in`-style `or` chains without inviting huge parses.
+    public static let filterLength = 4096
+    /// Nesting of parentheses and `not` in a `$filter`: the parser recurses once per level.
+    public static let filterDepth = 32
+    /// Properties named in one `$select`.
+    public static let selectProperties = 64
 
     /// Directory object string properties (displayName and the like).
     public static let displayNameLength = 256
@@ -34,4 +45,6 @@ public enum Limits {
 
     /// Lifetime of access tokens, in seconds, as Entra's.
     public static let accessTokenLifetime = 3599
+    /// Leeway, in seconds, when checking a token's `exp` and `nbf` against the clock.
+    public static let tokenClockSkew = 60
 }

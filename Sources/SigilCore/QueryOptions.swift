@@ -43,6 +43,9 @@ public struct QueryOptions: Sendable, Equatable {
                 guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
                     throw .badRequest("Invalid $select value '\(value)': expected a comma-separated list of properties.")
                 }
+                guard names.count <= Limits.selectProperties else {
+                    throw .badRequest("$select names \(names.count) properties; the limit is \(Limits.selectProperties).")
+                }
                 options.select = names
             case "top":
                 guard let top = Int(value.trimmingSpaces), top >= 1, top <= Limits.maxPageSize else {
