@@ -10,6 +10,10 @@ public enum GraphErrorCode: String, Sendable {
     case conflict = "Request_Conflict"
     case internalServerError = "Service_InternalServerError"
     case serviceNotAvailable = "serviceNotAvailable"
+    /// Graph's throttling answer (429), with a Retry-After header.
+    case tooManyRequests = "TooManyRequests"
+    case requestTimeout = "Request_Timeout"
+    case headersTooLarge = "Request_HeadersTooLarge"
 }
 
 /// A failure that reaches the caller as Graph's error envelope. Core decides the status and the
@@ -66,6 +70,21 @@ public struct GraphError: Error, Sendable, Equatable, CustomStringConvertible {
     public static let serviceNotAvailable = GraphError(
         status: 503, code: .serviceNotAvailable,
         message: "The service is temporarily unavailable: its database did not answer in time. Retry the request shortly.")
+
+    /// Sent with a Retry-After header of `retryAfterSeconds`.
+    public static func tooManyRequests(retryAfterSeconds: Int) -> GraphError {
+        GraphError(
+            status: 429, code: .tooManyRequests,
+            message: "Too many requests from this client. Retry after \(retryAfterSeconds) seconds.")
+    }
+
+    /// The request did not finish in time and was cancelled: a write still in its transaction is
+    /// rolled back, one that had committed stays.
+    public static func requestTimeout(seconds: Int) -> GraphError {
+        GraphError(
+            status: 504, code: .requestTimeout,
+            message: "The request did not complete within \(seconds) seconds and was cancelled.")
+    }
 
     public static let internalError = GraphError(
         status: 500, code: .internalServerError, message: "Encountered an internal server error.")

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import NIOCore
 import NIOSSL
 import SigilCore
 import SigilStore
@@ -10,15 +11,22 @@ import SigilStore
 /// The routes of a Sigil server; `sigil serve` and the tests build the same one. `extensions`
 /// adds front-ends that live in other modules (the web console).
 public func buildRouter(
-    services: SigilServices, extensions: (Router<GraphContext>) -> Void = { _ in }
+    services: SigilServices, options: ServerOptions = ServerOptions(), extensions: (Router<GraphContext>) -> Void = { _ in }
 ) -> Router<GraphContext> {
     let router = Router(context: GraphContext.self)
-    router.middlewares.add(GraphErrorMiddleware())
+    // Outermost, so it counts every answer with its final status, Graph errors included.
+    _ = SigilMetrics.registry
+    router.middlewares.add(MetricsMiddleware())
+    router.middlewares.add(GraphErrorMiddleware(accessLog: options.accessLog))
+    router.middlewares.add(RequestDeadlineMiddleware(timeout: options.requestTimeout))
     extensions(router)
+    OperationsController(services: services).register(on: router)
     IdentityController(services: services).register(on: router)
     let assignments = AssignmentController(services: services)
+    let limiter = options.rateLimit.map(RateLimiter.init)
     for version in ["v1.0", "beta"] {
-        let group = router.group(RouterPath(version)).add(middleware: AuthenticationMiddleware(services: services))
+        let group = router.group(RouterPath(version)).add(
+            middleware: AuthenticationMiddleware(services: services, limiter: limiter))
         SchemaController(services: services).register(on: group)
         DirectoryController(services: services, assignments: assignments).register(on: group)
         RoleController(services: services).register(on: group)
@@ -28,22 +36,73 @@ public func buildRouter(
     return router
 }
 
+/// The certificate and key an https server presents, read from their files at start and again
+/// on `reload()` (SIGHUP). Each new connection takes the current pair; open ones keep theirs.
+public final class TLSCredentials: @unchecked Sendable {
+    public let certificatePath: String
+    public let keyPath: String
+    private let lock = NSLock()
+    private var current: ([NIOSSLCertificateSource], NIOSSLPrivateKeySource)
+
+    public init(certificatePath: String, keyPath: String) throws {
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+        current = try Self.read(certificatePath: certificatePath, keyPath: keyPath)
+    }
+
+    /// Reads both files again. On failure the pair in use stays and the error is thrown.
+    public func reload() throws {
+        let pair = try Self.read(certificatePath: certificatePath, keyPath: keyPath)
+        lock.withLock { current = pair }
+    }
+
+    var pair: ([NIOSSLCertificateSource], NIOSSLPrivateKeySource) { lock.withLock { current } }
+
+    static func read(certificatePath: String, keyPath: String) throws -> ([NIOSSLCertificateSource], NIOSSLPrivateKeySource) {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+        guard !chain.isEmpty else { throw TLSFailure.noCertificate(certificatePath) }
+        let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+        return (chain, .privateKey(key))
+    }
+
+    /// TLS 1.2 and 1.3 only; the certificate is chosen per handshake, so a reload needs no restart.
+    var serverConfiguration: TLSConfiguration {
+        let (chain, key) = pair
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: key)
+        configuration.minimumTLSVersion = .tlsv12
+        configuration.sslContextCallback = { [self] _, promise in
+            var override = NIOSSLContextConfigurationOverride()
+            (override.certificateChain, override.privateKey) = self.pair
+            promise.succeed(override)
+        }
+        return configuration
+    }
+
+    public enum TLSFailure: Error, CustomStringConvertible {
+        case noCertificate(String)
+        public var description: String {
+            switch self {
+            case .noCertificate(let path): "\(path) holds no PEM certificate."
+            }
+        }
+    }
+}
+
 /// The HTTP server around `buildRouter`. `onListening` receives the bound port (useful with
 /// port 0, which asks the system for a free one).
-/// With `tls` (PEM certificate chain and private key files) it serves HTTPS only.
+/// With `tls` it serves HTTPS only.
 public func buildApplication(
-    services: SigilServices, host: String, port: Int, logger: Logger, tls: (certificatePath: String, keyPath: String)? = nil,
-    extensions: (Router<GraphContext>) -> Void = { _ in }, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    services: SigilServices, host: String, port: Int, logger: Logger, tls: TLSCredentials? = nil,
+    options: ServerOptions = ServerOptions(), extensions: (Router<GraphContext>) -> Void = { _ in },
+    onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    var server = HTTPServerBuilder.http1()
+    let idle = TimeAmount.nanoseconds(Int64(options.idleTimeout.components.seconds) * 1_000_000_000)
+    var server = HTTPServerBuilder.http1(configuration: .init(idleTimeout: idle))
     if let tls {
-        let chain = try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
-        let key = try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)
-        server = try .tls(
-            .http1(), tlsConfiguration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+        server = try .tls(server, tlsConfiguration: tls.serverConfiguration)
     }
     return Application(
-        router: buildRouter(services: services, extensions: extensions), server: server,
+        router: buildRouter(services: services, options: options, extensions: extensions), server: server,
         configuration: .init(address: .hostname(host, port: port), serverName: "Sigil"),
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
         logger: logger)

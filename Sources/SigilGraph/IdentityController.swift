@@ -203,6 +203,6 @@ struct IdentityController {
 
     @Sendable func keys(_ request: Request, context: GraphContext) async throws -> Response {
         do { try checkTenant(context) } catch { return error.response }
-        return GraphResponse.json(services.tokens.jwks)
+        return GraphResponse.json(try await services.tokens.jwks())
     }
 }

@@ -7,6 +7,8 @@ import SigilCore
 /// turns every failure into Graph's error envelope, so no client ever sees a bare 500 or 404.
 struct GraphErrorMiddleware: RouterMiddleware {
     typealias Context = GraphContext
+    /// Logs one info line per answered request (`ServerOptions.accessLog`).
+    var accessLog = false
 
     func handle(_ request: Request, context: GraphContext, next: (Request, GraphContext) async throws -> Response) async throws
         -> Response
@@ -15,24 +17,59 @@ struct GraphErrorMiddleware: RouterMiddleware {
         if let clientRequestId = request.headers[.clientRequestId], !clientRequestId.isEmpty, clientRequestId.count <= 128 {
             context.clientRequestId = clientRequestId
         }
+        // Every line logged while serving this request carries its id.
+        context.logger[metadataKey: "request_id"] = .string(context.requestId)
+        let start = ContinuousClock.now
         var response: Response
         do {
+            try Self.checkHeaderSize(request.headers)
             response = try await next(request, context)
         } catch {
             let graphError = graphError(for: error, request: request, context: context)
             response = GraphResponse.error(graphError, context: context)
-            // The Graph SDKs' retry handlers honour Retry-After on 503.
+            // The Graph SDKs' retry handlers honour Retry-After on 429 and 503.
             if graphError.status == 503 { response.headers[.retryAfter] = "2" }
+            if case .throttled(let seconds) = error as? Throttled { response.headers[.retryAfter] = String(seconds) }
         }
         response.headers[.requestId] = context.requestId
         response.headers[.clientRequestId] = context.clientRequestId ?? context.requestId
+        if accessLog { Self.log(request, response, context: context, since: start) }
         return response
+    }
+
+    /// Method, route template (never the path's ids or the query string, which can hold
+    /// attribute values), status and duration.
+    static func log(_ request: Request, _ response: Response, context: GraphContext, since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        context.logger.info(
+            "request",
+            metadata: [
+                "method": .string(request.method.rawValue), "route": .string(context.endpointPath ?? "unmatched"),
+                "status": .stringConvertible(response.status.code), "duration_ms": .string(String(format: "%.2f", milliseconds)),
+            ])
+    }
+
+    /// Refuses headers larger than `Limits.requestHeaderBytes` in all.
+    static func checkHeaderSize(_ headers: HTTPFields) throws(GraphError) {
+        var bytes = 0
+        for field in headers { bytes += field.name.rawName.utf8.count + field.value.utf8.count + 4 }
+        guard bytes <= Limits.requestHeaderBytes else {
+            throw GraphError(
+                status: 431, code: .headersTooLarge,
+                message: "The request headers are \(bytes) bytes; the limit is \(Limits.requestHeaderBytes).")
+        }
     }
 
     func graphError(for error: any Error, request: Request, context: GraphContext) -> GraphError {
         switch error {
         case let error as GraphError:
             return error
+        case let error as Throttled:
+            return error.graphError
+        case is CancellationError:
+            // Only the deadline cancels a request; the client has gone otherwise.
+            return .serviceNotAvailable
         case let error as HTTPError where error.status == .notFound:
             let segment = request.uri.path.split(separator: "/").last.map(String.init) ?? ""
             return GraphError(status: 400, code: .badRequest, message: "Resource not found for the segment '\(segment)'.")
@@ -54,6 +91,8 @@ struct GraphErrorMiddleware: RouterMiddleware {
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = GraphContext
     let services: SigilServices
+    /// Off unless `--rate-limit` is given.
+    let limiter: RateLimiter?
 
     func handle(_ request: Request, context: GraphContext, next: (Request, GraphContext) async throws -> Response) async throws
         -> Response
@@ -67,7 +106,20 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 "Access token validation failure. The Authorization header must be 'Bearer <token>'.")
         }
         var context = context
-        context.caller = try await services.caller(forToken: String(parts[1]))
+        let caller = try await services.caller(forToken: String(parts[1]))
+        if let limiter, let seconds = limiter.admit(caller.principalId) { throw Throttled.throttled(retryAfterSeconds: seconds) }
+        context.caller = caller
         return try await next(request, context)
+    }
+}
+
+/// A request refused by the rate limit; carries the Retry-After the answer must send.
+enum Throttled: Error {
+    case throttled(retryAfterSeconds: Int)
+
+    var graphError: GraphError {
+        switch self {
+        case .throttled(let seconds): .tooManyRequests(retryAfterSeconds: seconds)
+        }
     }
 }

@@ -20,39 +20,149 @@ struct AccessTokenClaims: JWTPayload {
     var upn: String?
 
     func verify(using algorithm: some JWTAlgorithm) async throws {
-        try exp.verifyNotExpired()
-        try nbf.verifyNotBefore(currentDate: Date().addingTimeInterval(300))
+        // A little leeway both ways for clocks that differ between instances and clients.
+        let skew = TimeInterval(Limits.tokenClockSkew)
+        try exp.verifyNotExpired(currentDate: Date().addingTimeInterval(-skew))
+        try nbf.verifyNotBefore(currentDate: Date().addingTimeInterval(skew))
     }
 }
 
-/// Issues and checks access tokens, signed with an ES256 key that is generated once and kept
-/// in the store, so tokens survive restarts and every instance on one database agrees.
+/// The signing keys of a tenant, kept in the store as one JSON setting. The newest key signs;
+/// a key replaced by `rotated` still verifies until every token it signed has expired.
+public struct SigningKeyRing: Codable, Sendable, Equatable {
+    public struct Key: Codable, Sendable, Equatable {
+        public var kid: String
+        var pem: String
+        /// Seconds since 1970.
+        public var created: Double
+        /// When a newer key took over signing; nil for the signing key.
+        public var retired: Double?
+    }
+
+    public var keys: [Key]
+    /// Seconds a retired key keeps verifying: a token's lifetime and the clock skew.
+    public static let verifyingAfterRetirement = Limits.accessTokenLifetime + Limits.tokenClockSkew
+
+    /// The key that signs new tokens.
+    public var signing: Key? { keys.last { $0.retired == nil } }
+
+    static func key(pem: String, created: Date) throws -> Key {
+        Key(kid: try TokenService.keyId(for: ES256PrivateKey(pem: pem).publicKey), pem: pem, created: created.timeIntervalSince1970)
+    }
+
+    /// A new signing key; the old one retires now and keys retired longer ago than a token
+    /// lives are dropped.
+    public func rotated(now: Date = Date()) throws -> SigningKeyRing {
+        let horizon = now.timeIntervalSince1970 - Double(Self.verifyingAfterRetirement)
+        var keys = keys.filter { ($0.retired ?? .infinity) > horizon }
+        for index in keys.indices where keys[index].retired == nil { keys[index].retired = now.timeIntervalSince1970 }
+        keys.append(try Self.key(pem: ES256PrivateKey().pemRepresentation, created: now))
+        return SigningKeyRing(keys: keys)
+    }
+
+    /// Keys that may still have valid tokens out.
+    func verifying(now: Date) -> [Key] {
+        let horizon = now.timeIntervalSince1970 - Double(Self.verifyingAfterRetirement)
+        return keys.filter { ($0.retired ?? .infinity) > horizon }
+    }
+
+    var json: String {
+        (try? JSONEncoder().encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? #"{"keys":[]}"#
+    }
+}
+
+/// Issues and checks access tokens, signed with ES256 keys kept in the store, so tokens survive
+/// restarts and every instance on one database agrees. Only ES256 verifies: `none`, HMAC and RSA
+/// tokens find no key and are refused, whatever their header claims.
 public final class TokenService: Sendable {
     public static let graphAudience = "https://graph.microsoft.com"
     static let graphAppId = "00000003-0000-0000-c000-000000000000"
-    static let signingKeySetting = "signing_key_es256"
+    /// The single key of versions before rotation; adopted as the ring's first key.
+    static let legacyKeySetting = "signing_key_es256"
+    public static let keyRingSetting = "signing_keys_es256"
+    /// How often a running server looks for a key rotated elsewhere (`sigil keys rotate`).
+    static let refreshInterval = Duration.seconds(30)
 
-    let keys: JWTKeyCollection
-    let keyId: String
-    let publicKey: ES256PublicKey
+    struct Loaded: Sendable {
+        let ring: SigningKeyRing
+        let keys: JWTKeyCollection
+        let publicKeys: [(kid: String, key: ES256PublicKey)]
+        let loadedAt: ContinuousClock.Instant
+    }
+
+    let store: any DirectoryStore
     public let tenantId: String
+    private let state: LockedLoaded
 
-    init(keys: JWTKeyCollection, keyId: String, publicKey: ES256PublicKey, tenantId: String) {
-        self.keys = keys
-        self.keyId = keyId
-        self.publicKey = publicKey
+    init(store: any DirectoryStore, tenantId: String, loaded: Loaded) {
+        self.store = store
         self.tenantId = tenantId
+        state = LockedLoaded(loaded)
     }
 
     public static func load(store: any DirectoryStore, tenantId: String) async throws -> TokenService {
-        let pem = try await store.settingIfAbsent(signingKeySetting, ES256PrivateKey().pemRepresentation)
-        let key = try ES256PrivateKey(pem: pem)
-        let publicKey = key.publicKey
-        // The key id is derived from the public key, so it is stable across restarts.
-        let keyId = String((publicKey.parameters?.x ?? "sigil").prefix(16))
+        let text = try await store.settingIfAbsent(keyRingSetting, try await initialRing(store: store).json)
+        return TokenService(store: store, tenantId: tenantId, loaded: try await loaded(text))
+    }
+
+    /// A first ring: the legacy single key when this database has one, so its tokens stay valid.
+    static func initialRing(store: any DirectoryStore) async throws -> SigningKeyRing {
+        let pem = try await store.setting(legacyKeySetting) ?? ES256PrivateKey().pemRepresentation
+        return SigningKeyRing(keys: [try SigningKeyRing.key(pem: pem, created: Date())])
+    }
+
+    /// Replaces the signing key in `store`; servers on it switch within `refreshInterval`.
+    public static func rotate(store: any DirectoryStore) async throws -> SigningKeyRing {
+        let initial = try await initialRing(store: store).json
+        let text = try await store.updateSetting(keyRingSetting) { current in
+            let ring = try JSONDecoder().decode(SigningKeyRing.self, from: Data((current ?? initial).utf8))
+            return try ring.rotated().json
+        }
+        return try JSONDecoder().decode(SigningKeyRing.self, from: Data(text.utf8))
+    }
+
+    public static func ring(store: any DirectoryStore) async throws -> SigningKeyRing? {
+        guard let text = try await store.setting(keyRingSetting) else { return nil }
+        return try JSONDecoder().decode(SigningKeyRing.self, from: Data(text.utf8))
+    }
+
+    static func loaded(_ text: String) async throws -> Loaded {
+        let ring = try JSONDecoder().decode(SigningKeyRing.self, from: Data(text.utf8))
         let keys = JWTKeyCollection()
-        await keys.add(ecdsa: key, kid: JWKIdentifier(string: keyId))
-        return TokenService(keys: keys, keyId: keyId, publicKey: publicKey, tenantId: tenantId)
+        var publicKeys: [(kid: String, key: ES256PublicKey)] = []
+        for entry in ring.verifying(now: Date()) {
+            let key = try ES256PrivateKey(pem: entry.pem)
+            await keys.add(ecdsa: key, kid: JWKIdentifier(string: entry.kid))
+            publicKeys.append((entry.kid, key.publicKey))
+        }
+        return Loaded(ring: ring, keys: keys, publicKeys: publicKeys, loadedAt: .now)
+    }
+
+    /// The key id is derived from the public key, so it is stable across restarts.
+    static func keyId(for publicKey: ES256PublicKey) -> String {
+        String((publicKey.parameters?.x ?? "sigil").prefix(16))
+    }
+
+    /// Reads the key ring from the store now (SIGHUP, tests), instead of within `refreshInterval`.
+    public func reload() async throws {
+        guard let text = try await store.setting(Self.keyRingSetting) else { return }
+        state.value = try await Self.loaded(text)
+    }
+
+    /// The loaded keys, read again from the store when older than `refreshInterval` (or `force`).
+    func current(force: Bool = false) async throws -> Loaded {
+        let loaded = state.value
+        let age = ContinuousClock.now - loaded.loadedAt
+        // Forced reads are spaced too, so tokens naming unknown keys cannot drive a read each.
+        guard age > Self.refreshInterval || (force && age > .seconds(5)) else { return loaded }
+        guard let text = try await store.setting(Self.keyRingSetting), text != loaded.ring.json else {
+            let refreshed = Loaded(ring: loaded.ring, keys: loaded.keys, publicKeys: loaded.publicKeys, loadedAt: .now)
+            state.value = refreshed
+            return refreshed
+        }
+        let fresh = try await Self.loaded(text)
+        state.value = fresh
+        return fresh
     }
 
     public var issuer: String { "https://sts.windows.net/\(tenantId)/" }
@@ -66,14 +176,16 @@ public final class TokenService: Sendable {
             exp: ExpirationClaim(value: now.addingTimeInterval(TimeInterval(Limits.accessTokenLifetime))),
             sub: SubjectClaim(value: principalId), oid: principalId, tid: tenantId, idtyp: isApp ? "app" : "user",
             appid: appId, upn: userPrincipalName)
-        return try await keys.sign(claims, kid: JWKIdentifier(string: keyId))
+        let loaded = try await current()
+        guard let signing = loaded.ring.signing else { throw GraphError.internalError }
+        return try await loaded.keys.sign(claims, kid: JWKIdentifier(string: signing.kid))
     }
 
     /// Checks signature, lifetime, audience, issuer and tenant; the message says which failed.
     func validate(_ token: String) async throws(SigilCore.GraphError) -> AccessTokenClaims {
         let claims: AccessTokenClaims
         do {
-            claims = try await keys.verify(token, as: AccessTokenClaims.self)
+            claims = try await verified(token)
         } catch let error as JWTError where error.errorType == .claimVerificationFailure {
             throw .unauthenticated("Lifetime validation failed, the token is expired.")
         } catch {
@@ -88,16 +200,41 @@ public final class TokenService: Sendable {
         return claims
     }
 
-    /// The JSON Web Key Set that verifies Sigil's tokens.
-    var jwks: JSONValue {
-        let parameters = publicKey.parameters
-        return [
-            "keys": [
-                [
-                    "kty": "EC", "use": "sig", "crv": "P-256", "alg": "ES256", "kid": .string(keyId),
-                    "x": .string(parameters?.x ?? ""), "y": .string(parameters?.y ?? ""),
-                ]
+    /// Verifies with the loaded keys; a token naming a key this instance does not know yet (rotated
+    /// through another instance) makes it read the ring again once.
+    func verified(_ token: String) async throws -> AccessTokenClaims {
+        let loaded = try await current()
+        do {
+            return try await loaded.keys.verify(token, as: AccessTokenClaims.self)
+        } catch let error as JWTError where error.errorType == .unknownKID {
+            let fresh = try await current(force: true)
+            return try await fresh.keys.verify(token, as: AccessTokenClaims.self)
+        }
+    }
+
+    /// The JSON Web Key Set that verifies Sigil's tokens: the signing key and retired keys whose
+    /// tokens may still be valid.
+    func jwks() async throws -> JSONValue {
+        let keys: [JSONValue] = try await current().publicKeys.map { entry in
+            let parameters = entry.key.parameters
+            return [
+                "kty": "EC", "use": "sig", "crv": "P-256", "alg": "ES256", "kid": .string(entry.kid),
+                "x": .string(parameters?.x ?? ""), "y": .string(parameters?.y ?? ""),
             ]
-        ]
+        }
+        return ["keys": .array(keys)]
+    }
+}
+
+/// The loaded key state behind a lock: swapped whole on refresh.
+private final class LockedLoaded: @unchecked Sendable {
+    private let lock = NSLock()
+    private var loaded: TokenService.Loaded
+
+    init(_ loaded: TokenService.Loaded) { self.loaded = loaded }
+
+    var value: TokenService.Loaded {
+        get { lock.withLock { loaded } }
+        set { lock.withLock { loaded = newValue } }
     }
 }

@@ -11,6 +11,10 @@ public protocol DirectoryStore: Sendable {
     func setting(_ key: String) async throws -> String?
     /// Stores `value` unless the key already has one; returns the value that is now stored.
     func settingIfAbsent(_ key: String, _ value: String) async throws -> String
+    /// Replaces a setting with what `change` makes of its current value (nil when unset), read
+    /// and written in one transaction, so concurrent changes (two key rotations) serialise.
+    /// Returns the value stored.
+    func updateSetting(_ key: String, _ change: @escaping @Sendable (String?) throws -> String) async throws -> String
 
     /// A number that grows with every change to role assignments or to principals (created
     /// users excepted): callers cached against an older number are stale. PostgreSQL keeps it in

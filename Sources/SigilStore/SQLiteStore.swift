@@ -53,6 +53,15 @@ public final class SQLiteStore: DirectoryStore {
         }
     }
 
+    public func updateSetting(_ key: String, _ change: @escaping @Sendable (String?) throws -> String) async throws -> String {
+        try await writer.write { db in
+            let current = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key])
+            let value = try change(current)
+            try db.execute(sql: "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", arguments: [key, value])
+            return value
+        }
+    }
+
     // MARK: Schema
 
     public func schema() async throws -> Schema {

@@ -6,6 +6,7 @@ import SigilConsole
 import SigilCore
 import SigilGraph
 import SigilStore
+import UnixSignals
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,6 +36,22 @@ struct Serve: AsyncParsableCommand {
     var publicURL: String?
     @Option(help: "Delete audit records older than this many days (hourly); 0 keeps them forever.")
     var auditRetentionDays = 0
+    @Option(help: "Log format: text (one readable line per entry) or json (one JSON object per line).")
+    var logFormat = "text"
+    @Flag(help: "Log one line per request (method, route, status, duration, request id) at info level.")
+    var accessLog = false
+    @Option(help: "Seconds a request may run before it is cancelled and answered 504.")
+    var requestTimeout = 30
+    @Option(help: "Seconds a connection may stay silent before it is closed.")
+    var idleTimeout = 60
+    @Option(
+        help: """
+            Requests per second each principal may make (token bucket per user or application, per instance); \
+            more are answered 429 TooManyRequests with Retry-After. 0, the default, turns rate limiting off.
+            """)
+    var rateLimit: Double = 0
+    @Option(help: "Requests a principal may make at once before --rate-limit applies (default: one second's worth).")
+    var rateLimitBurst: Int?
     @Flag(help: "Load the seed documents' attribute sets, definitions and users, and an attribute manager application.")
     var demo = false
 
@@ -54,6 +71,18 @@ struct Serve: AsyncParsableCommand {
         }
         guard auditRetentionDays >= 0 else { throw ValidationError("--audit-retention-days must be 0 (keep forever) or more.") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json.") }
+        guard (1...3600).contains(requestTimeout) else { throw ValidationError("--request-timeout must be 1 to 3600 seconds.") }
+        guard (1...86_400).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be 1 to 86400 seconds.") }
+        guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 (off) or more.") }
+        if let rateLimitBurst, rateLimitBurst < 1 { throw ValidationError("--rate-limit-burst must be 1 or more.") }
+    }
+
+    var serverOptions: ServerOptions {
+        ServerOptions(
+            requestTimeout: .seconds(requestTimeout),
+            rateLimit: rateLimit > 0 ? RateLimit(requestsPerSecond: rateLimit, burst: rateLimitBurst) : nil,
+            idleTimeout: .seconds(idleTimeout), accessLog: accessLog)
     }
 
     func run() async throws {
@@ -63,7 +92,13 @@ struct Serve: AsyncParsableCommand {
 
     func serve() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
+        let json = logFormat == "json"
         LoggingSystem.bootstrap { label in
+            if json {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
@@ -73,7 +108,8 @@ struct Serve: AsyncParsableCommand {
         let dataDir = database.dataDir
         try FileManager.default.createDirectory(
             atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let store = try await database.openStore(logger: logger)
+        // Timed, so /metrics shows store latency by operation.
+        let store = MeasuredStore(try await database.openStore(logger: logger))
         let hasher = CredentialHasher(passwordRounds: passwordHashRounds)
         let (tenantId, scheme, compat, demo, publicURL) = (tenantId, tlsCert == nil ? "http" : "https", compat, demo, publicURL)
         // Instances starting together on one database bootstrap (and load the demo) once.
@@ -92,15 +128,20 @@ struct Serve: AsyncParsableCommand {
                 clientId: start.bootstrapClientId, secret: secret, tenantId: services.tenantId, to: credentialsFile)
         }
 
-        let tls = tlsCert.flatMap { cert in tlsKey.map { (certificatePath: cert, keyPath: $0) } }
+        let tls = try tlsCert.flatMap { cert in try tlsKey.map { try TLSCredentials(certificatePath: cert, keyPath: $0) } }
         let console = try await ConsoleController.make(services: services)
         let app = try buildApplication(
-            services: services, host: host, port: port, logger: logger, tls: tls, extensions: { console.register(on: $0) },
+            services: services, host: host, port: port, logger: logger, tls: tls, options: serverOptions,
+            extensions: { console.register(on: $0) },
             onListening: { boundPort in
                 printBanner(start: start, port: boundPort, credentialsFile: credentialsFile, demo: demoCredentials)
             })
         let retention = auditRetentionDays > 0 ? Task { await pruneAuditLog(store, days: auditRetentionDays, logger: logger) } : nil
-        defer { retention?.cancel() }
+        let reloading = Task { await reloadOnHangUp(tls, tokens: services.tokens, logger: logger) }
+        defer {
+            retention?.cancel()
+            reloading.cancel()
+        }
         try await app.runService()
     }
 
@@ -116,6 +157,29 @@ struct Serve: AsyncParsableCommand {
                 logger.error("could not prune the audit log", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(3600))
+        }
+    }
+
+    /// On each SIGHUP reads the token signing keys at once (after `sigil keys rotate`) and the TLS
+    /// certificate and key (after a renewal): new connections get the new pair, open ones keep
+    /// theirs. A pair that does not load leaves the old one serving.
+    func reloadOnHangUp(_ tls: TLSCredentials?, tokens: TokenService, logger: Logger) async {
+        for await _ in await UnixSignalsSequence(trapping: .sighup) {
+            do {
+                try await tokens.reload()
+                logger.notice("reloaded the token signing keys")
+            } catch {
+                logger.error("could not reload the token signing keys", metadata: ["error": "\(error)"])
+            }
+            guard let tls else { continue }
+            do {
+                try tls.reload()
+                logger.notice("reloaded the TLS certificate", metadata: ["certificate": "\(tls.certificatePath)"])
+            } catch {
+                logger.error(
+                    "could not reload the TLS certificate; still serving the previous one",
+                    metadata: ["certificate": "\(tls.certificatePath)", "error": "\(error)"])
+            }
         }
     }
 

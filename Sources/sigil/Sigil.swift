@@ -8,6 +8,7 @@ struct Sigil: AsyncParsableCommand {
         subcommands: [
             Serve.self, Login.self, Logout.self, WhoAmI.self, AttributeSetCommand.self, AttributeCommand.self,
             AllowedValueCommand.self, UserCommand.self, UsersCommand.self, AppCommand.self,
-            AppsCommand.self, ImportCommand.self, ExportCommand.self, ApplyCommand.self, AuditCommand.self, DevCert.self,
+            AppsCommand.self, ImportCommand.self, ExportCommand.self, ApplyCommand.self, AuditCommand.self, KeysCommand.self,
+            DevCert.self,
         ])
 }

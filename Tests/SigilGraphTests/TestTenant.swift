@@ -83,8 +83,8 @@ struct TestTenant {
         return (user.id, token)
     }
 
-    func test(_ body: @escaping @Sendable (GraphClient) async throws -> Void) async throws {
-        let app = Application(router: buildRouter(services: services))
+    func test(options: ServerOptions = ServerOptions(), _ body: @escaping @Sendable (GraphClient) async throws -> Void) async throws {
+        let app = Application(router: buildRouter(services: services, options: options))
         try await app.test(.router) { client in try await body(GraphClient(client: client)) }
     }
 }

@@ -268,6 +268,17 @@ public final class PostgresStore: DirectoryStore {
         }
     }
 
+    public func updateSetting(_ key: String, _ change: @escaping @Sendable (String?) throws -> String) async throws -> String {
+        try await transaction { s in
+            // The empty insert makes the row exist, so FOR UPDATE always has a row to lock.
+            try await s.execute("INSERT INTO settings (key, value) VALUES (\(key), '') ON CONFLICT (key) DO NOTHING")
+            let current = try await s.scalar("SELECT value FROM settings WHERE key = \(key) FOR UPDATE", String.self)
+            let value = try change(current?.isEmpty == false ? current : nil)
+            try await s.execute("UPDATE settings SET value = \(value) WHERE key = \(key)")
+            return value
+        }
+    }
+
     /// Holds a session advisory lock on one pooled connection while `body` runs on others.
     public func exclusively<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withSession { s in

@@ -1,0 +1,113 @@
+import Foundation
+import Hummingbird
+import SigilCore
+
+/// How a server protects itself: per-request deadline, optional rate limit, idle connections.
+public struct ServerOptions: Sendable {
+    /// A request still running after this is cancelled and answered 504.
+    public var requestTimeout: Duration
+    /// Requests per principal; nil (the default) lets everyone through, as an emulator should.
+    public var rateLimit: RateLimit?
+    /// A connection that sends nothing for this long is closed (slow or stalled clients).
+    public var idleTimeout: Duration
+    /// One log line per request (method, route, status, duration, request id) at info level.
+    public var accessLog: Bool
+
+    public init(
+        requestTimeout: Duration = .seconds(30), rateLimit: RateLimit? = nil, idleTimeout: Duration = .seconds(60),
+        accessLog: Bool = false
+    ) {
+        self.requestTimeout = requestTimeout
+        self.rateLimit = rateLimit
+        self.idleTimeout = idleTimeout
+        self.accessLog = accessLog
+    }
+}
+
+/// A token bucket per principal: `burst` requests at once, refilled at `requestsPerSecond`.
+public struct RateLimit: Sendable, Equatable {
+    public var requestsPerSecond: Double
+    public var burst: Int
+
+    public init(requestsPerSecond: Double, burst: Int? = nil) {
+        self.requestsPerSecond = requestsPerSecond
+        self.burst = burst ?? max(1, Int(requestsPerSecond.rounded(.up)))
+    }
+}
+
+/// The buckets of one instance. Several instances behind a balancer each allow the full rate.
+final class RateLimiter: @unchecked Sendable {
+    let limit: RateLimit
+    private let lock = NSLock()
+    private var buckets: [String: (tokens: Double, updated: ContinuousClock.Instant)] = [:]
+    private var lastSweep = ContinuousClock.now
+
+    init(_ limit: RateLimit) { self.limit = limit }
+
+    /// Takes one request from `principal`'s bucket. Returns nil when admitted, otherwise the
+    /// whole seconds until a request would be (for Retry-After).
+    func admit(_ principal: String, now: ContinuousClock.Instant = .now) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        sweep(now: now)
+        let capacity = Double(limit.burst)
+        var bucket = buckets[principal] ?? (capacity, now)
+        let elapsed = Self.seconds(now - bucket.updated)
+        bucket.tokens = min(capacity, bucket.tokens + elapsed * limit.requestsPerSecond)
+        bucket.updated = now
+        defer { buckets[principal] = bucket }
+        if bucket.tokens >= 1 {
+            bucket.tokens -= 1
+            return nil
+        }
+        return max(1, Int(((1 - bucket.tokens) / limit.requestsPerSecond).rounded(.up)))
+    }
+
+    /// Forgets buckets that have refilled, once a minute, so idle principals cost nothing.
+    private func sweep(now: ContinuousClock.Instant) {
+        guard now - lastSweep > .seconds(60) else { return }
+        lastSweep = now
+        let full = Double(limit.burst) / limit.requestsPerSecond
+        buckets = buckets.filter { Self.seconds(now - $0.value.updated) < full }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
+
+/// Cancels a request that runs past its deadline and answers 504 instead. Cancellation reaches
+/// the store: SQLite interrupts the statement and PostgreSQL's transaction is rolled back.
+struct RequestDeadlineMiddleware: RouterMiddleware {
+    typealias Context = GraphContext
+    let timeout: Duration
+
+    func handle(_ request: Request, context: GraphContext, next: (Request, GraphContext) async throws -> Response) async throws
+        -> Response
+    {
+        let seconds = Int(timeout.components.seconds)
+        return try await withoutActuallyEscaping(next) { next in
+            // The task group ends before withoutActuallyEscaping returns, so `next` never
+            // outlives this call; the box only carries it across the Sendable boundary.
+            let handler = UncheckedSendable(next)
+            return try await withThrowingTaskGroup(of: Response?.self) { group in
+                group.addTask { try await handler.value(request, context) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let response = first else {
+                    throw GraphError.requestTimeout(seconds: seconds)
+                }
+                return response
+            }
+        }
+    }
+}
+
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}

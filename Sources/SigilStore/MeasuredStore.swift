@@ -1,0 +1,198 @@
+import Dispatch
+import Metrics
+import SigilCore
+
+/// A store that times every operation of the store it wraps, as the swift-metrics timer
+/// `sigil.store.duration` with the operation's name and whether it failed. The server wraps its
+/// store in one, so `/metrics` shows store latency next to request latency.
+public struct MeasuredStore: DirectoryStore {
+    public static let timerLabel = "sigil.store.duration"
+    let base: any DirectoryStore
+    /// Timers by operation and outcome: made once, since making one goes through the backend.
+    private let timers = Locked([String: Timer]())
+
+    public init(_ base: any DirectoryStore) {
+        self.base = base
+    }
+
+    private func measure<T>(_ operation: String, _ body: () async throws -> T) async throws -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        do {
+            let result = try await body()
+            record(operation, outcome: "ok", since: start)
+            return result
+        } catch {
+            record(operation, outcome: "error", since: start)
+            throw error
+        }
+    }
+
+    private func record(_ operation: String, outcome: String, since start: UInt64) {
+        let timer = timers.withLock { timers in
+            let key = operation + "/" + outcome
+            if let timer = timers[key] { return timer }
+            let timer = Timer(
+                label: Self.timerLabel, dimensions: [("operation", operation), ("outcome", outcome)],
+                preferredDisplayUnit: .seconds)
+            timers[key] = timer
+            return timer
+        }
+        timer.recordNanoseconds(Int64(clamping: DispatchTime.now().uptimeNanoseconds - start))
+    }
+
+    public func setting(_ key: String) async throws -> String? {
+        try await measure("setting") { try await base.setting(key) }
+    }
+
+    public func settingIfAbsent(_ key: String, _ value: String) async throws -> String {
+        try await measure("settingIfAbsent") { try await base.settingIfAbsent(key, value) }
+    }
+
+    public func updateSetting(_ key: String, _ change: @escaping @Sendable (String?) throws -> String) async throws -> String {
+        try await measure("updateSetting") { try await base.updateSetting(key, change) }
+    }
+
+    public func accessVersion() async throws -> Int64 {
+        try await measure("accessVersion") { try await base.accessVersion() }
+    }
+
+    public func exclusively<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        // Not timed: the body's own store calls are, and the wait is for other instances.
+        try await base.exclusively(body)
+    }
+
+    public func schema() async throws -> Schema {
+        try await measure("schema") { try await base.schema() }
+    }
+
+    public func changeSchema(audit: AuditContext?, _ decide: @escaping @Sendable (Schema) throws -> [SchemaChange]) async throws {
+        try await measure("changeSchema") { try await base.changeSchema(audit: audit, decide) }
+    }
+
+    public func create(
+        _ object: DirectoryObject, passwordHash: String?, audit: AuditContext?,
+        attributes: @escaping @Sendable (Schema) throws -> AttributeAssignments
+    ) async throws {
+        try await measure("create") {
+            try await base.create(object, passwordHash: passwordHash, audit: audit, attributes: attributes)
+        }
+    }
+
+    public func createAll(_ objects: [NewObject]) async throws {
+        try await measure("createAll") { try await base.createAll(objects) }
+    }
+
+    public func object(_ kind: DirectoryObjectKind, id: String) async throws -> DirectoryObject? {
+        try await measure("object") { try await base.object(kind, id: id) }
+    }
+
+    public func objectState(_ kind: DirectoryObjectKind, id: String) async throws -> ObjectState? {
+        try await measure("objectState") { try await base.objectState(kind, id: id) }
+    }
+
+    public func objects(_ kind: DirectoryObjectKind, after cursor: Int64?, limit: Int) async throws -> DirectoryPage {
+        try await measure("objects") { try await base.objects(kind, after: cursor, limit: limit) }
+    }
+
+    public func count(_ kind: DirectoryObjectKind) async throws -> Int {
+        try await measure("count") { try await base.count(kind) }
+    }
+
+    public func query(
+        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, order: ObjectOrder?, after cursor: Int64?,
+        afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
+    ) async throws -> (page: DirectoryPage, count: Int?) {
+        try await measure("query") {
+            try await base.query(
+                kind, matching: predicate, order: order, after: cursor, afterSortKey: afterSortKey, limit: limit, count: count,
+                withAttributes: withAttributes)
+        }
+    }
+
+    public func modify(
+        _ kind: DirectoryObjectKind, id: String, passwordHash: String?, audit: AuditContext?,
+        _ change: @escaping @Sendable (ObjectState, Schema) throws -> ObjectState
+    ) async throws {
+        try await measure("modify") { try await base.modify(kind, id: id, passwordHash: passwordHash, audit: audit, change) }
+    }
+
+    public func attributes(of objectIds: [String]) async throws -> [String: AttributeAssignments] {
+        try await measure("attributes") { try await base.attributes(of: objectIds) }
+    }
+
+    public func delete(_ kind: DirectoryObjectKind, id: String) async throws -> Bool {
+        try await measure("delete") { try await base.delete(kind, id: id) }
+    }
+
+    public func servicePrincipal(appId: String) async throws -> DirectoryObject? {
+        try await measure("servicePrincipal") { try await base.servicePrincipal(appId: appId) }
+    }
+
+    public func application(appId: String) async throws -> DirectoryObject? {
+        try await measure("application") { try await base.application(appId: appId) }
+    }
+
+    public func userCredentials(userPrincipalName: String) async throws -> (user: DirectoryObject, passwordHash: String?)? {
+        try await measure("userCredentials") { try await base.userCredentials(userPrincipalName: userPrincipalName) }
+    }
+
+    public func passwordCredentials(applicationId: String) async throws -> [PasswordCredential] {
+        try await measure("passwordCredentials") { try await base.passwordCredentials(applicationId: applicationId) }
+    }
+
+    public func addPasswordCredential(_ credential: PasswordCredential, applicationId: String) async throws {
+        try await measure("addPasswordCredential") {
+            try await base.addPasswordCredential(credential, applicationId: applicationId)
+        }
+    }
+
+    public func removePasswordCredential(keyId: String, applicationId: String) async throws -> Bool {
+        try await measure("removePasswordCredential") {
+            try await base.removePasswordCredential(keyId: keyId, applicationId: applicationId)
+        }
+    }
+
+    public func create(_ assignment: RoleAssignment) async throws {
+        try await measure("createRoleAssignment") { try await base.create(assignment) }
+    }
+
+    public func roleAssignments(principalId: String?) async throws -> [RoleAssignment] {
+        try await measure("roleAssignments") { try await base.roleAssignments(principalId: principalId) }
+    }
+
+    public func roleAssignment(id: String) async throws -> RoleAssignment? {
+        try await measure("roleAssignment") { try await base.roleAssignment(id: id) }
+    }
+
+    public func deleteRoleAssignment(id: String) async throws -> Bool {
+        try await measure("deleteRoleAssignment") { try await base.deleteRoleAssignment(id: id) }
+    }
+
+    public func appendAudit(_ records: [AuditRecord]) async throws {
+        try await measure("appendAudit") { try await base.appendAudit(records) }
+    }
+
+    public func auditRecords(_ query: AuditQuery, after cursor: Int64?, limit: Int) async throws -> AuditPage {
+        try await measure("auditRecords") { try await base.auditRecords(query, after: cursor, limit: limit) }
+    }
+
+    public func auditRecord(id: String) async throws -> StoredAuditRecord? {
+        try await measure("auditRecord") { try await base.auditRecord(id: id) }
+    }
+
+    public func auditChain(after seq: Int64, limit: Int) async throws -> [StoredAuditRecord] {
+        try await measure("auditChain") { try await base.auditChain(after: seq, limit: limit) }
+    }
+
+    public func auditEnds() async throws -> AuditChainEnds {
+        try await measure("auditEnds") { try await base.auditEnds() }
+    }
+
+    public func pruneAudit(before timestamp: String) async throws -> Int {
+        try await measure("pruneAudit") { try await base.pruneAudit(before: timestamp) }
+    }
+
+    public func sealAudit() async throws {
+        try await measure("sealAudit") { try await base.sealAudit() }
+    }
+}
