@@ -13,7 +13,6 @@ public struct ConsoleController: Sendable {
     let services: SigilServices
     let sessions: ConsoleSessions
     let templates: MustacheLibrary
-    let throttle = SignInThrottle()
     /// Cookies get `Secure` when the console is served over https.
     let secureCookies: Bool
     static let pageSize = 50
@@ -172,21 +171,18 @@ public struct ConsoleController: Sendable {
             return signInForm(
                 message: "The sign-in form expired. Please sign in again.", userPrincipalName: name, status: .forbidden)
         }
-        let address = context.clientAddress
-        guard !throttle.isLocked(user: name, address: address) else {
-            try await Task.sleep(for: SignInThrottle.failureDelay)
+        let check = try await services.checkPassword(
+            userPrincipalName: name, password: fields.first("password") ?? "", address: context.clientAddress)
+        let user: DirectoryObject
+        switch check {
+        case .valid(let found): user = found
+        case .locked:
             return signInForm(
                 message: "Too many failed sign-ins. Wait 15 minutes and try again.", userPrincipalName: name,
                 status: .tooManyRequests)
+        case .disabled: return signInForm(message: "This account is disabled.", userPrincipalName: name, status: .unauthorized)
+        case .invalid: return signInForm(message: Self.wrongCredentials, userPrincipalName: name, status: .unauthorized)
         }
-        let check = try await services.checkPassword(userPrincipalName: name, password: fields.first("password") ?? "")
-        guard case .valid(let user) = check else {
-            throttle.recordFailure(user: name, address: address)
-            try await Task.sleep(for: SignInThrottle.failureDelay)
-            let message = if case .disabled = check { "This account is disabled." } else { Self.wrongCredentials }
-            return signInForm(message: message, userPrincipalName: name, status: .unauthorized)
-        }
-        throttle.recordSuccess(user: name)
         let now = Int64(Date().timeIntervalSince1970)
         let session = ConsoleSessions.Session(
             principalId: user.id, issued: now, lastSeen: now, nonce: ConsoleSessions.newNonce())
@@ -251,6 +247,8 @@ struct ConsoleMiddleware: RouterMiddleware {
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.referrerPolicy] = "same-origin"
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        // Served over https (directly or behind an https public URL): browsers keep to https.
+        if controller.secureCookies { response.headers[.strictTransportSecurity] = "max-age=31536000" }
         return response
     }
 
@@ -267,4 +265,6 @@ extension HTTPField.Name {
     static let xContentTypeOptions = Self("X-Content-Type-Options")!
     // swift-format-ignore: NeverForceUnwrap
     static let referrerPolicy = Self("Referrer-Policy")!
+    // swift-format-ignore: NeverForceUnwrap
+    static let strictTransportSecurity = Self("Strict-Transport-Security")!
 }

@@ -17,7 +17,7 @@ public func buildRouter(
     // Outermost, so it counts every answer with its final status, Graph errors included.
     _ = SigilMetrics.registry
     router.middlewares.add(MetricsMiddleware())
-    router.middlewares.add(GraphErrorMiddleware(accessLog: options.accessLog))
+    router.middlewares.add(GraphErrorMiddleware(accessLog: options.accessLog, trustedProxies: options.trustedProxies))
     router.middlewares.add(RequestDeadlineMiddleware(timeout: options.requestTimeout))
     extensions(router)
     OperationsController(services: services).register(on: router)

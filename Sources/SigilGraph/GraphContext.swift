@@ -11,8 +11,10 @@ public struct GraphContext: RequestContext {
     public var caller: Caller?
     /// The connection's peer; formatted only when a request is audited, not on every request.
     let peer: SocketAddress?
-    /// The client's IP address, for the audit log.
-    public var clientAddress: String? { peer?.ipAddress }
+    /// Set when the peer is a trusted proxy (`--trusted-proxy`): the client it forwarded for.
+    var forwardedClient: String?
+    /// The client's IP address, for the audit log and the sign-in throttle.
+    public var clientAddress: String? { forwardedClient ?? peer?.ipAddress }
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -13,6 +13,7 @@ extension HTTPField.Name {
     static let odataVersion = Self("OData-Version")!
     static let requestId = Self("request-id")!
     static let clientRequestId = Self("client-request-id")!
+    static let xForwardedFor = Self("X-Forwarded-For")!
 }
 
 extension Request {

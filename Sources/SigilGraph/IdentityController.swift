@@ -48,6 +48,7 @@ struct IdentityController {
     ]
 
     @Sendable func token(_ request: Request, context: GraphContext) async throws -> Response {
+        let address = context.clientAddress
         do {
             try checkTenant(context)
             let type = request.headers[.contentType]?.lowercased() ?? ""
@@ -76,7 +77,8 @@ struct IdentityController {
                 return try await clientCredentials(clientId: clientId, secret: try required("client_secret"), scope: scope)
             case "password":
                 return try await password(
-                    clientId: clientId, username: try required("username"), password: try required("password"), scope: scope)
+                    clientId: clientId, username: try required("username"), password: try required("password"), scope: scope,
+                    address: address)
             default:
                 throw OAuthError(
                     status: .badRequest, error: "unsupported_grant_type",
@@ -150,7 +152,7 @@ struct IdentityController {
         return tokenResponse(token, scope: nil)
     }
 
-    func password(clientId: String, username: String, password: String, scope: String) async throws -> Response {
+    func password(clientId: String, username: String, password: String, scope: String, address: String?) async throws -> Response {
         let scopes = scope.split(separator: " ").map { $0.lowercased() }
         let allowed = scopes.allSatisfy {
             $0.hasPrefix("https://graph.microsoft.com/") || ["openid", "profile", "offline_access", "email"].contains($0)
@@ -167,9 +169,16 @@ struct IdentityController {
             status: .badRequest, error: "invalid_grant",
             description: "AADSTS50126: Error validating credentials due to invalid username or password.", code: 50126)
         let user: DirectoryObject
-        switch try await services.checkPassword(userPrincipalName: username, password: password) {
+        switch try await services.checkPassword(userPrincipalName: username, password: password, address: address) {
         case .valid(let found): user = found
         case .invalid: throw invalid
+        case .locked:
+            // Entra's smart lockout answer.
+            throw OAuthError(
+                status: .badRequest, error: "invalid_grant",
+                description:
+                    "AADSTS50053: The account is locked because of too many sign-in attempts with an incorrect user ID or password. Try again later.",
+                code: 50053)
         case .disabled:
             throw OAuthError(
                 status: .badRequest, error: "invalid_grant", description: "AADSTS50057: The user account is disabled.",

@@ -9,6 +9,7 @@ struct GraphErrorMiddleware: RouterMiddleware {
     typealias Context = GraphContext
     /// Logs one info line per answered request (`ServerOptions.accessLog`).
     var accessLog = false
+    var trustedProxies: [IPRange] = []
 
     func handle(_ request: Request, context: GraphContext, next: (Request, GraphContext) async throws -> Response) async throws
         -> Response
@@ -16,6 +17,10 @@ struct GraphErrorMiddleware: RouterMiddleware {
         var context = context
         if let clientRequestId = request.headers[.clientRequestId], !clientRequestId.isEmpty, clientRequestId.count <= 128 {
             context.clientRequestId = clientRequestId
+        }
+        if !trustedProxies.isEmpty {
+            context.forwardedClient = forwardedClient(
+                peer: context.peer?.ipAddress, forwardedFor: request.headers[values: .xForwardedFor], trusted: trustedProxies)
         }
         // Every line logged while serving this request carries its id.
         context.logger[metadataKey: "request_id"] = .string(context.requestId)

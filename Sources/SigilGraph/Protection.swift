@@ -12,15 +12,18 @@ public struct ServerOptions: Sendable {
     public var idleTimeout: Duration
     /// One log line per request (method, route, status, duration, request id) at info level.
     public var accessLog: Bool
+    /// Load balancers whose `X-Forwarded-For` names the client (audit log, sign-in throttle).
+    public var trustedProxies: [IPRange]
 
     public init(
         requestTimeout: Duration = .seconds(30), rateLimit: RateLimit? = nil, idleTimeout: Duration = .seconds(60),
-        accessLog: Bool = false
+        accessLog: Bool = false, trustedProxies: [IPRange] = []
     ) {
         self.requestTimeout = requestTimeout
         self.rateLimit = rateLimit
         self.idleTimeout = idleTimeout
         self.accessLog = accessLog
+        self.trustedProxies = trustedProxies
     }
 }
 

@@ -37,6 +37,8 @@ public struct SigilServices: Sendable {
     /// token rather than per request. Entries hold the store's access version when they were
     /// resolved and are served only while it is unchanged.
     let callers = CallerCache()
+    /// Failed password sign-ins by user name and address, shared by every front-end.
+    let signInThrottle = SignInThrottle()
 
     /// The caller behind a bearer token: validated once, then served from the cache.
     func caller(forToken token: String) async throws -> Caller {
@@ -73,11 +75,31 @@ public struct SigilServices: Sendable {
         /// Unknown user, no password, or the wrong one: callers must not tell these apart.
         case invalid
         case disabled
+        /// Too many recent failures for this user name or address; the password was not checked.
+        case locked
+    }
+
+    /// Checks a user's password through the sign-in throttle that the console and the password
+    /// grant share, so neither is a way around the other's count. Failures wait
+    /// `SignInThrottle.failureDelay`.
+    public func checkPassword(userPrincipalName: String, password: String, address: String?) async throws -> PasswordCheck {
+        guard !signInThrottle.isLocked(user: userPrincipalName, address: address) else {
+            try await Task.sleep(for: SignInThrottle.failureDelay)
+            return .locked
+        }
+        let check = try await verifyPassword(userPrincipalName: userPrincipalName, password: password)
+        if case .valid = check {
+            signInThrottle.recordSuccess(user: userPrincipalName)
+        } else {
+            signInThrottle.recordFailure(user: userPrincipalName, address: address)
+            try await Task.sleep(for: SignInThrottle.failureDelay)
+        }
+        return check
     }
 
     /// Checks a user's password. An unknown user costs as much time as a known one, so response
     /// times do not reveal which users exist.
-    public func checkPassword(userPrincipalName: String, password: String) async throws -> PasswordCheck {
+    func verifyPassword(userPrincipalName: String, password: String) async throws -> PasswordCheck {
         guard let (user, hash) = try await store.userCredentials(userPrincipalName: userPrincipalName), let hash else {
             _ = try await hasher.verifyPassword(password, hash: CredentialHasher.dummyHash(rounds: hasher.passwordRounds))
             return .invalid

@@ -52,6 +52,12 @@ struct Serve: AsyncParsableCommand {
     var rateLimit: Double = 0
     @Option(help: "Requests a principal may make at once before --rate-limit applies (default: one second's worth).")
     var rateLimitBurst: Int?
+    @Option(
+        help: """
+            A load balancer (address or CIDR range, repeatable) whose X-Forwarded-For names the client, for the \
+            audit log's IP and the console's sign-in throttle. Other peers' X-Forwarded-For is ignored.
+            """)
+    var trustedProxy: [String] = []
     @Flag(help: "Load the seed documents' attribute sets, definitions and users, and an attribute manager application.")
     var demo = false
 
@@ -76,13 +82,16 @@ struct Serve: AsyncParsableCommand {
         guard (1...86_400).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be 1 to 86400 seconds.") }
         guard rateLimit >= 0, rateLimit.isFinite else { throw ValidationError("--rate-limit must be 0 (off) or more.") }
         if let rateLimitBurst, rateLimitBurst < 1 { throw ValidationError("--rate-limit-burst must be 1 or more.") }
+        for proxy in trustedProxy where IPRange(proxy) == nil {
+            throw ValidationError("--trusted-proxy '\(proxy)' is not an IP address or CIDR range (10.0.0.0/8, fd00::/8).")
+        }
     }
 
     var serverOptions: ServerOptions {
         ServerOptions(
             requestTimeout: .seconds(requestTimeout),
             rateLimit: rateLimit > 0 ? RateLimit(requestsPerSecond: rateLimit, burst: rateLimitBurst) : nil,
-            idleTimeout: .seconds(idleTimeout), accessLog: accessLog)
+            idleTimeout: .seconds(idleTimeout), accessLog: accessLog, trustedProxies: trustedProxy.compactMap(IPRange.init))
     }
 
     func run() async throws {

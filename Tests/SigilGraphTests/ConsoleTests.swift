@@ -79,6 +79,7 @@ import Testing
             #expect(form.status == .ok)
             #expect(form.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
             #expect(form.headers[.cacheControl] == "no-store")
+            #expect(form.headers[HTTPField.Name("Strict-Transport-Security")!] == nil)
             #expect(form.html.contains(#"<label for="upn">User principal name</label>"#))
             #expect(browser.lastSetCookies.first?.contains("HttpOnly; SameSite=Strict") == true)
 
@@ -211,8 +212,9 @@ import Testing
         let tenant = try await TestTenant.make(publicURL: "https://sigil.example.com")
         _ = try await tenant.user("Hana")
         try await Self.withConsole(tenant) { browser in
-            _ = try await browser.request(.get, "/console/sign-in")
+            let page = try await browser.request(.get, "/console/sign-in")
             #expect(browser.lastSetCookies.first?.hasSuffix("; Secure") == true)
+            #expect(page.headers[HTTPField.Name("Strict-Transport-Security")!] == "max-age=31536000")
         }
     }
 }

@@ -312,3 +312,64 @@ final class LogLines: @unchecked Sendable {
     func append(_ line: String) { lock.withLock { lines.append(line) } }
     var all: [String] { lock.withLock { lines } }
 }
+
+/// The password grant and the console share one sign-in throttle, so neither gets around it.
+@Suite struct SignInThrottleTests {
+    static func passwordGrant(_ client: GraphClient, tenant: TestTenant, password: String) async throws -> GraphReply {
+        let form = [
+            "grant_type=password", "client_id=\(tenant.bootstrapClientId)", "username=vera%40sigil.test",
+            "password=\(password.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")",
+            "scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
+        ].joined(separator: "&")
+        return try await client.send(
+            .post, "/\(tenant.tenantId)/oauth2/v2.0/token", body: form, contentType: "application/x-www-form-urlencoded")
+    }
+
+    @Test func wrongPasswordsLockTheAccountForThePasswordGrant() async throws {
+        let tenant = try await TestTenant.make()
+        _ = try await tenant.user("Vera")
+        try await tenant.test { client in
+            #expect(try await Self.passwordGrant(client, tenant: tenant, password: "Password-123!").status == .ok)
+            for _ in 0..<5 {
+                let wrong = try await Self.passwordGrant(client, tenant: tenant, password: "guess-\(UUID())")
+                #expect(wrong.status == .badRequest)
+                #expect(wrong["error_codes"] == [50126])
+            }
+            // The right password no longer helps until the window passes.
+            let locked = try await Self.passwordGrant(client, tenant: tenant, password: "Password-123!")
+            #expect(locked.status == .badRequest)
+            #expect(locked["error"]?.stringValue == "invalid_grant")
+            #expect(locked["error_codes"] == [50053])
+        }
+    }
+}
+
+@Suite struct TrustedProxyTests {
+    @Test func rangesMatchTheirAddressesOnly() throws {
+        let v4 = try #require(IPRange("10.1.0.0/16"))
+        #expect(v4.contains("10.1.255.7"))
+        #expect(!v4.contains("10.2.0.1"))
+        #expect(!v4.contains("fd00::1"))
+        let one = try #require(IPRange("192.168.1.5"))
+        #expect(one.contains("192.168.1.5") && !one.contains("192.168.1.6"))
+        let v6 = try #require(IPRange("fd00::/8"))
+        #expect(v6.contains("fd12:3456::1") && !v6.contains("fe80::1"))
+        #expect(try #require(IPRange("0.0.0.0/0")).contains("8.8.8.8"))
+        for bad in ["10.0.0.0/33", "nonsense", "10.0.0/8", "::1/129", ""] { #expect(IPRange(bad) == nil, "\(bad)") }
+    }
+
+    @Test func theClientIsTheRightmostUntrustedHop() throws {
+        let trusted = [try #require(IPRange("10.0.0.0/8"))]
+        // Not from a trusted proxy: the header is whatever the client wrote, and is ignored.
+        #expect(forwardedClient(peer: "203.0.113.9", forwardedFor: ["1.2.3.4"], trusted: trusted) == "203.0.113.9")
+        #expect(forwardedClient(peer: "10.0.0.2", forwardedFor: ["198.51.100.7"], trusted: trusted) == "198.51.100.7")
+        // A client that forges a first hop cannot hide behind it: the rightmost untrusted one counts.
+        #expect(
+            forwardedClient(peer: "10.0.0.2", forwardedFor: ["1.1.1.1, 198.51.100.7", "10.0.0.3"], trusted: trusted)
+                == "198.51.100.7")
+        #expect(forwardedClient(peer: "10.0.0.2", forwardedFor: ["10.0.0.9"], trusted: trusted) == "10.0.0.9")
+        #expect(forwardedClient(peer: "10.0.0.2", forwardedFor: [], trusted: trusted) == "10.0.0.2")
+        #expect(forwardedClient(peer: "10.0.0.2", forwardedFor: ["not-an-ip"], trusted: trusted) == "10.0.0.2")
+        #expect(forwardedClient(peer: "10.0.0.2", forwardedFor: ["198.51.100.7"], trusted: []) == "10.0.0.2")
+    }
+}
