@@ -124,6 +124,7 @@ let package = Package(
             dependencies: [
                 "SigilGraph", "SigilStore", "SigilCore", "SigilConsole",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -16,6 +16,7 @@ public func buildRouter(
     router.middlewares.add(GraphErrorMiddleware())
     extensions(router)
     IdentityController(services: services).register(on: router)
+    router.get("openapi.yaml") { _, _ in OpenAPIDocument.response() }
     let assignments = AssignmentController(services: services)
     for version in ["v1.0", "beta"] {
         let group = router.group(RouterPath(version)).add(middleware: AuthenticationMiddleware(services: services))
