@@ -20,7 +20,8 @@ enum OpenAPIDocument {
             Request bodies are JSON objects of at most 1 MiB. Every response carries `request-id` and
             `client-request-id` headers; every Graph failure is the error envelope `GraphError`. OData
             annotations (`@odata.*`, `@microsoft.graph.*`) are accepted in every JSON body; any other property
-            the resource does not declare is refused with 400. Query option names match case-insensitively,
+            the resource does not declare is refused with 400, and so is a request whose body, query options or
+            token form hold the character U+0000. Query option names match case-insensitively,
             with or without `$`; an unknown `$` option is 400, an unknown option without `$` is ignored.
             An unknown path is 400 `Request_BadRequest` (`Resource not found for the segment '…'.`), as in Graph.
             When the database does not answer, any route that needs it answers 503 `serviceNotAvailable` with
