@@ -18,7 +18,8 @@ enum OpenAPIDocument {
 
             Graph routes need `Authorization: Bearer <access token>`; tokens come from the token endpoint.
             Request bodies are JSON objects of at most 1 MiB. Every response carries `request-id` and
-            `client-request-id` headers; every Graph failure is the error envelope `GraphError`. OData
+            `client-request-id` headers (the request's own `client-request-id`, up to 128 characters, is
+            echoed); every Graph failure is the error envelope `GraphError`. OData
             annotations (`@odata.*`, `@microsoft.graph.*`) are accepted in every JSON body; any other property
             the resource does not declare is refused with 400, and so is a request whose body, query options or
             token form hold the character U+0000. Query option names match case-insensitively,
@@ -26,8 +27,10 @@ enum OpenAPIDocument {
             An unknown path is 400 `Request_BadRequest` (`Resource not found for the segment '…'.`), as in Graph.
             When the database does not answer, any route that needs it answers 503 `serviceNotAvailable` with
             `Retry-After: 2` and changes nothing.
-          license:
-            name: See the repository
+
+            Length limits count characters as a reader sees them (extended grapheme clusters). JSON Schema's
+            `maxLength` counts code points, so a string with combining marks may be longer in code points
+            than the `maxLength` given here and still be accepted.
         servers:
           - url: /
         security:
