@@ -6,9 +6,10 @@ status and content type, match the documented schema, and every request that bre
 (a wrong type, a missing required property, an undeclared property, a value out of range) must be
 refused with a 4xx, so nothing the document forbids is accepted and written.
 
-Two passes, each on its own server: the demo attribute manager (Attribute Definition, Assignment
-and Log Administrator), then an administrator that holds those roles as well as Global
-Administrator and Privileged Role Administrator, so every write path is reached."""
+Three passes, each on its own server: the demo attribute manager (Attribute Definition, Assignment
+and Log Administrator); an administrator that holds those roles as well as Global Administrator
+and Privileged Role Administrator, so every write path is reached; and a demo user without roles
+(a user token, the only kind /me serves, and the refusals a member meets)."""
 import json
 import os
 import subprocess
@@ -16,15 +17,17 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
 
-from sigil_server import SigilServer
+from sigil_server import SigilServer, call
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BOOT_ID = "f022c0de-5e1d-4c1a-9e55-0a11f022c0de"
 BOOT_SECRET = "boot8Q~fuzzing-0123456789abcdefghijklmnop"
+DEMO_PASSWORD = "Sigil-demo-2026!"
 SEED = int(os.environ.get("SIGIL_FUZZ_SEED", "20261130"))
 # Test cases per operation and phase: enough to reach every operation's checks, bounded so a pass
 # takes about a minute on the debug build.
@@ -76,6 +79,17 @@ def administrator(server, boot_token):
         ok(server.graph("POST", "/roleManagement/directory/roleAssignments", boot_token, {
             "principalId": principal["id"], "roleDefinitionId": role, "directoryScopeId": "/"}))
     return server.token(app["appId"], secret), principal_ids(server, boot_token, app["appId"])
+
+
+def member_token(server, user_principal_name):
+    """A demo user's token (password grant): a member without roles, the only kind of caller /me serves."""
+    body = urllib.parse.urlencode({
+        "grant_type": "password", "client_id": BOOT_ID, "username": user_principal_name,
+        "password": DEMO_PASSWORD, "scope": "https://graph.microsoft.com/.default"}).encode()
+    token = ok(call("POST", f"{server.base}/{server.tenant}/oauth2/v2.0/token", body=body,
+                    content_type="application/x-www-form-urlencoded"), 200)["access_token"]
+    me = ok(server.graph("GET", "/me?$select=id", token), 200)
+    return token, [me["id"]]
 
 
 def unrouted(server):
@@ -142,3 +156,10 @@ def test_fuzz_as_administrator(server, capsys):
     token, protected = administrator(server, boot_token)
     protected += principal_ids(server, boot_token, BOOT_ID)
     fuzz(server, token, protected, "administrator", capsys)
+
+
+def test_fuzz_as_member_user(server, capsys):
+    boot_token = server.token()
+    token, protected = member_token(server, "jana@sigil.local")
+    protected += principal_ids(server, boot_token, BOOT_ID)
+    fuzz(server, token, protected, "member user", capsys)
