@@ -131,6 +131,7 @@ let package = Package(
                 "SigilGraph", "SigilStore", "SigilCore", "SigilConsole",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -22,6 +22,7 @@ public func buildRouter(
     extensions(router)
     OperationsController(services: services).register(on: router)
     IdentityController(services: services).register(on: router)
+    router.get("openapi.yaml") { _, _ in OpenAPIDocument.response() }
     let assignments = AssignmentController(services: services)
     let limiter = options.rateLimit.map(RateLimiter.init)
     for version in ["v1.0", "beta"] {

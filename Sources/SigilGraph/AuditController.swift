@@ -27,7 +27,7 @@ struct AuditController {
         var skipToken: String?
 
         init(_ request: Request, allowed: Set<String>) throws {
-            for (rawName, value) in request.queryItems {
+            for (rawName, value) in try request.apiQueryItems() {
                 let name = rawName.lowercased().hasPrefix("$") ? String(rawName.lowercased().dropFirst()) : rawName.lowercased()
                 guard allowed.contains(name) else {
                     if rawName.hasPrefix("$") {

@@ -33,11 +33,14 @@ extension Request {
         guard buffer.readableBytes > 0 else {
             throw GraphError.badRequest("The request body is empty; a JSON object was expected.")
         }
+        let value: JSONValue
         do {
-            return try JSON.parse(buffer.readableBytesView)
+            value = try JSON.parse(buffer.readableBytesView)
         } catch {
             throw GraphError.badRequest("The request body is not valid JSON: \(error.message)")
         }
+        guard !value.containsNul else { throw GraphError.nulCharacter("The request body") }
+        return value
     }
 
     /// The query string's parameters, percent-decoded, `+` read as a space, order kept.
@@ -45,8 +48,17 @@ extension Request {
         formFields(uri.query ?? "")
     }
 
+    /// `queryItems` for the API: a name or value holding U+0000 (`%00`) is refused.
+    func apiQueryItems() throws -> [(name: String, value: String)] {
+        let items = queryItems
+        if let item = items.first(where: { $0.name.contains("\u{0}") || $0.value.contains("\u{0}") }) {
+            throw GraphError.nulCharacter("Query option '\(item.name.replacingOccurrences(of: "\u{0}", with: "%00"))'")
+        }
+        return items
+    }
+
     func queryOptions() throws -> QueryOptions {
-        try QueryOptions.parse(queryItems)
+        try QueryOptions.parse(apiQueryItems())
     }
 
     /// Advanced queries need `ConsistencyLevel: eventual` as a header or query parameter.
@@ -81,6 +93,26 @@ extension Request {
 
     static func encode(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? text
+    }
+}
+
+extension GraphError {
+    /// U+0000 cannot be stored (PostgreSQL's text and jsonb refuse it) and names nothing, so
+    /// requests carrying it are refused up front, alike on every store.
+    static func nulCharacter(_ subject: String) -> GraphError {
+        .badRequest("\(subject) contains the character U+0000 (NUL), which is not allowed.")
+    }
+}
+
+extension JSONValue {
+    /// Whether any string or member name in the value holds U+0000.
+    var containsNul: Bool {
+        switch self {
+        case .string(let text): text.contains("\u{0}")
+        case .array(let elements): elements.contains { $0.containsNul }
+        case .object(let object): object.contains { $0.key.contains("\u{0}") || $0.value.containsNul }
+        case .null, .bool, .integer, .double: false
+        }
     }
 }
 
