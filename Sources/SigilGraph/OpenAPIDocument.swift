@@ -28,6 +28,11 @@ enum OpenAPIDocument {
             When the database does not answer, any route that needs it answers 503 `serviceNotAvailable` with
             `Retry-After: 2` and changes nothing.
 
+            Three answers can come from any route and are not repeated under each operation: 431
+            `Request_HeadersTooLarge` (headers over 32 KiB in all), 504 `Request_Timeout` (the request ran past
+            the server's `--request-timeout` and was cancelled) and, on Graph routes when the server runs with
+            `--rate-limit`, 429 `TooManyRequests` with a `Retry-After` header in seconds.
+
             Length limits count characters as a reader sees them (extended grapheme clusters). JSON Schema's
             `maxLength` counts code points, so a string with combining marks may be longer in code points
             than the `maxLength` given here and still be accepted.
@@ -149,9 +154,6 @@ enum OpenAPIDocument {
                     request-id: {$ref: '#/components/headers/request-id'}
                     client-request-id: {$ref: '#/components/headers/client-request-id'}
                   content:
-                    text/plain:
-                      schema:
-                        type: string
                     application/json:
                       schema:
                         $ref: '#/components/schemas/HealthStatus'
@@ -168,9 +170,6 @@ enum OpenAPIDocument {
                     request-id: {$ref: '#/components/headers/request-id'}
                     client-request-id: {$ref: '#/components/headers/client-request-id'}
                   content:
-                    text/plain:
-                      schema:
-                        type: string
                     application/json:
                       schema:
                         $ref: '#/components/schemas/HealthStatus'
@@ -1811,7 +1810,7 @@ enum OpenAPIDocument {
               properties:
                 status:
                   type: string
-                  examples: [ok]
+                  enum: [ok, ready]
 
             # -------------------------------------------------------------- attribute configuration
             AttributeSet:
