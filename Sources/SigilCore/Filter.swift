@@ -18,6 +18,15 @@ public indirect enum FilterExpression: Sendable, Equatable {
     case or(FilterExpression, FilterExpression)
     case not(FilterExpression)
 
+    /// Levels of `and`, `or` and `not` above the deepest clause (0 for a single clause).
+    public var depth: Int {
+        switch self {
+        case .comparison, .startsWith: 0
+        case .and(let l, let r), .or(let l, let r): 1 + max(l.depth, r.depth)
+        case .not(let e): 1 + e.depth
+        }
+    }
+
     /// Every property path the expression mentions, left to right.
     public var paths: [[String]] {
         switch self {
@@ -31,6 +40,12 @@ public indirect enum FilterExpression: Sendable, Equatable {
 /// Parses OData `$filter` text: comparisons (`eq ne gt ge lt le`), `startsWith(path,'x')`,
 /// `and`, `or`, `not`, parentheses; string, integer, boolean and null literals.
 public enum FilterParser {
+    /// The deepest expression accepted: `and`, `or` and `not` each add a level (a chain of n
+    /// clauses is n - 1 levels deep), and so does each pair of parentheses while parsing. Deeper
+    /// filters are refused before they are built: they would overflow the parser's stack or the
+    /// store's SQL parser (SQLite gives up near 80 levels).
+    public static let maxDepth = 32
+
     public static func parse(_ text: String) throws(GraphError) -> FilterExpression {
         let (tokens, offsets) = try tokenize(text)
         var parser = Parser(tokens: tokens, offsets: offsets, end: text.count + 1)
@@ -137,6 +152,15 @@ public enum FilterParser {
         /// The position just past the text, for errors at its end.
         let end: Int
         var position = 0
+        /// Open parentheses and `not`s around the current token.
+        var nesting = 0
+
+        /// Refuses an expression (or a nesting) deeper than `FilterParser.maxDepth`.
+        func checkDepth(_ depth: Int) throws(GraphError) {
+            guard depth <= FilterParser.maxDepth else {
+                throw invalidHere("the expression is nested more than \(FilterParser.maxDepth) levels deep (and, or, not, parentheses)")
+            }
+        }
 
         /// An error pointing at the current token (or the end of the text).
         func invalidHere(_ detail: String) -> GraphError {
@@ -163,6 +187,7 @@ public enum FilterParser {
             while isKeyword("or") {
                 position += 1
                 left = .or(left, try parseAnd())
+                try checkDepth(nesting + left.depth)
             }
             return left
         }
@@ -172,6 +197,7 @@ public enum FilterParser {
             while isKeyword("and") {
                 position += 1
                 left = .and(left, try parseUnary())
+                try checkDepth(nesting + left.depth)
             }
             return left
         }
@@ -179,7 +205,11 @@ public enum FilterParser {
         mutating func parseUnary() throws(GraphError) -> FilterExpression {
             if isKeyword("not") {
                 position += 1
-                return .not(try parseUnary())
+                nesting += 1
+                try checkDepth(nesting)
+                let operand = try parseUnary()
+                nesting -= 1
+                return .not(operand)
             }
             return try parsePrimary()
         }
@@ -188,7 +218,10 @@ public enum FilterParser {
             guard let token = current else { throw invalidHere("the expression ends too early") }
             if token == .open {
                 position += 1
+                nesting += 1
+                try checkDepth(nesting)
                 let inner = try parseOr()
+                nesting -= 1
                 try expect(.close)
                 return inner
             }

@@ -1,4 +1,5 @@
 import Foundation
+import SigilCore
 import Testing
 
 @testable import SigilGraph
@@ -122,6 +123,60 @@ import Testing
                 #expect(reply.status == .badRequest, "\(reply.text)")
                 #expect(reply["error"] == "invalid_request")
             }
+        }
+    }
+
+    /// Not a Schemathesis find (it does not write such filters) but the documented 400s checked by
+    /// hand: a `$filter` 5,000 parentheses deep overflowed the stack and ended the server, and 84
+    /// `and`-ed clauses or 41 nested `not`s overflowed SQLite's SQL parser (500). Past
+    /// `FilterParser.maxDepth` levels a filter is a 400 on every route that takes one.
+    @Test func deepFiltersAreRefusedNotAServerError() async throws {
+        let tenant = try await TestTenant.make()
+        let admin = try await tenant.bootstrapToken()
+        let manager = try await tenant.servicePrincipal(
+            grants: [.tenant(.attributeDefinitionAdministrator), .tenant(.attributeAssignmentAdministrator)])
+        let limit = FilterParser.maxDepth
+        @Sendable func encoded(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text }
+        @Sendable func chain(_ clause: String, _ count: Int, _ joiner: String = " and ") -> String {
+            encoded(Array(repeating: clause, count: count).joined(separator: joiner))
+        }
+        let eventual = ["ConsistencyLevel": "eventual"]
+        try await tenant.test { client in
+            _ = try await client.post(
+                "/v1.0/directory/attributeSets", token: manager.token, ["id": "Deep", "maxAttributesPerSet": 5])
+            _ = try await client.post(
+                "/v1.0/directory/customSecurityAttributeDefinitions", token: manager.token,
+                [
+                    "attributeSet": "Deep", "name": "Code", "isCollection": false, "isSearchable": true,
+                    "status": "Available", "type": "String", "usePreDefinedValuesOnly": false,
+                ])
+            // At the limit: answered.
+            #expect(try await client.get("/v1.0/users?$filter=\(chain("id eq 'a'", limit + 1))", token: admin).status == .ok)
+            let attribute = "customSecurityAttributes/Deep/Code eq 'x'"
+            let ors = try await client.get(
+                "/v1.0/users?$count=true&$filter=\(chain(attribute, limit + 1, " or "))", token: manager.token, headers: eventual)
+            #expect(ors.status == .ok, "\(ors.text)")
+            let nots = encoded(String(repeating: "not ", count: limit) + attribute)
+            #expect(try await client.get("/v1.0/users?$count=true&$filter=\(nots)", token: manager.token, headers: eventual).status == .ok)
+            // Past it: 400, and the server goes on answering.
+            let tooDeep = [
+                "/v1.0/users?$filter=\(chain("id eq 'a'", 100))",
+                "/v1.0/users?$count=true&$filter=\(chain("displayName ne 'a'", 100))",
+                "/v1.0/users?$count=true&$filter=\(encoded(String(repeating: "not(", count: 50) + "displayName eq 'a'" + String(repeating: ")", count: 50)))",
+                "/v1.0/users?$filter=\(encoded(String(repeating: "(", count: 5000) + "displayName eq 'a'" + String(repeating: ")", count: 5000)))",
+                "/v1.0/servicePrincipals/$count?$filter=\(chain("appId eq 'a'", 100, " or "))",
+                "/v1.0/directory/customSecurityAttributeDefinitions?$filter=\(chain("name eq 'a'", 100))",
+                "/v1.0/roleManagement/directory/roleAssignments?$filter=\(chain("principalId eq 'a'", 100))",
+            ]
+            for path in tooDeep {
+                let reply = try await client.get(path, token: admin, headers: eventual)
+                reply.expectError(400, "Request_BadRequest")
+                #expect(reply.errorMessage?.contains("nested more than \(limit) levels deep") == true, "\(reply.text)")
+            }
+            let csa = try await client.get(
+                "/v1.0/users?$count=true&$filter=\(chain(attribute, 100, " or "))", token: manager.token, headers: eventual)
+            csa.expectError(400, "Request_BadRequest")
+            #expect(try await client.get("/v1.0/users", token: admin).status == .ok)
         }
     }
 }
