@@ -206,9 +206,11 @@ public enum AssignmentRules {
         if definition.isCollection {
             guard case .array(let elements) = value else { throw wrongType() }
             var values: [AttributeValue] = []
+            // A set, not `values.contains`: a 1 MiB body holds tens of thousands of elements.
+            var seen: Set<AttributeValue> = []
             for element in elements {
                 guard let parsed = try parseScalar(element, definition: definition) else { throw wrongType() }
-                guard !values.contains(parsed) else {
+                guard seen.insert(parsed).inserted else {
                     throw .badRequest(
                         "Value \(element.serializedString) appears more than once for attribute '\(definition.id)'.")
                 }

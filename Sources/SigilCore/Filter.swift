@@ -18,6 +18,15 @@ public indirect enum FilterExpression: Sendable, Equatable {
     case or(FilterExpression, FilterExpression)
     case not(FilterExpression)
 
+    /// Levels of `and`, `or` and `not` above the deepest clause (0 for a single clause).
+    public var depth: Int {
+        switch self {
+        case .comparison, .startsWith: 0
+        case .and(let l, let r), .or(let l, let r): 1 + max(l.depth, r.depth)
+        case .not(let e): 1 + e.depth
+        }
+    }
+
     /// Every property path the expression mentions, left to right.
     public var paths: [[String]] {
         switch self {
@@ -145,14 +154,13 @@ public enum FilterParser {
         /// The position just past the text, for errors at its end.
         let end: Int
         var position = 0
-        /// Parentheses and `not`s open around the current token.
-        var depth = 0
+        /// Open parentheses and `not`s around the current token.
+        var nesting = 0
 
-        /// Enters one more level of nesting, refusing more than `Limits.filterDepth`.
-        mutating func nest() throws(GraphError) {
-            depth += 1
+        /// Refuses an expression (or a nesting) deeper than `Limits.filterDepth`.
+        func checkDepth(_ depth: Int) throws(GraphError) {
             guard depth <= Limits.filterDepth else {
-                throw invalidHere("the expression nests more than \(Limits.filterDepth) levels deep")
+                throw invalidHere("the expression is nested more than \(Limits.filterDepth) levels deep (and, or, not, parentheses)")
             }
         }
 
@@ -181,6 +189,7 @@ public enum FilterParser {
             while isKeyword("or") {
                 position += 1
                 left = .or(left, try parseAnd())
+                try checkDepth(nesting + left.depth)
             }
             return left
         }
@@ -190,6 +199,7 @@ public enum FilterParser {
             while isKeyword("and") {
                 position += 1
                 left = .and(left, try parseUnary())
+                try checkDepth(nesting + left.depth)
             }
             return left
         }
@@ -197,9 +207,11 @@ public enum FilterParser {
         mutating func parseUnary() throws(GraphError) -> FilterExpression {
             if isKeyword("not") {
                 position += 1
-                try nest()
-                defer { depth -= 1 }
-                return .not(try parseUnary())
+                nesting += 1
+                try checkDepth(nesting)
+                let operand = try parseUnary()
+                nesting -= 1
+                return .not(operand)
             }
             return try parsePrimary()
         }
@@ -208,9 +220,10 @@ public enum FilterParser {
             guard let token = current else { throw invalidHere("the expression ends too early") }
             if token == .open {
                 position += 1
-                try nest()
-                defer { depth -= 1 }
+                nesting += 1
+                try checkDepth(nesting)
                 let inner = try parseOr()
+                nesting -= 1
                 try expect(.close)
                 return inner
             }

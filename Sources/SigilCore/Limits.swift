@@ -30,7 +30,10 @@ public enum Limits {
     /// `$filter` text, in characters. Graph's own URLs are bounded near 2,048 characters;
     /// this leaves room for long `in`-style `or` chains without inviting huge parses.
     public static let filterLength = 4096
-    /// Nesting of parentheses and `not` in a `$filter`: the parser recurses once per level.
+    /// The deepest `$filter` accepted: `and`, `or` and `not` each add a level (a chain of n
+    /// clauses is n - 1 levels deep), and so does each pair of parentheses. Deeper filters are
+    /// refused while parsing: they would overflow the parser's stack or the store's SQL parser
+    /// (SQLite gives up near 80 levels).
     public static let filterDepth = 32
     /// Properties named in one `$select`.
     public static let selectProperties = 64

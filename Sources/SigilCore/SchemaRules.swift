@@ -148,9 +148,10 @@ public enum SchemaRules {
         switch allowedValuesBody {
         case nil, .null: break
         case .array(let elements):
+            var ids: Set<String> = []
             for element in elements {
                 let value = try allowedValue(from: element)
-                guard !values.contains(where: { $0.id == value.id }) else { throw .duplicateId }
+                guard ids.insert(value.id).inserted else { throw .duplicateId }
                 values.append(value)
             }
         default:
@@ -248,13 +249,19 @@ public enum SchemaRules {
                     "Invalid value specified for property 'allowedValues@delta': expected an array of allowedValue.")
             }
             var values = schema.allowedValues(of: definition)
+            var positions = Dictionary(values.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
             var seen: Set<String> = []
             for element in elements {
                 let value = try allowedValue(from: element)
                 guard seen.insert(value.id).inserted else {
                     throw .badRequest("Predefined value '\(value.id)' appears more than once in 'allowedValues@delta'.")
                 }
-                if let i = values.firstIndex(where: { $0.id == value.id }) { values[i] = value } else { values.append(value) }
+                if let i = positions[value.id] {
+                    values[i] = value
+                } else {
+                    positions[value.id] = values.count
+                    values.append(value)
+                }
                 changes.append(.putAllowedValue(definitionId: definition.id, value))
             }
             try checkAllowedValues(values, type: definition.type)

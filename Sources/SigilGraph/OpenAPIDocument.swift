@@ -1460,7 +1460,8 @@ enum OpenAPIDocument {
                 OData filter. Custom security attributes: `customSecurityAttributes/{Set}/{Attribute}` with `eq`,
                 `ne`, `not(…)`, `startsWith(…,'prefix')`, `and`, `or` and parentheses (advanced query: needs
                 `$count=true` and `ConsistencyLevel: eventual`). Ordinary properties: `eq` and `startsWith`
-                (`ne` and `not` need the advanced-query parameters).
+                (`ne` and `not` need the advanced-query parameters). At most 32 levels of `and`, `or`, `not` and
+                parentheses.
               schema:
                 type: string
               example: startsWith(displayName,'J')

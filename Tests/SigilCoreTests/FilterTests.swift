@@ -30,6 +30,29 @@ private func pageSizeMessage(_ value: String) -> String { "Invalid page size spe
         #expect(try filter("a EQ 'x' AND b Ne 1 oR NOT c eq TRUE") == .or(.and(eq("a", .string("x")), .comparison(path: ["b"], op: .ne, value: .integer(1))), .not(eq("c", .boolean(true)))))
     }
 
+    /// Deep filters are refused before they are built (a 5,000-deep one overflowed the stack and
+    /// ended the server; 84 `and`s overflowed SQLite's parser).
+    @Test func depthIsLimited() throws {
+        let limit = Limits.filterDepth
+        func chain(_ clauses: Int) -> String { Array(repeating: "a eq 1", count: clauses).joined(separator: " and ") }
+        #expect(try filter(chain(limit + 1)).depth == limit)
+        #expect(throws: GraphError.self) { try filter(chain(limit + 2)) }
+        #expect(try filter(String(repeating: "not ", count: limit) + "a eq 1").depth == limit)
+        #expect(throws: GraphError.self) { try filter(String(repeating: "not ", count: limit + 1) + "a eq 1") }
+        #expect(try filter(String(repeating: "(", count: limit) + "a eq 1" + String(repeating: ")", count: limit)).depth == 0)
+        // As deep as the length limit allows.
+        let deep = String(repeating: "(", count: 2_000) + "a eq 1" + String(repeating: ")", count: 2_000)
+        do {
+            _ = try filter(deep)
+            Issue.record("a 2,000-deep filter was accepted")
+        } catch let error as GraphError {
+            #expect(error.status == 400)
+            #expect(error.message.contains("nested more than \(limit) levels deep"), "\(error.message)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
     @Test func startsWith() throws {
         #expect(
             try filter("startsWith(customSecurityAttributes/Engineering/ProjectDate,'2024')")

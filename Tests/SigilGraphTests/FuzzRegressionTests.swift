@@ -1,4 +1,5 @@
 import Foundation
+import SigilCore
 import Testing
 
 @testable import SigilGraph
@@ -121,6 +122,119 @@ import Testing
                 let reply = try await client.postForm("/\(tenant.tenantId)/oauth2/v2.0/token", fields)
                 #expect(reply.status == .badRequest, "\(reply.text)")
                 #expect(reply["error"] == "invalid_request")
+            }
+        }
+    }
+
+    /// Not a Schemathesis find (it does not write such filters) but the documented 400s checked by
+    /// hand: a `$filter` 5,000 parentheses deep overflowed the stack and ended the server, and 84
+    /// `and`-ed clauses or 41 nested `not`s overflowed SQLite's SQL parser (500). Past
+    /// `Limits.filterDepth` levels a filter is a 400 on every route that takes one.
+    @Test func deepFiltersAreRefusedNotAServerError() async throws {
+        let tenant = try await TestTenant.make()
+        let admin = try await tenant.bootstrapToken()
+        let manager = try await tenant.servicePrincipal(
+            grants: [.tenant(.attributeDefinitionAdministrator), .tenant(.attributeAssignmentAdministrator)])
+        let limit = Limits.filterDepth
+        @Sendable func encoded(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text }
+        @Sendable func chain(_ clause: String, _ count: Int, _ joiner: String = " and ") -> String {
+            encoded(Array(repeating: clause, count: count).joined(separator: joiner))
+        }
+        let eventual = ["ConsistencyLevel": "eventual"]
+        try await tenant.test { client in
+            _ = try await client.post(
+                "/v1.0/directory/attributeSets", token: manager.token, ["id": "Deep", "maxAttributesPerSet": 5])
+            _ = try await client.post(
+                "/v1.0/directory/customSecurityAttributeDefinitions", token: manager.token,
+                [
+                    "attributeSet": "Deep", "name": "Code", "isCollection": false, "isSearchable": true,
+                    "status": "Available", "type": "String", "usePreDefinedValuesOnly": false,
+                ])
+            // At the limit: answered.
+            #expect(try await client.get("/v1.0/users?$filter=\(chain("id eq 'a'", limit + 1))", token: admin).status == .ok)
+            let attribute = "customSecurityAttributes/Deep/Code eq 'x'"
+            let ors = try await client.get(
+                "/v1.0/users?$count=true&$filter=\(chain(attribute, limit + 1, " or "))", token: manager.token, headers: eventual)
+            #expect(ors.status == .ok, "\(ors.text)")
+            let nots = encoded(String(repeating: "not ", count: limit) + attribute)
+            #expect(try await client.get("/v1.0/users?$count=true&$filter=\(nots)", token: manager.token, headers: eventual).status == .ok)
+            // Past it: 400, and the server goes on answering.
+            let tooDeep = [
+                "/v1.0/users?$filter=\(chain("id eq 'a'", 100))",
+                "/v1.0/users?$count=true&$filter=\(chain("displayName ne 'a'", 100))",
+                "/v1.0/users?$count=true&$filter=\(encoded(String(repeating: "not(", count: 50) + "displayName eq 'a'" + String(repeating: ")", count: 50)))",
+                "/v1.0/users?$filter=\(encoded(String(repeating: "(", count: 2000) + "displayName eq 'a'" + String(repeating: ")", count: 2000)))",
+                "/v1.0/servicePrincipals/$count?$filter=\(chain("appId eq 'a'", 100, " or "))",
+                "/v1.0/directory/customSecurityAttributeDefinitions?$filter=\(chain("name eq 'a'", 100))",
+                "/v1.0/roleManagement/directory/roleAssignments?$filter=\(chain("principalId eq 'a'", 100))",
+            ]
+            for path in tooDeep {
+                let reply = try await client.get(path, token: admin, headers: eventual)
+                reply.expectError(400, "Request_BadRequest")
+                #expect(reply.errorMessage?.contains("nested more than \(limit) levels deep") == true, "\(reply.text)")
+            }
+            let csa = try await client.get(
+                "/v1.0/users?$count=true&$filter=\(chain(attribute, 100, " or "))", token: manager.token, headers: eventual)
+            csa.expectError(400, "Request_BadRequest")
+            #expect(try await client.get("/v1.0/users", token: admin).status == .ok)
+        }
+    }
+
+    /// Also found by hand: duplicate checks compared each element with every earlier one, so one
+    /// 1 MiB body of 20,000 distinct values held a core for 5 to 10 seconds (debug build) before
+    /// the count limit refused it. They are linear now; the refusals are unchanged.
+    @Test func largeCollectionsAreRefusedQuickly() async throws {
+        let tenant = try await TestTenant.make()
+        let manager = try await tenant.servicePrincipal(
+            grants: [.tenant(.attributeDefinitionAdministrator), .tenant(.attributeAssignmentAdministrator)])
+        let user = try await tenant.user("Many")
+        let many = 20_000
+        let values: [JSONValue] = (0..<many).map { .string("v\($0)") }
+        let allowed: [JSONValue] = (0..<many).map { ["id": .string("v\($0)"), "isActive": true] }
+        try await tenant.test { client in
+            try await client.post(
+                "/v1.0/directory/attributeSets", token: manager.token, ["id": "Many", "maxAttributesPerSet": 5]
+            ).expectStatus(201)
+            try await client.post(
+                "/v1.0/directory/customSecurityAttributeDefinitions", token: manager.token,
+                [
+                    "attributeSet": "Many", "name": "Tags", "isCollection": true, "isSearchable": true,
+                    "status": "Available", "type": "String", "usePreDefinedValuesOnly": false,
+                ]
+            ).expectStatus(201)
+            let clock = ContinuousClock()
+            var replies: [(GraphReply, Duration)] = []
+            var start = clock.now
+            let assigned = try await client.patch(
+                "/v1.0/users/\(user.id)", token: manager.token,
+                [
+                    "customSecurityAttributes": [
+                        "Many": [
+                            "@odata.type": "#Microsoft.DirectoryServices.CustomSecurityAttributeValue", "Tags": .array(values),
+                        ]
+                    ]
+                ])
+            replies.append((assigned, clock.now - start))
+            start = clock.now
+            let created = try await client.post(
+                "/v1.0/directory/customSecurityAttributeDefinitions", token: manager.token,
+                [
+                    "attributeSet": "Many", "name": "Codes", "isCollection": true, "isSearchable": true,
+                    "status": "Available", "type": "String", "usePreDefinedValuesOnly": true, "allowedValues": .array(allowed),
+                ])
+            replies.append((created, clock.now - start))
+            start = clock.now
+            let delta = try await client.patch(
+                "/v1.0/directory/customSecurityAttributeDefinitions/Many_Tags", token: manager.token,
+                ["allowedValues@delta": .array(allowed)], headers: ["OData-Version": "4.01"])
+            replies.append((delta, clock.now - start))
+            assigned.expectError(
+                400, "Request_BadRequest",
+                "An object can hold at most 50 custom security attribute values in total; this change would leave \(many).")
+            created.expectError(400, "Request_BadRequest", "An attribute can have at most 100 predefined values.")
+            delta.expectError(400, "Request_BadRequest", "An attribute can have at most 100 predefined values.")
+            for (reply, elapsed) in replies {
+                #expect(elapsed < .seconds(3), "\(elapsed) for \(reply.errorMessage ?? reply.text)")
             }
         }
     }

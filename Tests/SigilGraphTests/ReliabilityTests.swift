@@ -71,7 +71,7 @@ import Testing
             let deep = String(repeating: "(", count: 40) + "displayName eq 'x'" + String(repeating: ")", count: 40)
             let tooDeep = try await client.get("/v1.0/users?$filter=\(Self.encode(deep))", token: token)
             #expect(tooDeep.status == .badRequest)
-            #expect(tooDeep.errorMessage?.contains("nests more than \(Limits.filterDepth) levels") == true)
+            #expect(tooDeep.errorMessage?.contains("nested more than \(Limits.filterDepth) levels") == true)
             let nots = String(repeating: "not ", count: 40) + "displayName eq 'x'"
             #expect(try await client.get("/v1.0/users?$filter=\(Self.encode(nots))", token: token).status == .badRequest)
             // Within the limits the same shapes still work.
@@ -103,13 +103,14 @@ import Testing
         let tenant = try await TestTenant.make()
         let busy = try await tenant.bootstrapToken()
         let other = try await tenant.servicePrincipal("Quiet").token
-        let options = ServerOptions(rateLimit: RateLimit(requestsPerSecond: 0.5, burst: 3))
+        // One request per 100 s after the burst: however slow this machine, nothing refills meanwhile.
+        let options = ServerOptions(rateLimit: RateLimit(requestsPerSecond: 0.01, burst: 3))
         try await tenant.test(options: options) { client in
             for _ in 0..<3 { #expect(try await client.get("/v1.0/users?$top=1", token: busy).status == .ok) }
             let refused = try await client.get("/v1.0/users?$top=1", token: busy)
             #expect(refused.status == .tooManyRequests)
             #expect(refused.errorCode == "TooManyRequests")
-            #expect(refused.headers[.retryAfter] == "2")
+            #expect((1...100).contains(Int(refused.headers[.retryAfter] ?? "") ?? 0))
             #expect(refused.headers[.requestId] != nil)
             // Another principal has its own bucket; health needs no token and is not limited.
             #expect(try await client.get("/v1.0/users?$top=1", token: other).status == .ok)
