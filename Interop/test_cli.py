@@ -45,7 +45,7 @@ def cli(server):
 
 def test_seed_flows_from_the_command_line(server, cli):
     client_id, secret = server.demo_manager()
-    signed = cli("login", "--server", server.base, "--client-id", client_id, "--client-secret", secret)
+    signed = cli("login", "--server", server.base, "--client-id", client_id, f"--client-secret={secret}")
     assert "Signed in" in signed.stdout
     credentials = os.path.join(cli.home, "config", "sigil", "credentials.json")
     assert stat.S_IMODE(os.stat(credentials).st_mode) == 0o600
@@ -92,7 +92,7 @@ def test_errors_and_exit_statuses(server, cli):
     client_id, secret = server.demo_manager()
     wrong = cli("login", "--server", server.base, "--client-id", client_id, "--client-secret", "wrong", check_status=1)
     assert "invalid_client" in wrong.stderr or "AADSTS" in wrong.stderr
-    cli("login", "--server", server.base, "--client-id", client_id, "--client-secret", secret)
+    cli("login", "--server", server.base, "--client-id", client_id, f"--client-secret={secret}")
     # Types come from the definitions: a word for an Integer is refused before anything is sent.
     typed = cli("user", "set", "joe@sigil.local", "Engineering.NumVendors=four", check_status=2)
     assert "takes whole numbers" in typed.stderr
@@ -109,7 +109,7 @@ def test_errors_and_exit_statuses(server, cli):
 
 def test_schema_commands(server, cli):
     client_id, secret = server.demo_manager()
-    cli("login", "--server", server.base, "--client-id", client_id, "--client-secret", secret)
+    cli("login", "--server", server.base, "--client-id", client_id, f"--client-secret={secret}")
     cli("attribute-set", "create", "Finance", "--description", "Attributes for finance", "--max", "10")
     sets = json.loads(cli("attribute-set", "list", "--output", "json").stdout)
     assert {"Engineering", "Marketing", "Finance"} <= {item["id"] for item in sets}
@@ -138,7 +138,7 @@ def test_schema_commands(server, cli):
 
 def test_bulk_import_with_rejects_dry_run_and_round_trip(server, cli, tmp_path):
     client_id, secret = server.demo_manager()
-    cli("login", "--server", server.base, "--client-id", client_id, "--client-secret", secret)
+    cli("login", "--server", server.base, "--client-id", client_id, f"--client-secret={secret}")
     boot = server.token()
     run = uuid.uuid4().hex[:6]
     names = [f"bulk{run}{index}" for index in range(2030)]
@@ -221,17 +221,17 @@ roleAssignments:
 
 def test_tenant_as_code(server, cli, tmp_path):
     client_id, secret = server.demo_manager()
-    cli("login", "--server", server.base, "--client-id", client_id, "--client-secret", secret)
+    cli("login", "--server", server.base, "--client-id", client_id, f"--client-secret={secret}")
     tenant = tmp_path / "tenant.yaml"
     tenant.write_text(TENANT)
     plan = cli("apply", "-f", str(tenant), "--dry-run").stdout
     assert "+ create attribute set Legal" in plan and "+ create attribute Legal.Matter" in plan
     assert "Plan: 4 to create, 0 to update, 0 to deactivate, 0 to reactivate." in plan
     assert "Legal" not in cli("attribute-set", "list").stdout, "a dry run changes nothing"
-    cli("login", "--server", server.base, "--client-id", BOOT_ID, "--client-secret", BOOT_SECRET)
+    cli("login", "--server", server.base, "--client-id", BOOT_ID, f"--client-secret={BOOT_SECRET}")
     refused = cli("apply", "-f", str(tenant), check_status=1)
     assert "Insufficient privileges" in refused.stderr, "Global Administrator holds no attribute role, as in Entra"
-    cli("login", "--server", server.base, "--client-id", client_id, "--client-secret", secret)
+    cli("login", "--server", server.base, "--client-id", client_id, f"--client-secret={secret}")
     tenant.write_text(TENANT.split("roleAssignments:")[0])
     applied = cli("apply", "-f", str(tenant)).stdout
     assert "Applied. 3 to create" in applied
@@ -248,11 +248,11 @@ def test_tenant_as_code(server, cli, tmp_path):
     # Role assignments, applied by a Privileged Role Administrator (the bootstrap application).
     roles = tmp_path / "roles.yaml"
     roles.write_text("roleAssignments:" + TENANT.split("roleAssignments:")[1])
-    cli("login", "--server", server.base, "--client-id", BOOT_ID, "--client-secret", BOOT_SECRET)
+    cli("login", "--server", server.base, "--client-id", BOOT_ID, f"--client-secret={BOOT_SECRET}")
     granted = cli("apply", "-f", str(roles)).stdout
     assert "+ create Attribute Assignment Reader for jiya@sigil.local at /attributeSets/Legal: done" in granted
     assert "No changes" in cli("apply", "-f", str(roles)).stdout
-    cli("login", "--server", server.base, "--client-id", client_id, "--client-secret", secret)
+    cli("login", "--server", server.base, "--client-id", client_id, f"--client-secret={secret}")
     assert "principal: jiya@sigil.local" in cli("export", "tenant").stdout
 
     # Export, then apply to another server: the same schema there.
@@ -262,7 +262,7 @@ def test_tenant_as_code(server, cli, tmp_path):
     try:
         copy = tmp_path / "exported.yaml"
         copy.write_text(exported)
-        cli("login", "--server", other.base, "--client-id", other.boot_id, "--client-secret", BOOT_SECRET)
+        cli("login", "--server", other.base, "--client-id", other.boot_id, f"--client-secret={BOOT_SECRET}")
         token = other.token()
         status, apps = other.graph("GET", f"/servicePrincipals?$filter=appId eq '{other.boot_id}'&$select=id", token)
         for role in ("8424c6f0-a189-499e-bbd0-26c1753c96d4", "58a13ea3-c632-46ae-9ee0-9c0d43cd7f3d"):

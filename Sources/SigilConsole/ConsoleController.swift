@@ -113,7 +113,12 @@ public struct ConsoleController: Sendable {
     /// at most 64 KiB.
     func form(_ request: Request) async throws -> FormFields {
         let buffer = try await request.body.collect(upTo: Self.formBodyBytes)
-        return FormFields(fields: formFields(String(buffer: buffer)))
+        let fields = formFields(String(buffer: buffer))
+        // PostgreSQL cannot store U+0000, and no name or value needs it.
+        if let field = fields.first(where: { $0.name.contains("\u{0}") || $0.value.contains("\u{0}") }) {
+            throw GraphError.nulCharacter("The form field '\(field.name.replacingOccurrences(of: "\u{0}", with: ""))'")
+        }
+        return FormFields(fields: fields)
     }
 
     /// The query string's parameters by name, the first of each.
@@ -222,6 +227,8 @@ struct ConsoleMiddleware: RouterMiddleware {
     {
         var response: Response
         do {
+            // The API names the query option; a console address is refused as a whole.
+            if request.uri.description.contains("%00") { throw GraphError.nulCharacter("The address") }
             response = try await next(request, context)
         } catch let redirect as ConsoleRedirect {
             response = ConsoleController.redirect(redirect.location)

@@ -79,9 +79,10 @@ enum SecretGenerator {
 
     static func make() -> String {
         var generator = SystemRandomNumberGenerator()
-        func random(_ n: Int) -> String {
-            String((0..<n).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+        func random(_ n: Int, from characters: ArraySlice<Character> = alphabet[...]) -> String {
+            String((0..<n).map { _ in characters[characters.startIndex + Int.random(in: 0..<characters.count, using: &generator)] })
         }
-        return random(3) + "8Q~" + random(34)
+        // A letter or digit first: a secret starting with '-' reads as an option on command lines.
+        return random(1, from: alphabet[..<62]) + random(2) + "8Q~" + random(34)
     }
 }

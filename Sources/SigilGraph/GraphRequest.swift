@@ -99,7 +99,7 @@ extension Request {
 extension GraphError {
     /// U+0000 cannot be stored (PostgreSQL's text and jsonb refuse it) and names nothing, so
     /// requests carrying it are refused up front, alike on every store.
-    static func nulCharacter(_ subject: String) -> GraphError {
+    public static func nulCharacter(_ subject: String) -> GraphError {
         .badRequest("\(subject) contains the character U+0000 (NUL), which is not allowed.")
     }
 }

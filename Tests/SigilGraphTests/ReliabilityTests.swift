@@ -374,3 +374,12 @@ final class LogLines: @unchecked Sendable {
         #expect(forwardedClient(peer: "10.0.0.2", forwardedFor: ["198.51.100.7"], trusted: []) == "10.0.0.2")
     }
 }
+
+@Suite struct SecretGeneratorTests {
+    @Test func secretsNeverStartWithADashAndDiffer() {
+        let secrets = (0..<2_000).map { _ in SecretGenerator.make() }
+        #expect(secrets.allSatisfy { $0.count == 40 && ($0.first?.isLetter == true || $0.first?.isNumber == true) })
+        #expect(secrets.allSatisfy { Array($0)[3..<6] == ["8", "Q", "~"] })
+        #expect(Set(secrets).count == secrets.count)
+    }
+}
