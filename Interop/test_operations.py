@@ -35,7 +35,9 @@ def dev_cert(directory, name):
 
 
 def tls_context(*cafiles, minimum=ssl.TLSVersion.TLSv1_2, maximum=None):
-    context = ssl.create_default_context()
+    # Only the given CA files: other suites point SSL_CERT_FILE at another development
+    # certificate with the same subject, which would shadow this one.
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     for cafile in cafiles:
         context.load_verify_locations(cafile)
     context.minimum_version = minimum
