@@ -22,11 +22,14 @@ public struct GraphError: Error, Sendable, Equatable, CustomStringConvertible {
     public let status: Int
     public let code: GraphErrorCode
     public let message: String
+    /// Seconds the client should wait before retrying, sent as `Retry-After` (429, 503).
+    public let retryAfterSeconds: Int?
 
-    public init(status: Int, code: GraphErrorCode, message: String) {
+    public init(status: Int, code: GraphErrorCode, message: String, retryAfterSeconds: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public var description: String { "\(status) \(code.rawValue): \(message)" }
@@ -69,13 +72,14 @@ public struct GraphError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The store cannot reach its database; the request changed nothing and may be retried.
     public static let serviceNotAvailable = GraphError(
         status: 503, code: .serviceNotAvailable,
-        message: "The service is temporarily unavailable: its database did not answer in time. Retry the request shortly.")
+        message: "The service is temporarily unavailable: its database did not answer in time. Retry the request shortly.",
+        retryAfterSeconds: 2)
 
-    /// Sent with a Retry-After header of `retryAfterSeconds`.
     public static func tooManyRequests(retryAfterSeconds: Int) -> GraphError {
         GraphError(
             status: 429, code: .tooManyRequests,
-            message: "Too many requests from this client. Retry after \(retryAfterSeconds) seconds.")
+            message: "Too many requests from this client. Retry after \(retryAfterSeconds) seconds.",
+            retryAfterSeconds: retryAfterSeconds)
     }
 
     /// The request did not finish in time and was cancelled: a write still in its transaction is

@@ -33,8 +33,7 @@ struct GraphErrorMiddleware: RouterMiddleware {
             let graphError = graphError(for: error, request: request, context: context)
             response = GraphResponse.error(graphError, context: context)
             // The Graph SDKs' retry handlers honour Retry-After on 429 and 503.
-            if graphError.status == 503 { response.headers[.retryAfter] = "2" }
-            if case .throttled(let seconds) = error as? Throttled { response.headers[.retryAfter] = String(seconds) }
+            if let seconds = graphError.retryAfterSeconds { response.headers[.retryAfter] = String(seconds) }
         }
         response.headers[.requestId] = context.requestId
         response.headers[.clientRequestId] = context.clientRequestId ?? context.requestId
@@ -45,8 +44,7 @@ struct GraphErrorMiddleware: RouterMiddleware {
     /// Method, route template (never the path's ids or the query string, which can hold
     /// attribute values), status and duration.
     static func log(_ request: Request, _ response: Response, context: GraphContext, since start: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - start
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let milliseconds = (ContinuousClock.now - start) / .milliseconds(1)
         context.logger.info(
             "request",
             metadata: [
@@ -70,8 +68,6 @@ struct GraphErrorMiddleware: RouterMiddleware {
         switch error {
         case let error as GraphError:
             return error
-        case let error as Throttled:
-            return error.graphError
         case is CancellationError:
             // Only the deadline cancels a request; the client has gone otherwise.
             return .serviceNotAvailable
@@ -112,19 +108,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         var context = context
         let caller = try await services.caller(forToken: String(parts[1]))
-        if let limiter, let seconds = limiter.admit(caller.principalId) { throw Throttled.throttled(retryAfterSeconds: seconds) }
+        if let limiter, let seconds = limiter.admit(caller.principalId) { throw GraphError.tooManyRequests(retryAfterSeconds: seconds) }
         context.caller = caller
         return try await next(request, context)
-    }
-}
-
-/// A request refused by the rate limit; carries the Retry-After the answer must send.
-enum Throttled: Error {
-    case throttled(retryAfterSeconds: Int)
-
-    var graphError: GraphError {
-        switch self {
-        case .throttled(let seconds): .tooManyRequests(retryAfterSeconds: seconds)
-        }
     }
 }

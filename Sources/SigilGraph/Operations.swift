@@ -51,7 +51,8 @@ struct OperationsController {
         }
         guard answered else {
             throw GraphError(
-                status: 503, code: .serviceNotAvailable, message: "Not ready: the database did not answer within 2 seconds.")
+                status: 503, code: .serviceNotAvailable, message: "Not ready: the database did not answer within 2 seconds.",
+                retryAfterSeconds: 2)
         }
         return GraphResponse.json(["status": "ready"])
     }
@@ -66,27 +67,18 @@ struct OperationsController {
 /// `body`'s answer, or false when `timeout` passes first; `body` is then left to finish alone.
 func firstAnswer(within timeout: Duration, _ body: @escaping @Sendable () async -> Bool) async -> Bool {
     await withCheckedContinuation { continuation in
-        let once = ResumeOnce(continuation)
-        Task { once.resume(await body()) }
+        // Whichever answers first takes the continuation; the other finds it gone.
+        let pending = Locked(Optional(continuation))
+        let resume: @Sendable (Bool) -> Void = { value in
+            pending.withLock { taken in
+                defer { taken = nil }
+                return taken
+            }?.resume(returning: value)
+        }
+        Task { resume(await body()) }
         Task {
             try? await Task.sleep(for: timeout)
-            once.resume(false)
+            resume(false)
         }
-    }
-}
-
-/// Resumes a continuation with the first value it is given and ignores the rest.
-private final class ResumeOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<Bool, Never>?
-
-    init(_ continuation: CheckedContinuation<Bool, Never>) { self.continuation = continuation }
-
-    func resume(_ value: Bool) {
-        lock.lock()
-        let pending = continuation
-        continuation = nil
-        lock.unlock()
-        pending?.resume(returning: value)
     }
 }
