@@ -39,25 +39,24 @@ public func buildRouter(
 
 /// The certificate and key an https server presents, read from their files at start and again
 /// on `reload()` (SIGHUP). Each new connection takes the current pair; open ones keep theirs.
-public final class TLSCredentials: @unchecked Sendable {
+public final class TLSCredentials: Sendable {
     public let certificatePath: String
     public let keyPath: String
-    private let lock = NSLock()
-    private var current: ([NIOSSLCertificateSource], NIOSSLPrivateKeySource)
+    private let current: Locked<([NIOSSLCertificateSource], NIOSSLPrivateKeySource)>
 
     public init(certificatePath: String, keyPath: String) throws {
         self.certificatePath = certificatePath
         self.keyPath = keyPath
-        current = try Self.read(certificatePath: certificatePath, keyPath: keyPath)
+        current = Locked(try Self.read(certificatePath: certificatePath, keyPath: keyPath))
     }
 
     /// Reads both files again. On failure the pair in use stays and the error is thrown.
     public func reload() throws {
         let pair = try Self.read(certificatePath: certificatePath, keyPath: keyPath)
-        lock.withLock { current = pair }
+        current.withLock { $0 = pair }
     }
 
-    var pair: ([NIOSSLCertificateSource], NIOSSLPrivateKeySource) { lock.withLock { current } }
+    var pair: ([NIOSSLCertificateSource], NIOSSLPrivateKeySource) { current.withLock { $0 } }
 
     static func read(certificatePath: String, keyPath: String) throws -> ([NIOSSLCertificateSource], NIOSSLPrivateKeySource) {
         let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }

@@ -39,44 +39,34 @@ public struct RateLimit: Sendable, Equatable {
 }
 
 /// The buckets of one instance. Several instances behind a balancer each allow the full rate.
-final class RateLimiter: @unchecked Sendable {
+final class RateLimiter: Sendable {
+    typealias Bucket = (tokens: Double, updated: ContinuousClock.Instant)
     let limit: RateLimit
-    private let lock = NSLock()
-    private var buckets: [String: (tokens: Double, updated: ContinuousClock.Instant)] = [:]
-    private var lastSweep = ContinuousClock.now
+    private let state = Locked((buckets: [String: Bucket](), lastSweep: ContinuousClock.now))
 
     init(_ limit: RateLimit) { self.limit = limit }
 
     /// Takes one request from `principal`'s bucket. Returns nil when admitted, otherwise the
     /// whole seconds until a request would be (for Retry-After).
     func admit(_ principal: String, now: ContinuousClock.Instant = .now) -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        sweep(now: now)
         let capacity = Double(limit.burst)
-        var bucket = buckets[principal] ?? (capacity, now)
-        let elapsed = Self.seconds(now - bucket.updated)
-        bucket.tokens = min(capacity, bucket.tokens + elapsed * limit.requestsPerSecond)
-        bucket.updated = now
-        defer { buckets[principal] = bucket }
-        if bucket.tokens >= 1 {
-            bucket.tokens -= 1
-            return nil
+        let rate = limit.requestsPerSecond
+        return state.withLock { state in
+            // Once a minute, forget buckets that have refilled: idle principals cost nothing.
+            if now - state.lastSweep > .seconds(60) {
+                state.lastSweep = now
+                state.buckets = state.buckets.filter { (now - $0.value.updated) / .seconds(1) < capacity / rate }
+            }
+            var bucket = state.buckets[principal] ?? (capacity, now)
+            bucket.tokens = min(capacity, bucket.tokens + (now - bucket.updated) / .seconds(1) * rate)
+            bucket.updated = now
+            defer { state.buckets[principal] = bucket }
+            guard bucket.tokens < 1 else {
+                bucket.tokens -= 1
+                return nil
+            }
+            return max(1, Int(((1 - bucket.tokens) / rate).rounded(.up)))
         }
-        return max(1, Int(((1 - bucket.tokens) / limit.requestsPerSecond).rounded(.up)))
-    }
-
-    /// Forgets buckets that have refilled, once a minute, so idle principals cost nothing.
-    private func sweep(now: ContinuousClock.Instant) {
-        guard now - lastSweep > .seconds(60) else { return }
-        lastSweep = now
-        let full = Double(limit.burst) / limit.requestsPerSecond
-        buckets = buckets.filter { Self.seconds(now - $0.value.updated) < full }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
 

@@ -3,13 +3,13 @@ import Foundation
 /// Slows down password guessing, for the console and the token endpoint's password grant alike
 /// (one count per instance): every failed sign-in waits, and a user name or an address with
 /// too many recent failures is refused for a while, whatever the password.
-public final class SignInThrottle: @unchecked Sendable {
+final class SignInThrottle: @unchecked Sendable {
     private let lock = NSLock()
     private var failures: [String: (count: Int, since: Date)] = [:]
     static let window: TimeInterval = 15 * 60
     static let perUser = 5
     static let perAddress = 20
-    public static let failureDelay: Duration = .milliseconds(400)
+    static let failureDelay: Duration = .milliseconds(400)
 
     private func count(_ key: String, now: Date) -> Int {
         guard let entry = failures[key], now.timeIntervalSince(entry.since) < Self.window else { return 0 }

@@ -53,8 +53,7 @@ public struct SigningKeyRing: Codable, Sendable, Equatable {
     /// A new signing key; the old one retires now and keys retired longer ago than a token
     /// lives are dropped.
     public func rotated(now: Date = Date()) throws -> SigningKeyRing {
-        let horizon = now.timeIntervalSince1970 - Double(Self.verifyingAfterRetirement)
-        var keys = keys.filter { ($0.retired ?? .infinity) > horizon }
+        var keys = verifying(now: now)
         for index in keys.indices where keys[index].retired == nil { keys[index].retired = now.timeIntervalSince1970 }
         keys.append(try Self.key(pem: ES256PrivateKey().pemRepresentation, created: now))
         return SigningKeyRing(keys: keys)
@@ -92,12 +91,13 @@ public final class TokenService: Sendable {
 
     let store: any DirectoryStore
     public let tenantId: String
-    private let state: LockedLoaded
+    /// Swapped whole on refresh.
+    private let state: Locked<Loaded>
 
     init(store: any DirectoryStore, tenantId: String, loaded: Loaded) {
         self.store = store
         self.tenantId = tenantId
-        state = LockedLoaded(loaded)
+        state = Locked(loaded)
     }
 
     public static func load(store: any DirectoryStore, tenantId: String) async throws -> TokenService {
@@ -146,22 +146,23 @@ public final class TokenService: Sendable {
     /// Reads the key ring from the store now (SIGHUP, tests), instead of within `refreshInterval`.
     public func reload() async throws {
         guard let text = try await store.setting(Self.keyRingSetting) else { return }
-        state.value = try await Self.loaded(text)
+        let fresh = try await Self.loaded(text)
+        state.withLock { $0 = fresh }
     }
 
     /// The loaded keys, read again from the store when older than `refreshInterval` (or `force`).
     func current(force: Bool = false) async throws -> Loaded {
-        let loaded = state.value
+        let loaded = state.withLock { $0 }
         let age = ContinuousClock.now - loaded.loadedAt
         // Forced reads are spaced too, so tokens naming unknown keys cannot drive a read each.
         guard age > Self.refreshInterval || (force && age > .seconds(5)) else { return loaded }
         guard let text = try await store.setting(Self.keyRingSetting), text != loaded.ring.json else {
             let refreshed = Loaded(ring: loaded.ring, keys: loaded.keys, publicKeys: loaded.publicKeys, loadedAt: .now)
-            state.value = refreshed
+            state.withLock { $0 = refreshed }
             return refreshed
         }
         let fresh = try await Self.loaded(text)
-        state.value = fresh
+        state.withLock { $0 = fresh }
         return fresh
     }
 
@@ -223,18 +224,5 @@ public final class TokenService: Sendable {
             ]
         }
         return ["keys": .array(keys)]
-    }
-}
-
-/// The loaded key state behind a lock: swapped whole on refresh.
-private final class LockedLoaded: @unchecked Sendable {
-    private let lock = NSLock()
-    private var loaded: TokenService.Loaded
-
-    init(_ loaded: TokenService.Loaded) { self.loaded = loaded }
-
-    var value: TokenService.Loaded {
-        get { lock.withLock { loaded } }
-        set { lock.withLock { loaded = newValue } }
     }
 }

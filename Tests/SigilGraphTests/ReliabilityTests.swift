@@ -307,11 +307,10 @@ import Testing
     }
 }
 
-final class LogLines: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-    func append(_ line: String) { lock.withLock { lines.append(line) } }
-    var all: [String] { lock.withLock { lines } }
+struct LogLines: Sendable {
+    private let lines = Locked([String]())
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
 }
 
 /// The password grant and the console share one sign-in throttle, so neither gets around it.
