@@ -59,7 +59,8 @@ extension ConsoleController {
             }
             let cursor = query["after"].flatMap(Int64.init)
             let (found, count) = try await services.store.query(
-                kind, matching: predicate, after: cursor, limit: Self.pageSize, count: true)
+                kind, matching: predicate, reader: signedIn.caller.principalId, after: cursor, limit: Self.pageSize,
+                count: true)
             rows = found.objects.map { object in
                 ["id": object.id, "name": object.displayName ?? object.id, "cells": Self.cells(object)] as [String: Any]
             }

@@ -76,12 +76,15 @@ public enum AssignmentRules {
     ]
     static let readSetType = "#microsoft.graph.customSecurityAttributeValue"
 
-    /// Merges a `customSecurityAttributes` payload into `current`: sets and attributes absent from
-    /// the payload stay, a named attribute is replaced whole, `null` (or `[]` for a collection)
-    /// removes it. Any invalid part fails the whole merge.
+    /// Merges a `customSecurityAttributes` payload into the values `current` of object
+    /// `objectId`: sets and attributes absent from the payload stay, a named attribute is replaced
+    /// whole, `null` (or `[]` for a collection) removes it. Any invalid part fails the whole merge.
+    /// Nobody changes their own values, whatever their roles: a set-scoped administrator could
+    /// otherwise raise its own clearance.
     public static func merge(
-        _ payload: JSONValue, into current: AttributeAssignments, schema: Schema, caller: Caller
+        _ payload: JSONValue, into current: AttributeAssignments, of objectId: String, schema: Schema, caller: Caller
     ) throws(GraphError) -> AttributeAssignments {
+        guard caller.principalId.lowercased() != objectId.lowercased() else { throw .ownAttributes }
         guard case .object(let sets) = payload else {
             if payload == .null {
                 throw .badRequest(
@@ -112,9 +115,10 @@ public enum AssignmentRules {
             try AccessPolicy.require(AccessPolicy.allows(caller, .manageAssignments, inSet: set.id))
             try mergeSet(set, attributes, into: &result, current: current, schema: schema)
         }
+        // The message names no count: the total includes values in sets the caller cannot read.
         guard result.valueCount <= Limits.valuesPerObject else {
             throw .badRequest(
-                "An object can hold at most \(Limits.valuesPerObject) custom security attribute values in total; this change would leave \(result.valueCount)."
+                "An object can hold at most \(Limits.valuesPerObject) custom security attribute values in total, across all attribute sets; this change would exceed that."
             )
         }
         return result
@@ -278,7 +282,7 @@ public enum AssignmentRules {
     public static func visible(
         _ assignments: AttributeAssignments, objectId: String, schema: Schema, caller: Caller
     ) -> [(definition: AttributeDefinition, attribute: AssignedAttribute)] {
-        guard caller.principalId != objectId else { return [] }
+        guard caller.principalId.lowercased() != objectId.lowercased() else { return [] }
         return assignments.attributes.compactMap { attribute in
             guard let definition = schema.definition(id: attribute.definitionId),
                 AccessPolicy.allows(caller, .readAssignments, inSet: definition.attributeSet)

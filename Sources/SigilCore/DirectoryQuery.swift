@@ -49,6 +49,44 @@ public indirect enum ObjectPredicate: Sendable, Equatable {
     }
 }
 
+extension ObjectPredicate {
+    /// Whether any term tests a custom security attribute.
+    public var mentionsAttributes: Bool {
+        switch self {
+        case .attribute: true
+        case .property: false
+        case .not(let inner): inner.mentionsAttributes
+        case .and(let l, let r), .or(let l, let r): l.mentionsAttributes || r.mentionsAttributes
+        }
+    }
+
+    /// Evaluates as `reader` may: its own object holds no values it can read, so it is judged as
+    /// holding none (`eq` false, `ne` true), exactly as a GET shows it. The reference semantics.
+    public func matches(_ object: DirectoryObject, _ attributes: AttributeAssignments, reader: String?) -> Bool {
+        let readable = reader.map { $0.lowercased() == object.id.lowercased() } == true ? AttributeAssignments() : attributes
+        return matches(object, readable)
+    }
+
+    /// This predicate as `reader` may apply it, given the reader's own object and its stored
+    /// values (read in the same transaction as the query). Where the stored values would change
+    /// the reader's own verdict, the reader's object is added or taken out by id; `countAdjustment`
+    /// corrects a count of the original predicate by the same one object. Stores keep their fast
+    /// paths for the original, since the divergent case is one object.
+    public func asSeen(by reader: DirectoryObject?, holding attributes: AttributeAssignments) -> (
+        predicate: ObjectPredicate, countAdjustment: Int
+    ) {
+        guard let reader, mentionsAttributes else { return (self, 0) }
+        let stored = matches(reader, attributes)
+        let seen = matches(reader, AttributeAssignments())
+        let itself = ObjectPredicate.property("id", .equals(reader.id))
+        switch (stored, seen) {
+        case (true, false): return (.and(self, .not(itself)), -1)
+        case (false, true): return (.or(self, itself), 1)
+        default: return (self, 0)
+        }
+    }
+}
+
 extension ComparisonOperator {
     func holds(_ value: Int32, _ bound: Int32) -> Bool {
         switch self {

@@ -55,6 +55,14 @@ public struct GraphError: Error, Sendable, Equatable, CustomStringConvertible {
     public static let forbidden = GraphError(
         status: 403, code: .authorizationDenied, message: "Insufficient privileges to complete the operation.")
 
+    /// A principal writing custom security attribute values on itself (a user on its own user, an
+    /// application on its own service principal).
+    public static let ownAttributes = GraphError(
+        status: 403, code: .authorizationDenied,
+        message:
+            "Insufficient privileges to complete the operation: no principal can assign, change or remove its own custom security attributes."
+    )
+
     public static func unauthenticated(_ message: String) -> GraphError {
         GraphError(status: 401, code: .invalidAuthenticationToken, message: message)
     }

@@ -15,7 +15,8 @@ public struct AssignmentController: Sendable {
     ) async throws {
         try await services.store.modify(kind, id: id, passwordHash: nil, audit: audit) { state, schema in
             var next = state
-            next.attributes = try AssignmentRules.merge(payload, into: state.attributes, schema: schema, caller: caller)
+            next.attributes = try AssignmentRules.merge(
+                payload, into: state.attributes, of: state.object.id, schema: schema, caller: caller)
             return next
         }
     }
@@ -47,7 +48,8 @@ public struct AssignmentController: Sendable {
             return
         }
         try await services.store.create(object, passwordHash: passwordHash, audit: audit) { schema in
-            try AssignmentRules.merge(attributes, into: AttributeAssignments(), schema: schema, caller: caller)
+            try AssignmentRules.merge(
+                attributes, into: AttributeAssignments(), of: object.id, schema: schema, caller: caller)
         }
     }
 
@@ -61,7 +63,8 @@ public struct AssignmentController: Sendable {
             var next = state
             next.object = DirectoryRules.applying(write, to: state.object)
             if let payload = write.customSecurityAttributes {
-                next.attributes = try AssignmentRules.merge(payload, into: state.attributes, schema: schema, caller: caller)
+                next.attributes = try AssignmentRules.merge(
+                    payload, into: state.attributes, of: state.object.id, schema: schema, caller: caller)
             }
             return next
         }

@@ -113,7 +113,8 @@ public enum DemoData {
             let values = attributeValues[name]
             try await store.create(user, passwordHash: passwordHash) { schema in
                 guard let values else { return AttributeAssignments() }
-                return try AssignmentRules.merge(values, into: AttributeAssignments(), schema: schema, caller: loader)
+                return try AssignmentRules.merge(
+                    values, into: AttributeAssignments(), of: user.id, schema: schema, caller: loader)
             }
         }
         let clientId = SigilServices.newId()

@@ -161,7 +161,7 @@ struct DirectoryController {
         let pageKey = "\(options.filterText ?? "")|\(options.orderBy ?? "")"
         let (cursor, sortKey) = try Self.cursor(try services.pageTokens.payload(options.skipToken, query: pageKey))
         let (page, count) = try await services.store.query(
-            kind, matching: predicate, order: order, after: cursor, afterSortKey: sortKey,
+            kind, matching: predicate, reader: caller.principalId, order: order, after: cursor, afterSortKey: sortKey,
             limit: options.top ?? Limits.defaultPageSize, count: advanced && options.skipToken == nil,
             withAttributes: selection?.contains("customSecurityAttributes") == true)
         let items = try await encode(page.objects, selection: selection, caller: caller, preloaded: page.attributes)
@@ -193,7 +193,8 @@ struct DirectoryController {
             throw GraphError.badRequest("$count is not currently supported.")
         }
         let predicate = try await predicate(kind, options, advanced: true, caller: caller)
-        let (_, count) = try await services.store.query(kind, matching: predicate, after: nil, limit: 0, count: true)
+        let (_, count) = try await services.store.query(
+            kind, matching: predicate, reader: caller.principalId, after: nil, limit: 0, count: true)
         return GraphResponse.text(String(count ?? 0))
     }
 

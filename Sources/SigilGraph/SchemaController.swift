@@ -88,19 +88,26 @@ struct SchemaController {
 
     // MARK: Lookup with access rules
 
-    /// The caller may learn that something does not exist only when it could read it if it did.
-    func denyOrNotFound(_ caller: Caller, _ capability: Capability, id: String) -> GraphError {
-        AccessPolicy.allows(caller, capability) ? .notFound(id) : .forbidden
+    /// The caller may learn that something does not exist only when it could read it if it did:
+    /// with the capability tenant-wide, or in the set the missing thing would belong to (a
+    /// definition's id names its set), as Graph answers set-scoped administrators.
+    func denyOrNotFound(_ caller: Caller, _ capability: Capability, id: String, inSet set: String?) -> GraphError {
+        AccessPolicy.allows(caller, capability, inSet: set) ? .notFound(id) : .forbidden
     }
 
     func readableSet(_ name: String, caller: Caller, schema: Schema) throws -> AttributeSet {
-        guard let set = schema.set(named: name) else { throw denyOrNotFound(caller, .readAttributeSets, id: name) }
+        guard let set = schema.set(named: name) else {
+            throw denyOrNotFound(caller, .readAttributeSets, id: name, inSet: nil)
+        }
         try AccessPolicy.require(AccessPolicy.allows(caller, .readAttributeSets, inSet: set.id))
         return set
     }
 
     func definition(_ id: String, caller: Caller, capability: Capability, schema: Schema) throws -> AttributeDefinition {
-        guard let definition = schema.definition(id: id) else { throw denyOrNotFound(caller, capability, id: id) }
+        guard let definition = schema.definition(id: id) else {
+            let set = AttributeDefinition.split(id: id).flatMap { schema.set(named: $0.set)?.id }
+            throw denyOrNotFound(caller, capability, id: id, inSet: set)
+        }
         try AccessPolicy.require(AccessPolicy.allows(caller, capability, inSet: definition.attributeSet))
         return definition
     }

@@ -58,9 +58,12 @@ public protocol DirectoryStore: Sendable {
     /// transaction.
     /// With an `order`, pages continue after (`afterSortKey`, `cursor`), as given by the previous
     /// page's `nextSortKey` and `next`.
+    /// With a `reader` (the caller's principal id), attribute terms judge the reader's own object
+    /// as holding no values, as `ObjectPredicate.asSeen(by:holding:)` says: a filter never matches
+    /// on a value its caller could not read.
     func query(
-        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, order: ObjectOrder?, after cursor: Int64?,
-        afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
+        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, reader: String?, order: ObjectOrder?,
+        after cursor: Int64?, afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
     ) async throws -> (page: DirectoryPage, count: Int?)
     /// Reads an object, its attribute values and the schema in one write transaction, lets
     /// `change` decide the new object and values, and writes them; all or nothing. A new
@@ -154,12 +157,12 @@ extension DirectoryStore {
     }
 
     public func query(
-        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, after cursor: Int64?, limit: Int, count: Bool,
-        withAttributes: Bool = false
+        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, reader: String? = nil, after cursor: Int64?,
+        limit: Int, count: Bool, withAttributes: Bool = false
     ) async throws -> (page: DirectoryPage, count: Int?) {
         try await query(
-            kind, matching: predicate, order: nil, after: cursor, afterSortKey: nil, limit: limit, count: count,
-            withAttributes: withAttributes)
+            kind, matching: predicate, reader: reader, order: nil, after: cursor, afterSortKey: nil, limit: limit,
+            count: count, withAttributes: withAttributes)
     }
 
     /// Inserts an object without attribute values.

@@ -99,13 +99,13 @@ public struct MeasuredStore: DirectoryStore {
     }
 
     public func query(
-        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, order: ObjectOrder?, after cursor: Int64?,
-        afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
+        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, reader: String?, order: ObjectOrder?,
+        after cursor: Int64?, afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
     ) async throws -> (page: DirectoryPage, count: Int?) {
         try await measure("query") {
             try await base.query(
-                kind, matching: predicate, order: order, after: cursor, afterSortKey: afterSortKey, limit: limit, count: count,
-                withAttributes: withAttributes)
+                kind, matching: predicate, reader: reader, order: order, after: cursor, afterSortKey: afterSortKey,
+                limit: limit, count: count, withAttributes: withAttributes)
         }
     }
 

@@ -185,18 +185,21 @@ extension SQLiteStore {
     // MARK: Paging
 
     public func query(
-        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, order: ObjectOrder?, after cursor: Int64?,
-        afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
+        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, reader: String?, order: ObjectOrder?,
+        after cursor: Int64?, afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
     ) async throws -> (page: DirectoryPage, count: Int?) {
         try await preparePrefixIndexes(kind, predicate)
         return try await writer.read { db in
-            let matches = try count ? self.countMatches(kind, predicate, db) : nil
+            let (seen, adjustment) = try Self.asSeen(predicate, by: reader, kind, db)
+            // Counted with the original predicate's fast paths, corrected by the reader's object.
+            let matches = try count ? self.countMatches(kind, predicate, db) + adjustment : nil
             let rows =
                 if let order {
                     try self.orderedRows(
-                        kind, predicate, order, after: cursor.map { (afterSortKey ?? "", $0) }, limit: limit + 1, db)
+                        kind, seen, order, after: cursor.map { (afterSortKey ?? "", $0) }, limit: limit + 1, db)
                 } else {
-                    try self.pageRows(kind, predicate, after: cursor ?? 0, limit: limit + 1, knownCount: matches, db)
+                    try self.pageRows(
+                        kind, seen, after: cursor ?? 0, limit: limit + 1, knownCount: adjustment == 0 ? matches : nil, db)
                 }
             let page = rows.prefix(limit)
             let next: Int64? = rows.count > limit ? page.last.map { $0["rowid"] } : nil
@@ -208,6 +211,23 @@ extension SQLiteStore {
                 ? try Self.loadAttributes(db, rowids: page.map { $0["rowid"] }, objectIds: objects.map(\.id)) : nil
             return (DirectoryPage(objects: objects, next: next, attributes: attributes, nextSortKey: nextSortKey), matches)
         }
+    }
+
+    /// `predicate` as `reader` may apply it, judged against the reader's own object and values in
+    /// this same read.
+    static func asSeen(_ predicate: ObjectPredicate?, by reader: String?, _ kind: DirectoryObjectKind, _ db: Database)
+        throws -> (ObjectPredicate?, Int)
+    {
+        guard let predicate, let reader, predicate.mentionsAttributes else { return (predicate, 0) }
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT rowid, id, kind, properties FROM directory_objects WHERE id = ? AND kind = ?"),
+                arguments: [reader, kind.rawValue])
+        else { return (predicate, 0) }
+        let object = try decodeObject(row)
+        let values = try loadAttributes(db, rowids: [row["rowid"]], objectIds: [object.id])[object.id]
+        let seen = predicate.asSeen(by: object, holding: values ?? AttributeAssignments())
+        return (seen.predicate, seen.countAdjustment)
     }
 
     /// The display-name sort key in SQL; its index is `directory_objects_display_name`.

@@ -113,20 +113,22 @@ import Testing
 
     /// Pages through a query with a random page size; checks pages, order and count.
     func check(
-        _ store: any DirectoryStore, _ predicate: ObjectPredicate?, expected: [String], rng: inout SplitMix64
+        _ store: any DirectoryStore, _ predicate: ObjectPredicate?, reader: String? = nil, expected: [String],
+        rng: inout SplitMix64
     ) async throws {
         let pageSize = Int.random(in: 1...40, using: &rng)
         var seen: [String] = []
         var cursor: Int64?
         var first = true
         repeat {
-            let (page, count) = try await store.query(.user, matching: predicate, after: cursor, limit: pageSize, count: first)
-            if first { #expect(count == expected.count, "count for \(String(describing: predicate))") }
+            let (page, count) = try await store.query(
+                .user, matching: predicate, reader: reader, after: cursor, limit: pageSize, count: first)
+            if first { #expect(count == expected.count, "count for \(String(describing: predicate)) read by \(reader ?? "-")") }
             first = false
             seen += page.objects.map(\.id)
             cursor = page.next
         } while cursor != nil
-        #expect(seen == expected, "rows for \(String(describing: predicate))")
+        #expect(seen == expected, "rows for \(String(describing: predicate)) read by \(reader ?? "-")")
     }
 
     @Test(arguments: [1, 2, 3])
@@ -146,14 +148,23 @@ import Testing
             AttributeAssignments([AssignedAttribute(definitionId: "Marketing_AppCountry", values: [.string("Canada")])])
         }
 
-        func reference(_ predicate: ObjectPredicate?) -> [String] {
-            objects.filter { predicate?.matches($0.0, $0.1) ?? true }.map(\.0.id)
+        func reference(_ predicate: ObjectPredicate?, reader: String? = nil) -> [String] {
+            objects.filter { predicate?.matches($0.0, $0.1, reader: reader) ?? true }.map(\.0.id)
         }
 
         for _ in 0..<60 {
             let predicate = Self.randomPredicate(&rng)
             try await check(store, predicate, expected: reference(predicate), rng: &rng)
         }
+        // Read by one of the users: its own values count as absent, in pages and counts alike.
+        for _ in 0..<60 {
+            let predicate = Self.randomPredicate(&rng)
+            let reader = objects[Int.random(in: 0..<objects.count, using: &rng)].0.id
+            try await check(store, predicate, reader: reader, expected: reference(predicate, reader: reader), rng: &rng)
+        }
+        // A reader of another kind changes nothing.
+        let other = Self.randomPredicate(&rng)
+        try await check(store, other, reader: principal.id, expected: reference(other), rng: &rng)
 
         // Change and delete some objects; counts and indexes must follow.
         for _ in 0..<60 {
@@ -176,8 +187,10 @@ import Testing
         }
 
         // In display-name order, both ways: ties keep creation order (reversed when descending).
-        func ordered(_ predicate: ObjectPredicate?, descending: Bool) -> [String] {
-            let matching = objects.enumerated().filter { predicate?.matches($0.element.0, $0.element.1) ?? true }
+        func ordered(_ predicate: ObjectPredicate?, descending: Bool, reader: String?) -> [String] {
+            let matching = objects.enumerated().filter {
+                predicate?.matches($0.element.0, $0.element.1, reader: reader) ?? true
+            }
             let sorted = matching.sorted { a, b in
                 let (ka, kb) = ((a.element.0.displayName ?? "").lowercased(), (b.element.0.displayName ?? "").lowercased())
                 return ka != kb ? ka < kb : a.offset < b.offset
@@ -188,19 +201,22 @@ import Testing
         for _ in 0..<30 {
             let predicate = Bool.random(using: &rng) ? Self.randomPredicate(&rng) : nil
             let descending = Bool.random(using: &rng)
+            let reader = Bool.random(using: &rng) ? objects[Int.random(in: 0..<objects.count, using: &rng)].0.id : nil
             let pageSize = Int.random(in: 1...30, using: &rng)
             var seen: [String] = []
             var cursor: Int64?
             var sortKey: String?
             repeat {
                 let (page, _) = try await store.query(
-                    .user, matching: predicate, order: .displayName(descending: descending), after: cursor, afterSortKey: sortKey,
-                    limit: pageSize, count: false, withAttributes: false)
+                    .user, matching: predicate, reader: reader, order: .displayName(descending: descending), after: cursor,
+                    afterSortKey: sortKey, limit: pageSize, count: false, withAttributes: false)
                 seen += page.objects.map(\.id)
                 cursor = page.next
                 sortKey = page.nextSortKey
             } while cursor != nil
-            #expect(seen == ordered(predicate, descending: descending), "ordered rows for \(String(describing: predicate))")
+            #expect(
+                seen == ordered(predicate, descending: descending, reader: reader),
+                "ordered rows for \(String(describing: predicate)) read by \(reader ?? "-")")
         }
     }
 

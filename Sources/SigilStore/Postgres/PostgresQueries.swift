@@ -286,14 +286,16 @@ extension PostgresStore {
     // MARK: Paging
 
     public func query(
-        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, order: ObjectOrder?, after cursor: Int64?,
-        afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
+        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, reader: String?, order: ObjectOrder?,
+        after cursor: Int64?, afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
     ) async throws -> (page: DirectoryPage, count: Int?) {
         try await transaction(readOnly: true) { s in
             let snapshot = try await self.snapshot(s, fresh: false)
-            let matches = count ? try await Self.countMatches(kind, predicate, snapshot, s) : nil
+            let (seen, adjustment) = try await self.asSeen(predicate, by: reader, kind, s)
+            // Counted with the original predicate's fast paths, corrected by the reader's object.
+            let matches = count ? try await Self.countMatches(kind, predicate, snapshot, s) + adjustment : nil
             let statement = Self.pageStatement(
-                kind, predicate, order, after: cursor, afterSortKey: afterSortKey, limit: limit + 1, snapshot)
+                kind, seen, order, after: cursor, afterSortKey: afterSortKey, limit: limit + 1, snapshot)
             var rows: [(rowid: Int64, object: DirectoryObject, sortKey: String)] = []
             for try await (rowid, id, kind, properties, sortKey) in try await s.query(statement).decode(
                 (Int64, String, String, String, String).self)
@@ -318,6 +320,25 @@ extension PostgresStore {
                 matches
             )
         }
+    }
+
+    /// `predicate` as `reader` may apply it, judged against the reader's own object and values in
+    /// this same transaction.
+    func asSeen(_ predicate: ObjectPredicate?, by reader: String?, _ kind: DirectoryObjectKind, _ s: Session) async throws
+        -> (ObjectPredicate?, Int)
+    {
+        guard let predicate, let reader, predicate.mentionsAttributes else { return (predicate, 0) }
+        let found = try await Self.objects(
+            s.query(
+                """
+                SELECT \(unescaped: Self.objectColumns) FROM directory_objects o
+                WHERE o.id = \(reader.lowercased()) AND o.kind = \(kind.rawValue)
+                """)
+        ).first
+        guard let (rowid, object) = found else { return (predicate, 0) }
+        let values = try await loadAttributes(s, rowids: [rowid])[rowid]
+        let seen = predicate.asSeen(by: object, holding: values ?? AttributeAssignments())
+        return (seen.predicate, seen.countAdjustment)
     }
 
     /// The statement for one page: in display-name order along its index, else in rowid order,
