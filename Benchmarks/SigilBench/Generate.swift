@@ -45,7 +45,9 @@ struct Generate: AsyncParsableCommand {
         guard !FileManager.default.fileExists(atPath: dataDir) else {
             throw ValidationError("\(dataDir) exists; the generator creates a fresh tenant.")
         }
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        // Owner only: sigil serve refuses a data directory other users can read.
+        try FileManager.default.createDirectory(
+            atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let store: any DirectoryStore =
             if let databaseURL {
                 try await PostgresStore(url: databaseURL)

@@ -9,6 +9,31 @@ public enum DemoData {
     public static let userPassword = "Sigil-demo-2026!"
     public static let userNames = ["Chandra", "Jana", "Joe", "Isabella", "Alain", "Dara", "Jiya"]
 
+    /// A demo user's role, so that each console sign-in shows something.
+    public struct UserRole: Sendable, CustomStringConvertible {
+        public let name: String
+        public let role: DirectoryRole
+        public let scope: RoleScope
+
+        public var userPrincipalName: String { "\(name.lowercased())@\(TenantBootstrap.defaultDomain)" }
+
+        public var description: String {
+            switch scope {
+            case .tenant: role.displayName
+            case .attributeSet(let set): "\(role.displayName) for the \(set) set"
+            }
+        }
+    }
+
+    /// Nobody reads or changes their own values, so the readers and writers of a set are people
+    /// without values in it: Chandra has none in Engineering, Dara none at all.
+    public static let userRoles = [
+        UserRole(name: "Isabella", role: .attributeDefinitionAdministrator, scope: .tenant),
+        UserRole(name: "Chandra", role: .attributeAssignmentAdministrator, scope: .attributeSet("Engineering")),
+        UserRole(name: "Dara", role: .attributeAssignmentReader, scope: .attributeSet("Marketing")),
+        UserRole(name: "Alain", role: .privilegedRoleAdministrator, scope: .tenant),
+    ]
+
     public struct Credentials: Sendable {
         public let clientId: String
         /// nil when the demo was loaded by an earlier start (the secret was printed then).
@@ -116,6 +141,10 @@ public enum DemoData {
                 return try AssignmentRules.merge(
                     values, into: AttributeAssignments(), of: user.id, schema: schema, caller: loader)
             }
+            for grant in userRoles where grant.name == name {
+                try await store.create(
+                    RoleAssignment(id: SigilServices.newId(), principalId: user.id, role: grant.role, scope: grant.scope))
+            }
         }
         let clientId = SigilServices.newId()
         let secret = SecretGenerator.make()
@@ -130,5 +159,25 @@ public enum DemoData {
         }
         _ = try await store.settingIfAbsent(loadedSetting, clientId)
         return Credentials(clientId: clientId, clientSecret: secret)
+    }
+
+    /// Adds a new client secret to the demo application (its first one was shown only once);
+    /// nil when this database has no demo. Earlier secrets keep working.
+    public static func newCredentials(store: any DirectoryStore, hasher: CredentialHasher) async throws -> Credentials? {
+        guard let clientId = try await store.setting(loadedSetting),
+            let application = try await store.application(appId: clientId)
+        else { return nil }
+        let secret = SecretGenerator.make()
+        let credential = PasswordCredential(
+            keyId: SigilServices.newId(), displayName: "Added by sigil demo credentials", hint: String(secret.prefix(3)),
+            startDateTime: Date(), endDateTime: Date().addingTimeInterval(2 * 365 * 24 * 3600),
+            secretHash: hasher.hashSecret(secret))
+        try await store.addPasswordCredential(credential, applicationId: application.id)
+        return Credentials(clientId: clientId, clientSecret: secret)
+    }
+
+    /// The tenant the demo lives in, for printing next to new credentials.
+    public static func tenantId(store: any DirectoryStore) async throws -> String? {
+        try await store.setting(TenantBootstrap.tenantSetting)
     }
 }

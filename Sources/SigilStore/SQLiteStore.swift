@@ -20,6 +20,7 @@ public final class SQLiteStore: DirectoryStore {
 
     /// Opens (creating when needed) the database file at `path` and migrates it.
     public init(path: String) throws {
+        Self.createPrivately(path)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
@@ -28,6 +29,15 @@ public final class SQLiteStore: DirectoryStore {
         }
         writer = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(writer)
+    }
+
+    /// Creates a missing database file readable by its owner only, whatever the umask. SQLite gives
+    /// the -wal and -shm files the main file's mode, so they are private too.
+    static func createPrivately(_ path: String) {
+        guard !path.hasPrefix(":"), !path.hasPrefix("file:"), !FileManager.default.fileExists(atPath: path) else { return }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        // A failure (a race with another creator, a missing directory) is left to SQLite to report.
+        if descriptor >= 0 { close(descriptor) }
     }
 
     /// A private in-memory database, for tests.

@@ -13,6 +13,12 @@ struct DatabaseOptions: ParsableArguments, CustomStringConvertible {
             or a SQLite file path or sqlite:// URL (default: <data-dir>/sigil.sqlite).
             """)
     var databaseURL: String?
+    @Flag(
+        help: """
+            Start even when the data directory or the SQLite database is open to other users (group or world \
+            permissions). They hold the token signing key: anyone who reads them can forge tokens.
+            """)
+    var allowSharedDataDir = false
 
     func validate() throws {
         if let url = location, PostgresLocation.isPostgresURL(url) {
@@ -34,6 +40,12 @@ struct DatabaseOptions: ParsableArguments, CustomStringConvertible {
         return url
     }
 
+    /// The options that name this database again, for commands printed to people (no password).
+    var arguments: String {
+        guard let url = location else { return "--data-dir \(shellWord(dataDir))" }
+        return isPostgres ? "--database-url <your postgres:// URL>" : "--database-url \(shellWord(url))"
+    }
+
     /// Where the data is, for people (a PostgreSQL URL without its password).
     var description: String {
         if let url = location, let location = try? PostgresLocation(url: url) { return location.redacted }
@@ -42,7 +54,15 @@ struct DatabaseOptions: ParsableArguments, CustomStringConvertible {
 
     /// PostgreSQL for a postgres:// URL, else the SQLite file. With `mustExist`, a missing
     /// SQLite file is an error rather than a new, empty database.
+    /// Without `mustExist`, the data directory is created (0700) when missing.
     func openStore(logger: Logger, mustExist: Bool = false) async throws -> any DirectoryStore {
+        // Whatever this process writes from here on (database, credentials) is the owner's alone.
+        umask(0o077)
+        try refuseSharedFiles()
+        if !mustExist {
+            try FileManager.default.createDirectory(
+                atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
         if let url = location, PostgresLocation.isPostgresURL(url) {
             return try await PostgresStore(url: url, logger: logger)
         }
@@ -52,4 +72,40 @@ struct DatabaseOptions: ParsableArguments, CustomStringConvertible {
         }
         return try SQLiteStore(path: path)
     }
+
+    /// The data directory, the SQLite files and the bootstrap credentials hold the signing key and
+    /// secrets: any group or world permission on one that exists stops the command.
+    func refuseSharedFiles() throws {
+        guard !allowSharedDataDir else { return }
+        var paths = [dataDir, (dataDir as NSString).appendingPathComponent("bootstrap-credentials.json")]
+        if !isPostgres {
+            let database = try sqlitePath()
+            paths += [database, database + "-wal", database + "-shm"]
+        }
+        for path in paths {
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }
+            let mode = info.st_mode & 0o777
+            guard mode & 0o077 == 0 else { throw SharedDataError(path: path, mode: mode) }
+        }
+    }
+}
+
+/// One line naming the file, its mode, the fix and the override.
+struct SharedDataError: Error, CustomStringConvertible {
+    let path: String
+    let mode: mode_t
+
+    var description: String {
+        let octal = "0" + String(mode, radix: 8)
+        return "\(path) is open to other users (mode \(octal)) and holds the token signing key or secrets; "
+            + "run chmod go-rwx \(path) or pass --allow-shared-data-dir."
+    }
+}
+
+/// `text` as one shell word: as it is when it holds only safe characters, else in single quotes.
+func shellWord(_ text: String) -> String {
+    let safe = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@,=")
+    guard text.unicodeScalars.contains(where: { !safe.contains($0) }) else { return text }
+    return "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
 }

@@ -11,7 +11,7 @@ struct DevCert: AsyncParsableCommand {
         commandName: "dev-cert",
         abstract: "Write a self-signed TLS certificate and key for 127.0.0.1 and localhost.")
 
-    @Option(help: "Certificate file to write (PEM).") var cert = "./sigil-data/dev-cert.pem"
+    @Option(help: "Certificate file to write (PEM, mode 0600).") var cert = "./sigil-data/dev-cert.pem"
     @Option(help: "Private key file to write (PEM, mode 0600).") var key = "./sigil-data/dev-key.pem"
     @Option(help: "Days the certificate is valid.") var days = 365
     @Flag(help: "Replace existing files.") var force = false
@@ -40,13 +40,17 @@ struct DevCert: AsyncParsableCommand {
             notValidBefore: now.addingTimeInterval(-300), notValidAfter: now.addingTimeInterval(Double(days) * 86_400),
             issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256, extensions: extensions,
             issuerPrivateKey: .init(privateKey))
+        // The default place is the data directory, which holds the signing key: owner only, as serve makes it.
+        umask(0o077)
         for path in [cert, key] {
             try FileManager.default.createDirectory(
-                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         }
-        FileManager.default.createFile(atPath: cert, contents: Data(try certificate.serializeAsPEM().pemString.utf8))
-        FileManager.default.createFile(
-            atPath: key, contents: Data(privateKey.pemRepresentation.utf8), attributes: [.posixPermissions: 0o600])
+        for (path, pem) in [(cert, try certificate.serializeAsPEM().pemString), (key, privateKey.pemRepresentation)] {
+            guard FileManager.default.createFile(atPath: path, contents: Data(pem.utf8), attributes: [.posixPermissions: 0o600])
+            else { throw ValidationError("Could not write \(path).") }
+        }
         print(
             """
             Wrote \(cert) and \(key) (valid \(days) days, for 127.0.0.1, ::1 and localhost).

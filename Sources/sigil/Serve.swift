@@ -115,8 +115,7 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "sigil")
         let environment = ProcessInfo.processInfo.environment
         let dataDir = database.dataDir
-        try FileManager.default.createDirectory(
-            atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // Creates the data directory (0700) and refuses one other users can read.
         // Timed, so /metrics shows store latency by operation.
         let store = MeasuredStore(try await database.openStore(logger: logger))
         let hasher = CredentialHasher(passwordRounds: passwordHashRounds)
@@ -203,6 +202,8 @@ struct Serve: AsyncParsableCommand {
     func printBanner(start: TenantBootstrap.Result, port: Int, credentialsFile: String, demo: DemoData.Credentials?) {
         let base = "\(tlsCert == nil ? "http" : "https")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         let tenant = start.services.tenantId
+        // curl trusts only the system's authorities; a self-signed certificate has to be named.
+        let trust = tlsCert.map { "--cacert \(shellWord(URL(fileURLWithPath: $0).standardizedFileURL.path)) " } ?? ""
         var lines = [
             "Sigil is listening on \(base)",
             "  Graph API:  \(base)/v1.0 and \(base)/beta",
@@ -221,7 +222,7 @@ struct Serve: AsyncParsableCommand {
                 "  (also saved, readable only by you, in \(credentialsFile))",
                 "",
                 "Get a token:",
-                "  curl -s \(base)/\(tenant)/oauth2/v2.0/token -d grant_type=client_credentials \\",
+                "  curl -s \(trust)\(base)/\(tenant)/oauth2/v2.0/token -d grant_type=client_credentials \\",
                 "    -d client_id=\(start.bootstrapClientId) --data-urlencode 'client_secret=\(secret)' \\",
                 "    --data-urlencode scope=https://graph.microsoft.com/.default",
             ]
@@ -237,16 +238,25 @@ struct Serve: AsyncParsableCommand {
             lines += [
                 "", "Demo data loaded: sets Engineering and Marketing, users \(DemoData.userNames.joined(separator: ", ")).",
             ]
+            let recover = "sigil demo credentials " + database.arguments
             if let secret = demo.clientSecret {
                 lines += [
                     "Demo attribute manager (Attribute Definition/Assignment/Log Administrator), shown once:",
                     "  client id:     \(demo.clientId)",
                     "  client secret: \(secret)",
+                    "  (a new secret at any time: \(recover))",
                 ]
             } else {
-                lines += ["Demo attribute manager client id: \(demo.clientId) (its secret was printed when the demo was loaded)."]
+                lines += ["Demo attribute manager client id: \(demo.clientId) (a new secret: \(recover))."]
             }
-            lines += ["Demo users sign in as <name>@\(TenantBootstrap.defaultDomain) with password \(DemoData.userPassword)"]
+            let width = DemoData.userRoles.map(\.userPrincipalName.count).max() ?? 0
+            let roleless = DemoData.userNames.filter { name in !DemoData.userRoles.contains { $0.name == name } }
+            lines += ["Console sign-ins (\(base)/console):"]
+            lines += DemoData.userRoles.map { "  \($0.userPrincipalName.padding(toLength: width, withPad: " ", startingAt: 0))  \($0)" }
+            lines += [
+                "  " + roleless.map { "\($0.lowercased())@\(TenantBootstrap.defaultDomain)" }.joined(separator: ", ") + ": no roles",
+                "Demo users sign in as <name>@\(TenantBootstrap.defaultDomain) with password \(DemoData.userPassword)",
+            ]
         }
         // Written unbuffered so a supervising process (or a test) sees it at once.
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))

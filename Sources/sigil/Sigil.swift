@@ -9,6 +9,6 @@ struct Sigil: AsyncParsableCommand {
             Serve.self, Login.self, Logout.self, WhoAmI.self, AttributeSetCommand.self, AttributeCommand.self,
             AllowedValueCommand.self, UserCommand.self, UsersCommand.self, AppCommand.self,
             AppsCommand.self, ImportCommand.self, ExportCommand.self, ApplyCommand.self, AuditCommand.self, KeysCommand.self,
-            DevCert.self,
+            DevCert.self, DemoCommand.self,
         ])
 }

@@ -31,7 +31,9 @@ import Testing
             """)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("sigil-e2e-\(UUID().uuidString)")
         let dataDir = root.appendingPathComponent("data")
-        try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
+        // Owner only: sigil refuses a data directory other users can read.
+        try FileManager.default.createDirectory(
+            at: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // In scripts/test's PostgreSQL pass both runs share a fresh schema of the test cluster.
         let databaseURL = ProcessInfo.processInfo.environment["SIGIL_TEST_DATABASE_URL"].flatMap { url in
             url.isEmpty
