@@ -205,3 +205,22 @@ def test_v1_sdk_lists_users_with_seed_filters(sigil):
         assert next(u for u in not_equal.value if u.display_name == "Dara").custom_security_attributes is None
 
     asyncio.run(scenario())
+
+
+def test_v1_sdk_addresses_a_user_by_user_principal_name(sigil):
+    """`by_user_id` takes a userPrincipalName too; the SDK percent-encodes its `@` in the path."""
+    client = v1_client(sigil)
+
+    async def scenario():
+        chandra = await client.users.by_user_id("chandra@sigil.local").get()
+        assert chandra.user_principal_name == "chandra@sigil.local"
+        assert chandra.display_name == "Chandra"
+        by_name = client.users.by_user_id("chandra@sigil.local")
+        await by_name.patch(UserV1(custom_security_attributes=CsaV1(additional_data=engineering(ProjectDate="2023-04-01"))))
+        config = UserItemV1.UserItemRequestBuilderGetRequestConfiguration(
+            query_parameters=UserItemV1.UserItemRequestBuilderGetQueryParameters(select=["id", "customSecurityAttributes"]))
+        read = await client.users.by_user_id(chandra.id).get(request_configuration=config)
+        assert plain(read.custom_security_attributes.additional_data["Engineering"]["ProjectDate"]) == "2023-04-01"
+        await by_name.patch(UserV1(custom_security_attributes=CsaV1(additional_data=engineering(ProjectDate=None))))
+
+    asyncio.run(scenario())

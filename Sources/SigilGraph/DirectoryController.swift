@@ -20,6 +20,7 @@ struct DirectoryController {
             group.delete(RouterPath("\(set)/:id"), use: { try await delete(kind, $0, $1) })
         }
         group.get("me", use: me)
+        group.patch("me", use: updateMe)
         group.post("applications/:id/addPassword", use: addPassword)
         group.post("applications/:id/removePassword", use: removePassword)
     }
@@ -204,11 +205,22 @@ struct DirectoryController {
     }
 
     @Sendable func me(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try Self.signedInUser(context)
+        return try await single(.user, id: caller.principalId, request, caller: caller)
+    }
+
+    /// PATCH /me is PATCH /users/{caller's id}: the same update, so the same rules apply.
+    @Sendable func updateMe(_ request: Request, context: GraphContext) async throws -> Response {
+        try await update(.user, id: try Self.signedInUser(context).principalId, request, context)
+    }
+
+    /// The caller of a /me route; an application has no /me, as in Graph.
+    static func signedInUser(_ context: GraphContext) throws -> Caller {
         let caller = try context.requireCaller()
         guard caller.isUser else {
             throw GraphError.badRequest("/me request is only valid with delegated authentication flow.")
         }
-        return try await single(.user, id: caller.principalId, request, caller: caller)
+        return caller
     }
 
     func create(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
@@ -260,8 +272,11 @@ struct DirectoryController {
     }
 
     func update(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
+        try await update(kind, id: try context.parameters.require("id"), request, context)
+    }
+
+    func update(_ kind: DirectoryObjectKind, id: String, _ request: Request, _ context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
-        let id = try context.parameters.require("id")
         let body = try await request.jsonBody(context: context)
         // The write itself finds the object (404 when missing); a separate read is needed only to
         // resolve a userPrincipalName or to let a guest update no one but themselves.

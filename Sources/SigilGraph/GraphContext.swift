@@ -25,9 +25,32 @@ public struct GraphContext: RequestContext {
     /// Bodies are read by `GraphRequest.jsonBody`, which applies `Limits.requestBodyBytes`.
     public var maxUploadSize: Int { Limits.requestBodyBytes }
 
+    /// The route's parameters, percent-decoded. Hummingbird hands them over as written in the path
+    /// (`chandra%40sigil.local`); this shadows its `parameters` so that every handler reading a
+    /// parameter from a `GraphContext` gets the decoded value and no route can forget to decode.
+    public var parameters: PathParameters { PathParameters(raw: coreContext.parameters) }
+
     /// The authenticated caller; routes behind `AuthenticationMiddleware` always have one.
     func requireCaller() throws -> Caller {
         guard let caller else { throw GraphError.unauthenticated("Access token is empty.") }
         return caller
+    }
+}
+
+/// A route's parameters, each decoded exactly once when read (`decodePathSegment`). Routing split
+/// the path on its literal slashes, so an encoded slash (`%2F`) stays inside its segment.
+public struct PathParameters: Sendable {
+    let raw: Parameters
+
+    /// The decoded parameter; 400 when its percent escapes are malformed, not UTF-8 or hold NUL.
+    public func require(_ name: String) throws -> String {
+        guard let segment = raw[name[...]] else { throw MissingParameter(name: name) }
+        return try decodePathSegment(segment)
+    }
+
+    /// A handler asked for a parameter its route template does not name: a programming error,
+    /// answered 500 and logged.
+    struct MissingParameter: Error {
+        let name: String
     }
 }

@@ -179,18 +179,50 @@ public func formFields(_ text: String) -> [(name: String, value: String)] {
     }
 }
 
+/// Decodes one path segment (RFC 3986): `%XX` is a byte and `+` stays a plus, unlike in a query.
+/// A `%` without two hexadecimal digits, bytes that are not UTF-8, or U+0000 are refused (400).
+public func decodePathSegment(_ segment: Substring) throws(GraphError) -> String {
+    guard segment.utf8.contains(UInt8(ascii: "%")) else {
+        guard !segment.contains("\u{0}") else { throw GraphError.nulCharacter("The path segment") }
+        return String(segment)
+    }
+    let input = Array(segment.utf8)
+    var output: [UInt8] = []
+    output.reserveCapacity(input.count)
+    var i = 0
+    while i < input.count {
+        guard input[i] == UInt8(ascii: "%") else {
+            output.append(input[i])
+            i += 1
+            continue
+        }
+        guard i + 2 < input.count, let high = hexDigit(input[i + 1]), let low = hexDigit(input[i + 2]) else {
+            throw GraphError.badRequest(
+                "The path segment '\(segment)' has an invalid percent escape at position \(i + 1): '%' must be followed by two hexadecimal digits.")
+        }
+        output.append(high << 4 | low)
+        i += 3
+    }
+    guard let text = String(validating: output, as: UTF8.self) else {
+        throw GraphError.badRequest("The path segment '\(segment)' does not decode to UTF-8 text.")
+    }
+    guard !text.contains("\u{0}") else { throw GraphError.nulCharacter("The path segment '\(segment)'") }
+    return text
+}
+
+func hexDigit(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+    default: nil
+    }
+}
+
 /// Decodes one `application/x-www-form-urlencoded` (or query) component: `+` is a space, `%XX` a
 /// byte. Malformed escapes stay as written; invalid UTF-8 becomes U+FFFD.
 func formDecode(_ text: Substring) -> String {
     guard text.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else { return String(text) }
-    func hex(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
     let input = Array(text.utf8)
     var output: [UInt8] = []
     output.reserveCapacity(input.count)
@@ -199,7 +231,7 @@ func formDecode(_ text: Substring) -> String {
         let byte = input[i]
         if byte == UInt8(ascii: "+") {
             output.append(UInt8(ascii: " "))
-        } else if byte == UInt8(ascii: "%"), i + 2 < input.count, let high = hex(input[i + 1]), let low = hex(input[i + 2]) {
+        } else if byte == UInt8(ascii: "%"), i + 2 < input.count, let high = hexDigit(input[i + 1]), let low = hexDigit(input[i + 2]) {
             output.append(high << 4 | low)
             i += 2
         } else {

@@ -72,8 +72,12 @@ struct GraphErrorMiddleware: RouterMiddleware {
             // Only the deadline cancels a request; the client has gone otherwise.
             return .serviceNotAvailable
         case let error as HTTPError where error.status == .notFound:
-            let segment = request.uri.path.split(separator: "/").last.map(String.init) ?? ""
-            return GraphError(status: 400, code: .badRequest, message: "Resource not found for the segment '\(segment)'.")
+            do {
+                let segment = try decodePathSegment(request.uri.path.split(separator: "/").last ?? "")
+                return GraphError(status: 400, code: .badRequest, message: "Resource not found for the segment '\(segment)'.")
+            } catch {
+                return error
+            }
         case let error as HTTPError where error.status == .methodNotAllowed:
             return .methodNotAllowed
         case is NIOTooManyBytesError:
@@ -81,7 +85,14 @@ struct GraphErrorMiddleware: RouterMiddleware {
                 status: 413, code: .entityTooLarge,
                 message: "The request body is larger than the limit of \(Limits.requestBodyBytes) bytes.")
         default:
-            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            // The route template, as the access log has it: the path itself names users (UPNs)
+            // and allowed values.
+            context.logger.error(
+                "request failed",
+                metadata: [
+                    "error": "\(error)", "method": .string(request.method.rawValue),
+                    "route": .string(context.endpointPath ?? "unmatched"),
+                ])
             return .internalError
         }
     }

@@ -25,6 +25,8 @@ enum OpenAPIDocument {
             token form hold the character U+0000. Query option names match case-insensitively,
             with or without `$`; an unknown `$` option is 400, an unknown option without `$` is ignored.
             An unknown path is 400 `Request_BadRequest` (`Resource not found for the segment '…'.`), as in Graph.
+            Path parameters are percent-decoded once (`chandra%40sigil.local`, `New%20York`); `%2F` is a slash
+            inside the segment and `+` a plus. A malformed escape, bytes that are not UTF-8 or `%00` are 400.
             When the database does not answer, any route that needs it answers 503 `serviceNotAvailable` with
             `Retry-After: 2` and changes nothing.
 
@@ -745,6 +747,27 @@ enum OpenAPIDocument {
                 '400':
                   $ref: '#/components/responses/BadRequest'
                 '401': {$ref: '#/components/responses/Unauthorized'}
+                '503': {$ref: '#/components/responses/ServiceUnavailable'}
+            patch:
+              tags: [directoryObjects]
+              operationId: updateMe
+              summary: Update the signed-in user (user tokens only)
+              description: >-
+                The same update, with the same rules, as `PATCH /users/{id}` on the caller's own id; nobody
+                changes their own `customSecurityAttributes`. An application token is answered 400
+                (`/me request is only valid with delegated authentication flow.`).
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      $ref: '#/components/schemas/UserUpdate'
+              responses:
+                '204': {$ref: '#/components/responses/NoContent'}
+                '400': {$ref: '#/components/responses/BadRequest'}
+                '401': {$ref: '#/components/responses/Unauthorized'}
+                '403': {$ref: '#/components/responses/Forbidden'}
+                '413': {$ref: '#/components/responses/PayloadTooLarge'}
                 '503': {$ref: '#/components/responses/ServiceUnavailable'}
 
           # ---------------------------------------------------------------- service principals
