@@ -230,7 +230,8 @@ import Testing
             replies.append((delta, clock.now - start))
             assigned.expectError(
                 400, "Request_BadRequest",
-                "An object can hold at most 50 custom security attribute values in total; this change would leave \(many).")
+                "An object can hold at most 50 custom security attribute values in total, across all attribute sets; this change would exceed that."
+            )
             created.expectError(400, "Request_BadRequest", "An attribute can have at most 100 predefined values.")
             delta.expectError(400, "Request_BadRequest", "An attribute can have at most 100 predefined values.")
             for (reply, elapsed) in replies {
