@@ -58,7 +58,11 @@ struct Serve: AsyncParsableCommand {
             audit log's IP and the console's sign-in throttle. Other peers' X-Forwarded-For is ignored.
             """)
     var trustedProxy: [String] = []
-    @Flag(help: "Load the seed documents' attribute sets, definitions and users, and an attribute manager application.")
+    @Flag(
+        help: """
+            Load demo attribute sets, definitions and users with values (four of them holding roles, all with \
+            one password) and an attribute manager application.
+            """)
     var demo = false
 
     func validate() throws {
