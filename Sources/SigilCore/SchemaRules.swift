@@ -29,6 +29,18 @@ public enum SchemaRules {
         }
     }
 
+    /// Refuses a new set or attribute name that looks like an existing one (`Confusables`), as a
+    /// duplicate, naming the object it collides with: the two would be told apart by no reader.
+    static func refuseLookAlike(
+        _ name: String, property: String, among existing: [(name: String, description: String)]
+    ) throws(GraphError) {
+        let keys = Confusables.keys(name)
+        guard let match = existing.first(where: { !Confusables.keys($0.name).isDisjoint(with: keys) }) else { return }
+        throw .badRequest(
+            "Another object with a look-alike value for property \(property) already exists: '\(name)' looks like \(match.description)."
+        )
+    }
+
     static func validateDescription(_ description: String?, property: String = "description") throws(GraphError) {
         guard let description else { return }
         guard description.count <= Limits.descriptionLength else {
@@ -68,6 +80,7 @@ public enum SchemaRules {
         try validateDescription(description)
         try validateMaxAttributes(maxAttributes)
         guard schema.set(named: id) == nil else { throw .duplicateId }
+        try refuseLookAlike(id, property: "id", among: schema.sets.map { ($0.id, "attribute set '\($0.id)'") })
         guard schema.sets.count < Limits.attributeSetsPerTenant else {
             throw .badRequest("The tenant already has the maximum of \(Limits.attributeSetsPerTenant) attribute sets.")
         }
@@ -135,6 +148,8 @@ public enum SchemaRules {
             throw .badRequest("Property 'usePreDefinedValuesOnly' must be false for attributes of type Boolean.")
         }
         guard schema.definition(set: set.id, name: name) == nil else { throw .duplicateId }
+        try refuseLookAlike(
+            name, property: "name", among: schema.definitions(inSet: set.id).map { ($0.name, "attribute '\($0.name)' of attribute set '\(set.id)'") })
         if let max = set.maxAttributesPerSet, schema.definitions(inSet: set.id).count >= Int(max) {
             throw .badRequest("Attribute set '\(set.id)' already has its maximum of \(max) attributes (maxAttributesPerSet).")
         }

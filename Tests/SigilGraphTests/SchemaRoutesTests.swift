@@ -249,7 +249,44 @@ import Testing
         }
     }
 
+    @Test func lookAlikeAttributeSetIsRefusedNamingTheExistingSet() async throws {
+        let (tenant, admin) = try await Self.tenantWithAdministrator()
+        try await tenant.test { client in
+            try await Self.createSet(client, admin, "Engineering", description: "Original")
+            // Greek capital Epsilon, fullwidth E, a combining acute accent, Cyrillic capital Ie.
+            for id in ["\u{395}ngineering", "\u{FF25}ngineering", "Engine\u{301}ering", "\u{415}NGINEERING"] {
+                let lookAlike = try await client.post(Self.sets, token: admin, ["id": .string(id), "description": "Look-alike"])
+                lookAlike.expectError(
+                    400, "Request_BadRequest",
+                    "Another object with a look-alike value for property id already exists: '\(id)' looks like attribute set 'Engineering'.")
+            }
+            let list = try await client.get(Self.sets, token: admin)
+            #expect(list.valueIds == ["Engineering"])
+            // Unicode names that look like nothing else are still welcome.
+            try await Self.createSet(client, admin, "Ingenier\u{ED}a\u{5DE5}")
+        }
+    }
+
     // MARK: Definitions
+
+    @Test func lookAlikeDefinitionIsRefusedNamingTheExistingOne() async throws {
+        let (tenant, admin) = try await Self.tenantWithAdministrator()
+        try await tenant.test { client in
+            try await Self.seedEngineering(client, admin)
+            try await Self.createSet(client, admin, "Marketing")
+            // Greek small omicron in Project.
+            let name = "Pr\u{3BF}ject"
+            let lookAlike = try await client.post(Self.definitions, token: admin, Self.projectDate(name: name))
+            lookAlike.expectError(
+                400, "Request_BadRequest",
+                "Another object with a look-alike value for property name already exists: '\(name)' looks like attribute 'Project' of attribute set 'Engineering'."
+            )
+            let list = try await client.get(Self.definitions, token: admin)
+            #expect(Set(list.valueIds) == ["Engineering_Project", "Engineering_ProjectDate"])
+            // In another set the name collides with nothing.
+            try await Self.createDefinition(client, admin, Self.projectDate(set: "Marketing", name: name))
+        }
+    }
 
     @Test func createDefinitionReturnsGeneratedIdAndEveryProperty() async throws {
         let (tenant, admin) = try await Self.tenantWithAdministrator()
