@@ -2,6 +2,7 @@
 `sigil audit export` read its database from outside, a record edited in the database is found,
 `--audit-retention-days` prunes and the chain still verifies, and attribute values stay out of
 the server's log."""
+import datetime
 import json
 import os
 import shutil
@@ -82,6 +83,9 @@ def test_verify_export_tamper_and_retention_on_sqlite(data_dir):
     verify = sigil_cli("audit", "verify", "--data-dir", data_dir)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "intact: 1 records" in verify.stdout
+    verified = json.loads(sigil_cli("audit", "verify", "--data-dir", data_dir, "--output", "json").stdout)
+    assert verified == {"intact": True, "records": 1, "headHash": verified["headHash"], "unsealed": 0}
+    assert verified["headHash"] in verify.stdout
 
     export = sigil_cli("audit", "export", "--data-dir", data_dir, "--since", "2000-01-01", "--format", "jsonl")
     assert export.returncode == 0, export.stderr
@@ -91,7 +95,7 @@ def test_verify_export_tamper_and_retention_on_sqlite(data_dir):
     future = sigil_cli("audit", "export", "--data-dir", data_dir, "--since", "2999-01-01T00:00:00Z")
     assert future.returncode == 0 and future.stdout == ""
     bad = sigil_cli("audit", "export", "--data-dir", data_dir, "--format", "csv")
-    assert bad.returncode != 0 and "jsonl" in bad.stderr
+    assert bad.returncode == 2 and "jsonl" in bad.stderr
 
     # Someone edits the record behind Sigil's back: verify names it and fails.
     database = sqlite3.connect(os.path.join(data_dir, "sigil.sqlite"))
@@ -100,6 +104,11 @@ def test_verify_export_tamper_and_retention_on_sqlite(data_dir):
     tampered = sigil_cli("audit", "verify", "--data-dir", data_dir)
     assert tampered.returncode == 1
     assert f"BROKEN at record 1 (id {records[0]['id']})" in tampered.stdout
+    broken = sigil_cli("audit", "verify", "--data-dir", data_dir, "--output", "json")
+    assert broken.returncode == 1
+    assert json.loads(broken.stdout) == {"intact": False, "brokenAt": 1, "id": records[0]["id"],
+                                         "reason": json.loads(broken.stdout)["reason"]}
+    assert json.loads(broken.stdout)["reason"] in tampered.stdout
     database.execute("UPDATE audit_records SET record = replace(record, 'ZQ-secret-0000', ?)", (SECRET_VALUE,))
     # Make the record old (the time column serves filters and pruning; the hashed JSON is untouched).
     database.execute("UPDATE audit_records SET activity_date_time = '2020-01-01T00:00:00.0000000Z'")
@@ -121,6 +130,23 @@ def test_verify_export_tamper_and_retention_on_sqlite(data_dir):
     verify = sigil_cli("audit", "verify", "--data-dir", data_dir)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "intact: 1 records" in verify.stdout
+
+
+def test_keys_list_as_json(data_dir):
+    listed = sigil_cli("keys", "list", "--data-dir", data_dir, "--output", "json")
+    assert listed.returncode == 1 and "no Sigil database" in listed.stderr
+    demo_server(data_dir).stop()
+    first = json.loads(sigil_cli("keys", "list", "--data-dir", data_dir, "--output", "json").stdout)
+    assert [(key["status"], key["retired"], key["verifiesUntil"]) for key in first] == [("signing", None, None)]
+    assert sigil_cli("keys", "rotate", "--data-dir", data_dir).returncode == 0
+    keys = json.loads(sigil_cli("keys", "list", "--data-dir", data_dir, "--output", "json").stdout)
+    assert [key["status"] for key in keys] == ["signing", "retired"]
+    assert keys[1]["kid"] == first[0]["kid"] and keys[1]["created"] == first[0]["created"]
+    # Retired keys verify for a token's lifetime (3599 s) plus clock skew (60 s).
+    retired, until = (datetime.datetime.fromisoformat(keys[1][name].replace("Z", "+00:00")) for name in ("retired", "verifiesUntil"))
+    assert (until - retired).total_seconds() == 3659
+    table = sigil_cli("keys", "list", "--data-dir", data_dir).stdout
+    assert all(key["kid"] in table for key in keys)
 
 
 def test_cli_refuses_a_missing_database(data_dir):

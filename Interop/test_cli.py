@@ -1,5 +1,7 @@
 """The `sigil` command line against a running server: login, whoami, the seed's assignment flows
-(set, show, filter with ==, != and starts-with, unset), JSON output and exit statuses."""
+(set, show, filter with ==, != and starts-with, unset), JSON output, exit statuses, where the
+credentials file lives, `--version` and the User-Agent every request carries."""
+import http.server
 import json
 import os
 import re
@@ -7,12 +9,15 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import threading
 import uuid
 
 import pytest
 
-from conftest import SIGIL
+from conftest import ROOT, SIGIL
 from sigil_server import SigilServer
+
+VERSION = re.search(r'current = "([^"]+)"', open(os.path.join(ROOT, "Sources", "SigilClient", "Version.swift")).read()).group(1)
 
 BOOT_ID = str(uuid.uuid4())
 BOOT_SECRET = "boot8Q~cli-tests-0123456789abcdefghijklmno"
@@ -79,12 +84,21 @@ def test_seed_flows_from_the_command_line(server, cli):
     assert "ProjectDate" not in after["customSecurityAttributes"]["Engineering"]
     assert "Project" not in after["customSecurityAttributes"]["Engineering"]
 
-    # Service principals, the same way.
+    # Service principals, the same way (the bootstrap application's: no principal sets its own).
     apps = json.loads(cli("apps", "list", "--output", "json").stdout)
-    manager = next(app for app in apps if app["appId"] == client_id)
-    cli("app", "set", manager["id"], "Marketing.EmployeeId=APP-7")
+    target = next(app for app in apps if app["appId"] == BOOT_ID)
+    cli("app", "set", target["id"], "Marketing.EmployeeId=APP-7")
     assert [app["id"] for app in json.loads(
-        cli("apps", "list", "--filter", "Marketing.EmployeeId == APP-7", "--output", "json").stdout)] == [manager["id"]]
+        cli("apps", "list", "--filter", "Marketing.EmployeeId == APP-7", "--output", "json").stdout)] == [target["id"]]
+    # An application's appId names its service principal, as a user principal name names a user.
+    cli("app", "set", BOOT_ID, "Marketing.EmployeeId=APP-8")
+    by_app_id = json.loads(cli("app", "show", BOOT_ID, "--output", "json").stdout)
+    assert by_app_id["id"] == target["id"] and by_app_id["customSecurityAttributes"]["Marketing"]["EmployeeId"] == "APP-8"
+    assert "APP-8" in cli("app", "show", target["id"]).stdout
+    cli("app", "unset", BOOT_ID, "Marketing.EmployeeId")
+    unset = json.loads(cli("app", "show", target["id"], "--output", "json").stdout)
+    assert "EmployeeId" not in ((unset.get("customSecurityAttributes") or {}).get("Marketing") or {})
+    assert "Request_ResourceNotFound" in cli("app", "show", str(uuid.uuid4()), check_status=1).stderr
 
 
 def test_errors_and_exit_statuses(server, cli):
@@ -107,6 +121,106 @@ def test_errors_and_exit_statuses(server, cli):
     cli("whoami", check_status=1)
 
 
+@pytest.mark.parametrize("args, message", [
+    (["users", "list", "--bogus"], "Unknown option '--bogus'"),
+    (["attribute-set", "create"], "Missing expected argument '<id>'"),
+    (["no-such-command"], "Unexpected argument 'no-such-command'"),
+    (["users", "list", "--output", "xml"], "--output must be table or json"),
+    (["attribute-set", "create", "Finance", "--max", "ten"], "--max"),
+    (["audit", "export", "--format", "csv"], "--format must be jsonl"),
+    (["keys", "list", "--database-url", "http://example.com/sigil"], "--database-url must be a postgres:// URL"),
+])
+def test_usage_errors_exit_2(cli, args, message):
+    """ArgumentParser's own refusals end with 2, as the typed-value refusals do, not its default 64."""
+    result = cli(*args, check_status=2)
+    assert message in result.stderr and result.stdout == ""
+
+
+def test_credentials_file_follows_xdg_config_home_then_home(tmp_path):
+    home, config = tmp_path / "home", tmp_path / "xdg"
+    home.mkdir()
+    base = {name: value for name, value in os.environ.items() if name not in ("HOME", "XDG_CONFIG_HOME")}
+    with FakeGraph() as fake:
+        def login(**env):
+            result = subprocess.run([SIGIL, "login", "--server", fake.base, "--client-id", "app", "--client-secret", "s"],
+                                    capture_output=True, text=True, env=dict(base, **env), timeout=60)
+            assert result.returncode == 0, result.stderr
+
+        def modes(path):
+            return stat.S_IMODE(os.stat(path).st_mode), stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode)
+
+        login(HOME=str(home), XDG_CONFIG_HOME=str(config))
+        assert modes(config / "sigil" / "credentials.json") == (0o600, 0o700)
+        assert not (home / ".config").exists()
+        # Without XDG_CONFIG_HOME (or with it empty), $HOME, not the account's home directory.
+        login(HOME=str(home))
+        assert modes(home / ".config" / "sigil" / "credentials.json") == (0o600, 0o700)
+        os.remove(home / ".config" / "sigil" / "credentials.json")
+        login(HOME=str(home), XDG_CONFIG_HOME="")
+        assert modes(home / ".config" / "sigil" / "credentials.json") == (0o600, 0o700)
+        assert json.loads((home / ".config" / "sigil" / "credentials.json").read_text())["server"] == fake.base
+
+
+class FakeGraph:
+    """A stand-in token endpoint and Graph API on a thread that records each request's method,
+    path and User-Agent, and answers with a token or an empty collection."""
+
+    def __init__(self):
+        self.seen = []
+        seen = self.seen
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                seen.append((self.command, self.path.split("?")[0], self.headers.get("User-Agent")))
+                token = "/oauth2/v2.0/token" in self.path
+                body = json.dumps({"access_token": "t", "expires_in": 3600} if token else {"value": []}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PATCH = answer
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self):
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_version_and_user_agent(server, cli):
+    assert cli("--version").stdout == f"{VERSION}\n"
+    with FakeGraph() as fake:
+        cli("login", "--server", fake.base, "--client-id", "app", "--client-secret", "s")
+        cli("attribute-set", "list")
+        cli("apps", "list", "--output", "json")
+    assert [(method, path) for method, path, _ in fake.seen] == [
+        ("POST", "/organizations/oauth2/v2.0/token"), ("GET", "/v1.0/directory/attributeSets"), ("GET", "/v1.0/servicePrincipals")]
+    assert {agent for _, _, agent in fake.seen} == {f"sigil/{VERSION}"}
+
+    # The real server records it in the audit log of the change the command made.
+    client_id, secret = server.demo_manager()
+    cli("login", "--server", server.base, "--client-id", client_id, f"--client-secret={secret}")
+    marker = f"UA-{uuid.uuid4().hex[:8]}"
+    cli("user", "set", "joe@sigil.local", f"Marketing.EmployeeId={marker}")
+    status, users = server.graph("GET", "/users/joe@sigil.local?$select=id", server.token(client_id, secret))
+    status, audits = server.graph("GET", f"/auditLogs/customSecurityAttributeAudits?$filter=targetResources/any(t: t/id eq '{users['id']}')",
+                                  server.token(client_id, secret), version="beta")
+    assert status == 200, audits
+    assert [record["userAgent"] for record in audits["value"] if marker in json.dumps(record)] == [f"sigil/{VERSION}"]
+
+
 def test_schema_commands(server, cli):
     client_id, secret = server.demo_manager()
     cli("login", "--server", server.base, "--client-id", client_id, f"--client-secret={secret}")
@@ -125,6 +239,9 @@ def test_schema_commands(server, cli):
     assert [(value["id"], value["isActive"]) for value in shown["allowedValues"]] == [
         ("CC-100", True), ("CC-200", False), ("CC-300", True)]
     assert "CC-200 (inactive)" in cli("attribute", "list", "--set", "Finance").stdout
+    assert json.loads(cli("allowed-value", "list", "Finance.CostCenter", "--output", "json").stdout) == [
+        {"id": "CC-100", "isActive": True}, {"id": "CC-200", "isActive": False}, {"id": "CC-300", "isActive": True}]
+    assert re.search(r"^CC-200 +no$", cli("allowed-value", "list", "Finance.CostCenter").stdout, re.M)
     cli("attribute", "update", "Finance.CostCenter", "--description", "Who owns the budget", "--allow-any-value")
     cli("attribute", "deactivate", "Finance.CostCenter")
     listed = json.loads(cli("attribute", "list", "--set", "Finance", "--output", "json").stdout)
@@ -219,6 +336,30 @@ roleAssignments:
 """
 
 
+def test_import_reports_as_json(server, cli, tmp_path):
+    client_id, secret = server.demo_manager()
+    cli("login", "--server", server.base, "--client-id", client_id, f"--client-secret={secret}")
+    source = tmp_path / "few.csv"
+    source.write_text("object,set,attribute,value\n"
+                      "jana@sigil.local,Engineering,NumVendors,7\n"
+                      "jiya@sigil.local,Engineering,NumVendors,seven\n"
+                      "jiya@sigil.local,Engineering,Certification,true\n")
+    dry = json.loads(cli("import", "assignments", str(source), "--dry-run", "--output", "json", check_status=1).stdout)
+    assert dry == {"dryRun": True, "rows": 3, "accepted": 1, "objects": 1, "rejectsFile": None, "refused": [
+        {"line": 3, "object": "jiya@sigil.local", "set": "Engineering", "attribute": "NumVendors", "value": "seven",
+         "reason": dry["refused"][0]["reason"]},
+        {"line": 4, "object": "jiya@sigil.local", "set": "Engineering", "attribute": "Certification", "value": "true",
+         "reason": "not written: another row for jiya@sigil.local was refused"}]}
+    assert "takes whole numbers" in dry["refused"][0]["reason"]
+    assert not (tmp_path / "few.rejects.csv").exists()
+
+    done = json.loads(cli("import", "assignments", str(source), "--output", "json", check_status=1).stdout)
+    assert (done["dryRun"], done["accepted"], done["objects"], len(done["refused"])) == (False, 1, 1, 2)
+    assert done["rejectsFile"] == str(tmp_path / "few.rejects.csv") and os.path.exists(done["rejectsFile"])
+    shown = json.loads(cli("user", "show", "jana@sigil.local", "--output", "json").stdout)
+    assert shown["customSecurityAttributes"]["Engineering"]["NumVendors"] == 7
+
+
 def test_tenant_as_code(server, cli, tmp_path):
     client_id, secret = server.demo_manager()
     cli("login", "--server", server.base, "--client-id", client_id, f"--client-secret={secret}")
@@ -228,6 +369,14 @@ def test_tenant_as_code(server, cli, tmp_path):
     assert "+ create attribute set Legal" in plan and "+ create attribute Legal.Matter" in plan
     assert "Plan: 4 to create, 0 to update, 0 to deactivate, 0 to reactivate." in plan
     assert "Legal" not in cli("attribute-set", "list").stdout, "a dry run changes nothing"
+    planned = json.loads(cli("apply", "-f", str(tenant), "--dry-run", "--output", "json").stdout)
+    assert planned == {"changes": [
+        {"action": "create", "kind": "attributeSet", "name": "Legal", "details": ""},
+        {"action": "create", "kind": "attribute", "name": "Legal.Matter", "details": ""},
+        {"action": "create", "kind": "attribute", "name": "Legal.Retention", "details": ""},
+        {"action": "create", "kind": "roleAssignment", "name": "Attribute Assignment Reader for jiya@sigil.local at /attributeSets/Legal",
+         "details": ""}], "refusals": [], "notes": []}
+    assert "Legal" not in cli("attribute-set", "list").stdout, "a dry run changes nothing"
     cli("login", "--server", server.base, "--client-id", BOOT_ID, f"--client-secret={BOOT_SECRET}")
     refused = cli("apply", "-f", str(tenant), check_status=1)
     assert "Insufficient privileges" in refused.stderr, "Global Administrator holds no attribute role, as in Entra"
@@ -236,10 +385,16 @@ def test_tenant_as_code(server, cli, tmp_path):
     applied = cli("apply", "-f", str(tenant)).stdout
     assert "Applied. 3 to create" in applied
     assert "No changes" in cli("apply", "-f", str(tenant)).stdout, "apply is idempotent"
+    assert json.loads(cli("apply", "-f", str(tenant), "--output", "json").stdout)["changes"] == []
 
     # Change what may change; what Entra cannot do is reported and left.
     tenant.write_text(TENANT.split("roleAssignments:")[0].replace("Open matters", "Matters in progress")
                       .replace("  - name: Retention\n    type: Integer", "  - name: Retention\n    type: String\n    status: Deprecated"))
+    planned = json.loads(cli("apply", "-f", str(tenant), "--dry-run", "--output", "json", check_status=1).stdout)
+    assert planned["changes"] == [
+        {"action": "update", "kind": "attribute", "name": "Legal.Matter", "details": "description"},
+        {"action": "deactivate", "kind": "attribute", "name": "Legal.Retention", "details": ""}]
+    assert [refusal.split(":")[0] for refusal in planned["refusals"]] == ["attribute Legal.Retention"]
     second = cli("apply", "-f", str(tenant), check_status=1).stdout
     assert "~ update attribute Legal.Matter: done" in second
     assert "- deactivate attribute Legal.Retention: done" in second

@@ -39,7 +39,10 @@ public struct GraphAPIClient: Sendable {
         return try Self.decode(data, response)
     }
 
+    /// Every request the command line makes goes through here, so each carries its User-Agent.
     static func load(_ session: URLSession, _ request: URLRequest) async throws -> (Data, URLResponse) {
+        var request = request
+        request.setValue(SigilVersion.userAgent, forHTTPHeaderField: "User-Agent")
         do {
             return try await session.data(for: request)
         } catch {

@@ -6,8 +6,9 @@ import SigilCore
 #endif
 
 /// A signed-in command line: the server, how to get a new token, and the current one. Kept in
-/// `~/.config/sigil/credentials.json`, readable only by its owner. Client credentials are kept so
-/// the token can be renewed when it expires; a user's password never is (sign in again).
+/// `credentials.json` under the user's configuration directory (see `file`), readable only by its
+/// owner. Client credentials are kept so the token can be renewed when it expires; a user's
+/// password never is (sign in again).
 public struct Credentials: Codable, Sendable, Equatable {
     public var server: String
     public var tenant: String
@@ -17,8 +18,11 @@ public struct Credentials: Codable, Sendable, Equatable {
     public var accessToken: String
     public var expiresAt: Date
 
-    public static func file(home: String = NSHomeDirectory()) -> URL {
-        let base = ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(home)/.config"
+    /// `$XDG_CONFIG_HOME/sigil/credentials.json`, else under `$HOME/.config`; the account's home
+    /// directory from the password database only when neither is set (as for a service).
+    public static func file(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        func nonEmpty(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        let base = nonEmpty("XDG_CONFIG_HOME") ?? "\(nonEmpty("HOME") ?? NSHomeDirectory())/.config"
         return URL(fileURLWithPath: base).appendingPathComponent("sigil/credentials.json")
     }
 

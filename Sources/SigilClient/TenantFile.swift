@@ -56,8 +56,15 @@ public struct TenantFile: Codable, Sendable, Equatable {
 public struct TenantPlan: Sendable {
     public enum Action: String, Sendable { case create, update, deactivate, reactivate }
 
+    /// What a step changes, for `apply --output json`.
+    public enum Kind: String, Sendable { case attributeSet, attribute, allowedValue, roleAssignment }
+
     public struct Step: Sendable {
         public let action: Action
+        public let kind: Kind
+        /// `Set`, `Set.Attribute`, `Set.Attribute/value`, or `<role> for <principal> at <scope>`.
+        public let name: String
+        /// The same, for people.
         public let what: String
         public let detail: String
         let method: String
@@ -74,6 +81,21 @@ public struct TenantPlan: Sendable {
         let counts = Dictionary(grouping: steps, by: \.action).mapValues(\.count)
         return "Plan: \(counts[.create] ?? 0) to create, \(counts[.update] ?? 0) to update, "
             + "\(counts[.deactivate] ?? 0) to deactivate, \(counts[.reactivate] ?? 0) to reactivate."
+    }
+
+    /// `apply --output json`: the changes in order, then the differences left and the notes.
+    public var json: JSONValue {
+        let changes = steps.map { step -> JSONValue in
+            .object(
+                JSONObject([
+                    ("action", .string(step.action.rawValue)), ("kind", .string(step.kind.rawValue)), ("name", .string(step.name)),
+                    ("details", .string(step.detail)),
+                ]))
+        }
+        return .object(
+            JSONObject([
+                ("changes", .array(changes)), ("refusals", .array(refusals.map { .string($0) })), ("notes", .array(notes.map { .string($0) })),
+            ]))
     }
 
     /// Reads the server's state and compares the file with it.
@@ -94,7 +116,7 @@ public struct TenantPlan: Sendable {
                 if let max = entry.maxAttributesPerSet { body.append("maxAttributesPerSet", .integer(Int64(max))) }
                 plan.steps.append(
                     Step(
-                        action: .create, what: "attribute set \(entry.id)", detail: "", method: "POST", path: "/directory/attributeSets",
+                        action: .create, kind: .attributeSet, name: entry.id, what: "attribute set \(entry.id)", detail: "", method: "POST", path: "/directory/attributeSets",
                         body: .object(body)))
             } else if let current {
                 var body = JSONObject()
@@ -107,7 +129,7 @@ public struct TenantPlan: Sendable {
                 if !body.isEmpty {
                     plan.steps.append(
                         Step(
-                            action: .update, what: "attribute set \(entry.id)", detail: body.map(\.key).joined(separator: ", "),
+                            action: .update, kind: .attributeSet, name: entry.id, what: "attribute set \(entry.id)", detail: body.map(\.key).joined(separator: ", "),
                             method: "PATCH", path: "/directory/attributeSets/\(encodedSet)", body: .object(body)))
                 }
             }
@@ -121,7 +143,8 @@ public struct TenantPlan: Sendable {
 
     mutating func compare(_ entry: TenantFile.AttributeEntry, in set: String, with definitions: [JSONObject]) {
         let id = AttributeDefinition.id(set: set, name: entry.name)
-        let what = "attribute \(set).\(entry.name)"
+        let name = "\(set).\(entry.name)"
+        let what = "attribute \(name)"
         let path = "/directory/customSecurityAttributeDefinitions/\(id)"
         let wantedStatus = entry.status ?? "Available"
         guard let current = definitions.first(where: { nameKey($0["id"]?.stringValue ?? "") == nameKey(id) }) else {
@@ -138,12 +161,12 @@ public struct TenantPlan: Sendable {
             }
             steps.append(
                 Step(
-                    action: .create, what: what, detail: "", method: "POST", path: "/directory/customSecurityAttributeDefinitions",
+                    action: .create, kind: .attribute, name: name, what: what, detail: "", method: "POST", path: "/directory/customSecurityAttributeDefinitions",
                     body: .object(body)))
             if wantedStatus == "Deprecated" {
                 steps.append(
                     Step(
-                        action: .deactivate, what: what, detail: "", method: "PATCH", path: path,
+                        action: .deactivate, kind: .attribute, name: name, what: what, detail: "", method: "PATCH", path: path,
                         body: .object(JSONObject([("status", "Deprecated")]))))
             }
             return
@@ -170,14 +193,14 @@ public struct TenantPlan: Sendable {
         if !body.isEmpty {
             steps.append(
                 Step(
-                    action: .update, what: what, detail: body.map(\.key).joined(separator: ", "), method: "PATCH", path: path,
+                    action: .update, kind: .attribute, name: name, what: what, detail: body.map(\.key).joined(separator: ", "), method: "PATCH", path: path,
                     body: .object(body)))
         }
         let currentStatus = current["status"]?.stringValue ?? "Available"
         if currentStatus != wantedStatus {
             steps.append(
                 Step(
-                    action: wantedStatus == "Deprecated" ? .deactivate : .reactivate, what: what, detail: "", method: "PATCH",
+                    action: wantedStatus == "Deprecated" ? .deactivate : .reactivate, kind: .attribute, name: name, what: what, detail: "", method: "PATCH",
                     path: path, body: .object(JSONObject([("status", .string(wantedStatus))]))))
         }
         let values = current["allowedValues"]?.arrayValue?.compactMap(\.objectValue) ?? []
@@ -188,13 +211,15 @@ public struct TenantPlan: Sendable {
                 if existing["isActive"]?.boolValue != active {
                     steps.append(
                         Step(
-                            action: active ? .reactivate : .deactivate, what: "value \(value.id) of \(set).\(entry.name)", detail: "",
+                            action: active ? .reactivate : .deactivate, kind: .allowedValue, name: "\(name)/\(value.id)",
+                            what: "value \(value.id) of \(name)", detail: "",
                             method: "PATCH", path: valuePath, body: .object(JSONObject([("isActive", .bool(active))]))))
                 }
             } else {
                 steps.append(
                     Step(
-                        action: .create, what: "value \(value.id) of \(set).\(entry.name)", detail: "", method: "POST",
+                        action: .create, kind: .allowedValue, name: "\(name)/\(value.id)", what: "value \(value.id) of \(name)",
+                        detail: "", method: "POST",
                         path: "\(path)/allowedValues",
                         body: .object(JSONObject([("id", .string(value.id)), ("isActive", .bool(active))]))))
             }
@@ -234,7 +259,8 @@ public struct TenantPlan: Sendable {
             if !held {
                 steps.append(
                     Step(
-                        action: .create, what: "\(role.displayName) for \(entry.principal) at \(scope)", detail: "", method: "POST",
+                        action: .create, kind: .roleAssignment, name: "\(role.displayName) for \(entry.principal) at \(scope)",
+                        what: "\(role.displayName) for \(entry.principal) at \(scope)", detail: "", method: "POST",
                         path: "/roleManagement/directory/roleAssignments",
                         body: .object(
                             JSONObject([

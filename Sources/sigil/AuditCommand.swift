@@ -14,14 +14,25 @@ struct AuditCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Walk the audit log's hash chain and report the first broken link.",
-            discussion: "Exit status 0 when the chain is intact, 1 when a record was edited, removed or reordered.")
+            discussion: """
+                Exit status 0 when the chain is intact, 1 when a record was edited, removed or reordered.
+                --output json prints {"intact": true, "records", "headHash", "unsealed"} or {"intact": false, "brokenAt", \
+                "id", "reason"}.
+                """)
 
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             try await reportingFailure {
                 let store = try await database.openStore(logger: Logger(label: "sigil"), mustExist: true)
-                switch try await store.verifyAuditChain() {
+                let result = try await store.verifyAuditChain()
+                if output.isJSON {
+                    output.print(json: Self.json(result))
+                    if case .broken = result { throw ExitCode(1) }
+                    return
+                }
+                switch result {
                 case .intact(let records, let head, let unsealed):
                     print("Audit chain intact: \(records) records verified (\(database)); head hash \(head).")
                     if unsealed > 0 {
@@ -31,6 +42,20 @@ struct AuditCommand: AsyncParsableCommand {
                     print("Audit chain BROKEN at record \(seq)\(id.map { " (id \($0))" } ?? ""): \(reason).")
                     throw ExitCode(1)
                 }
+            }
+        }
+
+        static func json(_ result: AuditVerification) -> JSONValue {
+            switch result {
+            case .intact(let records, let head, let unsealed):
+                .object(
+                    JSONObject([
+                        ("intact", true), ("records", .integer(Int64(records))), ("headHash", .string(head)),
+                        ("unsealed", .integer(Int64(unsealed))),
+                    ]))
+            case .broken(let seq, let id, let reason):
+                .object(
+                    JSONObject([("intact", false), ("brokenAt", .integer(seq)), ("id", JSONValue(id)), ("reason", .string(reason))]))
             }
         }
     }

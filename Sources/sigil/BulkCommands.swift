@@ -24,11 +24,14 @@ struct ImportCommand: AsyncParsableCommand {
                 row was refused.
                 Example: object,set,attribute,value
                          chandra@sigil.local,Engineering,Project,Baker|Cascade
+                --output json prints {"dryRun", "rows", "accepted", "objects", "refused": [{"line", "object", "set", \
+                "attribute", "value", "reason"}], "rejectsFile"}: accepted rows were written (or, in a dry run, would be).
                 """)
         @Argument(help: "The CSV file.") var file: String
         @Flag(help: "Check every row against the definitions and report; write nothing.") var dryRun = false
         @Flag(help: "The objects are service principals (ids), not users.") var apps = false
         @Option(help: "Objects written at once.") var concurrency = 16
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             try await runClient {
@@ -43,7 +46,11 @@ struct ImportCommand: AsyncParsableCommand {
                 meter.finish()
                 let seconds = Date().timeIntervalSince(began)
                 let rate = seconds > 0 ? Int(Double(report.written) / seconds) : report.written
-                if dryRun {
+                let rejects = file.hasSuffix(".csv") ? String(file.dropLast(4)) + ".rejects.csv" : file + ".rejects.csv"
+                let rejectsFile = dryRun || report.rejected.isEmpty ? nil : rejects
+                if output.isJSON {
+                    output.print(json: Self.json(report, rows: job.rows.count, dryRun: dryRun, rejectsFile: rejectsFile))
+                } else if dryRun {
                     print("Dry run: \(report.written) rows for \(report.objects) objects would be written; \(report.rejected.count) rows refused.")
                     for rejected in report.rejected { print("  line \(rejected.row.line): \(rejected.reason)") }
                 } else {
@@ -52,16 +59,33 @@ struct ImportCommand: AsyncParsableCommand {
                             + "(\(rate) rows/s); \(report.rejected.count) rows refused.")
                 }
                 if dryRun, !report.rejected.isEmpty { throw ExitCode(1) }
-                if !report.rejected.isEmpty {
-                    let rejects = file.hasSuffix(".csv") ? String(file.dropLast(4)) + ".rejects.csv" : file + ".rejects.csv"
+                if let rejects = rejectsFile {
                     let lines =
                         [CSV.line(["line", "object", "set", "attribute", "value", "reason"])]
                         + report.rejected.map { CSV.line([String($0.row.line)] + $0.row.fields + [$0.reason]) }
                     try (lines.joined(separator: "\n") + "\n").write(toFile: rejects, atomically: true, encoding: .utf8)
-                    print("Refused rows and reasons: \(rejects)")
+                    if !output.isJSON { print("Refused rows and reasons: \(rejects)") }
                     throw ExitCode(1)
                 }
             }
+        }
+
+        /// The report for `--output json`: each refused row with its line, columns and reason.
+        static func json(_ report: AssignmentImport.Report, rows: Int, dryRun: Bool, rejectsFile: String?) -> JSONValue {
+            let refused = report.rejected.map { rejected -> JSONValue in
+                let fields = rejected.row.fields
+                var object = JSONObject([("line", .integer(Int64(rejected.row.line)))])
+                for (index, column) in ["object", "set", "attribute", "value"].enumerated() {
+                    object.append(column, index < fields.count ? .string(fields[index]) : .null)
+                }
+                object.append("reason", .string(rejected.reason))
+                return .object(object)
+            }
+            return .object(
+                JSONObject([
+                    ("dryRun", .bool(dryRun)), ("rows", .integer(Int64(rows))), ("accepted", .integer(Int64(report.written))),
+                    ("objects", .integer(Int64(report.objects))), ("refused", .array(refused)), ("rejectsFile", JSONValue(rejectsFile)),
+                ]))
         }
     }
 }

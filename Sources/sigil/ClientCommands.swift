@@ -13,7 +13,7 @@ func runClient(_ body: () async throws -> Void) async throws {
         try await body()
     } catch let error as ClientError {
         FileHandle.standardError.write(Data("sigil: \(error)\n".utf8))
-        if case .usage = error { throw ExitCode(2) }
+        if case .usage = error { throw ExitCode(usageStatus) }
         throw ExitCode(1)
     }
 }
@@ -39,8 +39,8 @@ struct Login: AsyncParsableCommand {
             Client credentials: sigil login --server http://127.0.0.1:8080 --client-id <appId> --client-secret <secret>
             A user: sigil login --server http://127.0.0.1:8080 --client-id <appId> --username chandra@sigil.local (password from \
             SIGIL_PASSWORD or --password)
-            The token is kept in ~/.config/sigil/credentials.json (mode 0600); with client credentials it is renewed when it \
-            expires.
+            The token is kept in $XDG_CONFIG_HOME/sigil/credentials.json, else $HOME/.config/sigil/credentials.json (mode \
+            0600); with client credentials it is renewed when it expires.
             """)
 
     @Option(help: "The server's base URL.") var server = "http://127.0.0.1:8080"
@@ -100,9 +100,22 @@ struct ObjectCommands {
 
     var collection: String { kind == .user ? "users" : "servicePrincipals" }
 
+    /// The object's path. A user is found by object id or user principal name (Graph takes both
+    /// in the path); a service principal by object id or by its application's appId, looked up.
+    func path(_ id: String, client: GraphAPIClient) async throws -> String {
+        var objectId = id
+        if kind == .servicePrincipal {
+            let filter = "appId eq '\(id.replacingOccurrences(of: "'", with: "''"))'"
+            let query = filter.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+            let matches = try await client.send("GET", "/servicePrincipals?$filter=\(query)&$select=id")?.objectValue?["value"]?.arrayValue
+            if let found = matches?.first?.objectValue?["id"]?.stringValue { objectId = found }
+        }
+        return "/\(collection)/\(objectId.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? objectId)"
+    }
+
     func show(_ id: String, output: OutputOptions) async throws {
         let client = try await Credentials.load().client()
-        let path = "/\(collection)/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)"
+        let path = try await path(id, client: client)
         let select = kind == .user ? "id,displayName,userPrincipalName,customSecurityAttributes" : "id,displayName,appId,customSecurityAttributes"
         guard let object = try await client.send("GET", "\(path)?$select=\(select)")?.objectValue else { return }
         if output.isJSON { return output.print(json: .object(object)) }
@@ -143,7 +156,7 @@ struct ObjectCommands {
         let changes = try words.map { word in
             removing ? (try catalog.definition(word), [AttributeValue]()) : try catalog.assignment(word)
         }
-        let path = "/\(collection)/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)"
+        let path = try await path(id, client: client)
         try await client.send(
             "PATCH", path,
             body: .object(JSONObject([("customSecurityAttributes", AssignmentRules.payload(setting: changes.map { ($0.0, $0.1) }))])))
@@ -223,18 +236,19 @@ struct UsersCommand: AsyncParsableCommand {
 struct AppCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "app", abstract: "One enterprise application's (service principal's) custom security attributes.",
+        discussion: "Each subcommand takes the service principal's object id or its application's appId.",
         subcommands: [Show.self, SetValues.self, Unset.self])
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a service principal's custom security attributes.")
-        @Argument(help: "Service principal object id.") var id: String
+        @Argument(help: "Service principal object id, or its application's appId.") var id: String
         @OptionGroup var output: OutputOptions
         func run() async throws { try await runClient { try await ObjectCommands(kind: .servicePrincipal).show(id, output: output) } }
     }
 
     struct SetValues: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "set", abstract: "Assign values, typed by the definitions.")
-        @Argument(help: "Service principal object id.") var id: String
+        @Argument(help: "Service principal object id, or its application's appId.") var id: String
         @Argument(help: "Set.Attribute=value; commas separate the values of multi-valued attributes.") var values: [String]
         func run() async throws {
             try await runClient { try await ObjectCommands(kind: .servicePrincipal).change(id, values, removing: false) }
@@ -243,7 +257,7 @@ struct AppCommand: AsyncParsableCommand {
 
     struct Unset: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove attributes.")
-        @Argument(help: "Service principal object id.") var id: String
+        @Argument(help: "Service principal object id, or its application's appId.") var id: String
         @Argument(help: "Set.Attribute to remove.") var attributes: [String]
         func run() async throws {
             try await runClient { try await ObjectCommands(kind: .servicePrincipal).change(id, attributes, removing: true) }

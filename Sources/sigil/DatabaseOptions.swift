@@ -24,6 +24,8 @@ struct DatabaseOptions: ParsableArguments, CustomStringConvertible {
         if let url = location, PostgresLocation.isPostgresURL(url) {
             do { _ = try PostgresLocation(url: url) } catch { throw ValidationError("\(error)") }
         }
+        // A URL of another scheme is a wrong command line (status 2), found before anything runs.
+        if !isPostgres { _ = try sqlitePath() }
     }
 
     /// --database-url, else SIGIL_DATABASE_URL.

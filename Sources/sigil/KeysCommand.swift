@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SigilCore
 import SigilGraph
 import SigilStore
 
@@ -32,20 +33,42 @@ struct KeysCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the signing key and retired keys still verifying.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show the signing key and retired keys still verifying.",
+            discussion: """
+                --output json prints the keys, newest first: [{"kid", "status": "signing" or "retired", "created", \
+                "retired", "verifiesUntil"}], times in ISO 8601, null where they do not apply.
+                """)
 
         @OptionGroup var database: DatabaseOptions
+        @OptionGroup var output: OutputOptions
 
         func run() async throws {
             try await reportingFailure {
                 let store = try await database.openStore(logger: Logger(label: "sigil"), mustExist: true)
-                guard let ring = try await TokenService.ring(store: store) else {
+                let ring = try await TokenService.ring(store: store)
+                if output.isJSON { return output.print(json: KeysCommand.json(ring)) }
+                guard let ring else {
                     print("No signing keys yet: the server creates one on its first start.")
                     return
                 }
                 print(KeysCommand.describe(ring))
             }
         }
+    }
+
+    /// The keys as `keys list --output json` prints them; an empty list before the first start.
+    static func json(_ ring: SigningKeyRing?) -> JSONValue {
+        func time(_ seconds: Double?) -> JSONValue { JSONValue(seconds.map { Date(timeIntervalSince1970: $0).formatted(.iso8601) }) }
+        let keys = (ring?.keys ?? []).reversed().map { key -> JSONValue in
+            .object(
+                JSONObject([
+                    ("kid", .string(key.kid)), ("status", key.retired == nil ? "signing" : "retired"), ("created", time(key.created)),
+                    ("retired", time(key.retired)),
+                    ("verifiesUntil", time(key.retired.map { $0 + Double(SigningKeyRing.verifyingAfterRetirement) })),
+                ]))
+        }
+        return .array(keys)
     }
 
     static func describe(_ ring: SigningKeyRing) -> String {

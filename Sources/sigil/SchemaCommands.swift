@@ -227,7 +227,33 @@ struct AttributeCommand: AsyncParsableCommand {
 struct AllowedValueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "allowed-value", abstract: "Predefined values of an attribute.",
-        subcommands: [Add.self, Deactivate.self, Activate.self])
+        subcommands: [List.self, Add.self, Deactivate.self, Activate.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List an attribute's predefined values and whether each is active.",
+            discussion: """
+                Example: sigil allowed-value list Engineering.Project
+                --output json prints [{"id", "isActive"}], in the server's order.
+                """)
+        @Argument(help: "Set.Attribute") var attribute: String
+        @OptionGroup var output: OutputOptions
+        func run() async throws {
+            try await runClient {
+                let client = try await Credentials.load().client()
+                let values = try await client.all(try AttributeCommand.path(attribute) + "/allowedValues").compactMap(\.objectValue)
+                if output.isJSON {
+                    return output.print(
+                        json: .array(
+                            values.map {
+                                .object(JSONObject([("id", $0["id"] ?? .null), ("isActive", .bool($0["isActive"]?.boolValue ?? true))]))
+                            }))
+                }
+                let rows = values.map { [$0["id"]?.stringValue ?? "", $0["isActive"]?.boolValue == false ? "no" : "yes"] }
+                Swift.print(Table.render(["ID", "ACTIVE"], rows))
+            }
+        }
+    }
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -12,6 +12,9 @@ struct ApplyCommand: AsyncParsableCommand {
             Creates and updates what differs and prints each step. It never deletes, because Entra cannot: an attribute \
             marked status: Deprecated is deactivated, and values not in the file stay (and are listed). Differences Entra \
             cannot make (an attribute's type, say) are reported and left. With --dry-run it prints the plan only.
+            --output json prints the plan as {"changes": [{"action", "kind", "name", "details"}], "refusals": […], "notes": […]}, \
+            action one of create, update, deactivate, reactivate and kind one of attributeSet, attribute, allowedValue, \
+            roleAssignment (after applying it, without --dry-run).
             Example file:
               attributeSets:
               - id: Engineering
@@ -28,6 +31,7 @@ struct ApplyCommand: AsyncParsableCommand {
             """)
     @Option(name: .shortAndLong, help: "The tenant file.") var file: String
     @Flag(help: "Print the plan; change nothing.") var dryRun = false
+    @OptionGroup var output: OutputOptions
 
     func run() async throws {
         try await runClient {
@@ -35,6 +39,13 @@ struct ApplyCommand: AsyncParsableCommand {
             let tenant = try TenantFile.parse(text)
             let client = try await Credentials.load().client()
             let plan = try await TenantPlan.make(tenant, client: client)
+            if output.isJSON {
+                // The plan as JSON, printed before (dry run) or after (done) it is carried out.
+                if !dryRun { try await plan.apply(client: client) { _ in } }
+                output.print(json: plan.json)
+                if !plan.refusals.isEmpty { throw ExitCode(1) }
+                return
+            }
             for refusal in plan.refusals { print("! \(refusal)") }
             for note in plan.notes { print("  note: \(note)") }
             if plan.steps.isEmpty {
