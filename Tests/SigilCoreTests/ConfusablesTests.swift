@@ -45,6 +45,7 @@ import Testing
         "engineering", "ENGINEERING",  // another case
         "\u{395}NGINEERING", "\u{3B5}ngineering".uppercased(),  // Greek Epsilon, upper case
         "Engi\u{34F}neering",  // combining grapheme joiner, default-ignorable
+        "Engineering\u{3164}",  // Hangul filler, an invisible letter, default-ignorable after NFKC
         "Eng\u{1D5C2}neering",  // mathematical sans-serif small i (NFKC)
     ])
     func namesThatLookLikeEngineeringAreLookAlikes(_ name: String) {
@@ -69,6 +70,13 @@ import Testing
     ])
     func differentNamesAreNotLookAlikes(_ a: String, _ b: String) {
         #expect(!Confusables.lookAlike(a, b))
+    }
+
+    /// The name rules refuse invisible format characters, but marks and a few invisible letters
+    /// pass: the look-alike rule is what keeps such names from posing as others.
+    @Test(arguments: ["Engine\u{301}ering", "Engi\u{34F}neering", "Engineering\u{3164}"])
+    func marksAndInvisibleLettersPassTheNameRules(_ name: String) throws {
+        try SchemaRules.validateName(name, property: "id")
     }
 
     // MARK: Schema rules
