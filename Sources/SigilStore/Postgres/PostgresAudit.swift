@@ -88,15 +88,8 @@ extension PostgresStore {
     }
 
     public func auditRecords(_ query: AuditQuery, after cursor: Int64?, limit: Int) async throws -> AuditPage {
-        let (sql, arguments) = AuditSQL.page(query, after: cursor, limit: limit)
-        var statement = SQLStatement()
-        // AuditSQL writes `?` only as placeholders.
-        for part in sql.split(separator: "?", omittingEmptySubsequences: false).enumerated() {
-            if part.offset > 0 { statement.sql += statement.bind(arguments[part.offset - 1]) }
-            statement.sql += part.element
-        }
-        let query = statement
-        let records = try await withSession { s in try await Self.auditRecords(try await s.query(query)) }
+        let statement = AuditSQL.page(query, after: cursor, limit: limit)
+        let records = try await withSession { s in try await Self.auditRecords(try await s.select(statement)) }
         return AuditSQL.page(records, limit: limit)
     }
 

@@ -77,7 +77,7 @@ public final class SQLiteStore: DirectoryStore {
     public func schema() async throws -> Schema {
         let (version, cached) = schemaCache.withLock { $0 }
         if let cached { return cached }
-        let schema = try await writer.read { db in try Self.loadSchema(db) }
+        let schema = try await writer.read { db in try Self.loadSchema(db).schema }
         schemaCache.withLock { if $0.version == version { $0.schema = schema } }
         return schema
     }
@@ -87,78 +87,33 @@ public final class SQLiteStore: DirectoryStore {
     {
         defer { schemaCache.withLock { $0 = ($0.version + 1, nil) } }
         try await writer.write { db in
-            let schema = try Self.loadSchema(db)
+            let schema = try Self.loadSchema(db).schema
             let changes = try decide(schema)
             for change in changes { try Self.apply(change, db) }
             if let audit { try Self.append(AuditLog.records(for: changes, before: schema, context: audit), db) }
         }
     }
 
-    static func loadSchema(_ db: Database) throws -> Schema {
-        let sets = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, description, max_attributes FROM attribute_sets ORDER BY seq")).map {
-            row in
-            AttributeSet(id: row["id"], description: row["description"], maxAttributesPerSet: row["max_attributes"])
+    /// The schema with its definitions' row numbers, read in the caller's transaction.
+    static func loadSchema(_ db: Database) throws -> SchemaSnapshot {
+        var rows = SchemaRows()
+        for row in try Row.fetchAll(db.cachedStatement(sql: SchemaSQL.sets)) {
+            rows.addSet(id: row["id"], description: row["description"], maxAttributes: row["max_attributes"])
         }
-        let definitions = try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT attribute_set, name, description, type, is_collection, is_searchable, status, predefined_only
-                    FROM attribute_definitions ORDER BY seq
-                    """)
-        ).map { row -> AttributeDefinition in
-            AttributeDefinition(
-                attributeSet: row["attribute_set"], name: row["name"], description: row["description"],
-                type: AttributeType(rawValue: row["type"]) ?? .string, isCollection: row["is_collection"],
-                isSearchable: row["is_searchable"], status: DefinitionStatus(rawValue: row["status"]) ?? .available,
-                usePreDefinedValuesOnly: row["predefined_only"])
+        for row in try Row.fetchAll(db.cachedStatement(sql: SchemaSQL.definitions)) {
+            rows.addDefinition(
+                seq: row["seq"], set: row["attribute_set"], name: row["name"], description: row["description"],
+                type: row["type"], isCollection: row["is_collection"], isSearchable: row["is_searchable"],
+                status: row["status"], predefinedOnly: row["predefined_only"])
         }
-        var allowed: [String: [AllowedValue]] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT definition_key, id, is_active FROM allowed_values ORDER BY seq")) {
-            allowed[row["definition_key"], default: []].append(AllowedValue(id: row["id"], isActive: row["is_active"]))
+        for row in try Row.fetchAll(db.cachedStatement(sql: SchemaSQL.allowedValues)) {
+            rows.addAllowedValue(definitionKey: row["definition_key"], id: row["id"], isActive: row["is_active"])
         }
-        return Schema(sets: sets, definitions: definitions, allowedValues: allowed)
+        return rows.snapshot(version: 0)
     }
 
     static func apply(_ change: SchemaChange, _ db: Database) throws {
-        switch change {
-        case .createSet(let set):
-            try db.execute(
-                sql: "INSERT INTO attribute_sets (key, id, description, max_attributes) VALUES (?, ?, ?, ?)",
-                arguments: [nameKey(set.id), set.id, set.description, set.maxAttributesPerSet])
-        case .updateSet(let set):
-            try db.execute(
-                sql: "UPDATE attribute_sets SET description = ?, max_attributes = ? WHERE key = ?",
-                arguments: [set.description, set.maxAttributesPerSet, nameKey(set.id)])
-        case .createDefinition(let d, let values):
-            try db.execute(
-                sql: """
-                    INSERT INTO attribute_definitions (key, set_key, attribute_set, name, description, type,
-                        is_collection, is_searchable, status, predefined_only)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    nameKey(d.id), nameKey(d.attributeSet), d.attributeSet, d.name, d.description, d.type.rawValue,
-                    d.isCollection, d.isSearchable, d.status.rawValue, d.usePreDefinedValuesOnly,
-                ])
-            for value in values {
-                try putAllowedValue(value, definitionId: d.id, db)
-            }
-        case .updateDefinition(let d):
-            try db.execute(
-                sql: "UPDATE attribute_definitions SET description = ?, status = ?, predefined_only = ? WHERE key = ?",
-                arguments: [d.description, d.status.rawValue, d.usePreDefinedValuesOnly, nameKey(d.id)])
-        case .putAllowedValue(let definitionId, let value):
-            try putAllowedValue(value, definitionId: definitionId, db)
-        }
-    }
-
-    static func putAllowedValue(_ value: AllowedValue, definitionId: String, _ db: Database) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO allowed_values (definition_key, id, is_active) VALUES (?, ?, ?)
-                ON CONFLICT (definition_key, id) DO UPDATE SET is_active = excluded.is_active
-                """,
-            arguments: [nameKey(definitionId), value.id, value.isActive])
+        for statement in SchemaSQL.statements(for: change) { try db.execute(literal: statement.grdb) }
     }
 
     // MARK: Directory objects
@@ -168,7 +123,7 @@ public final class SQLiteStore: DirectoryStore {
         attributes: @escaping @Sendable (Schema) throws -> AttributeAssignments
     ) async throws {
         try await writeValues { db in
-            let values = try attributes(try Self.loadSchema(db))
+            let values = try attributes(try Self.loadSchema(db).schema)
             try self.insert(object, passwordHash: passwordHash, attributes: values, db)
             if let audit,
                 let record = AuditLog.record(valuesOf: object, before: AttributeAssignments(), after: values, context: audit)
@@ -204,64 +159,57 @@ public final class SQLiteStore: DirectoryStore {
         {
             throw GraphError.conflictingObject
         }
-        let rowid = db.lastInsertedRowID
-        try db.cachedStatement(
-            sql: "INSERT INTO object_counts (kind, objects) VALUES (?, 1) ON CONFLICT (kind) DO UPDATE SET objects = objects + 1"
-        ).execute(arguments: [object.kind.rawValue])
-        try writeAttributes(attributes, previous: AttributeAssignments(), objectRowid: rowid, kind: object.kind, db)
+        var rows = ValueRows()
+        rows.counts.objects[object.kind.rawValue] = 1
+        try rows.add(
+            attributes, previous: AttributeAssignments(), rowid: db.lastInsertedRowID, kind: object.kind,
+            definition: Self.definitionLookup(db))
+        try write(rows, db)
     }
 
-    /// Rewrites the value rows of the attributes whose values changed, with their per-value
-    /// counts and the in-memory prefix indexes. Returns whether anything changed.
-    @discardableResult
-    func writeAttributes(
-        _ new: AttributeAssignments, previous: AttributeAssignments, objectRowid: Int64, kind: DirectoryObjectKind,
-        _ db: Database
-    ) throws -> Bool {
-        var changed = Set(new.attributes.map { nameKey($0.definitionId) })
-        changed.formUnion(previous.attributes.map { nameKey($0.definitionId) })
-        changed = changed.filter { new.values(of: $0) != previous.values(of: $0) }
-        for key in changed {
-            guard
-                let definition = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT seq, type, is_collection FROM attribute_definitions WHERE key = ?"),
-                    arguments: [key])
-            else { throw GraphError.invalidProperty(key) }
-            let seq: Int64 = definition["seq"]
-            let old = previous.values(of: key)
-            let fresh = new.values(of: key)
+    /// Finds a definition by key in `db`, for `ValueRows`.
+    static func definitionLookup(_ db: Database) -> (String) throws -> StoredDefinition? {
+        { key in
             // Cached statements: compiling one costs more than running it on this hot path.
-            try db.cachedStatement(sql: "DELETE FROM attribute_values WHERE object_rowid = ? AND definition_seq = ?")
-                .execute(arguments: [objectRowid, seq])
-            let insertValue = try db.cachedStatement(
-                sql: """
-                    INSERT INTO attribute_values (object_rowid, definition_seq, value_text, value_int, ordinal)
-                    VALUES (?, ?, ?, ?, ?)
-                    """)
-            for (ordinal, value) in fresh.enumerated() {
-                let (text, int) = StoredValue.columns(value)
-                try insertValue.execute(arguments: [objectRowid, seq, text, int, ordinal])
-            }
-            for value in old where !fresh.contains(value) {
-                try db.cachedStatement(
-                    sql: "UPDATE attribute_value_counts SET objects = objects - 1 WHERE kind = ? AND definition_seq = ? AND value_key = ?"
-                ).execute(arguments: [kind.rawValue, seq, StoredValue.countKey(value)])
-            }
-            for value in fresh where !old.contains(value) {
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO attribute_value_counts (kind, definition_seq, value_key, objects) VALUES (?, ?, ?, 1)
-                        ON CONFLICT (kind, definition_seq, value_key) DO UPDATE SET objects = objects + 1
-                        """
-                ).execute(arguments: [kind.rawValue, seq, StoredValue.countKey(value)])
-            }
-            if definition["type"] == AttributeType.string.rawValue, !(definition["is_collection"] as Bool) {
-                prefixIndexes.replace(
-                    PrefixIndexes.Key(kind: kind.rawValue, definition: key), removing: old.compactMap(\.stringValue),
-                    adding: fresh.compactMap(\.stringValue))
+            try Row.fetchOne(db.cachedStatement(sql: "\(StoredDefinition.select) WHERE key = ?"), arguments: [key]).map {
+                StoredDefinition(seq: $0[0], set: $0[1], name: $0[2], type: $0[3], isCollection: $0[4])
             }
         }
-        return !changed.isEmpty
+    }
+
+    /// Writes value rows one statement each (SQLite has one writer and statements are cached), then
+    /// the count changes (a decrease never creates a row), then the in-memory prefix indexes.
+    func write(_ rows: ValueRows, _ db: Database) throws {
+        let delete = try db.cachedStatement(sql: "DELETE FROM attribute_values WHERE object_rowid = ? AND definition_seq = ?")
+        for (rowid, seq) in rows.deletes { try delete.execute(arguments: [rowid, seq]) }
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO attribute_values (object_rowid, definition_seq, value_text, value_int, ordinal)
+                VALUES (?, ?, ?, ?, ?)
+                """)
+        for row in rows.inserts { try insert.execute(arguments: [row.rowid, row.seq, row.text, row.int, row.ordinal]) }
+        for (kind, delta) in rows.counts.objectChanges {
+            try db.cachedStatement(
+                sql: delta < 0
+                    ? "UPDATE object_counts SET objects = objects + ? WHERE kind = ?"
+                    : "INSERT INTO object_counts (objects, kind) VALUES (?, ?) ON CONFLICT (kind) DO UPDATE SET objects = objects + excluded.objects"
+            ).execute(arguments: [delta, kind])
+        }
+        for (key, delta) in rows.counts.valueChanges {
+            try db.cachedStatement(
+                sql: delta < 0
+                    ? "UPDATE attribute_value_counts SET objects = objects + ? WHERE kind = ? AND definition_seq = ? AND value_key = ?"
+                    : """
+                    INSERT INTO attribute_value_counts (objects, kind, definition_seq, value_key) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (kind, definition_seq, value_key) DO UPDATE SET objects = objects + excluded.objects
+                    """
+            ).execute(arguments: [delta, key.kind, key.seq, key.value])
+        }
+        for change in rows.prefixChanges {
+            prefixIndexes.replace(
+                PrefixIndexes.Key(kind: change.kind, definition: change.definitionKey), removing: change.removing,
+                adding: change.adding)
+        }
     }
 
     /// Runs a write transaction that may change attribute values; if it fails after changing
@@ -278,18 +226,12 @@ public final class SQLiteStore: DirectoryStore {
     /// Attribute values of objects by id: resolves their rowids, then reads as a page does.
     static func loadAttributes(_ db: Database, objectIds: [String]) throws -> [String: AttributeAssignments] {
         let lookup = try db.cachedStatement(sql: "SELECT rowid, id FROM directory_objects WHERE id = ?")
-        var rowids: [Int64] = []
-        var ids: [String] = []
+        var idByRowid: [Int64: String] = [:]
         for objectId in objectIds {
             guard let row = try Row.fetchOne(lookup, arguments: [objectId.lowercased()]) else { continue }
-            rowids.append(row[0])
-            ids.append(row[1])
+            idByRowid[row[0]] = row[1]
         }
-        let found = try loadAttributes(db, rowids: rowids, objectIds: ids)
-        // Keyed by the ids as the caller gave them.
-        var result: [String: AttributeAssignments] = [:]
-        for objectId in objectIds { result[objectId] = found[objectId.lowercased()] }
-        return result
+        return ValueReader.byRequestedId(objectIds, idByRowid: idByRowid, try loadAttributes(db, rowids: Array(idByRowid.keys)))
     }
 
     public func attributes(of objectIds: [String]) async throws -> [String: AttributeAssignments] {
@@ -332,8 +274,8 @@ public final class SQLiteStore: DirectoryStore {
             let key = kind == .user && id.contains("@") ? nameKey(id) : id.lowercased()
             guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [key, kind.rawValue]) else { return nil }
             let object = try Self.decodeObject(row)
-            let attributes = try Self.loadAttributes(db, rowids: [row["rowid"]], objectIds: [object.id])
-            return ObjectState(object: object, attributes: attributes[object.id] ?? AttributeAssignments())
+            let rowid: Int64 = row["rowid"]
+            return ObjectState(object: object, attributes: try Self.loadAttributes(db, rowids: [rowid])[rowid] ?? AttributeAssignments())
         }
     }
 
@@ -361,8 +303,8 @@ public final class SQLiteStore: DirectoryStore {
             let rowid: Int64 = row["rowid"]
             let before = ObjectState(
                 object: object,
-                attributes: try Self.loadAttributes(db, objectIds: [object.id])[object.id] ?? AttributeAssignments())
-            let after = try change(before, try Self.loadSchema(db))
+                attributes: try Self.loadAttributes(db, rowids: [rowid])[rowid] ?? AttributeAssignments())
+            let after = try change(before, try Self.loadSchema(db).schema)
             if after.object != before.object || passwordHash != nil {
                 do {
                     try db.execute(
@@ -379,7 +321,10 @@ public final class SQLiteStore: DirectoryStore {
                     throw GraphError.conflictingObject
                 }
             }
-            try self.writeAttributes(after.attributes, previous: before.attributes, objectRowid: rowid, kind: kind, db)
+            var rows = ValueRows()
+            try rows.add(
+                after.attributes, previous: before.attributes, rowid: rowid, kind: kind, definition: Self.definitionLookup(db))
+            try self.write(rows, db)
             if let audit,
                 let record = AuditLog.record(
                     valuesOf: after.object, before: before.attributes, after: after.attributes, context: audit)
@@ -409,12 +354,14 @@ public final class SQLiteStore: DirectoryStore {
             }
             for object in doomed {
                 // Take the values out through the same path as a write, so counts and indexes follow.
-                let values = try Self.loadAttributes(db, objectIds: [object.id])[object.id] ?? AttributeAssignments()
-                try self.writeAttributes(
-                    AttributeAssignments(), previous: values, objectRowid: object.rowid, kind: object.kind, db)
+                let values = try Self.loadAttributes(db, rowids: [object.rowid])[object.rowid] ?? AttributeAssignments()
+                var rows = ValueRows()
+                rows.counts.objects[object.kind.rawValue] = -1
+                try rows.add(
+                    AttributeAssignments(), previous: values, rowid: object.rowid, kind: object.kind,
+                    definition: Self.definitionLookup(db))
+                try self.write(rows, db)
                 try db.execute(sql: "DELETE FROM directory_objects WHERE rowid = ?", arguments: [object.rowid])
-                try db.execute(
-                    sql: "UPDATE object_counts SET objects = objects - 1 WHERE kind = ?", arguments: [object.kind.rawValue])
             }
             return true
         }

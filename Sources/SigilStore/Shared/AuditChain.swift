@@ -159,42 +159,38 @@ extension DirectoryStore {
     }
 }
 
-/// The audit log's tables and queries, written once for both stores (`?` placeholders; the
-/// PostgreSQL store numbers them).
+/// The audit log's tables and queries, written once for both stores.
 enum AuditSQL {
     static let columns = "seq, record, previous_hash, hash"
 
-    /// The `WHERE` and `ORDER BY … LIMIT` of a page of `query`, one row more than `limit` to
-    /// tell whether another page follows.
-    static func page(_ query: AuditQuery, after cursor: Int64?, limit: Int) -> (sql: String, arguments: [String]) {
-        var conditions: [String] = []
-        var arguments: [String] = []
+    /// A page of `query` in its order, one row more than `limit` to tell whether another page
+    /// follows.
+    static func page(_ query: AuditQuery, after cursor: Int64?, limit: Int) -> SQLFragment {
+        var conditions: [SQLFragment] = []
         if query.activity != nil || query.activityPrefix != nil {
             let activities = query.activities
             if activities.isEmpty {
                 conditions.append("1 = 0")
             } else {
-                conditions.append("activity IN (\(activities.map { _ in "?" }.joined(separator: ", ")))")
-                arguments += activities.map(\.rawValue)
+                conditions.append("activity IN (\(activities.map { "\($0.rawValue)" as SQLFragment }.joined(separator: ", ")))")
             }
         }
-        func add(_ condition: String, _ value: String?) {
+        func add(_ column: String, _ op: String, _ value: String?) {
             guard let value else { return }
-            conditions.append(condition)
-            arguments.append(value)
+            conditions.append("\(sql: column) \(sql: op) \(value)")
         }
-        add("activity_date_time >= ?", query.earliest)
-        add("activity_date_time <= ?", query.latest)
-        add("initiator_user_id = ?", query.initiatorUserId)
-        add("initiator_app_id = ?", query.initiatorAppId)
-        add("result = ?", query.result?.rawValue)
-        add("target_id = ?", query.targetId)
-        if let cursor { conditions.append(query.newestFirst ? "seq < \(cursor)" : "seq > \(cursor)") }
-        let clause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        return (
-            "SELECT \(columns) FROM audit_records\(clause) ORDER BY seq \(query.newestFirst ? "DESC" : "ASC") LIMIT \(limit + 1)",
-            arguments
-        )
+        add("activity_date_time", ">=", query.earliest)
+        add("activity_date_time", "<=", query.latest)
+        add("initiator_user_id", "=", query.initiatorUserId)
+        add("initiator_app_id", "=", query.initiatorAppId)
+        add("result", "=", query.result?.rawValue)
+        add("target_id", "=", query.targetId)
+        if let cursor { conditions.append("\(sql: query.newestFirst ? "seq < \(cursor)" : "seq > \(cursor)")") }
+        let clause: SQLFragment = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return """
+            SELECT \(sql: columns) FROM audit_records\(clause) ORDER BY seq \(sql: query.newestFirst ? "DESC" : "ASC") \
+            LIMIT \(sql: String(limit + 1))
+            """
     }
 
     static func page(_ records: [StoredAuditRecord], limit: Int) -> AuditPage {

@@ -40,10 +40,8 @@ extension SQLiteStore {
     }
 
     public func auditRecords(_ query: AuditQuery, after cursor: Int64?, limit: Int) async throws -> AuditPage {
-        let (sql, arguments) = AuditSQL.page(query, after: cursor, limit: limit)
-        let records = try await writer.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map(Self.decodeAudit)
-        }
+        let request = SQLRequest<Row>(literal: AuditSQL.page(query, after: cursor, limit: limit).grdb)
+        let records = try await writer.read { db in try Row.fetchAll(db, request).map(Self.decodeAudit) }
         return AuditSQL.page(records, limit: limit)
     }
 

@@ -1,0 +1,263 @@
+import Foundation
+import GRDB
+import SigilCore
+
+/// `$filter` on directory objects, compiled to SQL. Pages come from index range scans in rowid
+/// order; counts come from maintained per-value counts (`eq`, and `ne` as total minus `eq`), from
+/// in-memory prefix indexes (`startsWith` on single-valued String attributes), or from an index
+/// range count, so that no common query walks its whole result set.
+extension SQLiteStore {
+    /// Matches at or under this many rows are paged by collecting and sorting them; above it, by
+    /// walking objects in rowid order, where matches are dense enough to fill a page quickly.
+    static let sortedDriverLimit = 20_000
+
+    /// An attribute definition's row number, read in the caller's transaction.
+    static func definitionSeq(_ definition: AttributeDefinition, _ db: Database) throws -> Int64 {
+        // An attribute with no row here cannot match: -1 never equals a seq.
+        try Int64.fetchOne(db, sql: "SELECT seq FROM attribute_definitions WHERE key = ?", arguments: [nameKey(definition.id)])
+            ?? -1
+    }
+
+    /// The filter compiler, with definitions looked up in `db`.
+    static func compiler(_ db: Database) -> PredicateSQL {
+        PredicateSQL(.sqlite) { try definitionSeq($0, db) }
+    }
+
+    static func isSingleValuedString(_ definition: AttributeDefinition) -> Bool {
+        definition.type == .string && !definition.isCollection
+    }
+
+    // MARK: Counting
+
+    static func total(_ kind: DirectoryObjectKind, _ db: Database) throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT objects FROM object_counts WHERE kind = ?"), arguments: [kind.rawValue]) ?? 0
+    }
+
+    /// The exact number of objects of `kind` matching `predicate`, by the cheapest exact means.
+    func countMatches(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?, _ db: Database) throws -> Int {
+        guard let predicate else { return try Self.total(kind, db) }
+        switch predicate {
+        case .not(let inner):
+            return try Self.total(kind, db) - countMatches(kind, inner, db)
+        case .attribute(let definition, .equals(let value)):
+            let seq = try Self.definitionSeq(definition, db)
+            return try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT objects FROM attribute_value_counts WHERE kind = ? AND definition_seq = ? AND value_key = ?"),
+                arguments: [kind.rawValue, seq, StoredValue.countKey(value)]) ?? 0
+        case .attribute(let definition, let match):
+            let seq = try Self.definitionSeq(definition, db)
+            if case .startsWith(let prefix) = match, Self.isSingleValuedString(definition),
+                let counted = prefixIndexes.withIndex(
+                    PrefixIndexes.Key(kind: kind.rawValue, definition: nameKey(definition.id)), { $0.count(prefix: prefix) })
+            {
+                return counted
+            }
+            // A range count over the value index; DISTINCT because a collection may match twice.
+            let condition = Self.compiler(db).valueCondition(match, alias: "v")
+            let statement: SQLFragment = """
+                SELECT COUNT(DISTINCT v.object_rowid) FROM attribute_values v
+                JOIN directory_objects o ON o.rowid = v.object_rowid
+                WHERE v.definition_seq = \(seq) AND \(condition) AND o.kind = \(kind.rawValue)
+                """
+            return try Int.fetchOne(db, SQLRequest(literal: statement.grdb)) ?? 0
+        default:
+            var compiler = Self.compiler(db)
+            let compiled = try compiler.compile(predicate)
+            let statement: SQLFragment = "SELECT COUNT(*) FROM directory_objects o WHERE o.kind = \(kind.rawValue) AND \(compiled)"
+            return try Int.fetchOne(db, SQLRequest(literal: statement.grdb)) ?? 0
+        }
+    }
+
+    /// Builds the prefix indexes a predicate's counts will use, inside a write transaction so no
+    /// commit can slip between the snapshot and the index going live.
+    func preparePrefixIndexes(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?) async throws {
+        guard let predicate else { return }
+        var wanted: [AttributeDefinition] = []
+        func collect(_ p: ObjectPredicate) {
+            switch p {
+            case .attribute(let definition, .startsWith) where Self.isSingleValuedString(definition): wanted.append(definition)
+            case .not(let inner): collect(inner)
+            case .and(let l, let r), .or(let l, let r):
+                collect(l)
+                collect(r)
+            default: break
+            }
+        }
+        collect(predicate)
+        for definition in wanted {
+            let key = PrefixIndexes.Key(kind: kind.rawValue, definition: nameKey(definition.id))
+            guard prefixIndexes.withIndex(key, { _ in () }) == nil else { continue }
+            try await writer.write { db in
+                let seq = try Self.definitionSeq(definition, db)
+                guard self.prefixIndexes.withIndex(key, { _ in () }) == nil else { return }
+                let values = try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT v.value_text FROM attribute_values v JOIN directory_objects o ON o.rowid = v.object_rowid
+                        WHERE v.definition_seq = ? AND v.value_text IS NOT NULL AND o.kind = ?
+                        ORDER BY v.value_text
+                        """,
+                    arguments: [seq, kind.rawValue])
+                self.prefixIndexes.install(SortedStrings(sorted: values), for: key)
+            }
+        }
+    }
+
+    // MARK: Paging
+
+    public func query(
+        _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, reader: String?, order: ObjectOrder?,
+        after cursor: Int64?, afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
+    ) async throws -> (page: DirectoryPage, count: Int?) {
+        try await preparePrefixIndexes(kind, predicate)
+        return try await writer.read { db in
+            let (seen, adjustment) = try Self.asSeen(predicate, by: reader, kind, db)
+            // Counted with the original predicate's fast paths, corrected by the reader's object.
+            let matches = try count ? self.countMatches(kind, predicate, db) + adjustment : nil
+            let (statement, cached) = try self.pageStatement(
+                kind, seen, order, after: cursor, afterSortKey: afterSortKey, limit: limit + 1,
+                knownCount: adjustment == 0 ? matches : nil, db)
+            let (sql, arguments) = statement.sqlite
+            let rows =
+                cached
+                ? try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+                : try Row.fetchAll(db, sql: sql, arguments: arguments)
+            let page = rows.prefix(limit)
+            let next: Int64? = rows.count > limit ? page.last.map { $0["rowid"] } : nil
+            let objects = try page.map(Self.decodeObject)
+            // SQLite's lower() is the ordering's truth, so the key comes from the row itself.
+            let nextSortKey: String? = next != nil && order != nil ? page.last.flatMap { $0["sort_key"] } : nil
+            var attributes: [String: AttributeAssignments]?
+            if withAttributes {
+                let byRowid = try Self.loadAttributes(db, rowids: page.map { $0["rowid"] })
+                attributes = [:]
+                for (row, object) in zip(page, objects) { attributes?[object.id] = byRowid[row["rowid"]] }
+            }
+            return (DirectoryPage(objects: objects, next: next, attributes: attributes, nextSortKey: nextSortKey), matches)
+        }
+    }
+
+    /// `predicate` as `reader` may apply it, judged against the reader's own object and values in
+    /// this same read.
+    static func asSeen(_ predicate: ObjectPredicate?, by reader: String?, _ kind: DirectoryObjectKind, _ db: Database)
+        throws -> (ObjectPredicate?, Int)
+    {
+        guard let predicate, let reader, predicate.mentionsAttributes else { return (predicate, 0) }
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT rowid, id, kind, properties FROM directory_objects WHERE id = ? AND kind = ?"),
+                arguments: [reader, kind.rawValue])
+        else { return (predicate, 0) }
+        let object = try decodeObject(row)
+        let rowid: Int64 = row["rowid"]
+        let values = try loadAttributes(db, rowids: [rowid])[rowid]
+        let seen = predicate.asSeen(by: object, holding: values ?? AttributeAssignments())
+        return (seen.predicate, seen.countAdjustment)
+    }
+
+    /// The display-name sort key in SQL; its index is `directory_objects_display_name`.
+    static let displayNameKey = "lower(coalesce(json_extract(o.properties, '$.displayName'), ''))"
+
+    /// Attribute values of objects by rowid, in one statement.
+    static func loadAttributes(_ db: Database, rowids: [Int64]) throws -> [Int64: AttributeAssignments] {
+        guard !rowids.isEmpty else { return [:] }
+        var definitions: [Int64: StoredDefinition] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: StoredDefinition.select)) {
+            definitions[row[0]] = StoredDefinition(seq: row[0], set: row[1], name: row[2], type: row[3], isCollection: row[4])
+        }
+        let list = "[" + rowids.map(String.init).joined(separator: ",") + "]"
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: "\(ValueReader.select) WHERE object_rowid IN (SELECT value FROM json_each(?)) \(ValueReader.order)"),
+            arguments: [list])
+        var reader = ValueReader()
+        while let row = try rows.next() { reader.add(rowid: row[0], seq: row[1], text: row[2], int: row[3]) }
+        return reader.finish(definitions, skippingUnknown: true) ?? [:]
+    }
+
+    /// The statement for one page, and whether GRDB should cache it: in display-name order along
+    /// its index, probing each object; else in rowid order, driven by an `eq` term's (definition,
+    /// value, object) index, by a selective range term's objects collected and sorted, or by
+    /// walking objects and probing each.
+    func pageStatement(
+        _ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?, _ order: ObjectOrder?, after cursor: Int64?,
+        afterSortKey: String?, limit: Int, knownCount: Int?, _ db: Database
+    ) throws -> (SQLFragment, cached: Bool) {
+        let columns = "o.rowid, o.id, o.kind, o.properties"
+        var compiler = Self.compiler(db)
+        if case .displayName(let descending)? = order {
+            let key = Self.displayNameKey
+            let compiled = try predicate.map { try compiler.compile($0) } ?? "1"
+            let (op, direction) = descending ? ("<", "DESC") : (">", "ASC")
+            var keyset: SQLFragment = "1"
+            if let cursor {
+                let sortKey = afterSortKey ?? ""
+                keyset = "(\(sql: key) \(sql: op) \(sortKey) OR (\(sql: key) = \(sortKey) AND o.rowid \(sql: op) \(cursor)))"
+            }
+            return (
+                """
+                SELECT \(sql: columns), \(sql: key) AS sort_key FROM directory_objects o
+                WHERE o.kind = \(kind.rawValue) AND \(keyset) AND \(compiled)
+                ORDER BY \(sql: key) \(sql: direction), o.rowid \(sql: direction) LIMIT \(Int64(limit))
+                """, true
+            )
+        }
+        let cursor = cursor ?? 0
+        guard let predicate else {
+            return (
+                """
+                SELECT \(sql: columns) FROM directory_objects o WHERE o.kind = \(kind.rawValue) AND o.rowid > \(cursor) \
+                ORDER BY o.rowid LIMIT \(Int64(limit))
+                """, true
+            )
+        }
+        let compiled = try compiler.compile(predicate)
+        let terms = predicate.conjuncts
+
+        // An equality term: its index (definition, value, object) yields objects in rowid order.
+        if case .attribute(let definition, .equals(let value))? = terms.first(where: {
+            if case .attribute(_, .equals) = $0 { return true }
+            return false
+        }) {
+            let condition = compiler.valueCondition(.equals(value), alias: "d")
+            let seq = try Self.definitionSeq(definition, db)
+            return (
+                """
+                SELECT \(sql: columns) FROM attribute_values d JOIN directory_objects o ON o.rowid = d.object_rowid
+                WHERE d.definition_seq = \(seq) AND \(condition) AND d.object_rowid > \(cursor) \
+                AND o.kind = \(kind.rawValue) AND \(compiled)
+                ORDER BY d.object_rowid LIMIT \(Int64(limit))
+                """, true
+            )
+        }
+
+        // A selective range term: collect its objects, sort them, page.
+        if case .attribute(let definition, let match)? = terms.first(where: {
+            if case .attribute = $0 { return true }
+            return false
+        }) {
+            let estimate = try (terms.count == 1 ? knownCount : nil) ?? countMatches(kind, .attribute(definition, match), db)
+            if estimate <= Self.sortedDriverLimit {
+                let condition = compiler.valueCondition(match, alias: "d")
+                let seq = try Self.definitionSeq(definition, db)
+                return (
+                    """
+                    SELECT \(sql: columns) FROM directory_objects o
+                    WHERE o.rowid IN (SELECT d.object_rowid FROM attribute_values d
+                        WHERE d.definition_seq = \(seq) AND \(condition) AND d.object_rowid > \(cursor))
+                    AND o.kind = \(kind.rawValue) AND \(compiled)
+                    ORDER BY o.rowid LIMIT \(Int64(limit))
+                    """, false
+                )
+            }
+        }
+
+        // Dense or composite: walk objects in rowid order, probing each.
+        return (
+            """
+            SELECT \(sql: columns) FROM directory_objects o WHERE o.kind = \(kind.rawValue) AND o.rowid > \(cursor) \
+            AND \(compiled) ORDER BY o.rowid LIMIT \(Int64(limit))
+            """, false
+        )
+    }
+}
