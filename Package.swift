@@ -12,11 +12,13 @@ let package = Package(
         .executable(name: "sigil", targets: ["sigil"]),
         .library(name: "SigilCore", targets: ["SigilCore"]),
         .library(name: "SigilStore", targets: ["SigilStore"]),
+        .library(name: "SigilService", targets: ["SigilService"]),
         .library(name: "SigilGraph", targets: ["SigilGraph"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -49,12 +51,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The use-cases every front end shares: callers, access checks, audited store
+        // transactions, tokens, credentials, bootstrap and demo data. Knows nothing of HTTP.
+        .target(
+            name: "SigilService",
+            dependencies: [
+                "SigilCore",
+                "SigilStore",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The Graph-compatible HTTP API.
         .target(
             name: "SigilGraph",
             dependencies: [
                 "SigilCore",
                 "SigilStore",
+                "SigilService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -80,6 +98,7 @@ let package = Package(
             dependencies: [
                 "SigilCore",
                 "SigilStore",
+                "SigilService",
                 "SigilGraph",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -92,6 +111,7 @@ let package = Package(
             dependencies: [
                 "SigilCore",
                 "SigilStore",
+                "SigilService",
                 "SigilGraph",
                 "SigilConsole",
                 "SigilClient",
@@ -109,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "sigil-bench",
             dependencies: [
-                "SigilCore", "SigilStore", "SigilGraph",
+                "SigilCore", "SigilStore", "SigilService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/SigilBench",
@@ -128,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "SigilGraphTests",
             dependencies: [
-                "SigilGraph", "SigilStore", "SigilCore", "SigilConsole",
+                "SigilGraph", "SigilService", "SigilStore", "SigilCore", "SigilConsole",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Yams", package: "Yams"),

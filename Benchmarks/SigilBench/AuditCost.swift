@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import SigilCore
-import SigilGraph
+import SigilService
 import SigilStore
 
 /// What the audit write costs a change of values: the store's `modify` (one Integer attribute,

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import SigilCore
-import SigilGraph
+import SigilService
 import SigilStore
 
 @main

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import SigilCore
 import SigilGraph
+import SigilService
 import SigilStore
 
 /// A user's (or an enterprise application's) custom security attributes: the assignments table,
@@ -23,10 +24,9 @@ extension ConsoleController {
 
     /// The object, readable by the signed-in user, or a 404/403.
     func object(_ kind: DirectoryObjectKind, _ context: GraphContext, _ signedIn: SignedIn) async throws -> ObjectState {
-        let id = try context.parameters.require("id")
-        try AccessPolicy.require(AccessPolicy.mayReadDirectory(signedIn.caller))
-        guard let state = try await services.store.objectState(kind, id: id) else { throw GraphError.notFound(id) }
-        return state
+        let (object, attributes) = try await DirectoryService(services: services).readable(
+            kind, id: try context.parameters.require("id"), caller: signedIn.caller, withAttributes: true)
+        return ObjectState(object: object, attributes: attributes ?? AttributeAssignments())
     }
 
     static func display(_ values: [AttributeValue]) -> String {
@@ -113,13 +113,9 @@ extension ConsoleController {
         _ kind: DirectoryObjectKind, _ state: ObjectState, _ request: Request, _ context: GraphContext, _ signedIn: SignedIn,
         values: () throws -> [(definition: AttributeDefinition, values: [AttributeValue])]
     ) async throws {
-        try await services.recordingRefusal(
-            AuditActivity.values(of: kind), target: AuditLog.target(state.object), request, context, caller: signedIn.caller
-        ) {
-            try await AssignmentController(services: services).assign(
-                kind, id: state.object.id, payload: AssignmentRules.payload(setting: try values()), caller: signedIn.caller,
-                audit: context.audit(request, caller: signedIn.caller))
-        }
+        try await DirectoryService(services: services).assign(
+            state.object, payload: { AssignmentRules.payload(setting: try values()) },
+            as: signedIn.initiator(request, context))
     }
 
     func saveAssignment(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {

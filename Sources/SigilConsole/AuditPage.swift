@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import SigilCore
 import SigilGraph
+import SigilService
 import SigilStore
 
 /// Audit logs → Custom Security: the custom security attribute audit log, filtered by date and

@@ -5,6 +5,7 @@ import Mustache
 import NIOCore
 import SigilCore
 import SigilGraph
+import SigilService
 import SigilStore
 
 /// The web admin console at `/console`: server-rendered pages over the same services, store and
@@ -75,6 +76,11 @@ public struct ConsoleController: Sendable {
         let session: ConsoleSessions.Session
         let cookie: String
         let csrf: String
+
+        /// The signed-in user as the initiator of a use-case, audited like an API request.
+        func initiator(_ request: Request, _ context: GraphContext) -> Initiator {
+            Initiator(caller: caller, audit: context.audit(request, caller: caller), logger: context.logger)
+        }
     }
 
     /// The signed-in user behind the request, or nil (expired, forged or no cookie, or a user

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import SigilGraph
+import SigilService
 import SigilStore
 
 /// Console sign-in sessions, kept in a cookie signed with a tenant key (in the database, so every

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import SigilCore
 import SigilGraph
+import SigilService
 import SigilStore
 
 /// All users and Enterprise applications: search by name, paging, and the admin center's
@@ -54,13 +55,9 @@ extension ConsoleController {
             if let condition = try filter.expression() {
                 expression = expression.map { .and($0, condition) } ?? condition
             }
-            let predicate = try expression.map {
-                try DirectoryQuery(kind: kind, schema: schema, caller: signedIn.caller, isAdvanced: true).compile($0)
-            }
-            let cursor = query["after"].flatMap(Int64.init)
-            let (found, count) = try await services.store.query(
-                kind, matching: predicate, reader: signedIn.caller.principalId, after: cursor, limit: Self.pageSize,
-                count: true)
+            let (found, count) = try await DirectoryService(services: services).list(
+                kind, filter: expression, advanced: true,
+                .init(after: query["after"].flatMap(Int64.init), limit: Self.pageSize, count: true), caller: signedIn.caller)
             rows = found.objects.map { object in
                 ["id": object.id, "name": object.displayName ?? object.id, "cells": Self.cells(object)] as [String: Any]
             }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import SigilCore
 import SigilGraph
+import SigilService
 import SigilStore
 
 /// Roles and administrators: who holds the six attribute roles, at tenant or attribute-set
@@ -84,7 +85,7 @@ extension ConsoleController {
                 request, error: "No user or enterprise application '\(who)' was found.", entered: fields.dictionary)
         }
         do {
-            _ = try await RoleController(services: services).grant(role, to: principal.id, at: scope, caller: signedIn.caller)
+            _ = try await RoleService(services: services).grant(role, to: principal.id, at: scope, caller: signedIn.caller)
         } catch let error as GraphError where error.status == 400 {
             return try await renderRoles(request, error: error.message, entered: fields.dictionary)
         }
@@ -94,7 +95,7 @@ extension ConsoleController {
     @Sendable func removeRole(_ request: Request, context: GraphContext) async throws -> Response {
         let (signedIn, fields) = try await signedInForm(request)
         let id = fields.first("id") ?? ""
-        guard try await RoleController(services: services).revoke(id: id, caller: signedIn.caller) else {
+        guard try await RoleService(services: services).revoke(id: id, caller: signedIn.caller) else {
             throw GraphError.notFound(id)
         }
         return Self.redirect("/console/roles?saved=1", cookies: [signedIn.cookie])

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import SigilCore
 import SigilGraph
+import SigilService
 import SigilStore
 
 /// Custom security attributes: attribute sets (add, edit description and maximum) and a set's
@@ -21,24 +22,18 @@ extension ConsoleController {
 
     func schemaLayout(_ signedIn: SignedIn) -> [String: Any] { layout(signedIn, nav: "navSchema") }
 
-    /// Runs a schema change as the signed-in user, audited like the API's, and turns a refusal
-    /// (400) into a message for the form; 403 becomes the access page.
-    func changeSchema(
-        _ activity: AuditActivity, target: String?, _ request: Request, _ context: GraphContext, _ signedIn: SignedIn,
-        _ decide: @escaping @Sendable (Schema) throws -> [SchemaChange]
-    ) async throws -> String? {
+    /// Runs a schema use-case as the signed-in user and turns a refusal (400) into a message for
+    /// the form; 403 becomes the access page.
+    func formError(_ change: () async throws -> Void) async throws -> String? {
         do {
-            try await services.recordingRefusal(
-                activity, target: target.map(AuditTarget.schemaItem), request, context,
-                caller: signedIn.caller
-            ) {
-                try await services.store.changeSchema(audit: context.audit(request, caller: signedIn.caller), decide)
-            }
+            try await change()
             return nil
         } catch let error as GraphError where error.status == 400 {
             return error.message
         }
     }
+
+    var schema: SchemaService { SchemaService(services: services) }
 
     @Sendable func setsPage(_ request: Request, context: GraphContext) async throws -> Response {
         try await renderSets(request, error: nil, entered: [:])
@@ -67,7 +62,6 @@ extension ConsoleController {
 
     @Sendable func createSet(_ request: Request, context: GraphContext) async throws -> Response {
         let (signedIn, fields) = try await signedInForm(request)
-        try AccessPolicy.require(AccessPolicy.allows(signedIn.caller, .manageAttributeSets))
         let name = (fields.first("id") ?? "").trimmingCharacters(in: .whitespaces)
         var body = JSONObject([("id", .string(name))])
         if let description = fields.first("description"), !description.isEmpty { body.append("description", .string(description)) }
@@ -79,12 +73,8 @@ extension ConsoleController {
             body.append("maxAttributesPerSet", .integer(number))
         }
         let json = JSONValue.object(body)
-        if let error = try await changeSchema(
-            .addAttributeSet, target: name, request, context, signedIn,
-            { schema in
-                [try SchemaRules.createSet(json, in: schema)]
-            })
-        {
+        let initiator = signedIn.initiator(request, context)
+        if let error = try await formError({ _ = try await schema.createSet({ json }, as: initiator) }) {
             return try await renderSets(request, error: error, entered: fields.dictionary)
         }
         return Self.redirect("/console/attribute-sets/\(Self.pathEncoded(name))", cookies: [signedIn.cookie])
@@ -95,11 +85,7 @@ extension ConsoleController {
     }
 
     func readableSet(_ context: GraphContext, _ signedIn: SignedIn, _ schema: Schema) throws -> AttributeSet {
-        let name = try context.parameters.require("set")
-        guard let set = schema.set(named: name), AccessPolicy.allows(signedIn.caller, .readAttributeSets, inSet: set.id) else {
-            throw AccessPolicy.allowsAnywhere(signedIn.caller, .readAttributeSets) ? GraphError.notFound(name) : GraphError.forbidden
-        }
-        return set
+        try SchemaAccess.set(try context.parameters.require("set"), caller: signedIn.caller, in: schema)
     }
 
     @Sendable func setPage(_ request: Request, context: GraphContext) async throws -> Response {
@@ -147,7 +133,6 @@ extension ConsoleController {
 
     @Sendable func updateSet(_ request: Request, context: GraphContext) async throws -> Response {
         let (signedIn, fields) = try await signedInForm(request)
-        try AccessPolicy.require(AccessPolicy.allows(signedIn.caller, .manageAttributeSets))
         let name = try context.parameters.require("set")
         var body = JSONObject([("description", .string(fields.first("description") ?? ""))])
         let maximum = fields.first("maxAttributesPerSet") ?? ""
@@ -158,13 +143,8 @@ extension ConsoleController {
                 request, context, error: "The maximum must be a whole number.", attributeError: nil, entered: fields.dictionary)
         }
         let json = JSONValue.object(body)
-        if let error = try await changeSchema(
-            .updateAttributeSet, target: name, request, context, signedIn,
-            { schema in
-                guard let set = schema.set(named: name) else { throw GraphError.notFound(name) }
-                return [try SchemaRules.updateSet(set, with: json, in: schema)]
-            })
-        {
+        let initiator = signedIn.initiator(request, context)
+        if let error = try await formError({ try await schema.updateSet(name, with: { json }, as: initiator) }) {
             return try await renderSet(request, context, error: error, attributeError: nil, entered: fields.dictionary)
         }
         return Self.redirect("/console/attribute-sets/\(Self.pathEncoded(name))?saved=1", cookies: [signedIn.cookie])
@@ -173,7 +153,6 @@ extension ConsoleController {
     @Sendable func createAttribute(_ request: Request, context: GraphContext) async throws -> Response {
         let (signedIn, fields) = try await signedInForm(request)
         let setName = try context.parameters.require("set")
-        try AccessPolicy.require(AccessPolicy.allows(signedIn.caller, .manageDefinitions, inSet: setName))
         let name = (fields.first("name") ?? "").trimmingCharacters(in: .whitespaces)
         let predefined = fields.first("usePreDefinedValuesOnly") == "true"
         let values = (fields.first("allowedValues") ?? "").split(whereSeparator: \.isNewline)
@@ -188,13 +167,8 @@ extension ConsoleController {
             body.append("allowedValues", .array(values.map { .object(JSONObject([("id", .string($0)), ("isActive", true)])) }))
         }
         let json = JSONValue.object(body)
-        let target = AttributeDefinition.id(set: setName, name: name)
-        if let error = try await changeSchema(
-            .addDefinition, target: target, request, context, signedIn,
-            { schema in
-                [try SchemaRules.createDefinition(json, in: schema)]
-            })
-        {
+        let initiator = signedIn.initiator(request, context)
+        if let error = try await formError({ _ = try await schema.createDefinition({ json }, as: initiator) }) {
             return try await renderSet(request, context, error: nil, attributeError: error, entered: fields.dictionary)
         }
         return Self.redirect(
@@ -204,11 +178,8 @@ extension ConsoleController {
 
     func readableDefinition(_ context: GraphContext, _ signedIn: SignedIn, _ schema: Schema) throws -> AttributeDefinition {
         let set = try readableSet(context, signedIn, schema)
-        let name = try context.parameters.require("name")
-        guard let definition = schema.definition(set: set.id, name: name),
-            AccessPolicy.allows(signedIn.caller, .readDefinitions, inSet: set.id)
-        else { throw GraphError.notFound(name) }
-        return definition
+        let id = AttributeDefinition.id(set: set.id, name: try context.parameters.require("name"))
+        return try SchemaAccess.definition(id, caller: signedIn.caller, .readDefinitions, in: schema)
     }
 
     @Sendable func attributePage(_ request: Request, context: GraphContext) async throws -> Response {
@@ -242,39 +213,30 @@ extension ConsoleController {
         let (signedIn, fields) = try await signedInForm(request)
         let setName = try context.parameters.require("set")
         let name = try context.parameters.require("name")
-        try AccessPolicy.require(AccessPolicy.allows(signedIn.caller, .manageDefinitions, inSet: setName))
         let id = AttributeDefinition.id(set: setName, name: name)
+        let initiator = signedIn.initiator(request, context)
         let action = fields.first("action") ?? "edit"
         let error: String?
         switch action {
         case "addValue":
             let body: JSONValue = .object(JSONObject([("id", .string(fields.first("value") ?? "")), ("isActive", true)]))
-            error = try await changeSchema(.updateDefinition, target: id, request, context, signedIn) { schema in
-                guard let definition = schema.definition(id: id) else { throw GraphError.notFound(id) }
-                return [try SchemaRules.createAllowedValue(body, for: definition, in: schema)]
-            }
+            error = try await formError { _ = try await schema.createAllowedValue({ body }, of: id, as: initiator) }
         case "toggleValue":
-            let valueId = fields.first("value") ?? ""
             let body: JSONValue = .object(JSONObject([("isActive", .bool(fields.first("isActive") == "true"))]))
-            error = try await changeSchema(.updateDefinition, target: id, request, context, signedIn) { schema in
-                guard let definition = schema.definition(id: id),
-                    let value = schema.allowedValues(of: definition).first(where: { $0.id == valueId })
-                else { throw GraphError.notFound(valueId) }
-                return [try SchemaRules.updateAllowedValue(value, of: definition, with: body)]
+            error = try await formError {
+                try await schema.updateAllowedValue(fields.first("value") ?? "", of: id, with: { body }, as: initiator)
             }
         case "deactivate", "reactivate":
             let body: JSONValue = .object(JSONObject([("status", .string(action == "deactivate" ? "Deprecated" : "Available"))]))
-            error = try await changeSchema(.updateDefinition, target: id, request, context, signedIn) { schema in
-                guard let definition = schema.definition(id: id) else { throw GraphError.notFound(id) }
-                return try SchemaRules.updateDefinition(definition, with: body, odataVersion: nil, in: schema)
+            error = try await formError {
+                try await schema.updateDefinition(id, with: { body }, odataVersion: nil, as: initiator)
             }
         default:
             var body = JSONObject([("description", .string(fields.first("description") ?? ""))])
             if fields.first("usePreDefinedValuesOnly") == "false" { body.append("usePreDefinedValuesOnly", false) }
             let json = JSONValue.object(body)
-            error = try await changeSchema(.updateDefinition, target: id, request, context, signedIn) { schema in
-                guard let definition = schema.definition(id: id) else { throw GraphError.notFound(id) }
-                return try SchemaRules.updateDefinition(definition, with: json, odataVersion: nil, in: schema)
+            error = try await formError {
+                try await schema.updateDefinition(id, with: { json }, odataVersion: nil, as: initiator)
             }
         }
         if let error { return try await renderAttribute(request, context, error: error) }

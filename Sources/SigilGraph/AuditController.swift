@@ -1,5 +1,6 @@
 import Hummingbird
 import SigilCore
+import SigilService
 import SigilStore
 
 /// The custom security attribute audit log (`/beta/auditLogs/customSecurityAttributeAudits`,

@@ -1,13 +1,15 @@
 import Foundation
 import Hummingbird
 import SigilCore
+import SigilService
 import SigilStore
 
 /// `/users`, `/applications`, `/servicePrincipals` and `/me`: create, read, list, update and
 /// delete, plus application secrets (`addPassword`, `removePassword`).
 struct DirectoryController {
     let services: SigilServices
-    let assignments: AssignmentController
+    let assignments: AssignmentService
+    let directory: DirectoryService
 
     func register(on group: RouterGroup<GraphContext>) {
         for kind in DirectoryObjectKind.allCases {
@@ -23,10 +25,6 @@ struct DirectoryController {
         group.patch("me", use: updateMe)
         group.post("applications/:id/addPassword", use: addPassword)
         group.post("applications/:id/removePassword", use: removePassword)
-    }
-
-    static func capability(for kind: DirectoryObjectKind) -> Capability {
-        kind == .user ? .manageUsers : .manageApplications
     }
 
     // MARK: Encoding
@@ -100,24 +98,13 @@ struct DirectoryController {
 
     /// Finds an object the caller may read; guests may read only themselves.
     func readable(_ kind: DirectoryObjectKind, id: String, caller: Caller) async throws -> DirectoryObject {
-        try await readable(kind, id: id, caller: caller, withAttributes: false).object
+        try await directory.readable(kind, id: id, caller: caller).object
     }
 
-    /// As `readable`, optionally with the object's attribute values from the same read.
     func readable(_ kind: DirectoryObjectKind, id: String, caller: Caller, withAttributes: Bool) async throws
         -> (object: DirectoryObject, attributes: AttributeAssignments?)
     {
-        let found: (DirectoryObject, AttributeAssignments?)? =
-            if withAttributes {
-                try await services.store.objectState(kind, id: id).map { ($0.object, $0.attributes) }
-            } else {
-                try await services.store.object(kind, id: id).map { ($0, nil) }
-            }
-        guard let (object, attributes) = found else {
-            throw AccessPolicy.mayReadDirectory(caller) ? GraphError.notFound(id) : GraphError.forbidden
-        }
-        try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller) || object.id == caller.principalId)
-        return (object, attributes)
+        try await directory.readable(kind, id: id, caller: caller, withAttributes: withAttributes)
     }
 
     /// GET of one object (by id, or the caller itself for /me).
@@ -134,37 +121,24 @@ struct DirectoryController {
 
     // MARK: Routes
 
-    /// The `$filter` of a list or count request as a checked predicate (nil without a filter).
-    func predicate(_ kind: DirectoryObjectKind, _ options: QueryOptions, advanced: Bool, caller: Caller) async throws
-        -> ObjectPredicate?
-    {
-        guard let filter = options.filter else { return nil }
-        let query = DirectoryQuery(
-            kind: kind, schema: try await services.store.schema(), caller: caller, isAdvanced: advanced,
-            allowsRanges: services.allowsRangeFilters)
-        return try query.compile(filter)
-    }
-
     func list(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
-        try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))
         let options = try request.queryOptions()
         try options.reject(["expand", "search"])
         let selection = try options.selection(from: Self.selectable(kind))
         // Graph's advanced queries: `$count=true` together with `ConsistencyLevel: eventual`.
         let advanced = options.count && request.isEventualConsistency(options)
-        let predicate = try await predicate(kind, options, advanced: advanced, caller: caller)
         let order = try options.orderBy.map { try ObjectOrder(orderBy: $0) }
-        if order != nil, predicate != nil, !advanced {
-            throw GraphError.unsupportedQuery("Sorting not supported for current query.")
-        }
         // The token is bound to the query it pages, so it cannot be replayed on another.
         let pageKey = "\(options.filterText ?? "")|\(options.orderBy ?? "")"
         let (cursor, sortKey) = try Self.cursor(try services.pageTokens.payload(options.skipToken, query: pageKey))
-        let (page, count) = try await services.store.query(
-            kind, matching: predicate, reader: caller.principalId, order: order, after: cursor, afterSortKey: sortKey,
-            limit: options.top ?? Limits.defaultPageSize, count: advanced && options.skipToken == nil,
-            withAttributes: selection?.contains("customSecurityAttributes") == true)
+        let (page, count) = try await directory.list(
+            kind, filter: options.filter, advanced: advanced,
+            .init(
+                order: order, after: cursor, afterSortKey: sortKey, limit: options.top ?? Limits.defaultPageSize,
+                count: advanced && options.skipToken == nil,
+                withAttributes: selection?.contains("customSecurityAttributes") == true),
+            caller: caller)
         let items = try await encode(page.objects, selection: selection, caller: caller, preloaded: page.attributes)
             .map { JSONValue.object($0) }
         // @odata.count only on the first page, as Graph does.
@@ -193,9 +167,8 @@ struct DirectoryController {
         guard request.isEventualConsistency(options) else {
             throw GraphError.badRequest("$count is not currently supported.")
         }
-        let predicate = try await predicate(kind, options, advanced: true, caller: caller)
-        let (_, count) = try await services.store.query(
-            kind, matching: predicate, reader: caller.principalId, after: nil, limit: 0, count: true)
+        let (_, count) = try await directory.list(
+            kind, filter: options.filter, advanced: true, .init(limit: 0, count: true), caller: caller)
         return GraphResponse.text(String(count ?? 0))
     }
 
@@ -224,50 +197,10 @@ struct DirectoryController {
     }
 
     func create(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        let body = try await request.jsonBody(context: context)
-        // Values sent with a new object are an attribute activity; refusing them is recorded.
-        guard kind != .application, body.objectValue?["customSecurityAttributes"] != nil else {
-            return try await create(kind, body, request, context, caller: caller)
-        }
-        return try await services.recordingRefusal(AuditActivity.values(of: kind), target: nil, request, context) {
-            try await create(kind, body, request, context, caller: caller)
-        }
-    }
-
-    func create(
-        _ kind: DirectoryObjectKind, _ body: JSONValue, _ request: Request, _ context: GraphContext, caller: Caller
-    ) async throws -> Response {
-        try AccessPolicy.require(AccessPolicy.allows(caller, Self.capability(for: kind)))
-        let write = try DirectoryRules.create(kind, body: body)
-        let id = SigilServices.newId()
-        var serviceSet = JSONObject()
-        switch kind {
-        case .user:
-            serviceSet["createdDateTime"] = .string(graphTimestamp(Date()))
-        case .application:
-            serviceSet["appId"] = .string(SigilServices.newId())
-            serviceSet["createdDateTime"] = .string(graphTimestamp(Date()))
-            serviceSet["publisherDomain"] = .string(TenantBootstrap.defaultDomain)
-        case .servicePrincipal:
-            let appId = write.properties["appId"]?.stringValue ?? ""
-            guard let application = try await services.store.application(appId: appId) else {
-                throw GraphError.badRequest(
-                    "The appId '\(appId)' of the service principal does not reference a valid application object.")
-            }
-            serviceSet["appId"] = .string(application.appId ?? appId.lowercased())
-            serviceSet["appDisplayName"] = JSONValue(application.displayName)
-            if write.properties["displayName"] == nil { serviceSet["displayName"] = JSONValue(application.displayName) }
-            serviceSet["appOwnerOrganizationId"] = .string(services.tenantId)
-            serviceSet["servicePrincipalNames"] = [.string(application.appId ?? appId)]
-        }
-        let object = DirectoryRules.newObject(kind, id: id, write: write, serviceSet: serviceSet)
-        let passwordHash = try await write.password.asyncMap { try await services.hasher.hashPassword($0) }
-        try await assignments.create(
-            object, passwordHash: passwordHash, attributes: write.customSecurityAttributes, caller: caller,
-            audit: context.audit(request, caller: caller))
+        let initiator = try context.initiator(request)
+        let object = try await directory.create(kind, try await request.jsonBody(context: context), as: initiator)
         return GraphResponse.entity(
-            try await encode(object, selection: nil, caller: caller),
+            try await encode(object, selection: nil, caller: initiator.caller),
             context: entityContext(request, kind, nil, entity: true), status: .created)
     }
 
@@ -276,92 +209,53 @@ struct DirectoryController {
     }
 
     func update(_ kind: DirectoryObjectKind, id: String, _ request: Request, _ context: GraphContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        let body = try await request.jsonBody(context: context)
-        // The write itself finds the object (404 when missing); a separate read is needed only to
-        // resolve a userPrincipalName or to let a guest update no one but themselves.
-        let objectId =
-            id.contains("@") || !AccessPolicy.mayReadDirectory(caller)
-            ? try await readable(kind, id: id, caller: caller).id : id
-        // A refused change of attribute values is recorded; other refused updates are not
-        // attribute activity.
-        guard kind != .application, body.objectValue?["customSecurityAttributes"] != nil else {
-            try await update(kind, objectId, body, request, context, caller: caller)
-            return GraphResponse.noContent
-        }
-        try await services.recordingRefusal(
-            AuditActivity.values(of: kind), target: AuditTarget(id: objectId, displayName: nil, type: kind.resourceName),
-            request, context
-        ) {
-            try await update(kind, objectId, body, request, context, caller: caller)
-        }
+        let initiator = try context.initiator(request)
+        try await directory.update(kind, id: id, try await request.jsonBody(context: context), as: initiator)
         return GraphResponse.noContent
     }
 
-    func update(
-        _ kind: DirectoryObjectKind, _ objectId: String, _ body: JSONValue, _ request: Request, _ context: GraphContext,
-        caller: Caller
-    ) async throws {
-        let write = try DirectoryRules.update(kind, body: body)
-        if write.changesOrdinaryProperties || write.customSecurityAttributes == nil {
-            try AccessPolicy.require(AccessPolicy.allows(caller, Self.capability(for: kind)))
-        }
-        let passwordHash = try await write.password.asyncMap { try await services.hasher.hashPassword($0) }
-        try await assignments.update(
-            kind, id: objectId, with: write, passwordHash: passwordHash, caller: caller,
-            audit: context.audit(request, caller: caller))
-    }
-
     func delete(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        let object = try await readable(kind, id: try context.parameters.require("id"), caller: caller)
-        try AccessPolicy.require(AccessPolicy.allows(caller, Self.capability(for: kind)))
-        guard try await services.store.delete(kind, id: object.id) else { throw GraphError.notFound(object.id) }
+        try await directory.delete(kind, id: try context.parameters.require("id"), caller: try context.requireCaller())
         return GraphResponse.noContent
     }
 
     // MARK: Application secrets
 
     @Sendable func addPassword(_ request: Request, context: GraphContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        let application = try await readable(.application, id: try context.parameters.require("id"), caller: caller)
-        try AccessPolicy.require(AccessPolicy.allows(caller, .manageApplications))
-        let body = try await request.jsonBody(context: context)
-        var payload = try Payload(body, resource: "addPassword")
-        let credentialBody = payload.raw("passwordCredential")
-        try payload.rejectUnknownProperties()
-        var displayName: String?
-        var end = Date().addingTimeInterval(2 * 365 * 24 * 3600)
-        if let credentialBody, credentialBody != .null {
-            var credential = try Payload(credentialBody, resource: "PasswordCredential")
-            displayName = try credential.string("displayName").value
-            if let text = try credential.string("endDateTime").value {
-                guard let date = parseTimestamp(text), date > Date() else {
-                    throw GraphError.badRequest("Property 'endDateTime' must be a future ISO 8601 date and time.")
+        let (credential, secret) = try await directory.addPassword(
+            toApplication: try context.parameters.require("id"), caller: try context.requireCaller()
+        ) {
+            var payload = try Payload(try await request.jsonBody(context: context), resource: "addPassword")
+            let credentialBody = payload.raw("passwordCredential")
+            try payload.rejectUnknownProperties()
+            var displayName: String?
+            var end = Date().addingTimeInterval(2 * 365 * 24 * 3600)
+            if let credentialBody, credentialBody != .null {
+                var credential = try Payload(credentialBody, resource: "PasswordCredential")
+                displayName = try credential.string("displayName").value
+                if let text = try credential.string("endDateTime").value {
+                    guard let date = parseTimestamp(text), date > Date() else {
+                        throw GraphError.badRequest("Property 'endDateTime' must be a future ISO 8601 date and time.")
+                    }
+                    end = date
                 }
-                end = date
+                try credential.rejectUnknownProperties()
             }
-            try credential.rejectUnknownProperties()
+            return (displayName, end)
         }
-        let secret = SecretGenerator.make()
-        let credential = PasswordCredential(
-            keyId: SigilServices.newId(), displayName: displayName, hint: String(secret.prefix(3)), startDateTime: Date(),
-            endDateTime: end, secretHash: services.hasher.hashSecret(secret))
-        try await services.store.addPasswordCredential(credential, applicationId: application.id)
         return GraphResponse.entity(
             Self.encode(credential, secretText: secret),
             context: services.odataContext(request, "microsoft.graph.passwordCredential"))
     }
 
     @Sendable func removePassword(_ request: Request, context: GraphContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        let application = try await readable(.application, id: try context.parameters.require("id"), caller: caller)
-        try AccessPolicy.require(AccessPolicy.allows(caller, .manageApplications))
-        var payload = try Payload(try await request.jsonBody(context: context), resource: "removePassword")
-        let keyId = try payload.requiredString("keyId")
-        try payload.rejectUnknownProperties()
-        guard try await services.store.removePasswordCredential(keyId: keyId, applicationId: application.id) else {
-            throw GraphError.notFound(keyId)
+        try await directory.removePassword(
+            fromApplication: try context.parameters.require("id"), caller: try context.requireCaller()
+        ) {
+            var payload = try Payload(try await request.jsonBody(context: context), resource: "removePassword")
+            let keyId = try payload.requiredString("keyId")
+            try payload.rejectUnknownProperties()
+            return keyId
         }
         return GraphResponse.noContent
     }
@@ -370,11 +264,4 @@ struct DirectoryController {
 func parseTimestamp(_ text: String) -> Date? {
     (try? Date(text, strategy: .iso8601))
         ?? (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
-    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SigilCore
+import SigilService
 
 /// Per-request state: the ids Graph echoes in headers and errors, and the authenticated caller.
 public struct GraphContext: RequestContext {

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import SigilCore
+import SigilService
 import SigilStore
 
 // Literal, valid header names: the force unwraps cannot fail.
@@ -114,61 +115,6 @@ extension JSONValue {
         case .null, .bool, .integer, .double: false
         }
     }
-}
-
-/// Opaque, tamper-proof page cursors: `$skiptoken` carries a position and an HMAC over it and the
-/// query it belongs to, so a client can neither forge a position nor reuse a token elsewhere.
-public struct PageTokens: Sendable {
-    let key: SymmetricKey
-    static let setting = "page_token_key"
-
-    public init(key: SymmetricKey) { self.key = key }
-
-    /// The tenant's token key, generated once and kept in the store.
-    static func load(store: any DirectoryStore) async throws -> PageTokens {
-        let fresh = Data(CredentialHasher.randomBytes(32)).base64EncodedString()
-        let stored = try await store.settingIfAbsent(setting, fresh)
-        return PageTokens(key: SymmetricKey(data: Data(base64Encoded: stored) ?? Data(stored.utf8)))
-    }
-
-    func mac(_ payload: String, _ query: String) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: Data("\(payload)|\(query)".utf8), using: key)
-        return base64URL(Data(code).prefix(12))
-    }
-
-    /// A token carrying `payload` (a position, or a position and sort key) for `query`.
-    public func token(payload: String, query: String) -> String {
-        base64URL(Data("\(mac(payload, query)).\(payload)".utf8))
-    }
-
-    public func token(for position: Int64, query: String) -> String { token(payload: String(position), query: query) }
-
-    /// The payload of a token issued for `query`; a forged, altered or foreign token is refused.
-    public func payload(_ token: String?, query: String) throws -> String? {
-        guard let token else { return nil }
-        let invalid = GraphError.badRequest("The $skiptoken is not valid for this request; use the @odata.nextLink of a previous page.")
-        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8) else { throw invalid }
-        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, constantTimeEqual(Array(parts[0].utf8), Array(mac(String(parts[1]), query).utf8)) else {
-            throw invalid
-        }
-        return String(parts[1])
-    }
-
-    public func position(_ token: String?, query: String) throws -> Int64? {
-        guard let payload = try payload(token, query: query) else { return nil }
-        guard let position = Int64(payload), position >= 0 else {
-            throw GraphError.badRequest("The $skiptoken is not valid for this request; use the @odata.nextLink of a previous page.")
-        }
-        return position
-    }
-}
-
-public func base64URL(_ data: Data) -> String {
-    data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        .replacingOccurrences(of: "=", with: "")
 }
 
 /// The `name=value` pairs of a query string or form body, decoded, in order.

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SigilCore
+import SigilService
 import SigilStore
 
 /// The Entra-shaped identity endpoints: the OAuth 2.0 token endpoint (client credentials and

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SigilCore
+import SigilService
 
 /// Writes each log entry as one JSON object on its own line (`--log-format json`), for log
 /// collectors: time, level, logger label, message, source location and the metadata (a

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import SigilCore
+import SigilService
 
 /// Outermost middleware: gives every response `request-id` and `client-request-id` headers and
 /// turns every failure into Graph's error envelope, so no client ever sees a bare 500 or 404.

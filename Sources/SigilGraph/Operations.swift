@@ -4,6 +4,7 @@ import Metrics
 import NIOCore
 import Prometheus
 import SigilCore
+import SigilService
 import SigilStore
 
 /// The process's metrics. swift-metrics can be bootstrapped once per process, so the registry

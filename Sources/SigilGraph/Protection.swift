@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import SigilCore
+import SigilService
 
 /// How a server protects itself: per-request deadline, optional rate limit, idle connections.
 public struct ServerOptions: Sendable {

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import SigilCore
+import SigilService
 
 /// Builds Graph-shaped responses: JSON bodies, `@odata.context`, 204s and error envelopes.
 enum GraphResponse {
@@ -58,9 +59,4 @@ enum GraphResponse {
         ]
         return json(body, status: HTTPResponse.Status(code: error.status))
     }
-}
-
-/// ISO 8601 with seconds and `Z`, Graph's DateTimeOffset form.
-func graphTimestamp(_ date: Date) -> String {
-    date.formatted(.iso8601)
 }

@@ -1,5 +1,6 @@
 import Hummingbird
 import SigilCore
+import SigilService
 import SigilStore
 
 /// `/roleManagement/directory/roleDefinitions` and `/roleAssignments`.
@@ -97,44 +98,10 @@ public struct RoleController: Sendable {
         let body = try await request.jsonBody(context: context)
         try AccessPolicy.require(AccessPolicy.allows(caller, .manageRoleAssignments))
         let (principalId, role, requestedScope) = try DirectoryRules.roleAssignment(body)
-        let assignment = try await grant(role, to: principalId, at: requestedScope, caller: caller)
+        let assignment = try await RoleService(services: services).grant(role, to: principalId, at: requestedScope, caller: caller)
         return GraphResponse.entity(
             Self.encode(assignment), context: services.odataContext(request, "roleManagement/directory/roleAssignments/$entity"),
             status: .created)
-    }
-
-    /// Assigns `role` to a user or service principal at tenant or attribute-set scope: the one
-    /// place both the API and the console grant roles through.
-    public func grant(_ role: DirectoryRole, to principalId: String, at requestedScope: RoleScope, caller: Caller)
-        async throws -> RoleAssignment
-    {
-        try AccessPolicy.require(AccessPolicy.allows(caller, .manageRoleAssignments))
-        var scope = requestedScope
-        try DirectoryRules.checkScope(role, requestedScope)
-        if case .attributeSet(let name) = requestedScope {
-            guard let set = try await services.store.schema().set(named: name) else {
-                throw GraphError.badRequest("The attribute set '\(name)' named by property 'directoryScopeId' does not exist.")
-            }
-            scope = .attributeSet(set.id)
-        }
-        let principal: DirectoryObject? =
-            if let user = try await services.store.object(.user, id: principalId) { user } else {
-                try await services.store.object(.servicePrincipal, id: principalId)
-            }
-        guard let principal else {
-            throw GraphError.badRequest(
-                "The principal '\(principalId)' named by property 'principalId' does not exist; it must be a user or a service principal."
-            )
-        }
-        let assignment = RoleAssignment(id: SigilServices.newId(), principalId: principal.id, role: role, scope: scope)
-        try await services.store.create(assignment)
-        return assignment
-    }
-
-    /// Removes a role assignment; false when there was none with that id.
-    public func revoke(id: String, caller: Caller) async throws -> Bool {
-        try AccessPolicy.require(AccessPolicy.allows(caller, .manageRoleAssignments))
-        return try await services.store.deleteRoleAssignment(id: id)
     }
 
     @Sendable func getAssignment(_ request: Request, context: GraphContext) async throws -> Response {
@@ -149,7 +116,7 @@ public struct RoleController: Sendable {
     @Sendable func deleteAssignment(_ request: Request, context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
         let id = try context.parameters.require("id")
-        guard try await revoke(id: id, caller: caller) else { throw GraphError.notFound(id) }
+        guard try await RoleService(services: services).revoke(id: id, caller: caller) else { throw GraphError.notFound(id) }
         return GraphResponse.noContent
     }
 }

@@ -1,11 +1,13 @@
 import Hummingbird
 import SigilCore
+import SigilService
 import SigilStore
 
 /// `/directory/attributeSets`, `/directory/customSecurityAttributeDefinitions` and their
 /// `allowedValues`: reads filtered by the caller's scope, writes decided by `SchemaRules`.
 struct SchemaController {
     let services: SigilServices
+    var schema: SchemaService { SchemaService(services: services) }
 
     func register(on group: RouterGroup<GraphContext>) {
         group.get("directory/attributeSets", use: listSets)
@@ -88,28 +90,12 @@ struct SchemaController {
 
     // MARK: Lookup with access rules
 
-    /// The caller may learn that something does not exist only when it could read it if it did:
-    /// with the capability tenant-wide, or in the set the missing thing would belong to (a
-    /// definition's id names its set), as Graph answers set-scoped administrators.
-    func denyOrNotFound(_ caller: Caller, _ capability: Capability, id: String, inSet set: String?) -> GraphError {
-        AccessPolicy.allows(caller, capability, inSet: set) ? .notFound(id) : .forbidden
-    }
-
     func readableSet(_ name: String, caller: Caller, schema: Schema) throws -> AttributeSet {
-        guard let set = schema.set(named: name) else {
-            throw denyOrNotFound(caller, .readAttributeSets, id: name, inSet: nil)
-        }
-        try AccessPolicy.require(AccessPolicy.allows(caller, .readAttributeSets, inSet: set.id))
-        return set
+        try SchemaAccess.set(name, caller: caller, in: schema)
     }
 
     func definition(_ id: String, caller: Caller, capability: Capability, schema: Schema) throws -> AttributeDefinition {
-        guard let definition = schema.definition(id: id) else {
-            let set = AttributeDefinition.split(id: id).flatMap { schema.set(named: $0.set)?.id }
-            throw denyOrNotFound(caller, capability, id: id, inSet: set)
-        }
-        try AccessPolicy.require(AccessPolicy.allows(caller, capability, inSet: definition.attributeSet))
-        return definition
+        try SchemaAccess.definition(id, caller: caller, capability, in: schema)
     }
 
     // MARK: Attribute sets
@@ -146,39 +132,15 @@ struct SchemaController {
     }
 
     @Sendable func createSet(_ request: Request, context: GraphContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        var body: JSONValue?
-        let created = Box<AttributeSet>()
-        try await services.recordingRefusal(
-            .addAttributeSet, target: schemaTarget(body?.objectValue?["id"]?.stringValue), request, context
-        ) {
-            try AccessPolicy.require(AccessPolicy.allows(caller, .manageAttributeSets))
-            let json = try await request.jsonBody(context: context)
-            body = json
-            try await services.store.changeSchema(audit: context.audit(request, caller: caller)) { schema in
-                let change = try SchemaRules.createSet(json, in: schema)
-                if case .createSet(let set) = change { created.value = set }
-                return [change]
-            }
-        }
-        guard let set = created.value else { throw GraphError.internalError }
+        let set = try await schema.createSet({ try await request.jsonBody(context: context) }, as: try context.initiator(request))
         return GraphResponse.entity(
             Self.encode(set), context: services.odataContext(request, "directory/attributeSets/$entity"), status: .created)
     }
 
     @Sendable func updateSet(_ request: Request, context: GraphContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        let name = try context.parameters.require("set")
-        try await services.recordingRefusal(.updateAttributeSet, target: schemaTarget(name), request, context) {
-            let body = try await request.jsonBody(context: context)
-            try await services.store.changeSchema(audit: context.audit(request, caller: caller)) { schema in
-                guard let set = schema.set(named: name) else {
-                    throw AccessPolicy.allows(caller, .manageAttributeSets) ? GraphError.notFound(name) : GraphError.forbidden
-                }
-                try AccessPolicy.require(AccessPolicy.allows(caller, .manageAttributeSets))
-                return [try SchemaRules.updateSet(set, with: body, in: schema)]
-            }
-        }
+        try await schema.updateSet(
+            try context.parameters.require("set"), with: { try await request.jsonBody(context: context) },
+            as: try context.initiator(request))
         return GraphResponse.noContent
     }
 
@@ -224,26 +186,8 @@ struct SchemaController {
     }
 
     @Sendable func createDefinition(_ request: Request, context: GraphContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        var body: JSONValue?
-        let created = Box<AttributeDefinition>()
-        try await services.recordingRefusal(.addDefinition, target: schemaTarget(Self.definitionId(in: body)), request, context) {
-            let json = try await request.jsonBody(context: context)
-            body = json
-            // Authorise against the set the body names before validating, so a caller without the
-            // role learns nothing from validation messages.
-            if let set = json.objectValue?["attributeSet"]?.stringValue {
-                try AccessPolicy.require(AccessPolicy.allows(caller, .manageDefinitions, inSet: set))
-            } else {
-                try AccessPolicy.require(AccessPolicy.allowsAnywhere(caller, .manageDefinitions))
-            }
-            try await services.store.changeSchema(audit: context.audit(request, caller: caller)) { schema in
-                let change = try SchemaRules.createDefinition(json, in: schema)
-                if case .createDefinition(let definition, _) = change { created.value = definition }
-                return [change]
-            }
-        }
-        guard let definition = created.value else { throw GraphError.internalError }
+        let definition = try await schema.createDefinition(
+            { try await request.jsonBody(context: context) }, as: try context.initiator(request))
         // Graph's 201 body leaves out allowedValues even when they were sent inline.
         return GraphResponse.entity(
             Self.encode(definition, allowedValues: nil),
@@ -251,16 +195,9 @@ struct SchemaController {
     }
 
     @Sendable func updateDefinition(_ request: Request, context: GraphContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        let id = try context.parameters.require("definition")
-        let odataVersion = request.headers[.odataVersion]
-        try await services.recordingRefusal(.updateDefinition, target: schemaTarget(id), request, context) {
-            let body = try await request.jsonBody(context: context)
-            try await services.store.changeSchema(audit: context.audit(request, caller: caller)) { schema in
-                let definition = try definition(id, caller: caller, capability: .manageDefinitions, schema: schema)
-                return try SchemaRules.updateDefinition(definition, with: body, odataVersion: odataVersion, in: schema)
-            }
-        }
+        try await schema.updateDefinition(
+            try context.parameters.require("definition"), with: { try await request.jsonBody(context: context) },
+            odataVersion: request.headers[.odataVersion], as: try context.initiator(request))
         return GraphResponse.noContent
     }
 
@@ -302,53 +239,17 @@ struct SchemaController {
     }
 
     @Sendable func createAllowedValue(_ request: Request, context: GraphContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        let id = try context.parameters.require("definition")
-        let created = Box<(AttributeDefinition, AllowedValue)>()
-        try await services.recordingRefusal(.updateDefinition, target: schemaTarget(id), request, context) {
-            let body = try await request.jsonBody(context: context)
-            try await services.store.changeSchema(audit: context.audit(request, caller: caller)) { schema in
-                let definition = try definition(id, caller: caller, capability: .manageDefinitions, schema: schema)
-                let change = try SchemaRules.createAllowedValue(body, for: definition, in: schema)
-                if case .putAllowedValue(_, let value) = change { created.value = (definition, value) }
-                return [change]
-            }
-        }
-        guard let (definition, value) = created.value else { throw GraphError.internalError }
+        let (definition, value) = try await schema.createAllowedValue(
+            { try await request.jsonBody(context: context) }, of: try context.parameters.require("definition"),
+            as: try context.initiator(request))
         return GraphResponse.entity(
             Self.encode(value), context: valuesContext(request, definition, entity: true), status: .created)
     }
 
     @Sendable func updateAllowedValue(_ request: Request, context: GraphContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        let id = try context.parameters.require("definition")
-        let valueId = try context.parameters.require("value")
-        try await services.recordingRefusal(.updateDefinition, target: schemaTarget(id), request, context) {
-            let body = try await request.jsonBody(context: context)
-            try await services.store.changeSchema(audit: context.audit(request, caller: caller)) { schema in
-                let definition = try definition(id, caller: caller, capability: .manageDefinitions, schema: schema)
-                guard let value = schema.allowedValues(of: definition).first(where: { $0.id == valueId }) else {
-                    throw GraphError.notFound(valueId)
-                }
-                return [try SchemaRules.updateAllowedValue(value, of: definition, with: body)]
-            }
-        }
+        try await schema.updateAllowedValue(
+            try context.parameters.require("value"), of: try context.parameters.require("definition"),
+            with: { try await request.jsonBody(context: context) }, as: try context.initiator(request))
         return GraphResponse.noContent
     }
-}
-
-extension SchemaController {
-    /// `Set_Name` from a definition body, when it names both.
-    static func definitionId(in body: JSONValue?) -> String? {
-        guard let set = body?.objectValue?["attributeSet"]?.stringValue, let name = body?.objectValue?["name"]?.stringValue
-        else { return nil }
-        return AttributeDefinition.id(set: set, name: name)
-    }
-}
-
-/// Carries a value out of a `@Sendable` transaction closure. The store runs the closure to
-/// completion before returning, so there is never concurrent access.
-final class Box<Value>: @unchecked Sendable {
-    var value: Value?
-    init() {}
 }

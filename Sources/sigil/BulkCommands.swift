@@ -132,12 +132,11 @@ struct ExportCommand: AsyncParsableCommand {
 
 /// Progress on standard error: a bar redrawn in place on a terminal, plain lines every tenth
 /// otherwise (logs, CI).
-final class ProgressMeter: @unchecked Sendable {
-    private let lock = NSLock()
+final class ProgressMeter: Sendable {
     private let total: Int
     private let label: String
-    private var done = 0
-    private var lastTenth = 0
+    /// Rows done, and the last tenth announced on a non-terminal.
+    private let progress = Locked<(done: Int, lastTenth: Int)>((0, 0))
     private let terminal = isatty(STDERR_FILENO) != 0
 
     init(total: Int, label: String) {
@@ -146,18 +145,19 @@ final class ProgressMeter: @unchecked Sendable {
     }
 
     func advance(_ rows: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        done += rows
-        let fraction = Double(done) / Double(total)
-        if terminal {
-            let width = 30
-            let filled = Int(fraction * Double(width))
-            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            FileHandle.standardError.write(Data("\r[\(bar)] \(Int(fraction * 100))% \(done)/\(total) rows \(label)".utf8))
-        } else if Int(fraction * 10) > lastTenth {
-            lastTenth = Int(fraction * 10)
-            FileHandle.standardError.write(Data("\(done)/\(total) rows \(label) (\(lastTenth * 10)%)\n".utf8))
+        progress.withLock { progress in
+            progress.done += rows
+            let done = progress.done
+            let fraction = Double(done) / Double(total)
+            if terminal {
+                let width = 30
+                let filled = Int(fraction * Double(width))
+                let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+                FileHandle.standardError.write(Data("\r[\(bar)] \(Int(fraction * 100))% \(done)/\(total) rows \(label)".utf8))
+            } else if Int(fraction * 10) > progress.lastTenth {
+                progress.lastTenth = Int(fraction * 10)
+                FileHandle.standardError.write(Data("\(done)/\(total) rows \(label) (\(progress.lastTenth * 10)%)\n".utf8))
+            }
         }
     }
 

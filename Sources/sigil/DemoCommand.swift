@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import SigilGraph
+import SigilService
 
 /// `sigil demo credentials`: a new secret for the demo attribute manager, whose first secret is
 /// printed only by the start that loads the demo.

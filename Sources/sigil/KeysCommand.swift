@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SigilCore
-import SigilGraph
+import SigilService
 import SigilStore
 
 /// `sigil keys rotate` and `sigil keys list`: the token signing keys, changed on the database

@@ -5,6 +5,7 @@ import Logging
 import SigilConsole
 import SigilCore
 import SigilGraph
+import SigilService
 import SigilStore
 import UnixSignals
 

@@ -3,6 +3,7 @@ import SigilCore
 import Testing
 
 @testable import SigilGraph
+@testable import SigilService
 
 /// Who may read and write custom security attribute values (graph-reference §4.3, §4.4, §6):
 /// assignment roles at tenant and set scope, roles that give no attribute access, users reading

@@ -3,6 +3,7 @@ import SigilCore
 import Testing
 
 @testable import SigilGraph
+@testable import SigilService
 
 /// Validation of custom security attribute writes (graph-reference §3, GRAPH-CONTRACT
 /// decisions): every refused PATCH answers with a message naming what is wrong and writes

@@ -5,6 +5,7 @@ import SigilStore
 import Testing
 
 @testable import SigilGraph
+@testable import SigilService
 
 /// The custom security attribute audit log through the API (issue 6, graph-reference §7): one
 /// record per change with old and new values, failure records for refused changes, who may read,
@@ -206,6 +207,13 @@ import Testing
             #expect(denied["result"] == "failure")
             #expect(denied["resultReason"] == "Insufficient privileges to complete the operation.")
             #expect(denied["activityDisplayName"] == "Add an attribute set")
+            // A refused write names what it attempted, as a successful one does.
+            #expect(denied["targetResources"]?.arrayValue?.first?.objectValue?["id"] == "Finance")
+            let (deniedDefinition, _) = try await Self.change(
+                client, f, .post, "/v1.0/directory/customSecurityAttributeDefinitions",
+                #"{"attributeSet":"Engineering","name":"Grade","type":"String","status":"Available","isCollection":false,"isSearchable":true,"usePreDefinedValuesOnly":false}"#,
+                status: 403, token: definitionReader.token)
+            #expect(deniedDefinition["targetResources"]?.arrayValue?.first?.objectValue?["id"] == "Engineering_Grade")
             #expect(denied["initiatedBy"]?.objectValue?["user"]?.objectValue?["userPrincipalName"] == "dana@sigil.test")
             #expect(try await f.tenant.store.schema().set(named: "Finance") == nil)
 
@@ -216,7 +224,7 @@ import Testing
             #expect(invalid["targetResources"]?.arrayValue?.first?.objectValue?["id"] == "Engineering")
 
             let failures = try await Self.records(client, f, query: "?$filter=result%20eq%20'failure'")
-            #expect(failures.count == 3)
+            #expect(failures.count == 4)
         }
     }
 

@@ -5,6 +5,7 @@ import Testing
 
 @testable import SigilConsole
 @testable import SigilGraph
+@testable import SigilService
 
 /// Roles and administrators, and the audit log view.
 @Suite struct ConsoleAdminTests {

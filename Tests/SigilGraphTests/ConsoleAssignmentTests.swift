@@ -5,6 +5,7 @@ import Testing
 
 @testable import SigilConsole
 @testable import SigilGraph
+@testable import SigilService
 
 /// The admin-center steps of seed 002 on a user's Custom security attributes page: add
 /// assignments of every kind, edit, remove, errors next to the field, and what readers and

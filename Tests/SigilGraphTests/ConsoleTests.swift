@@ -9,6 +9,7 @@ import Testing
 
 @testable import SigilConsole
 @testable import SigilGraph
+@testable import SigilService
 
 /// The web console's routes in-process: sign-in with its anti-forgery token, the session cookie,
 /// throttled guessing, sign-out, and the users list with search and paging.

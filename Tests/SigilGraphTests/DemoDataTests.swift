@@ -4,6 +4,7 @@ import SigilStore
 import Testing
 
 @testable import SigilGraph
+@testable import SigilService
 
 /// `sigil serve --demo`: the demo people hold roles, sign in with the demo password, and see what
 /// their role shows; the demo application's secret can be renewed.

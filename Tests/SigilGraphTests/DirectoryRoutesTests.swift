@@ -3,6 +3,7 @@ import SigilCore
 import Testing
 
 @testable import SigilGraph
+@testable import SigilService
 
 /// Users, applications, service principals, the token endpoint and OpenID metadata, role
 /// assignments and role definitions (GRAPH-CONTRACT "Routes" and "Identity and authorisation",

@@ -3,6 +3,7 @@ import SigilCore
 import Testing
 
 @testable import SigilGraph
+@testable import SigilService
 
 /// Failures Schemathesis found (Interop/test_fuzz.py), kept as in-process HTTP tests. They run on
 /// SQLite and, in scripts/test's second pass, on PostgreSQL, where each of them used to be a 500.

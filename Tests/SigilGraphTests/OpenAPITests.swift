@@ -6,6 +6,7 @@ import Testing
 import Yams
 
 @testable import SigilGraph
+@testable import SigilService
 
 /// The OpenAPI document served at `/openapi.yaml` against the router it describes.
 @Suite struct OpenAPITests {

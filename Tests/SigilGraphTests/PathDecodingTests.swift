@@ -7,6 +7,7 @@ import Testing
 
 @testable import SigilConsole
 @testable import SigilGraph
+@testable import SigilService
 
 /// Path parameters are percent-decoded exactly once, for every route (`GraphContext.parameters`):
 /// the Graph SDKs encode `@` in a userPrincipalName and spaces in allowed values.

@@ -9,6 +9,7 @@ import SigilStore
 import Testing
 
 @testable import SigilGraph
+@testable import SigilService
 
 /// Issue 9 in-process: health and metrics, request limits, rate limiting, the request deadline,
 /// token checks and signing key rotation, and the JSON log format.

@@ -3,6 +3,7 @@ import SigilCore
 import Testing
 
 @testable import SigilGraph
+@testable import SigilService
 
 /// Who may call each attribute configuration route (graph-reference §6): every route against
 /// every kind of caller, with the exact status, the error code on refusals, what a successful

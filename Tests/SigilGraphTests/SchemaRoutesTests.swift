@@ -3,6 +3,7 @@ import SigilCore
 import Testing
 
 @testable import SigilGraph
+@testable import SigilService
 
 /// The attribute configuration routes (graph-reference §2, GRAPH-CONTRACT "Routes"): attribute
 /// sets, definitions and allowed values, each route's success shape and its documented failures,

@@ -3,6 +3,7 @@ import SigilCore
 import Testing
 
 @testable import SigilGraph
+@testable import SigilService
 
 /// Every request of the two seed documents (../shared/seeds), sent with the seed's exact JSON,
 /// checked against the seed's status and response. Ids differ; collections are compared as

@@ -5,6 +5,7 @@ import Testing
 
 @testable import SigilConsole
 @testable import SigilGraph
+@testable import SigilService
 
 /// Nobody reads or changes their own custom security attributes, through any front end: not by
 /// PATCH (by id or by userPrincipalName), not through the console's forms, not through a

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import SigilGraph
+@testable import SigilService
 
 @Suite struct SmokeTests {
     @Test func attributeSetCreatedByDefinitionAdministratorIsReadBack() async throws {

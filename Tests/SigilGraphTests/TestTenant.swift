@@ -8,6 +8,7 @@ import SigilStore
 import Testing
 
 @testable import SigilGraph
+@testable import SigilService
 
 /// A fresh tenant on an in-memory SQLite store (or, with `SIGIL_TEST_DATABASE_URL` set, on a
 /// fresh schema in that PostgreSQL cluster), with helpers to make principals holding roles and to

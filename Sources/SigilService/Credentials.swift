@@ -43,7 +43,7 @@ public struct CredentialHasher: Sendable {
     }
 
     /// A well-formed hash no password matches, to spend a real check's time on unknown users.
-    static func dummyHash(rounds: Int) -> String {
+    package static func dummyHash(rounds: Int) -> String {
         "pbkdf2-sha256$\(rounds)$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
     }
 
@@ -58,7 +58,7 @@ public struct CredentialHasher: Sendable {
         return constantTimeEqual(derived, Array(expected))
     }
 
-    static func derive(_ password: String, salt: [UInt8], rounds: Int) throws -> [UInt8] {
+    package static func derive(_ password: String, salt: [UInt8], rounds: Int) throws -> [UInt8] {
         let key = try KDF.Insecure.PBKDF2.deriveKey(
             from: Array(password.utf8), salt: salt, using: .sha256, outputByteCount: 32, unsafeUncheckedRounds: rounds)
         return key.withUnsafeBytes { Array($0) }
@@ -74,10 +74,10 @@ public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
 }
 
 /// Generates client secrets in Entra's shape: 40 characters, a `~` after the 3-character hint.
-enum SecretGenerator {
-    static let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+package enum SecretGenerator {
+    package static let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
-    static func make() -> String {
+    package static func make() -> String {
         var generator = SystemRandomNumberGenerator()
         func random(_ n: Int, from characters: ArraySlice<Character> = alphabet[...]) -> String {
             String((0..<n).map { _ in characters[characters.startIndex + Int.random(in: 0..<characters.count, using: &generator)] })

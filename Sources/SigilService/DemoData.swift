@@ -5,7 +5,7 @@ import SigilStore
 /// `sigil serve --demo`: the seed documents' attribute sets, definitions and users, and an
 /// application holding the attribute roles, created once per data directory.
 public enum DemoData {
-    static let loadedSetting = "demo_loaded"
+    package static let loadedSetting = "demo_loaded"
     public static let userPassword = "Sigil-demo-2026!"
     public static let userNames = ["Chandra", "Jana", "Joe", "Isabella", "Alain", "Dara", "Jiya"]
 
@@ -40,12 +40,12 @@ public enum DemoData {
         public let clientSecret: String?
     }
 
-    static let sets: [JSONValue] = [
+    package static let sets: [JSONValue] = [
         ["id": "Engineering", "description": "Attributes for engineering team", "maxAttributesPerSet": 25],
         ["id": "Marketing", "description": "Attributes for marketing team", "maxAttributesPerSet": 25],
     ]
 
-    static func definition(
+    package static func definition(
         _ set: String, _ name: String, _ description: String, type: String, collection: Bool,
         predefined: [String] = []
     ) -> JSONValue {
@@ -61,7 +61,7 @@ public enum DemoData {
         return object
     }
 
-    static let definitions: [JSONValue] = [
+    package static let definitions: [JSONValue] = [
         definition("Engineering", "ProjectDate", "Target completion date", type: "String", collection: false),
         definition(
             "Engineering", "Project", "Active projects for user", type: "String", collection: true,
@@ -74,14 +74,14 @@ public enum DemoData {
         definition("Marketing", "AppCountry", "Countries where the app is offered", type: "String", collection: true),
     ]
 
-    static func setValue(_ members: JSONObject) -> JSONValue {
+    package static func setValue(_ members: JSONObject) -> JSONValue {
         var set = JSONObject([("@odata.type", "#Microsoft.DirectoryServices.CustomSecurityAttributeValue")])
         for (key, value) in members { set.append(key, value) }
         return .object(set)
     }
 
     /// The values seed 002's list and filter examples show on each user.
-    static let attributeValues: [String: JSONValue] = [
+    package static let attributeValues: [String: JSONValue] = [
         "Chandra": ["Marketing": setValue(JSONObject([("EmployeeId", "GS36348")]))],
         "Jana": ["Marketing": setValue(JSONObject([("AppCountry", ["Canada", "Mexico"]), ("EmployeeId", "GS46982")]))],
         "Joe": [

@@ -3,8 +3,8 @@ import SigilStore
 
 /// Custom security attribute values on users and service principals: the part of a create or
 /// update that touches `customSecurityAttributes`, and what each caller may read of them.
-public struct AssignmentController: Sendable {
-    let services: SigilServices
+public struct AssignmentService: Sendable {
+    package let services: SigilServices
 
     public init(services: SigilServices) { self.services = services }
 
@@ -22,7 +22,7 @@ public struct AssignmentController: Sendable {
     }
 
     /// `customSecurityAttributes` of each object as `caller` may see it, keyed by object id.
-    func readableAttributes(
+    package func readableAttributes(
         of objects: [DirectoryObject], caller: Caller, preloaded: [String: AttributeAssignments]? = nil
     ) async throws -> [String: JSONValue] {
         // Callers without any assignment-read grant see null everywhere: skip the reads.
@@ -40,7 +40,7 @@ public struct AssignmentController: Sendable {
         return result
     }
 
-    func create(
+    package func create(
         _ object: DirectoryObject, passwordHash: String?, attributes: JSONValue?, caller: Caller, audit: AuditContext
     ) async throws {
         guard let attributes else {
@@ -55,7 +55,7 @@ public struct AssignmentController: Sendable {
 
     /// Applies ordinary properties and attribute values in one transaction: a failure in either
     /// writes nothing.
-    func update(
+    package func update(
         _ kind: DirectoryObjectKind, id: String, with write: DirectoryWrite, passwordHash: String?, caller: Caller,
         audit: AuditContext
     ) async throws {

@@ -4,22 +4,22 @@ import SigilCore
 import SigilStore
 
 /// The claims of a Sigil access token, named as in Entra's v1 Graph tokens.
-struct AccessTokenClaims: JWTPayload {
-    var aud: AudienceClaim
-    var iss: IssuerClaim
-    var iat: IssuedAtClaim
-    var nbf: NotBeforeClaim
-    var exp: ExpirationClaim
-    var sub: SubjectClaim
+package struct AccessTokenClaims: JWTPayload {
+    package var aud: AudienceClaim
+    package var iss: IssuerClaim
+    package var iat: IssuedAtClaim
+    package var nbf: NotBeforeClaim
+    package var exp: ExpirationClaim
+    package var sub: SubjectClaim
     /// Object id of the principal (user or service principal).
-    var oid: String
-    var tid: String
+    package var oid: String
+    package var tid: String
     /// `app` for client credentials, `user` for the password grant.
-    var idtyp: String
-    var appid: String?
-    var upn: String?
+    package var idtyp: String
+    package var appid: String?
+    package var upn: String?
 
-    func verify(using algorithm: some JWTAlgorithm) async throws {
+    package func verify(using algorithm: some JWTAlgorithm) async throws {
         // A little leeway both ways for clocks that differ between instances and clients.
         let skew = TimeInterval(Limits.tokenClockSkew)
         try exp.verifyNotExpired(currentDate: Date().addingTimeInterval(-skew))
@@ -46,7 +46,7 @@ public struct SigningKeyRing: Codable, Sendable, Equatable {
     /// The key that signs new tokens.
     public var signing: Key? { keys.last { $0.retired == nil } }
 
-    static func key(pem: String, created: Date) throws -> Key {
+    package static func key(pem: String, created: Date) throws -> Key {
         Key(kid: try TokenService.keyId(for: ES256PrivateKey(pem: pem).publicKey), pem: pem, created: created.timeIntervalSince1970)
     }
 
@@ -60,12 +60,12 @@ public struct SigningKeyRing: Codable, Sendable, Equatable {
     }
 
     /// Keys that may still have valid tokens out.
-    func verifying(now: Date) -> [Key] {
+    package func verifying(now: Date) -> [Key] {
         let horizon = now.timeIntervalSince1970 - Double(Self.verifyingAfterRetirement)
         return keys.filter { ($0.retired ?? .infinity) > horizon }
     }
 
-    var json: String {
+    package var json: String {
         (try? JSONEncoder().encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? #"{"keys":[]}"#
     }
 }
@@ -75,21 +75,21 @@ public struct SigningKeyRing: Codable, Sendable, Equatable {
 /// tokens find no key and are refused, whatever their header claims.
 public final class TokenService: Sendable {
     public static let graphAudience = "https://graph.microsoft.com"
-    static let graphAppId = "00000003-0000-0000-c000-000000000000"
+    package static let graphAppId = "00000003-0000-0000-c000-000000000000"
     /// The single key of versions before rotation; adopted as the ring's first key.
-    static let legacyKeySetting = "signing_key_es256"
+    package static let legacyKeySetting = "signing_key_es256"
     public static let keyRingSetting = "signing_keys_es256"
     /// How often a running server looks for a key rotated elsewhere (`sigil keys rotate`).
-    static let refreshInterval = Duration.seconds(30)
+    package static let refreshInterval = Duration.seconds(30)
 
-    struct Loaded: Sendable {
+    package struct Loaded: Sendable {
         let ring: SigningKeyRing
         let keys: JWTKeyCollection
         let publicKeys: [(kid: String, key: ES256PublicKey)]
         let loadedAt: ContinuousClock.Instant
     }
 
-    let store: any DirectoryStore
+    package let store: any DirectoryStore
     public let tenantId: String
     /// Swapped whole on refresh.
     private let state: Locked<Loaded>
@@ -106,7 +106,7 @@ public final class TokenService: Sendable {
     }
 
     /// A first ring: the legacy single key when this database has one, so its tokens stay valid.
-    static func initialRing(store: any DirectoryStore) async throws -> SigningKeyRing {
+    package static func initialRing(store: any DirectoryStore) async throws -> SigningKeyRing {
         let pem = try await store.setting(legacyKeySetting) ?? ES256PrivateKey().pemRepresentation
         return SigningKeyRing(keys: [try SigningKeyRing.key(pem: pem, created: Date())])
     }
@@ -126,7 +126,7 @@ public final class TokenService: Sendable {
         return try JSONDecoder().decode(SigningKeyRing.self, from: Data(text.utf8))
     }
 
-    static func loaded(_ text: String) async throws -> Loaded {
+    package static func loaded(_ text: String) async throws -> Loaded {
         let ring = try JSONDecoder().decode(SigningKeyRing.self, from: Data(text.utf8))
         let keys = JWTKeyCollection()
         var publicKeys: [(kid: String, key: ES256PublicKey)] = []
@@ -139,7 +139,7 @@ public final class TokenService: Sendable {
     }
 
     /// The key id is derived from the public key, so it is stable across restarts.
-    static func keyId(for publicKey: ES256PublicKey) -> String {
+    package static func keyId(for publicKey: ES256PublicKey) -> String {
         String((publicKey.parameters?.x ?? "sigil").prefix(16))
     }
 
@@ -151,7 +151,7 @@ public final class TokenService: Sendable {
     }
 
     /// The loaded keys, read again from the store when older than `refreshInterval` (or `force`).
-    func current(force: Bool = false) async throws -> Loaded {
+    package func current(force: Bool = false) async throws -> Loaded {
         let loaded = state.withLock { $0 }
         let age = ContinuousClock.now - loaded.loadedAt
         // Forced reads are spaced too, so tokens naming unknown keys cannot drive a read each.
@@ -168,7 +168,7 @@ public final class TokenService: Sendable {
 
     public var issuer: String { "https://sts.windows.net/\(tenantId)/" }
 
-    func issue(principalId: String, isApp: Bool, appId: String?, userPrincipalName: String?) async throws -> String {
+    package func issue(principalId: String, isApp: Bool, appId: String?, userPrincipalName: String?) async throws -> String {
         // Whole seconds, as Entra writes iat/nbf/exp.
         let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         let claims = AccessTokenClaims(
@@ -183,7 +183,7 @@ public final class TokenService: Sendable {
     }
 
     /// Checks signature, lifetime, audience, issuer and tenant; the message says which failed.
-    func validate(_ token: String) async throws(SigilCore.GraphError) -> AccessTokenClaims {
+    package func validate(_ token: String) async throws(SigilCore.GraphError) -> AccessTokenClaims {
         let claims: AccessTokenClaims
         do {
             claims = try await verified(token)
@@ -203,7 +203,7 @@ public final class TokenService: Sendable {
 
     /// Verifies with the loaded keys; a token naming a key this instance does not know yet (rotated
     /// through another instance) makes it read the ring again once.
-    func verified(_ token: String) async throws -> AccessTokenClaims {
+    package func verified(_ token: String) async throws -> AccessTokenClaims {
         let loaded = try await current()
         do {
             return try await loaded.keys.verify(token, as: AccessTokenClaims.self)
@@ -215,7 +215,7 @@ public final class TokenService: Sendable {
 
     /// The JSON Web Key Set that verifies Sigil's tokens: the signing key and retired keys whose
     /// tokens may still be valid.
-    func jwks() async throws -> JSONValue {
+    package func jwks() async throws -> JSONValue {
         let keys: [JSONValue] = try await current().publicKeys.map { entry in
             let parameters = entry.key.parameters
             return [

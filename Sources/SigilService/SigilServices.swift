@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import Logging
 import SigilCore
 import SigilStore
@@ -36,12 +35,12 @@ public struct SigilServices: Sendable {
     /// Callers by token, so a busy client costs one signature check and one role lookup per
     /// token rather than per request. Entries hold the store's access version when they were
     /// resolved and are served only while it is unchanged.
-    let callers = CallerCache()
+    package let callers = CallerCache()
     /// Failed password sign-ins by user name and address, shared by every front-end.
-    let signInThrottle = SignInThrottle()
+    package let signInThrottle = SignInThrottle()
 
     /// The caller behind a bearer token: validated once, then served from the cache.
-    func caller(forToken token: String) async throws -> Caller {
+    package func caller(forToken token: String) async throws -> Caller {
         let version = try await store.accessVersion()
         if let cached = callers.caller(for: token, version: version) { return cached }
         let claims = try await tokens.validate(token)
@@ -51,7 +50,7 @@ public struct SigilServices: Sendable {
     }
 
     /// The caller behind validated claims; a deleted or disabled principal is refused.
-    func caller(for claims: AccessTokenClaims) async throws -> Caller {
+    package func caller(for claims: AccessTokenClaims) async throws -> Caller {
         try await caller(principalId: claims.oid, isApp: claims.idtyp == "app")
     }
 
@@ -99,7 +98,7 @@ public struct SigilServices: Sendable {
 
     /// Checks a user's password. An unknown user costs as much time as a known one, so response
     /// times do not reveal which users exist.
-    func verifyPassword(userPrincipalName: String, password: String) async throws -> PasswordCheck {
+    package func verifyPassword(userPrincipalName: String, password: String) async throws -> PasswordCheck {
         guard let (user, hash) = try await store.userCredentials(userPrincipalName: userPrincipalName), let hash else {
             _ = try await hasher.verifyPassword(password, hash: CredentialHasher.dummyHash(rounds: hasher.passwordRounds))
             return .invalid
@@ -108,43 +107,33 @@ public struct SigilServices: Sendable {
         return user.accountEnabled ? .valid(user) : .disabled
     }
 
-    /// `@odata.context`: `{base}/{version}/$metadata#{fragment}`.
-    func odataContext(_ request: Request, _ fragment: String) -> String {
-        "\(origin(request))/\(request.apiVersion)/$metadata#\(fragment)"
-    }
-
-    /// Scheme, host and port of the links Sigil writes.
-    func origin(_ request: Request) -> String {
-        publicURL ?? request.baseURL(scheme: scheme)
-    }
-
-    static func newId() -> String { UUID().uuidString.lowercased() }
+    /// A new object id: a lowercase GUID, as Graph writes them.
+    public static func newId() -> String { UUID().uuidString.lowercased() }
 }
 
 /// Recently seen callers by token. An entry lives until its token expires, for at most a
 /// minute, and only while the store's access version is the one it was resolved under (any
 /// change to roles or principals, through any instance, bumps it).
-final class CallerCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [String: (caller: Caller, until: Date, version: Int64)] = [:]
-    static let maxEntries = 10_000
-    static let maxAge: TimeInterval = 60
+package final class CallerCache: Sendable {
+    private let entries = Locked<[String: (caller: Caller, until: Date, version: Int64)]>([:])
+    package static let maxEntries = 10_000
+    package static let maxAge: TimeInterval = 60
 
-    func caller(for token: String, version: Int64) -> Caller? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let entry = entries[token] else { return nil }
-        guard entry.until > Date(), entry.version == version else {
-            entries[token] = nil
-            return nil
+    package func caller(for token: String, version: Int64) -> Caller? {
+        entries.withLock { entries in
+            guard let entry = entries[token] else { return nil }
+            guard entry.until > Date(), entry.version == version else {
+                entries[token] = nil
+                return nil
+            }
+            return entry.caller
         }
-        return entry.caller
     }
 
-    func store(_ caller: Caller, for token: String, until expiry: Date, version: Int64) {
-        lock.lock()
-        defer { lock.unlock() }
-        if entries.count >= Self.maxEntries { entries.removeAll(keepingCapacity: true) }
-        entries[token] = (caller, min(expiry, Date().addingTimeInterval(Self.maxAge)), version)
+    package func store(_ caller: Caller, for token: String, until expiry: Date, version: Int64) {
+        entries.withLock { entries in
+            if entries.count >= Self.maxEntries { entries.removeAll(keepingCapacity: true) }
+            entries[token] = (caller, min(expiry, Date().addingTimeInterval(Self.maxAge)), version)
+        }
     }
 }

@@ -1,0 +1,43 @@
+import SigilCore
+import SigilStore
+
+/// Granting and removing directory roles: the one place the API and the console do it.
+public struct RoleService: Sendable {
+    let services: SigilServices
+
+    public init(services: SigilServices) { self.services = services }
+
+    /// Assigns `role` to a user or service principal at tenant or attribute-set scope: the one
+    /// place both the API and the console grant roles through.
+    public func grant(_ role: DirectoryRole, to principalId: String, at requestedScope: RoleScope, caller: Caller)
+        async throws -> RoleAssignment
+    {
+        try AccessPolicy.require(AccessPolicy.allows(caller, .manageRoleAssignments))
+        var scope = requestedScope
+        try DirectoryRules.checkScope(role, requestedScope)
+        if case .attributeSet(let name) = requestedScope {
+            guard let set = try await services.store.schema().set(named: name) else {
+                throw GraphError.badRequest("The attribute set '\(name)' named by property 'directoryScopeId' does not exist.")
+            }
+            scope = .attributeSet(set.id)
+        }
+        let principal: DirectoryObject? =
+            if let user = try await services.store.object(.user, id: principalId) { user } else {
+                try await services.store.object(.servicePrincipal, id: principalId)
+            }
+        guard let principal else {
+            throw GraphError.badRequest(
+                "The principal '\(principalId)' named by property 'principalId' does not exist; it must be a user or a service principal."
+            )
+        }
+        let assignment = RoleAssignment(id: SigilServices.newId(), principalId: principal.id, role: role, scope: scope)
+        try await services.store.create(assignment)
+        return assignment
+    }
+
+    /// Removes a role assignment; false when there was none with that id.
+    public func revoke(id: String, caller: Caller) async throws -> Bool {
+        try AccessPolicy.require(AccessPolicy.allows(caller, .manageRoleAssignments))
+        return try await services.store.deleteRoleAssignment(id: id)
+    }
+}
