@@ -1,0 +1,49 @@
+import Foundation
+import GRDB
+import SigilCore
+
+/// The attribute schema in SQLite, cached in memory until this process changes it.
+extension SQLiteStore {
+
+    public func schema() async throws -> Schema {
+        let (version, cached) = schemaCache.withLock { $0 }
+        if let cached { return cached }
+        let schema = try await writer.read { db in try Self.loadSchema(db).schema }
+        schemaCache.withLock { if $0.version == version { $0.schema = schema } }
+        return schema
+    }
+
+    public func changeSchema(audit: AuditContext?, _ decide: @escaping @Sendable (Schema) throws -> [SchemaChange])
+        async throws
+    {
+        defer { schemaCache.withLock { $0 = ($0.version + 1, nil) } }
+        try await writer.write { db in
+            let schema = try Self.loadSchema(db).schema
+            let changes = try decide(schema)
+            for change in changes { try Self.apply(change, db) }
+            if let audit { try Self.append(AuditLog.records(for: changes, before: schema, context: audit), db) }
+        }
+    }
+
+    /// The schema with its definitions' row numbers, read in the caller's transaction.
+    static func loadSchema(_ db: Database) throws -> SchemaSnapshot {
+        var rows = SchemaRows()
+        for row in try Row.fetchAll(db.cachedStatement(sql: SchemaSQL.sets)) {
+            rows.addSet(id: row["id"], description: row["description"], maxAttributes: row["max_attributes"])
+        }
+        for row in try Row.fetchAll(db.cachedStatement(sql: SchemaSQL.definitions)) {
+            rows.addDefinition(
+                seq: row["seq"], set: row["attribute_set"], name: row["name"], description: row["description"],
+                type: row["type"], isCollection: row["is_collection"], isSearchable: row["is_searchable"],
+                status: row["status"], predefinedOnly: row["predefined_only"])
+        }
+        for row in try Row.fetchAll(db.cachedStatement(sql: SchemaSQL.allowedValues)) {
+            rows.addAllowedValue(definitionKey: row["definition_key"], id: row["id"], isActive: row["is_active"])
+        }
+        return rows.snapshot(version: 0)
+    }
+
+    static func apply(_ change: SchemaChange, _ db: Database) throws {
+        for statement in SchemaSQL.statements(for: change) { try db.execute(literal: statement.grdb) }
+    }
+}
