@@ -16,7 +16,7 @@ extension ConsoleController {
 
     @Sendable func auditPage(_ request: Request, context: GraphContext) async throws -> Response {
         let signedIn = try await requireSignedIn(request)
-        try AccessPolicy.require(AccessPolicy.allows(signedIn.caller, .readAuditLogs))
+        let log = try AuditService(services: services).reader(for: signedIn.caller)
         let query = Self.query(request)
         var audit = AuditQuery()
         var error: String?
@@ -35,7 +35,7 @@ extension ConsoleController {
         audit.activity = activity
         if query["result"] == "failure" { audit.result = .failure }
         let cursor = query["after"].flatMap(Int64.init)
-        let found = error == nil ? try await services.store.auditRecords(audit, after: cursor, limit: Self.auditPageSize) : nil
+        let found = error == nil ? try await log.records(audit, after: cursor, limit: Self.auditPageSize) : nil
         let rows = try (found?.records ?? []).map { try Self.auditRow($0) }
         var values = layout(signedIn, nav: "navAudit")
         values["rows"] = rows

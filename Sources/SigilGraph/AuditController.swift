@@ -52,25 +52,19 @@ struct AuditController {
         }
     }
 
-    static func decode(_ record: StoredAuditRecord) throws -> JSONObject {
-        guard let object = (try? JSON.parse(record.json))?.objectValue else {
-            throw StoreError.corrupt("audit record \(record.seq) is not a JSON object")
-        }
-        return object
-    }
+    var audit: AuditService { AuditService(services: services) }
 
     // MARK: The audit log
 
     @Sendable func list(_ request: Request, context: GraphContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        try AccessPolicy.require(AccessPolicy.allows(caller, .readAuditLogs))
+        let log = try audit.reader(for: try context.requireCaller())
         let options = try Options(request, allowed: ["filter", "orderby", "top", "skiptoken"])
         let query = try AuditQuery.parse(filter: options.filter, orderBy: options.orderBy.map { [$0] })
         let binding = "audits|\(options.filter ?? "")|\(options.orderBy ?? "")"
         let cursor = try services.pageTokens.position(options.skipToken, query: binding)
-        let page = try await services.store.auditRecords(query, after: cursor, limit: options.top)
+        let page = try await log.records(query, after: cursor, limit: options.top)
         return GraphResponse.collection(
-            try page.records.map { .object(try Self.decode($0)) },
+            try page.records.map { .object(try AuditService.decode($0)) },
             context: services.odataContext(request, Self.auditsPath),
             nextLink: page.next.map {
                 request.nextLink(origin: services.origin(request), skipToken: services.pageTokens.token(for: $0, query: binding))
@@ -78,85 +72,36 @@ struct AuditController {
     }
 
     @Sendable func get(_ request: Request, context: GraphContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        try AccessPolicy.require(AccessPolicy.allows(caller, .readAuditLogs))
+        let log = try audit.reader(for: try context.requireCaller())
         _ = try Options(request, allowed: [])
-        let id = try context.parameters.require("id")
-        guard let record = try await services.store.auditRecord(id: id) else { throw GraphError.notFound(id) }
-        return GraphResponse.entity(try Self.decode(record), context: services.odataContext(request, Self.auditsPath + "/$entity"))
+        let record = try await log.record(id: try context.parameters.require("id"))
+        return GraphResponse.entity(record, context: services.odataContext(request, Self.auditsPath + "/$entity"))
     }
 
     // MARK: Per-object history (a Sigil extension)
 
     /// The changes to one object's attribute values, newest first, showing only the attributes
-    /// the caller may read; a change that touched none of those is left out.
+    /// the caller may read.
     func history(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
         let options = try Options(request, allowed: ["top", "skiptoken"])
-        let id = try context.parameters.require("id")
-        guard let object = try await services.store.object(kind, id: id) else {
-            throw AccessPolicy.mayReadDirectory(caller) ? GraphError.notFound(id) : GraphError.forbidden
+        let page = try await audit.history(
+            kind, id: try context.parameters.require("id"), limit: options.top, caller: caller
+        ) { object in
+            try services.pageTokens.position(options.skipToken, query: Self.historyBinding(kind, object))
         }
-        try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller) || object.id == caller.principalId)
-        try AccessPolicy.require(AccessPolicy.allowsAnywhere(caller, .readAssignments))
-        var query = AuditQuery()
-        query.activity = AuditActivity.values(of: kind)
-        query.result = .success
-        query.targetId = object.id.lowercased()
-        let binding = "history|\(kind.rawValue)|\(object.id)"
-        var cursor = try services.pageTokens.position(options.skipToken, query: binding)
-        let schema = try await services.store.schema()
-        var items: [JSONValue] = []
-        var last: Int64?
-        var exhausted = false
-        // Hidden records can thin a page out: read on until it is full or the history ends.
-        repeat {
-            let page = try await services.store.auditRecords(query, after: cursor, limit: options.top)
-            var consumedAll = true
-            for record in page.records {
-                guard items.count < options.top else {
-                    consumedAll = false
-                    break
-                }
-                if let visible = Self.visible(try Self.decode(record), objectId: object.id, schema: schema, caller: caller) {
-                    items.append(.object(visible))
-                }
-                last = record.seq
-            }
-            cursor = page.next
-            exhausted = consumedAll && page.next == nil
-        } while items.count < options.top && cursor != nil
-        let next = exhausted ? nil : last
-        let fragment = "\(kind.entitySet)('\(object.id)')/\(Self.historySegment)"
+        let fragment = "\(kind.entitySet)('\(page.object.id)')/\(Self.historySegment)"
         return GraphResponse.collection(
-            items, context: services.odataContext(request, fragment),
-            nextLink: next.map {
-                request.nextLink(origin: services.origin(request), skipToken: services.pageTokens.token(for: $0, query: binding))
+            page.records.map { .object($0) }, context: services.odataContext(request, fragment),
+            nextLink: page.next.map {
+                request.nextLink(
+                    origin: services.origin(request),
+                    skipToken: services.pageTokens.token(for: $0, query: Self.historyBinding(kind, page.object)))
             })
     }
 
-    /// The record with only the modified properties whose attribute set the caller may read
-    /// values in; nil when none is left. A caller never reads its own values (as in Graph).
-    static func visible(_ record: JSONObject, objectId: String, schema: Schema, caller: Caller) -> JSONObject? {
-        guard caller.principalId != objectId, case .array(let targets)? = record["targetResources"] else { return nil }
-        var filtered: [JSONValue] = []
-        var anyVisible = false
-        for case .object(var target) in targets {
-            if case .array(let properties)? = target["modifiedProperties"] {
-                let kept = properties.filter { property in
-                    guard let name = property.objectValue?["displayName"]?.stringValue,
-                        let definition = schema.definition(id: name)
-                    else { return false }
-                    return AccessPolicy.allows(caller, .readAssignments, inSet: definition.attributeSet)
-                }
-                anyVisible = anyVisible || !kept.isEmpty
-                target["modifiedProperties"] = .array(kept)
-            }
-            filtered.append(.object(target))
-        }
-        guard anyVisible else { return nil }
-        var result = record
-        result["targetResources"] = .array(filtered)
-        return result
+    /// What a history page token is bound to: the object, so it cannot page another's.
+    static func historyBinding(_ kind: DirectoryObjectKind, _ object: DirectoryObject) -> String {
+        "history|\(kind.rawValue)|\(object.id)"
     }
 }

@@ -109,15 +109,12 @@ struct IdentityController {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: JSONValue.object(body).serialized())))
     }
 
-    func application(_ clientId: String) async throws -> DirectoryObject {
-        guard let application = try await services.store.application(appId: clientId) else {
-            throw OAuthError(
-                status: .badRequest, error: "unauthorized_client",
-                description:
-                    "AADSTS700016: Application with identifier '\(clientId)' was not found in the directory '\(services.tenantId)'.",
-                code: 700016)
-        }
-        return application
+    func unknownApplication(_ clientId: String) -> OAuthError {
+        OAuthError(
+            status: .badRequest, error: "unauthorized_client",
+            description:
+                "AADSTS700016: Application with identifier '\(clientId)' was not found in the directory '\(services.tenantId)'.",
+            code: 700016)
     }
 
     func clientCredentials(clientId: String, secret: String, scope: String) async throws -> Response {
@@ -128,35 +125,30 @@ struct IdentityController {
                     "AADSTS1002012: The provided value for scope \(scope) is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (https://graph.microsoft.com/.default).",
                 code: 1_002_012)
         }
-        let application = try await application(clientId)
-        let now = Date()
-        let credentials = try await services.store.passwordCredentials(applicationId: application.id)
-        let valid = credentials.contains {
-            $0.startDateTime <= now.addingTimeInterval(300) && $0.endDateTime > now
-                && services.hasher.verifySecret(secret, hash: $0.secretHash)
-        }
-        guard valid else {
+        switch try await services.checkClientSecret(clientId: clientId, secret: secret) {
+        case .valid(let principal, let appId):
+            let token = try await services.tokens.issue(
+                principalId: principal.id, isApp: true, appId: appId, userPrincipalName: nil)
+            return tokenResponse(token, scope: nil)
+        case .unknownApplication:
+            throw unknownApplication(clientId)
+        case .invalidSecret:
             throw OAuthError(
                 status: .unauthorized, error: "invalid_client",
                 description:
                     "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '\(clientId)'.",
                 code: 7_000_215)
-        }
-        guard let principal = try await services.store.servicePrincipal(appId: clientId) else {
+        case .missingServicePrincipal:
             throw OAuthError(
                 status: .badRequest, error: "invalid_client",
                 description:
                     "AADSTS7000229: The client application \(clientId) is missing service principal in the tenant \(services.tenantId).",
                 code: 7_000_229)
-        }
-        guard principal.accountEnabled else {
+        case .disabled:
             throw OAuthError(
                 status: .badRequest, error: "unauthorized_client",
                 description: "AADSTS7000112: Application '\(clientId)' is disabled.", code: 7_000_112)
         }
-        let token = try await services.tokens.issue(
-            principalId: principal.id, isApp: true, appId: application.appId, userPrincipalName: nil)
-        return tokenResponse(token, scope: nil)
     }
 
     func password(clientId: String, username: String, password: String, scope: String, address: String?) async throws -> Response {
@@ -171,7 +163,7 @@ struct IdentityController {
                     "AADSTS70011: The provided value for the input parameter 'scope' is not valid. Request Microsoft Graph scopes (https://graph.microsoft.com/.default).",
                 code: 70011)
         }
-        _ = try await application(clientId)
+        guard try await services.applicationExists(clientId: clientId) else { throw unknownApplication(clientId) }
         let invalid = OAuthError(
             status: .badRequest, error: "invalid_grant",
             description: "AADSTS50126: Error validating credentials due to invalid username or password.", code: 50126)
