@@ -1,5 +1,5 @@
 """The web console in a real browser (Debian's chromium driven by Playwright): the admin-center
-steps of seed 002 as an Attribute Assignment Administrator, then the same pages as a reader, who
+steps of Microsoft's walkthrough for a user's custom security attributes as an Attribute Assignment Administrator, then the same pages as a reader, who
 is offered nothing to change. Screenshots of each page go to test-artifacts/console/."""
 import os
 import re

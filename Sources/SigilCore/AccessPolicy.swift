@@ -47,7 +47,7 @@ public enum DirectoryRole: String, Sendable, CaseIterable {
     /// Only the six attribute roles may be granted on one attribute set (`/attributeSets/{name}`).
     public var allowsAttributeSetScope: Bool { capabilities.contains(where: \.isAttributeCapability) }
 
-    /// The role matrix of graph-reference §6: what each role lets its holder do.
+    /// The role matrix (docs/security.md, "Who may read and write what"): what each role lets its holder do.
     public var capabilities: Set<Capability> { Self.matrix[self] ?? [] }
 
     /// Built once: access checks run for every attribute of every object a request renders.

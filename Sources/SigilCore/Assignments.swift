@@ -67,7 +67,7 @@ public struct AttributeAssignments: Sendable, Equatable {
 }
 
 /// The rules of assigning, updating, removing and reading custom security attribute values
-/// (graph-reference §3–§4, GRAPH-CONTRACT decisions). Pure: the caller supplies the schema and
+/// (docs/compatibility.md, "Assignments"). Pure: the caller supplies the schema and
 /// the object's current values, read in the same transaction that will write the result.
 public enum AssignmentRules {
     /// Both spellings clients send on a set object in a write.

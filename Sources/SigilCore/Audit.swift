@@ -1,7 +1,7 @@
 import Foundation
 
 /// The six activities Entra records in the custom security attribute audit log
-/// (graph-reference §7), all in category `AttributeManagement`.
+/// (docs/api.md, "Audit log"), all in category `AttributeManagement`.
 public enum AuditActivity: String, Sendable, CaseIterable {
     case addAttributeSet = "Add an attribute set"
     case updateAttributeSet = "Update an attribute set"

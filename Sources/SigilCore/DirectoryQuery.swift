@@ -101,7 +101,7 @@ extension ComparisonOperator {
 }
 
 /// Turns a parsed `$filter` on `/users` or `/servicePrincipals` into an `ObjectPredicate`,
-/// enforcing Graph's rules (graph-reference §5): advanced-query parameters for custom security
+/// enforcing Graph's rules (docs/api.md, "`$filter` on users and service principals"): advanced-query parameters for custom security
 /// attributes, operators per type, searchable attributes only, and the caller's read scope.
 public struct DirectoryQuery: Sendable {
     public let kind: DirectoryObjectKind

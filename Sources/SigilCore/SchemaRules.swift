@@ -1,4 +1,4 @@
-/// The rules of attribute sets, definitions and allowed values (graph-reference §1–§2.3):
+/// The rules of attribute sets, definitions and allowed values (docs/api.md and docs/compatibility.md list them):
 /// each request body becomes validated `SchemaChange`s against a snapshot, or a `GraphError`.
 public enum SchemaRules {
     /// Characters Entra forbids in set and attribute names (space included).

@@ -80,7 +80,7 @@ public enum DemoData {
         return .object(set)
     }
 
-    /// The values seed 002's list and filter examples show on each user.
+    /// The values Microsoft's "list or filter" examples for users show on each user.
     package static let attributeValues: [String: JSONValue] = [
         "Chandra": ["Marketing": setValue(JSONObject([("EmployeeId", "GS36348")]))],
         "Jana": ["Marketing": setValue(JSONObject([("AppCountry", ["Canada", "Mexico"]), ("EmployeeId", "GS46982")]))],

@@ -200,7 +200,7 @@ struct UserCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set", abstract: "Assign values, typed by the attribute definitions.",
             discussion: """
-                Example (seed 002): sigil user set chandra@sigil.local Engineering.ProjectDate=2024-11-15 \
+                Example: sigil user set chandra@sigil.local Engineering.ProjectDate=2024-11-15 \
                 Engineering.Project=Baker,Cascade Engineering.NumVendors=4 Engineering.Certification=true
                 """)
         @Argument(help: "Object id or user principal name.") var id: String
@@ -223,7 +223,7 @@ struct UsersCommand: AsyncParsableCommand {
     struct ListUsers: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "list", abstract: "List users, optionally filtered on a custom security attribute.",
-            discussion: #"Example (seed 002): sigil users list --filter "Marketing.AppCountry == Canada""#)
+            discussion: #"Example: sigil users list --filter "Marketing.AppCountry == Canada""#)
         @Option(help: "Set.Attribute == value, != value or starts-with prefix.") var filter: String?
         @Option(help: "A raw OData $filter, passed through.") var odataFilter: String?
         @OptionGroup var output: OutputOptions

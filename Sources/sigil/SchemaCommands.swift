@@ -53,7 +53,7 @@ struct AttributeSetCommand: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create an attribute set.",
-            discussion: #"Example (seed 000): sigil attribute-set create Engineering --description "Attributes for engineering team" --max 25"#)
+            discussion: #"Example: sigil attribute-set create Engineering --description "Attributes for engineering team" --max 25"#)
         @Argument var id: String
         @Option var description: String?
         @Option(help: "Maximum number of attributes in the set.") var max: Int?
@@ -147,7 +147,7 @@ struct AttributeCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create an attribute definition.",
             discussion: """
-                Example (seed 000): sigil attribute create Engineering.Project --type String --multi --predefined-only \
+                Example: sigil attribute create Engineering.Project --type String --multi --predefined-only \
                 --values Alpine,Baker,Cascade --description "Active projects for user"
                 """)
         @Argument(help: "Set.Attribute") var attribute: String

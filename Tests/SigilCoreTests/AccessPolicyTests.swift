@@ -17,7 +17,7 @@ private let attributeRoles: [DirectoryRole] = [
     .attributeLogReader,
 ]
 
-/// The role matrix of graph-reference §6.1 / §6.3, written out independently of the code.
+/// The role matrix of docs/security.md, written out independently of the code.
 private let expectedMatrix: [DirectoryRole: Set<Capability>] = [
     .attributeDefinitionAdministrator: [.readAttributeSets, .manageAttributeSets, .readDefinitions, .manageDefinitions, .readAllowedValue],
     .attributeDefinitionReader: [.readAttributeSets, .readDefinitions, .readAllowedValue],
@@ -237,7 +237,7 @@ private func scoped(_ role: DirectoryRole, _ set: String) -> RoleGrant { RoleGra
         #expect(!DirectoryRole.userAdministrator.allowsAttributeSetScope)
     }
 
-    /// GRAPH-CONTRACT and compatibility.md: "scope `/` or `/attributeSets/{name}` for the six attribute roles", and
+    /// docs/compatibility.md: "scope `/` or `/attributeSets/{name}` for the six attribute roles", and
     /// `allowsAttributeSetScope` documents the same. BUG: the two log roles are refused at set scope.
     @Test(arguments: attributeRoles)
     func theSixAttributeRolesMayBeScopedToASet(_ role: DirectoryRole) {

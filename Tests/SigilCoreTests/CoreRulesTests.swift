@@ -2,7 +2,7 @@ import Testing
 
 @testable import SigilCore
 
-/// The domain rules of graph-reference §1–§2.3 and §6, each with an accepting and a refusing case.
+/// The domain rules of docs/api.md and docs/security.md, each with an accepting and a refusing case.
 @Suite struct CoreRulesTests {
     static func set(_ id: String, max: Int64? = nil) -> JSONValue {
         var body: JSONObject = JSONObject([("id", .string(id))])

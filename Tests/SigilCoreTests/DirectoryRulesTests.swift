@@ -285,7 +285,7 @@ private func roleBody(_ role: String, scope: String, extra: [(String, JSONValue)
         }
     }
 
-    /// GRAPH-CONTRACT: "scope `/` or `/attributeSets/{name}` for the six attribute roles". BUG for the two log roles.
+    /// docs/compatibility.md: "scope `/` or `/attributeSets/{name}` for the six attribute roles". BUG for the two log roles.
     @Test(arguments: [
         DirectoryRole.attributeDefinitionAdministrator, .attributeDefinitionReader, .attributeAssignmentAdministrator, .attributeAssignmentReader, .attributeLogAdministrator,
         .attributeLogReader,

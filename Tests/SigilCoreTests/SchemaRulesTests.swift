@@ -78,7 +78,7 @@ private let activeLimitMessage = "The tenant already has the maximum of 500 acti
         #expect(throws: GraphError.badRequest("Property 'id' must not be empty.")) { try SchemaRules.validateName("", property: "id") }
     }
 
-    /// Every character of the Entra limits table (graph-reference §1.6), in the middle of a name.
+    /// Every character of the Entra limits table (docs/api.md), in the middle of a name.
     @Test(arguments: Array(" `~!@#$%^&*()_-+={[}]|\\:;\"'<,>.?/"))
     func forbiddenCharactersAreRefused(_ character: Character) {
         #expect(

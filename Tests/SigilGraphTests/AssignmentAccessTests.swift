@@ -5,7 +5,7 @@ import Testing
 @testable import SigilGraph
 @testable import SigilService
 
-/// Who may read and write custom security attribute values (graph-reference §4.3, §4.4, §6):
+/// Who may read and write custom security attribute values (docs/security.md, "Who may read and write what"):
 /// assignment roles at tenant and set scope, roles that give no attribute access, users reading
 /// themselves, guests, PATCHes mixing ordinary properties, and `$select`.
 @Suite struct AssignmentAccessTests {

@@ -5,7 +5,7 @@ import Testing
 @testable import SigilGraph
 @testable import SigilService
 
-/// Validation of custom security attribute writes (graph-reference §3, GRAPH-CONTRACT
+/// Validation of custom security attribute writes (docs/compatibility.md, "Assignments"
 /// decisions): every refused PATCH answers with a message naming what is wrong and writes
 /// nothing, not even the valid change each refused body also carries.
 @Suite struct AssignmentValidationTests {

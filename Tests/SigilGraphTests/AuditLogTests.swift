@@ -7,7 +7,7 @@ import Testing
 @testable import SigilGraph
 @testable import SigilService
 
-/// The custom security attribute audit log through the API (issue 6, graph-reference §7): one
+/// The custom security attribute audit log through the API (docs/api.md, "Audit log"): one
 /// record per change with old and new values, failure records for refused changes, who may read,
 /// filters, paging, and the per-object history.
 @Suite struct AuditLogTests {

@@ -6,8 +6,7 @@ import Testing
 @testable import SigilService
 
 /// Users, applications, service principals, the token endpoint and OpenID metadata, role
-/// assignments and role definitions (GRAPH-CONTRACT "Routes" and "Identity and authorisation",
-/// graph-reference §9 for the error envelope).
+/// assignments and role definitions (docs/api.md), with Graph's error envelope on every failure.
 @Suite struct DirectoryRoutesTests {
     static let users = "/v1.0/users"
     static let roleAssignments = "/v1.0/roleManagement/directory/roleAssignments"

@@ -5,7 +5,7 @@ import Testing
 @testable import SigilGraph
 @testable import SigilService
 
-/// Who may call each attribute configuration route (graph-reference §6): every route against
+/// Who may call each attribute configuration route (docs/security.md, "Who may read and write what"): every route against
 /// every kind of caller, with the exact status, the error code on refusals, what a successful
 /// read returns, and, for writes, what the store holds afterwards.
 @Suite struct RoleMatrixTests {

@@ -5,7 +5,7 @@ import Testing
 @testable import SigilGraph
 @testable import SigilService
 
-/// The attribute configuration routes (graph-reference §2, GRAPH-CONTRACT "Routes"): attribute
+/// The attribute configuration routes (docs/api.md, "Attribute configuration"): attribute
 /// sets, definitions and allowed values, each route's success shape and its documented failures,
 /// every failure read back to prove it changed nothing.
 @Suite struct SchemaRoutesTests {
@@ -27,7 +27,7 @@ import Testing
         return (tenant, admin.token)
     }
 
-    /// The documented free-form single-string definition (graph-reference §2.2).
+    /// Microsoft's example of a free-form, single-valued String definition.
     static func projectDate(set: String = "Engineering", name: String = "ProjectDate") -> JSONValue {
         [
             "attributeSet": .string(set), "description": "Target completion date", "isCollection": false, "isSearchable": true,

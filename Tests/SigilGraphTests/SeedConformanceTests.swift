@@ -5,9 +5,11 @@ import Testing
 @testable import SigilGraph
 @testable import SigilService
 
-/// Every request of the two seed documents (../shared/seeds), sent with the seed's exact JSON,
-/// checked against the seed's status and response. Ids differ; collections are compared as
-/// sets because the seeds themselves show Graph reordering them.
+/// Every request of Microsoft's two custom security attribute walkthroughs ("Assign, update, or
+/// remove custom security attributes" with the Graph API, and "Assign, update, list, or remove
+/// custom security attributes for a user"), sent with their exact JSON and checked against their
+/// statuses and responses. Ids differ; collections are compared as sets because the walkthroughs
+/// themselves show Graph reordering them.
 @Suite struct SeedConformanceTests {
     static let setAnnotation = "#Microsoft.DirectoryServices.CustomSecurityAttributeValue"
 
