@@ -47,18 +47,20 @@ public struct AuditQuery: Sendable, Equatable {
             }
         }
         guard let filter else { return query }
-        try FilterParser.checkLength(filter)
-        var scanner = AuditFilterScanner(tokens: try AuditFilterScanner.tokenize(filter))
+        var scanner = AuditFilterScanner(
+            tokens: try ODataTokenizer.tokenize(filter, lambdas: true, dateTimes: true), end: ODataTokenizer.end(of: filter))
+        var clauses = 0
         repeat {
+            // A chain of n clauses is n - 1 levels deep, as in resource filters.
+            clauses += 1
+            guard clauses - 1 <= Limits.filterDepth else { throw ODataTokenizer.tooDeep(at: scanner.here) }
             try scanner.clause(into: &query)
         } while scanner.takeWord("and")
-        if let extra = scanner.peek { throw invalid("unexpected '\(extra)'") }
+        if let extra = scanner.peek { throw scanner.invalidHere("unexpected '\(extra)'") }
         return query
     }
 
-    static func invalid(_ detail: String) -> GraphError {
-        .badRequest("Invalid filter clause: \(detail).")
-    }
+    static func invalid(_ detail: String) -> GraphError { ODataTokenizer.invalid(detail) }
 
     /// An OData date-time literal (`2026-11-30`, `2026-11-30T08:00:00Z`, with fractions or an
     /// offset) as a record timestamp.
@@ -84,134 +86,91 @@ public struct AuditQuery: Sendable, Equatable {
     }
 }
 
-/// Tokens of an audit `$filter`: words (property paths, operators, date-times), quoted
-/// strings, and the punctuation of `startswith(...)` and `any(t: ...)`.
+/// Reads the clauses of an audit `$filter` from `ODataTokenizer`'s tokens: words (property
+/// paths, operators), quoted strings, unquoted date-times, and the punctuation of
+/// `startswith(...)` and `any(t: ...)`.
 struct AuditFilterScanner {
-    enum Token: Equatable {
-        case word(String)
-        case string(String)
-        case symbol(Character)
-    }
-
-    var tokens: [Token]
+    let tokens: [ODataToken]
+    /// The position just past the text, for errors at its end.
+    let end: Int
     var position = 0
 
-    static func tokenize(_ text: String) throws(GraphError) -> [Token] {
-        var tokens: [Token] = []
-        var index = text.startIndex
-        while index < text.endIndex {
-            let character = text[index]
-            if character.isWhitespace {
-                index = text.index(after: index)
-            } else if "(),:".contains(character) {
-                tokens.append(.symbol(character))
-                index = text.index(after: index)
-            } else if character == "'" {
-                var value = ""
-                var cursor = text.index(after: index)
-                var closed = false
-                while cursor < text.endIndex {
-                    if text[cursor] == "'" {
-                        let next = text.index(after: cursor)
-                        if next < text.endIndex, text[next] == "'" {
-                            value.append("'")
-                            cursor = text.index(after: next)
-                            continue
-                        }
-                        closed = true
-                        cursor = next
-                        break
-                    }
-                    value.append(text[cursor])
-                    cursor = text.index(after: cursor)
-                }
-                guard closed else { throw AuditQuery.invalid("unterminated string literal") }
-                tokens.append(.string(value))
-                index = cursor
-            } else {
-                var word = ""
-                // Date-times carry ':' (08:00:00): a colon inside a word that started with a
-                // digit belongs to it.
-                while index < text.endIndex, !text[index].isWhitespace, !"(),'".contains(text[index]),
-                    text[index] != ":" || word.first?.isNumber == true
-                {
-                    word.append(text[index])
-                    index = text.index(after: index)
-                }
-                tokens.append(.word(word))
-            }
-        }
-        return tokens
+    /// The position of the current token (or the end of the text).
+    var here: Int { position < tokens.count ? tokens[position].position : end }
+
+    /// An error pointing at the current token (or the end of the text).
+    func invalidHere(_ detail: String) -> GraphError {
+        AuditQuery.invalid("\(detail) at position \(here)")
     }
 
-    var peek: String? {
-        guard position < tokens.count else { return nil }
-        switch tokens[position] {
-        case .word(let word): return word
-        case .string(let string): return "'\(string)'"
-        case .symbol(let symbol): return String(symbol)
-        }
-    }
+    var peek: String? { position < tokens.count ? tokens[position].text : nil }
 
     mutating func takeWord(_ word: String) -> Bool {
-        guard position < tokens.count, case .word(let found) = tokens[position], found.lowercased() == word else { return false }
+        guard position < tokens.count, case .word(let found) = tokens[position].kind, found.lowercased() == word else { return false }
         position += 1
         return true
     }
 
     mutating func word() throws(GraphError) -> String {
-        guard position < tokens.count, case .word(let found) = tokens[position] else {
-            throw AuditQuery.invalid(peek.map { "expected a property or value but found '\($0)'" } ?? "the filter ends too early")
+        guard position < tokens.count, case .word(let found) = tokens[position].kind else {
+            throw invalidHere(peek.map { "expected a property or value but found '\($0)'" } ?? "the filter ends too early")
         }
         position += 1
         return found
     }
 
     mutating func string() throws(GraphError) -> String {
-        guard position < tokens.count, case .string(let found) = tokens[position] else {
-            throw AuditQuery.invalid(peek.map { "expected a quoted string but found '\($0)'" } ?? "the filter ends too early")
+        guard position < tokens.count, case .string(let found) = tokens[position].kind else {
+            throw invalidHere(peek.map { "expected a quoted string but found '\($0)'" } ?? "the filter ends too early")
         }
         position += 1
         return found
     }
 
-    mutating func expect(_ symbol: Character) throws(GraphError) {
-        guard position < tokens.count, tokens[position] == .symbol(symbol) else {
-            throw AuditQuery.invalid("expected '\(symbol)'" + (peek.map { " but found '\($0)'" } ?? " at the end"))
+    mutating func expect(_ symbol: ODataToken.Kind) throws(GraphError) {
+        guard position < tokens.count, tokens[position].kind == symbol else {
+            throw invalidHere("expected '\(symbol.text)'" + (peek.map { " but found '\($0)'" } ?? ""))
         }
         position += 1
     }
 
-    /// A string literal, or an unquoted word (date-times are written without quotes).
+    /// A string literal, or an unquoted date-time, number or word as written (date-times are
+    /// written without quotes).
     mutating func literal() throws(GraphError) -> String {
-        if position < tokens.count, case .string = tokens[position] { return try string() }
-        return try word()
+        guard position < tokens.count else { throw invalidHere("the filter ends too early") }
+        switch tokens[position].kind {
+        case .string: return try string()
+        case .dateTime, .number:
+            position += 1
+            return tokens[position - 1].source
+        default: return try word()
+        }
     }
 
     mutating func clause(into query: inout AuditQuery) throws(GraphError) {
         let head = try word()
         let lowered = head.lowercased()
         if lowered == "startswith" {
-            try expect("(")
+            try expect(.open)
             let property = try word()
             guard property.lowercased() == "activitydisplayname" else {
                 throw AuditQuery.invalid("startswith is supported on 'activityDisplayName' only")
             }
-            try expect(",")
+            try expect(.comma)
             let prefix = try string()
-            try expect(")")
+            try expect(.close)
             try set(&query.activityPrefix, prefix.lowercased(), "activityDisplayName")
             return
         }
         if lowered == "targetresources/any" {
-            try expect("(")
+            try expect(.open)
             let variable = try word()
-            try expect(":")
+            try expect(.colon)
             guard try word().lowercased() == "\(variable.lowercased())/id", takeWord("eq") else {
                 throw AuditQuery.invalid("targetResources/any supports '\(variable)/id eq' only")
             }
             let id = try string()
-            try expect(")")
+            try expect(.close)
             try set(&query.targetId, id.lowercased(), "targetResources")
             return
         }

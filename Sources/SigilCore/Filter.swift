@@ -41,9 +41,7 @@ public indirect enum FilterExpression: Sendable, Equatable {
 /// `and`, `or`, `not`, parentheses; string, integer, boolean and null literals.
 public enum FilterParser {
     public static func parse(_ text: String) throws(GraphError) -> FilterExpression {
-        try checkLength(text)
-        let (tokens, offsets) = try tokenize(text)
-        var parser = Parser(tokens: tokens, offsets: offsets, end: text.count + 1)
+        var parser = Parser(tokens: try ODataTokenizer.tokenize(text), end: ODataTokenizer.end(of: text))
         let expression = try parser.parseOr()
         guard parser.position == parser.tokens.count else {
             throw parser.invalidHere("unexpected '\(parser.tokens[parser.position].text)'")
@@ -51,106 +49,11 @@ public enum FilterParser {
         return expression
     }
 
-    static func invalid(_ detail: String) -> GraphError {
-        .badRequest("Invalid filter clause: \(detail).")
-    }
-
-    /// Refuses a `$filter` longer than `Limits.filterLength` before any work is spent on it.
-    static func checkLength(_ text: String) throws(GraphError) {
-        guard text.count <= Limits.filterLength else {
-            throw .badRequest("The $filter is \(text.count) characters long; the limit is \(Limits.filterLength).")
-        }
-    }
-
-    enum Token: Equatable {
-        case word(String)
-        case string(String)
-        case number(Int64)
-        case open, close, comma
-
-        var text: String {
-            switch self {
-            case .word(let w): w
-            case .string(let s): "'\(s)'"
-            case .number(let n): String(n)
-            case .open: "("
-            case .close: ")"
-            case .comma: ","
-            }
-        }
-    }
-
-    /// The tokens and, for each, its 1-based character position, so errors can point at it.
-    static func tokenize(_ text: String) throws(GraphError) -> ([Token], [Int]) {
-        var tokens: [Token] = []
-        var offsets: [Int] = []
-        let chars = Array(text)
-        var i = 0
-        while i < chars.count {
-            if offsets.count < tokens.count { offsets.append(0) }
-            let start = i
-            defer { if offsets.count < tokens.count { offsets.append(start + 1) } }
-            let c = chars[i]
-            if c.isWhitespace {
-                i += 1
-            } else if c == "(" {
-                tokens.append(.open)
-                i += 1
-            } else if c == ")" {
-                tokens.append(.close)
-                i += 1
-            } else if c == "," {
-                tokens.append(.comma)
-                i += 1
-            } else if c == "'" {
-                var value = ""
-                i += 1
-                var closed = false
-                while i < chars.count {
-                    if chars[i] == "'" {
-                        if i + 1 < chars.count, chars[i + 1] == "'" {
-                            value.append("'")
-                            i += 2
-                            continue
-                        }
-                        closed = true
-                        i += 1
-                        break
-                    }
-                    value.append(chars[i])
-                    i += 1
-                }
-                guard closed else { throw invalid("unterminated string literal starting at position \(start + 1)") }
-                tokens.append(.string(value))
-            } else if c.isNumber || (c == "-" && i + 1 < chars.count && chars[i + 1].isNumber) {
-                var digits = String(c)
-                i += 1
-                while i < chars.count, chars[i].isNumber {
-                    digits.append(chars[i])
-                    i += 1
-                }
-                if i < chars.count, chars[i].isLetter || chars[i] == "." {
-                    throw invalid("unsupported numeric literal near '\(digits)\(chars[i])' at position \(start + 1)")
-                }
-                guard let n = Int64(digits) else { throw invalid("number '\(digits)' is out of range at position \(start + 1)") }
-                tokens.append(.number(n))
-            } else if c.isLetter || c == "_" || c == "@" || c == "$" {
-                var word = ""
-                while i < chars.count, chars[i].isLetter || chars[i].isNumber || "_/.@$".contains(chars[i]) {
-                    word.append(chars[i])
-                    i += 1
-                }
-                tokens.append(.word(word))
-            } else {
-                throw invalid("unexpected character '\(c)' at position \(start + 1)")
-            }
-        }
-        return (tokens, offsets)
-    }
+    static func invalid(_ detail: String) -> GraphError { ODataTokenizer.invalid(detail) }
 
     struct Parser {
-        let tokens: [Token]
-        let offsets: [Int]
+        typealias Token = ODataToken.Kind
+        let tokens: [ODataToken]
         /// The position just past the text, for errors at its end.
         let end: Int
         var position = 0
@@ -159,18 +62,18 @@ public enum FilterParser {
 
         /// Refuses an expression (or a nesting) deeper than `Limits.filterDepth`.
         func checkDepth(_ depth: Int) throws(GraphError) {
-            guard depth <= Limits.filterDepth else {
-                throw invalidHere("the expression is nested more than \(Limits.filterDepth) levels deep (and, or, not, parentheses)")
-            }
+            guard depth <= Limits.filterDepth else { throw ODataTokenizer.tooDeep(at: here) }
         }
 
         /// An error pointing at the current token (or the end of the text).
         func invalidHere(_ detail: String) -> GraphError {
-            let at = position < offsets.count ? offsets[position] : end
-            return invalid("\(detail) at position \(at)")
+            invalid("\(detail) at position \(here)")
         }
 
-        var current: Token? { position < tokens.count ? tokens[position] : nil }
+        /// The position of the current token (or the end of the text).
+        var here: Int { position < tokens.count ? tokens[position].position : end }
+
+        var current: Token? { position < tokens.count ? tokens[position].kind : nil }
 
         func isKeyword(_ keyword: String) -> Bool {
             if case .word(let w) = current { return w.lowercased() == keyword }
@@ -232,7 +135,7 @@ public enum FilterParser {
             if current == .open {
                 return try parseFunction(word)
             }
-            let path = try FilterParser.path(word, at: offsets[position - 1])
+            let path = try FilterParser.path(word, at: tokens[position - 1].position)
             guard case .word(let opWord) = current, let op = ComparisonOperator(rawValue: opWord.lowercased()) else {
                 throw invalidHere("expected an operator after '\(word)'")
             }
@@ -247,7 +150,7 @@ public enum FilterParser {
             try expect(.open)
             guard case .word(let word) = current else { throw invalidHere("startsWith expects a property first") }
             position += 1
-            let path = try FilterParser.path(word, at: offsets[position - 1])
+            let path = try FilterParser.path(word, at: tokens[position - 1].position)
             try expect(.comma)
             let prefix = try parseLiteral()
             try expect(.close)
