@@ -33,7 +33,7 @@ extension ConsoleController {
 
     func list(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
         let signedIn = try await requireSignedIn(request)
-        try AccessPolicy.require(AccessPolicy.mayReadDirectory(signedIn.caller))
+        let lister = try DirectoryService(services: services).lister(for: signedIn.caller)
         let query = Self.query(request)
         let search = (query["search"] ?? "").trimmingCharacters(in: .whitespaces)
         let schema = try await services.store.schema()
@@ -55,9 +55,9 @@ extension ConsoleController {
             if let condition = try filter.expression() {
                 expression = expression.map { .and($0, condition) } ?? condition
             }
-            let (found, count) = try await DirectoryService(services: services).list(
+            let (found, count) = try await lister.list(
                 kind, filter: expression, advanced: true,
-                .init(after: query["after"].flatMap(Int64.init), limit: Self.pageSize, count: true), caller: signedIn.caller)
+                .init(after: query["after"].flatMap(Int64.init), limit: Self.pageSize, count: true))
             rows = found.objects.map { object in
                 ["id": object.id, "name": object.displayName ?? object.id, "cells": Self.cells(object)] as [String: Any]
             }

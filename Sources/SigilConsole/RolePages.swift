@@ -25,8 +25,7 @@ extension ConsoleController {
 
     func renderRoles(_ request: Request, error: String?, entered: [String: String]) async throws -> Response {
         let signedIn = try await requireSignedIn(request)
-        try AccessPolicy.require(AccessPolicy.mayReadDirectory(signedIn.caller))
-        let assignments = try await services.store.roleAssignments(principalId: nil)
+        let assignments = try await RoleService(services: services).assignments(principalId: nil, caller: signedIn.caller)
             .filter { Self.attributeRoles.contains($0.role) }
         var rows: [[String: Any]] = []
         for assignment in assignments {
@@ -67,25 +66,26 @@ extension ConsoleController {
 
     @Sendable func grantRole(_ request: Request, context: GraphContext) async throws -> Response {
         let (signedIn, fields) = try await signedInForm(request)
-        try AccessPolicy.require(AccessPolicy.allows(signedIn.caller, .manageRoleAssignments))
-        let who = (fields.first("principal") ?? "").trimmingCharacters(in: .whitespaces)
-        guard let role = DirectoryRole(rawValue: fields.first("role") ?? ""), Self.attributeRoles.contains(role),
-            let scope = RoleScope(directoryScopeId: fields.first("scope") ?? "")
-        else { return try await renderRoles(request, error: "Choose a role and a scope.", entered: fields.dictionary) }
-        // A user principal name, an object id, or an application's appId.
-        let principal =
-            if let user = try await services.store.object(.user, id: who) {
-                user
-            } else if let app =
-                try await services
-                .store.object(.servicePrincipal, id: who)
-            { app } else { try await services.store.servicePrincipal(appId: who) }
-        guard let principal, !who.isEmpty else {
-            return try await renderRoles(
-                request, error: "No user or enterprise application '\(who)' was found.", entered: fields.dictionary)
-        }
         do {
-            _ = try await RoleService(services: services).grant(role, to: principal.id, at: scope, caller: signedIn.caller)
+            _ = try await RoleService(services: services).grant(caller: signedIn.caller) {
+                let who = (fields.first("principal") ?? "").trimmingCharacters(in: .whitespaces)
+                guard let role = DirectoryRole(rawValue: fields.first("role") ?? ""), Self.attributeRoles.contains(role),
+                    let scope = RoleScope(directoryScopeId: fields.first("scope") ?? "")
+                else { throw GraphError.badRequest("Choose a role and a scope.") }
+                // A user principal name, an object id, or an application's appId.
+                let principal =
+                    if let user = try await services.store.object(.user, id: who) {
+                        user
+                    } else if let app = try await services.store.object(.servicePrincipal, id: who) {
+                        app
+                    } else {
+                        try await services.store.servicePrincipal(appId: who)
+                    }
+                guard let principal, !who.isEmpty else {
+                    throw GraphError.badRequest("No user or enterprise application '\(who)' was found.")
+                }
+                return (principal.id, role, scope)
+            }
         } catch let error as GraphError where error.status == 400 {
             return try await renderRoles(request, error: error.message, entered: fields.dictionary)
         }

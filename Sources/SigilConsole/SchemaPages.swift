@@ -42,10 +42,9 @@ extension ConsoleController {
     func renderSets(_ request: Request, error: String?, entered: [String: String]) async throws -> Response {
         let signedIn = try await requireSignedIn(request)
         let caller = signedIn.caller
-        try AccessPolicy.require(AccessPolicy.allowsAnywhere(caller, .readAttributeSets))
         let schema = try await services.store.schema()
         var values = schemaLayout(signedIn)
-        let sets = schema.sets.filter { AccessPolicy.allows(caller, .readAttributeSets, inSet: $0.id) }
+        let sets = try SchemaAccess.readableSets(caller: caller, in: schema)
         values["sets"] = sets.map { set -> [String: Any] in
             [
                 "id": set.id, "description": set.description ?? "",

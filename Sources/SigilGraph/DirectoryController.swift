@@ -123,6 +123,7 @@ struct DirectoryController {
 
     func list(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
+        let lister = try directory.lister(for: caller)
         let options = try request.queryOptions()
         try options.reject(["expand", "search"])
         let selection = try options.selection(from: Self.selectable(kind))
@@ -132,13 +133,12 @@ struct DirectoryController {
         // The token is bound to the query it pages, so it cannot be replayed on another.
         let pageKey = "\(options.filterText ?? "")|\(options.orderBy ?? "")"
         let (cursor, sortKey) = try Self.cursor(try services.pageTokens.payload(options.skipToken, query: pageKey))
-        let (page, count) = try await directory.list(
+        let (page, count) = try await lister.list(
             kind, filter: options.filter, advanced: advanced,
             .init(
                 order: order, after: cursor, afterSortKey: sortKey, limit: options.top ?? Limits.defaultPageSize,
                 count: advanced && options.skipToken == nil,
-                withAttributes: selection?.contains("customSecurityAttributes") == true),
-            caller: caller)
+                withAttributes: selection?.contains("customSecurityAttributes") == true))
         let items = try await encode(page.objects, selection: selection, caller: caller, preloaded: page.attributes)
             .map { JSONValue.object($0) }
         // @odata.count only on the first page, as Graph does.
@@ -161,14 +161,12 @@ struct DirectoryController {
     }
 
     func count(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))
+        let lister = try directory.lister(for: try context.requireCaller())
         let options = try request.queryOptions()
         guard request.isEventualConsistency(options) else {
             throw GraphError.badRequest("$count is not currently supported.")
         }
-        let (_, count) = try await directory.list(
-            kind, filter: options.filter, advanced: true, .init(limit: 0, count: true), caller: caller)
+        let (_, count) = try await lister.list(kind, filter: options.filter, advanced: true, .init(limit: 0, count: true))
         return GraphResponse.text(String(count ?? 0))
     }
 

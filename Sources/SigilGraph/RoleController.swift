@@ -6,6 +6,7 @@ import SigilStore
 /// `/roleManagement/directory/roleDefinitions` and `/roleAssignments`.
 public struct RoleController: Sendable {
     let services: SigilServices
+    var roles: RoleService { RoleService(services: services) }
 
     public init(services: SigilServices) { self.services = services }
 
@@ -59,7 +60,6 @@ public struct RoleController: Sendable {
     /// Supports `$filter=principalId eq '…'` and `roleDefinitionId eq '…'`, combined with `and`.
     @Sendable func listAssignments(_ request: Request, context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
-        try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))
         let options = try request.queryOptions()
         try options.reject(["expand", "orderby", "search", "top", "skiptoken"])
         var conditions: [(String, String)] = []
@@ -79,7 +79,7 @@ public struct RoleController: Sendable {
         }
         if let filter = options.filter { try collect(filter) }
         let principal = conditions.first { $0.0 == "principalId" }?.1
-        let assignments = try await services.store.roleAssignments(principalId: principal).filter { assignment in
+        let assignments = try await roles.assignments(principalId: principal, caller: caller).filter { assignment in
             conditions.allSatisfy { name, value in
                 switch name {
                 case "principalId": assignment.principalId == value.lowercased()
@@ -96,9 +96,10 @@ public struct RoleController: Sendable {
     @Sendable func createAssignment(_ request: Request, context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
         let body = try await request.jsonBody(context: context)
-        try AccessPolicy.require(AccessPolicy.allows(caller, .manageRoleAssignments))
-        let (principalId, role, requestedScope) = try DirectoryRules.roleAssignment(body)
-        let assignment = try await RoleService(services: services).grant(role, to: principalId, at: requestedScope, caller: caller)
+        let assignment = try await roles.grant(caller: caller) {
+            let (principalId, role, scope) = try DirectoryRules.roleAssignment(body)
+            return (principalId, role, scope)
+        }
         return GraphResponse.entity(
             Self.encode(assignment), context: services.odataContext(request, "roleManagement/directory/roleAssignments/$entity"),
             status: .created)
@@ -106,9 +107,7 @@ public struct RoleController: Sendable {
 
     @Sendable func getAssignment(_ request: Request, context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
-        try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))
-        let id = try context.parameters.require("id")
-        guard let assignment = try await services.store.roleAssignment(id: id) else { throw GraphError.notFound(id) }
+        let assignment = try await roles.assignment(id: try context.parameters.require("id"), caller: caller)
         return GraphResponse.entity(
             Self.encode(assignment), context: services.odataContext(request, "roleManagement/directory/roleAssignments/$entity"))
     }
@@ -116,7 +115,7 @@ public struct RoleController: Sendable {
     @Sendable func deleteAssignment(_ request: Request, context: GraphContext) async throws -> Response {
         let caller = try context.requireCaller()
         let id = try context.parameters.require("id")
-        guard try await RoleService(services: services).revoke(id: id, caller: caller) else { throw GraphError.notFound(id) }
+        guard try await roles.revoke(id: id, caller: caller) else { throw GraphError.notFound(id) }
         return GraphResponse.noContent
     }
 }

@@ -104,11 +104,8 @@ struct SchemaController {
         let caller = try context.requireCaller()
         let options = try request.queryOptions()
         try options.reject(["filter", "expand", "search"])
-        try AccessPolicy.require(AccessPolicy.allowsAnywhere(caller, .readAttributeSets))
         let selection = try options.selection(from: Self.setProperties)
-        var sets = try await services.store.schema().sets.filter {
-            AccessPolicy.allows(caller, .readAttributeSets, inSet: $0.id)
-        }
+        var sets = try SchemaAccess.readableSets(caller: caller, in: try await services.store.schema())
         if let orderBy = options.orderBy {
             switch orderBy.lowercased() {
             case "id", "id asc": sets.sort { $0.id.lowercased() < $1.id.lowercased() }
@@ -150,12 +147,11 @@ struct SchemaController {
         let caller = try context.requireCaller()
         let options = try request.queryOptions()
         try options.reject(["search", "orderby"])
-        try AccessPolicy.require(AccessPolicy.allowsAnywhere(caller, .readDefinitions))
         let expand = try Self.expandsAllowedValues(options)
         let selection = try options.selection(from: Self.definitionProperties)
         let schema = try await services.store.schema()
         var items: [JSONValue] = []
-        for definition in schema.definitions where AccessPolicy.allows(caller, .readDefinitions, inSet: definition.attributeSet) {
+        for definition in try SchemaAccess.readableDefinitions(caller: caller, in: schema) {
             if let filter = options.filter, try !definition.matches(filter) { continue }
             let encoded = Self.encode(definition, allowedValues: expand ? schema.allowedValues(of: definition) : nil)
             items.append(.object(Self.project(encoded, selection, keep: ["allowedValues"])))

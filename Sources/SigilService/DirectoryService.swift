@@ -60,25 +60,36 @@ public struct DirectoryService: Sendable {
         }
     }
 
-    /// A page of the objects of `kind` matching `filter`, as `caller` may list them: Graph's
-    /// rules for the filter (advanced queries, operators, searchable attributes, readable sets),
-    /// and the caller's own object judged as holding no values it could not read.
-    public func list(
-        _ kind: DirectoryObjectKind, filter: FilterExpression?, advanced: Bool, _ list: ListRequest, caller: Caller
-    ) async throws -> (page: DirectoryPage, count: Int?) {
+    /// Lists as `caller` may read them: members and service principals list the directory,
+    /// guests do not. Checking once hands back the handle every list goes through.
+    public func lister(for caller: Caller) throws(GraphError) -> Lister {
         try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))
-        let predicate = try await filter.asyncMap { filter in
-            try DirectoryQuery(
-                kind: kind, schema: try await services.store.schema(), caller: caller, isAdvanced: advanced,
-                allowsRanges: services.allowsRangeFilters
-            ).compile(filter)
+        return Lister(services: services, caller: caller)
+    }
+
+    public struct Lister: Sendable {
+        let services: SigilServices
+        public let caller: Caller
+
+        /// A page of the objects of `kind` matching `filter`: Graph's rules for the filter
+        /// (advanced queries, operators, searchable attributes, readable sets), and the caller's
+        /// own object judged as holding no values it could not read.
+        public func list(
+            _ kind: DirectoryObjectKind, filter: FilterExpression?, advanced: Bool, _ list: ListRequest
+        ) async throws -> (page: DirectoryPage, count: Int?) {
+            let predicate = try await filter.asyncMap { filter in
+                try DirectoryQuery(
+                    kind: kind, schema: try await services.store.schema(), caller: caller, isAdvanced: advanced,
+                    allowsRanges: services.allowsRangeFilters
+                ).compile(filter)
+            }
+            if list.order != nil, predicate != nil, !advanced {
+                throw GraphError.unsupportedQuery("Sorting not supported for current query.")
+            }
+            return try await services.store.query(
+                kind, matching: predicate, reader: caller.principalId, order: list.order, after: list.after,
+                afterSortKey: list.afterSortKey, limit: list.limit, count: list.count, withAttributes: list.withAttributes)
         }
-        if list.order != nil, predicate != nil, !advanced {
-            throw GraphError.unsupportedQuery("Sorting not supported for current query.")
-        }
-        return try await services.store.query(
-            kind, matching: predicate, reader: caller.principalId, order: list.order, after: list.after,
-            afterSortKey: list.afterSortKey, limit: list.limit, count: list.count, withAttributes: list.withAttributes)
     }
 
     // MARK: Writes

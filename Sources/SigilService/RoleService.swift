@@ -7,12 +7,27 @@ public struct RoleService: Sendable {
 
     public init(services: SigilServices) { self.services = services }
 
-    /// Assigns `role` to a user or service principal at tenant or attribute-set scope: the one
-    /// place both the API and the console grant roles through.
-    public func grant(_ role: DirectoryRole, to principalId: String, at requestedScope: RoleScope, caller: Caller)
-        async throws -> RoleAssignment
-    {
+    /// Role assignments, all or one principal's: any member or service principal reads them.
+    public func assignments(principalId: String?, caller: Caller) async throws -> [RoleAssignment] {
+        try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))
+        return try await services.store.roleAssignments(principalId: principalId)
+    }
+
+    public func assignment(id: String, caller: Caller) async throws -> RoleAssignment {
+        try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))
+        guard let assignment = try await services.store.roleAssignment(id: id) else { throw GraphError.notFound(id) }
+        return assignment
+    }
+
+    /// Assigns a role to a user or service principal at tenant or attribute-set scope: the one
+    /// place both the API and the console grant roles through. `request` (which principal,
+    /// role and scope) is read after the access check, so a caller without the role learns
+    /// nothing from its validation.
+    public func grant(
+        caller: Caller, _ request: () async throws -> (principalId: String, role: DirectoryRole, scope: RoleScope)
+    ) async throws -> RoleAssignment {
         try AccessPolicy.require(AccessPolicy.allows(caller, .manageRoleAssignments))
+        let (principalId, role, requestedScope) = try await request()
         var scope = requestedScope
         try DirectoryRules.checkScope(role, requestedScope)
         if case .attributeSet(let name) = requestedScope {

@@ -10,6 +10,18 @@ public enum SchemaAccess {
         AccessPolicy.allows(caller, capability, inSet: set) ? .notFound(id) : .forbidden
     }
 
+    /// The sets the caller may read (403 when it may read none): set-scoped roles see their sets.
+    public static func readableSets(caller: Caller, in schema: Schema) throws(GraphError) -> [AttributeSet] {
+        try AccessPolicy.require(AccessPolicy.allowsAnywhere(caller, .readAttributeSets))
+        return schema.sets.filter { AccessPolicy.allows(caller, .readAttributeSets, inSet: $0.id) }
+    }
+
+    /// The definitions the caller may read (403 when it may read none), per set.
+    public static func readableDefinitions(caller: Caller, in schema: Schema) throws(GraphError) -> [AttributeDefinition] {
+        try AccessPolicy.require(AccessPolicy.allowsAnywhere(caller, .readDefinitions))
+        return schema.definitions.filter { AccessPolicy.allows(caller, .readDefinitions, inSet: $0.attributeSet) }
+    }
+
     /// The set named `name` (case-insensitively), if the caller holds `capability` in it.
     public static func set(
         _ name: String, caller: Caller, _ capability: Capability = .readAttributeSets, in schema: Schema
