@@ -84,6 +84,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            // Compiled into the binary as `PackageResources.openapi_yaml`: no files to ship beside it.
+            resources: [.embedInCode("Resources/openapi.yaml")],
             swiftSettings: swiftSettings
         ),
         // The command line's client for the Graph API (URLSession; no database access).
@@ -103,6 +105,12 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            // Templates, stylesheet and script compiled into the binary as `PackageResources` members.
+            resources: [
+                .embedInCode("Resources/templates"),
+                .embedInCode("Resources/console.css"),
+                .embedInCode("Resources/console.js"),
             ],
             swiftSettings: swiftSettings
         ),
