@@ -153,14 +153,39 @@ let package = Package(
             dependencies: ["SigilStore", "SigilCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        // What the HTTP and console test targets share: a fresh tenant, the in-process Graph
+        // client and the console browser. A library because test targets cannot depend on each other.
+        .target(
+            name: "SigilTestSupport",
+            dependencies: [
+                "SigilGraph", "SigilService", "SigilStore", "SigilCore", "SigilConsole",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            path: "Tests/SigilTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SigilGraphTests",
             dependencies: [
-                "SigilGraph", "SigilService", "SigilStore", "SigilCore", "SigilConsole",
+                "SigilGraph", "SigilService", "SigilStore", "SigilCore", "SigilConsole", "SigilTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SigilConsoleTests",
+            dependencies: [
+                "SigilConsole", "SigilGraph", "SigilService", "SigilStore", "SigilCore", "SigilTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SigilClientTests",
+            dependencies: ["SigilClient", "SigilCore"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -93,7 +93,7 @@ import Testing
         let tenant = try await TestTenant.make()
         _ = try await tenant.user("Reader", grants: [.tenant(.attributeAssignmentReader)])
         _ = try await tenant.user("Chandra")
-        try await ConsoleTests.withConsole(tenant) { browser in
+        try await withConsole(tenant) { browser in
             let signedIn = try await browser.signIn("reader@sigil.test")
             #expect(signedIn.status == .seeOther)
             let page = try await browser.request(.get, "/console/users/chandra%40sigil.test")

@@ -77,7 +77,7 @@ import Testing
         try await f.tenant.test { client in try await Self.give(client, f, "/v1.0/users/\(selma.id)", employeeId: "GS100") }
         let before = try await Self.stored(f, .user, selma.id)
         #expect(before?.values(of: "Marketing_EmployeeId") == [.string("GS100")])
-        try await ConsoleTests.withConsole(f.tenant) { browser in
+        try await withConsole(f.tenant) { browser in
             #expect(try await browser.signIn("selma@sigil.test").status == .seeOther)
             let base = "/console/users/\(selma.id)"
             let page = try await browser.request(.get, base)
@@ -139,7 +139,7 @@ import Testing
             #expect(try await query("servicePrincipals", spProbe, token: f.admin) == ([app.id], 1))
         }
         // The console's filter goes the same way.
-        try await ConsoleTests.withConsole(f.tenant) { browser in
+        try await withConsole(f.tenant) { browser in
             #expect(try await browser.signIn("selma@sigil.test").status == .seeOther)
             let page = try await browser.request(
                 .get, "/console/users?attribute=Marketing_EmployeeId&op=startsWith&value=GS3&search=Selma")

@@ -1,6 +1,7 @@
 import Foundation
 import SigilCore
 import SigilStore
+import SigilTestSupport
 import Testing
 
 @testable import SigilConsole
@@ -11,7 +12,7 @@ import Testing
 /// assignments of every kind, edit, remove, errors next to the field, and what readers and
 /// set-scoped administrators are offered.
 @Suite struct ConsoleAssignmentTests {
-    typealias Browser = ConsoleTests.Browser
+    typealias Browser = ConsoleBrowser
 
     struct Fixture {
         let tenant: TestTenant
@@ -47,7 +48,7 @@ import Testing
     }
 
     static func save(_ browser: Browser, _ base: String, _ attribute: String, _ values: [String], edit: Bool = false)
-        async throws -> ConsoleTests.Browser.Page
+        async throws -> ConsoleBrowser.Page
     {
         let form = try await browser.request(.get, "\(base)/attributes/\(edit ? "edit" : "new")?attribute=\(attribute)")
         #expect(form.status == .ok, "\(form.html)")
@@ -60,7 +61,7 @@ import Testing
     @Test func addEditAndRemoveEveryKindOfValue() async throws {
         let f = try await Self.fixture()
         _ = try await f.tenant.user("Admin", grants: [.tenant(.attributeAssignmentAdministrator)])
-        try await ConsoleTests.withConsole(f.tenant) { browser in
+        try await withConsole(f.tenant) { browser in
             #expect(try await browser.signIn("admin@sigil.test").status == .seeOther)
             let base = "/console/users/\(f.userId)"
             let empty = try await browser.request(.get, base)
@@ -131,7 +132,7 @@ import Testing
     @Test func errorsAreShownNextToTheFieldAndChangeNothing() async throws {
         let f = try await Self.fixture()
         _ = try await f.tenant.user("Admin", grants: [.tenant(.attributeAssignmentAdministrator)])
-        try await ConsoleTests.withConsole(f.tenant) { browser in
+        try await withConsole(f.tenant) { browser in
             #expect(try await browser.signIn("admin@sigil.test").status == .seeOther)
             let base = "/console/users/\(f.userId)"
             let notNumber = try await Self.save(browser, base, "Engineering_NumVendors", ["eight"])
@@ -169,7 +170,7 @@ import Testing
             return next
         }
         let base = "/console/users/\(f.userId)"
-        try await ConsoleTests.withConsole(f.tenant) { browser in
+        try await withConsole(f.tenant) { browser in
             #expect(try await browser.signIn("reader@sigil.test").status == .seeOther)
             let page = try await browser.request(.get, base)
             #expect(page.html.contains("<td>NumVendors</td><td>3</td>"))
@@ -182,7 +183,7 @@ import Testing
             #expect(refused.status == .forbidden)
             #expect(try await browser.request(.get, "\(base)/attributes/new").status == .forbidden)
         }
-        try await ConsoleTests.withConsole(f.tenant) { browser in
+        try await withConsole(f.tenant) { browser in
             #expect(try await browser.signIn("marketer@sigil.test").status == .seeOther)
             let page = try await browser.request(.get, base)
             #expect(page.html.contains("<td>EmployeeId</td><td>GS36348</td>"))
@@ -200,7 +201,7 @@ import Testing
 /// "Add filter" on the lists: ==, != and starts with on custom security attributes, with counts,
 /// through the same engine as `$filter`; enterprise applications get the same pages.
 @Suite struct ConsoleFilterTests {
-    typealias Browser = ConsoleTests.Browser
+    typealias Browser = ConsoleBrowser
 
     @Test func filterUsersAndApplicationsByAttribute() async throws {
         let f = try await ConsoleAssignmentTests.fixture()
@@ -216,7 +217,7 @@ import Testing
             }
         }
         let app = try await f.tenant.servicePrincipal("Payroll")
-        try await ConsoleTests.withConsole(f.tenant) { browser in
+        try await withConsole(f.tenant) { browser in
             #expect(try await browser.signIn("admin@sigil.test").status == .seeOther)
             func names(_ query: String, _ segment: String = "users") async throws -> (count: String, names: [String]) {
                 let page = try await browser.request(.get, "/console/\(segment)?\(query)")
@@ -264,7 +265,7 @@ import Testing
     @Test func readersWithoutSetRightsCannotFilterOnIt() async throws {
         let f = try await ConsoleAssignmentTests.fixture()
         _ = try await f.tenant.user("Marketer", grants: [.set(.attributeAssignmentReader, "Marketing")])
-        try await ConsoleTests.withConsole(f.tenant) { browser in
+        try await withConsole(f.tenant) { browser in
             #expect(try await browser.signIn("marketer@sigil.test").status == .seeOther)
             let page = try await browser.request(.get, "/console/users")
             #expect(page.html.contains(#"<option value="Marketing">Marketing</option>"#))

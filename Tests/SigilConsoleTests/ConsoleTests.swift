@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import SigilCore
 import SigilStore
+import SigilTestSupport
 import Testing
 
 @testable import SigilConsole
@@ -14,68 +15,10 @@ import Testing
 /// The web console's routes in-process: sign-in with its anti-forgery token, the session cookie,
 /// throttled guessing, sign-out, and the users list with search and paging.
 @Suite struct ConsoleTests {
-    /// A browser in miniature: keeps the cookies the console sets and sends them back.
-    final class Browser: @unchecked Sendable {
-        let client: any TestClientProtocol
-        var cookies: [String: String] = [:]
-        var lastSetCookies: [String] = []
-
-        init(_ client: any TestClientProtocol) { self.client = client }
-
-        struct Page {
-            let status: HTTPResponse.Status
-            let headers: HTTPFields
-            let html: String
-
-            /// The anti-forgery token of the page's (first) form.
-            var csrf: String? {
-                guard let range = html.range(of: #"name="_csrf" value=""#) else { return nil }
-                return String(html[range.upperBound...].prefix { $0 != "\"" })
-            }
-        }
-
-        func request(_ method: HTTPRequest.Method, _ path: String, form: [(String, String)]? = nil) async throws -> Page {
-            var headers = HTTPFields()
-            if !cookies.isEmpty {
-                headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")
-            }
-            var body: ByteBuffer?
-            if let form {
-                headers[.contentType] = "application/x-www-form-urlencoded"
-                body = ByteBuffer(string: form.map { "\($0.0.formEncoded)=\($0.1.formEncoded)" }.joined(separator: "&"))
-            }
-            let page = try await client.execute(uri: path, method: method, headers: headers, body: body) { response in
-                Page(status: response.status, headers: response.headers, html: String(buffer: response.body))
-            }
-            lastSetCookies = page.headers[values: .setCookie]
-            for cookie in lastSetCookies {
-                let pair = cookie.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                let value = pair.count > 1 ? String(pair[1]) : ""
-                if value.isEmpty || cookie.contains("Max-Age=0") { cookies[String(pair[0])] = nil } else { cookies[String(pair[0])] = value }
-            }
-            return page
-        }
-
-        func signIn(_ upn: String, _ password: String = "Password-123!") async throws -> Page {
-            let form = try await request(.get, "/console/sign-in")
-            return try await request(
-                .post, "/console/sign-in",
-                form: [("_csrf", form.csrf ?? ""), ("userPrincipalName", upn), ("password", password)])
-        }
-    }
-
-    static func withConsole(
-        _ tenant: TestTenant, _ body: @escaping @Sendable (Browser) async throws -> Void
-    ) async throws {
-        let console = try await ConsoleController.make(services: tenant.services)
-        let app = Application(router: buildRouter(services: tenant.services, extensions: { console.register(on: $0) }))
-        try await app.test(.router) { client in try await body(Browser(client)) }
-    }
-
     @Test func signInSessionAndSignOut() async throws {
         let tenant = try await TestTenant.make()
         _ = try await tenant.user("Chandra", grants: [.tenant(.attributeAssignmentReader)])
-        try await Self.withConsole(tenant) { browser in
+        try await withConsole(tenant) { browser in
             let form = try await browser.request(.get, "/console/sign-in")
             #expect(form.status == .ok)
             #expect(form.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
@@ -115,7 +58,7 @@ import Testing
     @Test func wrongPasswordsGetOnePlainMessageAndAreThrottled() async throws {
         let tenant = try await TestTenant.make()
         _ = try await tenant.user("Dana")
-        try await Self.withConsole(tenant) { browser in
+        try await withConsole(tenant) { browser in
             let wrong = try await browser.signIn("dana@sigil.test", "not-the-password")
             #expect(wrong.status == .unauthorized)
             #expect(wrong.html.contains("The user principal name or password is not correct."))
@@ -135,7 +78,7 @@ import Testing
     @Test func formsWithoutTheirTokenAreRefused() async throws {
         let tenant = try await TestTenant.make()
         _ = try await tenant.user("Eve")
-        try await Self.withConsole(tenant) { browser in
+        try await withConsole(tenant) { browser in
             // No sign-in page first: no nonce cookie, so no valid token.
             let direct = try await browser.request(
                 .post, "/console/sign-in",
@@ -150,7 +93,7 @@ import Testing
         let tenant = try await TestTenant.make()
         let user = try await tenant.user("Finn")
         let sessions = try await ConsoleSessions.load(store: tenant.store)
-        try await Self.withConsole(tenant) { browser in
+        try await withConsole(tenant) { browser in
             let now = Int64(Date().timeIntervalSince1970)
             let stale = ConsoleSessions.Session(principalId: user.id, issued: now - 600, lastSeen: now - 31 * 60, nonce: "n")
             let old = ConsoleSessions.Session(principalId: user.id, issued: now - 9 * 3600, lastSeen: now, nonce: "n")
@@ -174,7 +117,7 @@ import Testing
         let tenant = try await TestTenant.make()
         _ = try await tenant.user("Reader")
         for index in 0..<55 { _ = try await tenant.user("Bulk\(index)") }
-        try await Self.withConsole(tenant) { browser in
+        try await withConsole(tenant) { browser in
             #expect(try await browser.signIn("reader@sigil.test").status == .seeOther)
             let first = try await browser.request(.get, "/console/users?search=bulk")
             #expect(first.html.contains("55 users found"))
@@ -198,7 +141,7 @@ import Testing
     @Test func guestsAreRefusedAndUnknownPagesAreHTML() async throws {
         let tenant = try await TestTenant.make()
         _ = try await tenant.user("Gus", guest: true)
-        try await Self.withConsole(tenant) { browser in
+        try await withConsole(tenant) { browser in
             #expect(try await browser.signIn("gus@sigil.test").status == .seeOther)
             let refused = try await browser.request(.get, "/console/users")
             #expect(refused.status == .forbidden)
@@ -214,7 +157,7 @@ import Testing
     @Test func nulCharactersAreRefused() async throws {
         let tenant = try await TestTenant.make()
         _ = try await tenant.user("Nadia", grants: [.tenant(.attributeAssignmentReader)])
-        try await Self.withConsole(tenant) { browser in
+        try await withConsole(tenant) { browser in
             let form = try await browser.request(.get, "/console/sign-in")
             let refused = try await browser.request(
                 .post, "/console/sign-in",
@@ -229,7 +172,7 @@ import Testing
     @Test func cookiesAreSecureBehindHTTPS() async throws {
         let tenant = try await TestTenant.make(publicURL: "https://sigil.example.com")
         _ = try await tenant.user("Hana")
-        try await Self.withConsole(tenant) { browser in
+        try await withConsole(tenant) { browser in
             let page = try await browser.request(.get, "/console/sign-in")
             #expect(browser.lastSetCookies.first?.hasSuffix("; Secure") == true)
             #expect(page.headers[HTTPField.Name("Strict-Transport-Security")!] == "max-age=31536000")

@@ -1,6 +1,7 @@
 import Foundation
 import SigilCore
 import SigilStore
+import SigilTestSupport
 import Testing
 
 @testable import SigilConsole
@@ -10,12 +11,12 @@ import Testing
 /// The Custom security attributes pages: attribute sets and their attributes, through the same
 /// rules and audit log as the API, offered per role.
 @Suite struct ConsoleSchemaTests {
-    typealias Browser = ConsoleTests.Browser
+    typealias Browser = ConsoleBrowser
 
     @Test func definitionAdministratorManagesSetsAndAttributes() async throws {
         let tenant = try await TestTenant.make()
         _ = try await tenant.user("Dee", grants: [.tenant(.attributeDefinitionAdministrator)])
-        try await ConsoleTests.withConsole(tenant) { browser in
+        try await withConsole(tenant) { browser in
             #expect(try await browser.signIn("dee@sigil.test").status == .seeOther)
             let empty = try await browser.request(.get, "/console/attribute-sets")
             #expect(empty.html.contains("No attribute sets yet: add the first one below."))
@@ -86,7 +87,7 @@ import Testing
         try await tenant.store.changeSchema { _ in [.createSet(AttributeSet(id: "Finance")), .createSet(AttributeSet(id: "Legal"))] }
         _ = try await tenant.user("Fay", grants: [.set(.attributeDefinitionAdministrator, "Finance")])
         _ = try await tenant.user("Rex", grants: [.tenant(.attributeDefinitionReader)])
-        try await ConsoleTests.withConsole(tenant) { browser in
+        try await withConsole(tenant) { browser in
             #expect(try await browser.signIn("fay@sigil.test").status == .seeOther)
             let sets = try await browser.request(.get, "/console/attribute-sets")
             #expect(sets.html.contains(">Finance</a>"))
@@ -102,7 +103,7 @@ import Testing
             #expect(try await browser.request(.get, "/console/attribute-sets/Legal").status == .forbidden)
             #expect(try await browser.request(.get, "/console/attribute-sets/Missing").status == .forbidden)
         }
-        try await ConsoleTests.withConsole(tenant) { browser in
+        try await withConsole(tenant) { browser in
             #expect(try await browser.signIn("rex@sigil.test").status == .seeOther)
             let finance = try await browser.request(.get, "/console/attribute-sets/Finance")
             #expect(finance.status == .ok)

@@ -1,6 +1,7 @@
 import Foundation
 import SigilCore
 import SigilStore
+import SigilTestSupport
 import Testing
 
 @testable import SigilConsole
@@ -9,7 +10,7 @@ import Testing
 
 /// Roles and administrators, and the audit log view.
 @Suite struct ConsoleAdminTests {
-    typealias Browser = ConsoleTests.Browser
+    typealias Browser = ConsoleBrowser
 
     @Test func privilegedRoleAdministratorsGrantAndRemoveAttributeRoles() async throws {
         let tenant = try await TestTenant.make()
@@ -17,7 +18,7 @@ import Testing
         _ = try await tenant.user("Pia", grants: [.tenant(.privilegedRoleAdministrator)])
         let target = try await tenant.user("Tom")
         let app = try await tenant.servicePrincipal("Payroll")
-        try await ConsoleTests.withConsole(tenant) { browser in
+        try await withConsole(tenant) { browser in
             #expect(try await browser.signIn("pia@sigil.test").status == .seeOther)
             let page = try await browser.request(.get, "/console/roles")
             #expect(page.html.contains("Nobody holds an attribute role yet."))
@@ -70,7 +71,7 @@ import Testing
     @Test func othersSeeRolesButCannotChangeThem() async throws {
         let tenant = try await TestTenant.make()
         _ = try await tenant.user("Ann", grants: [.tenant(.attributeAssignmentAdministrator)])
-        try await ConsoleTests.withConsole(tenant) { browser in
+        try await withConsole(tenant) { browser in
             #expect(try await browser.signIn("ann@sigil.test").status == .seeOther)
             let page = try await browser.request(.get, "/console/roles")
             #expect(page.html.contains("<td>Attribute Assignment Administrator</td><td>Tenant</td>"))
@@ -108,7 +109,7 @@ import Testing
             _ = try await client.send(.patch, "/v1.0/directory/attributeSets/Engineering", token: admin.token, body: #"{"maxAttributesPerSet":0}"#)
         }
         try await tenant.store.sealAudit()
-        try await ConsoleTests.withConsole(tenant) { browser in
+        try await withConsole(tenant) { browser in
             #expect(try await browser.signIn("lou@sigil.test").status == .seeOther)
             let all = try await browser.request(.get, "/console/audit")
             #expect(all.status == .ok)
@@ -147,7 +148,7 @@ import Testing
                 .tenant(.privilegedRoleAdministrator),
             ])
         let other = try await tenant.user("Other")
-        try await ConsoleTests.withConsole(tenant) { browser in
+        try await withConsole(tenant) { browser in
             #expect(try await browser.signIn("boss@sigil.test").status == .seeOther)
             let before = try await tenant.store.schema()
             let posts: [(String, [(String, String)])] = [

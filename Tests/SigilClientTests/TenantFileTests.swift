@@ -1,0 +1,148 @@
+import SigilCore
+import Testing
+
+@testable import SigilClient
+
+/// The tenant file: its YAML, and the plan `sigil apply` makes from comparing it with the server.
+@Suite struct TenantFileTests {
+    static let yaml = """
+        attributeSets:
+          - id: Engineering
+            description: Engineering attributes
+            maxAttributesPerSet: 10
+            attributes:
+              - name: Project
+                type: String
+                multiple: true
+                predefinedOnly: true
+                allowedValues:
+                  - id: Alpine
+                  - id: Baker
+                    active: false
+                  - id: Cedar
+              - name: Level
+                type: String
+              - name: Code
+                type: String
+                status: Deprecated
+          - id: Finance
+        roleAssignments:
+          - principal: app-1
+            role: Attribute Assignment Reader
+            scope: /attributeSets/Engineering
+          - principal: ghost@sigil.test
+            role: Attribute Log Reader
+          - principal: app-1
+            role: Attribute Janitor
+
+        """
+
+    @Test func theYAMLReadsIntoEntries() throws {
+        let file = try TenantFile.parse(Self.yaml)
+        let engineering = try #require(file.attributeSets?.first)
+        #expect(engineering.maxAttributesPerSet == 10)
+        #expect(engineering.attributes?.map(\.name) == ["Project", "Level", "Code"])
+        #expect(engineering.attributes?[0].allowedValues?.map(\.active) == [nil, false, nil])
+        #expect(engineering.attributes?[2].status == "Deprecated")
+        #expect(file.attributeSets?[1] == TenantFile.AttributeSetEntry(id: "Finance"))
+        #expect(file.roleAssignments?.map(\.scope) == ["/attributeSets/Engineering", nil, nil])
+        #expect(try TenantFile.parse(file.yaml()) == file)
+        #expect(try TenantFile.parse("{}") == TenantFile())
+    }
+
+    @Test(arguments: ["attributeSets: 5", "attributeSets:\n  - description: no id", "attributeSets:\n  - id: A\n    attributes:\n      - name: NoType", "roleAssignments: [{role: x}]", "[unclosed"])
+    func anInvalidFileIsRefused(_ yaml: String) {
+        let message = ClientFixtures.refusal { _ = try TenantFile.parse(yaml) }
+        #expect(message?.hasPrefix("The tenant file is not valid: ") == true, "\(message ?? "accepted")")
+    }
+
+    /// The server: Engineering (an old description) with Project (predefined: Alpine, Baker and
+    /// Old, all active) and Level (Integer); one service principal, `app-1`; no role assignments.
+    static func server(refusing refused: String? = nil) -> StubGraph {
+        StubGraph { request in
+            switch (request.method, request.path) {
+            case ("GET", "/directory/attributeSets"):
+                return (200, StubGraph.page([["id": "Engineering", "description": "old", "maxAttributesPerSet": 10]]))
+            case ("GET", "/directory/customSecurityAttributeDefinitions?$expand=allowedValues"):
+                return (
+                    200,
+                    StubGraph.page([
+                        ClientFixtures.definition("Engineering", "Project", collection: true, predefined: true, values: [("Alpine", true), ("Baker", true), ("Old", true)]),
+                        ClientFixtures.definition("Engineering", "Level", type: "Integer"),
+                    ])
+                )
+            case ("GET", "/roleManagement/directory/roleAssignments"): return (200, StubGraph.page([]))
+            case ("GET", let path) where path.hasPrefix("/servicePrincipals?$filter=appId%20eq%20%27app%2D1%27"):
+                return (200, StubGraph.page([["id": "sp-1"]]))
+            case (let method, let path) where method != "GET" && path != refused: return (201, ["id": "new"])
+            default: return (404, StubGraph.error("Request_ResourceNotFound", "Not found: \(request.method) \(request.path)"))
+            }
+        }
+    }
+
+    @Test func thePlanListsChangesRefusalsAndNotes() async throws {
+        let stub = Self.server()
+        let plan = try await TenantPlan.make(try TenantFile.parse(Self.yaml), client: stub.client)
+        #expect(
+            plan.steps.map { "\($0.action.rawValue) \($0.kind.rawValue) \($0.name)" } == [
+                "update attributeSet Engineering",
+                "deactivate allowedValue Engineering.Project/Baker",
+                "create allowedValue Engineering.Project/Cedar",
+                "create attribute Engineering.Code",
+                "deactivate attribute Engineering.Code",
+                "create attributeSet Finance",
+                "create roleAssignment Attribute Assignment Reader for app-1 at /attributeSets/Engineering",
+            ])
+        #expect(plan.steps[0].detail == "description")
+        #expect(
+            plan.refusals == [
+                "attribute Engineering.Level: type cannot change once created (Entra cannot); left as it is",
+                "ghost@sigil.test (for Attribute Log Reader) does not exist here",
+                "role 'Attribute Janitor' is unknown",
+            ])
+        #expect(plan.notes == ["value Old of Engineering.Project is not in the file; values cannot be deleted, so it stays"])
+        #expect(plan.summary == "Plan: 4 to create, 1 to update, 2 to deactivate, 0 to reactivate.")
+        #expect(plan.json.objectValue?["changes"]?.arrayValue?.count == 7)
+        #expect(plan.json.objectValue?["refusals"]?.arrayValue?.count == 3)
+        // Only reads so far.
+        #expect(stub.writes.isEmpty)
+    }
+
+    @Test func applyingSendsEachStepInOrderAndStopsAtARefusal() async throws {
+        let stub = Self.server(refusing: "/directory/attributeSets")
+        let plan = try await TenantPlan.make(try TenantFile.parse(Self.yaml), client: stub.client)
+        let done = Locked<[String]>([])
+        await #expect(throws: ClientError.self) { try await plan.apply(client: stub.client) { step in done.withLock { $0.append(step.name) } } }
+        #expect(done.withLock { $0 } == ["Engineering", "Engineering.Project/Baker", "Engineering.Project/Cedar", "Engineering.Code", "Engineering.Code"])
+        #expect(
+            stub.writes == [
+                "PATCH /directory/attributeSets/Engineering",
+                "PATCH /directory/customSecurityAttributeDefinitions/Engineering_Project/allowedValues/Baker",
+                "POST /directory/customSecurityAttributeDefinitions/Engineering_Project/allowedValues",
+                "POST /directory/customSecurityAttributeDefinitions",
+                "PATCH /directory/customSecurityAttributeDefinitions/Engineering_Code",
+                "POST /directory/attributeSets",
+            ])
+        let created = stub.requests.first { $0.method == "POST" && $0.path == "/directory/customSecurityAttributeDefinitions" }?.body
+        #expect(created?.objectValue?["status"] == "Available", "created available, then deprecated")
+        #expect(created?.objectValue?["isSearchable"] == true)
+    }
+
+    @Test func whatCannotChangeIsRefusedAndWhatCanIsUpdated() {
+        let current = [
+            ClientFixtures.definition("S", "Open", predefined: false).objectValue,
+            ClientFixtures.definition("S", "Closed", predefined: true, status: "Deprecated").objectValue,
+        ].compactMap { $0 }
+        var plan = TenantPlan()
+        plan.compare(TenantFile.AttributeEntry(name: "Open", type: "String", multiple: true, searchable: false, predefinedOnly: true), in: "S", with: current)
+        plan.compare(TenantFile.AttributeEntry(name: "Closed", description: "now", type: "String"), in: "S", with: current)
+        #expect(
+            plan.refusals == [
+                "attribute S.Open: multiple cannot change once created (Entra cannot); left as it is",
+                "attribute S.Open: searchable cannot change once created (Entra cannot); left as it is",
+                "attribute S.Open: predefined values only cannot be turned back on (Entra cannot); left off",
+            ])
+        #expect(plan.steps.map { "\($0.action.rawValue) \($0.name) \($0.detail)" } == ["update S.Closed description, usePreDefinedValuesOnly", "reactivate S.Closed "])
+        #expect(plan.steps.map(\.body) == [["description": "now", "usePreDefinedValuesOnly": false], ["status": "Available"]])
+    }
+}
