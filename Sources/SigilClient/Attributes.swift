@@ -100,7 +100,8 @@ public struct AttributeCatalog: Sendable {
         let definition = try definition(words[0])
         let path = "customSecurityAttributes/\(definition.attributeSet)/\(definition.name)"
         let literal: String
-        switch try Self.value(words[2], for: definition) {
+        // Spaces around the operator are separators, however many there are.
+        switch try Self.value(String(words[2].drop(while: \.isWhitespace)), for: definition) {
         case .string(let text): literal = "'\(text.replacingOccurrences(of: "'", with: "''"))'"
         case .integer(let number): literal = String(number)
         case .boolean(let flag): literal = flag ? "true" : "false"
