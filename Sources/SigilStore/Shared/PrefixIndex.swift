@@ -1,4 +1,5 @@
 import Foundation
+import SigilCore
 
 /// A sorted multiset of strings, ordered by UTF-8 bytes (SQLite's BINARY order), kept in chunks so
 /// that inserting or removing one value costs O(√n) and counting the values that start with a
@@ -99,35 +100,32 @@ struct SortedStrings: Sendable {
 /// The prefix indexes of one store, by (object kind, definition), behind a lock. They are built
 /// and changed only inside the store's serialized write transactions, so they never miss or
 /// double a committed write; a failed commit drops them all (they are rebuilt on next use).
-final class PrefixIndexes: @unchecked Sendable {
+final class PrefixIndexes: Sendable {
     struct Key: Hashable {
         let kind: String
         /// `nameKey` of the definition id.
         let definition: String
     }
 
-    private let lock = NSLock()
-    private var indexes: [Key: SortedStrings] = [:]
+    private let indexes = Locked<[Key: SortedStrings]>([:])
 
     func withIndex<T>(_ key: Key, _ body: (inout SortedStrings) -> T) -> T? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard var index = indexes[key] else { return nil }
-        let result = body(&index)
-        indexes[key] = index
-        return result
+        indexes.withLock { indexes in
+            guard var index = indexes[key] else { return nil }
+            // Taken out while changed, so the dictionary does not copy it.
+            indexes[key] = nil
+            let result = body(&index)
+            indexes[key] = index
+            return result
+        }
     }
 
     func install(_ index: SortedStrings, for key: Key) {
-        lock.lock()
-        defer { lock.unlock() }
-        indexes[key] = index
+        indexes.withLock { $0[key] = index }
     }
 
     func dropAll() {
-        lock.lock()
-        defer { lock.unlock() }
-        indexes.removeAll()
+        indexes.withLock { $0.removeAll() }
     }
 
     /// Applies a value change if that index exists; absent indexes are built from the database later.
