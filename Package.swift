@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "sigil", targets: ["sigil"]),
+        .executable(name: "sigil-bare-route", targets: ["sigil-bare-route"]),
         .library(name: "SigilCore", targets: ["SigilCore"]),
         .library(name: "SigilStore", targets: ["SigilStore"]),
         .library(name: "SigilService", targets: ["SigilService"]),
@@ -141,6 +142,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/SigilBench",
+            swiftSettings: swiftSettings
+        ),
+        // A bare Hummingbird JSON route, the yardstick scripts/bench measures beside Sigil.
+        .executableTarget(
+            name: "sigil-bare-route",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Benchmarks/BareRoute",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -12,8 +12,15 @@ struct SigilBench: AsyncParsableCommand {
         subcommands: [Generate.self, AuditCost.self])
 }
 
+extension Generate {
+    /// What bench.json holds; `scripts/bench` regenerates a cached tenant written by an older version.
+    /// 2: `filters` with their texts, every count computed from `BenchFilter`, bench-restore.tsv.
+    static let factsVersion = 2
+}
+
 /// Loads N users with realistic custom security attributes straight through the store, and
-/// writes what the load scripts need: credentials, sample ids, and the true count of each query.
+/// writes what the load scripts need: credentials, sample ids (with each one's generated
+/// NumVendors, so the bench can undo its PATCH load), and each `BenchFilter` with its true count.
 struct Generate: AsyncParsableCommand {
     @Option(help: "Data directory of the tenant to create (must not exist).") var dataDir: String
     @Option(help: "Number of users.") var users = 1_000_000
@@ -73,6 +80,11 @@ struct Generate: AsyncParsableCommand {
         }
         var truth: [String: Int] = [:]
         var sampleIds: [String] = []
+        var restore: [String] = []
+        for filter in BenchFilter.all { truth[filter.name] = 0 }
+        func count(_ user: BenchUser) {
+            for filter in BenchFilter.all where filter.matches(user) { truth[filter.name, default: 0] += 1 }
+        }
         let began = Date()
         let batchSize = 5_000
         var index = 0
@@ -80,21 +92,27 @@ struct Generate: AsyncParsableCommand {
             var batch: [NewObject] = []
             for i in index..<min(index + batchSize, users) {
                 let id = UUID().uuidString.lowercased()
-                if i % max(1, users / 10_000) == 0 { sampleIds.append(id) }
+                let sampled = i % max(1, users / 10_000) == 0
+                if sampled { sampleIds.append(id) }
                 var values = AttributeAssignments()
+                var user = BenchUser()
                 var held = Set<String>()
                 for _ in 0..<(1 + Int.random(in: 0..<3, using: &rng)) { held.insert(country()) }
                 values.set("Marketing_AppCountry", held.sorted().map { .string($0) })
-                for name in held { truth["eq:\(name)", default: 0] += 1 }
+                user.countries = held
                 // Unique ids: 60% GS, 40% KX; 'GS10000' matches a handful.
                 let employeeId = (i % 5 < 3 ? "GS" : "KX") + String(i)
                 values.set("Marketing_EmployeeId", [.string(employeeId)])
-                if employeeId.hasPrefix("GS") { truth["startsWith:GS", default: 0] += 1 }
-                if employeeId.hasPrefix("GS10000") { truth["startsWith:GS10000", default: 0] += 1 }
+                user.employeeId = employeeId
                 let projects = ["Alpine", "Baker", "Cascade"].filter { _ in Int.random(in: 0..<3, using: &rng) == 0 }
                 values.set("Engineering_Project", projects.map { .string($0) })
-                values.set("Engineering_NumVendors", [.integer(Int32.random(in: 0...20, using: &rng))])
-                values.set("Engineering_Certification", [.boolean(Bool.random(using: &rng))])
+                let numVendors = Int32.random(in: 0...20, using: &rng)
+                values.set("Engineering_NumVendors", [.integer(numVendors)])
+                let certification = Bool.random(using: &rng)
+                values.set("Engineering_Certification", [.boolean(certification)])
+                (user.projects, user.numVendors, user.certification) = (projects, Int(numVendors), certification)
+                count(user)
+                if sampled { restore.append("\(id)\t\(numVendors)") }
                 let object = DirectoryRules.newObject(
                     .user, id: id,
                     write: DirectoryWrite(
@@ -112,25 +130,25 @@ struct Generate: AsyncParsableCommand {
                 print("  \(index) users loaded (\(Int(rate)) users/s)")
             }
         }
-        // The demo's seven users are in the tenant too: Jana and Jiya hold Canada; Chandra, Jana
-        // and Joe have GS employee ids.
+        // The demo's seven users are in the tenant too.
+        BenchUser.demo.forEach(count)
         truth["users"] = users + DemoData.userNames.count
-        truth["eq:Canada", default: 0] += 2
-        truth["eq:India", default: 0] += 1
-        truth["startsWith:GS", default: 0] += 3
-        truth["ne:Canada"] = truth["users", default: 0] - truth["eq:Canada", default: 0]
         // Statistics and the visibility map, so the planner knows the data and can scan indexes only.
         if let postgres = store as? PostgresStore { try await postgres.vacuumAnalyze() }
         let elapsed = Date().timeIntervalSince(began)
         let facts: JSONValue = [
             "tenantId": .string(services.tenantId), "clientId": .string(demo.clientId),
+            "version": .integer(Int64(Self.factsVersion)),
             "clientSecret": JSONValue(demo.clientSecret), "users": .integer(Int64(users)),
             "loadSeconds": .double(elapsed), "usersPerSecond": .double(Double(users) / elapsed),
             "truth": .object(JSONObject(truth.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.integer(Int64($0.value))) })),
+            "filters": .object(JSONObject(BenchFilter.all.map { ($0.name, JSONValue.string($0.filter)) })),
         ]
         try Data(facts.serialized()).write(to: URL(fileURLWithPath: (dataDir as NSString).appendingPathComponent("bench.json")))
         try (sampleIds.joined(separator: "\n") + "\n").write(
             toFile: (dataDir as NSString).appendingPathComponent("bench-ids.txt"), atomically: true, encoding: .utf8)
+        try (restore.joined(separator: "\n") + "\n").write(
+            toFile: (dataDir as NSString).appendingPathComponent("bench-restore.tsv"), atomically: true, encoding: .utf8)
         print("Generated \(users) users in \(String(format: "%.1f", elapsed)) s (\(Int(Double(users) / elapsed)) users/s).")
     }
 }
