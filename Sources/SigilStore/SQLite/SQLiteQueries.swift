@@ -61,11 +61,54 @@ extension SQLiteStore {
                 """
             return try Int.fetchOne(db, SQLRequest(literal: statement.grdb)) ?? 0
         default:
+            if let counted = try countBySets(kind, predicate, db) { return counted }
             var compiler = Self.compiler(db)
             let compiled = try compiler.compile(predicate)
             let statement: SQLFragment = "SELECT COUNT(*) FROM directory_objects o WHERE o.kind = \(kind.rawValue) AND \(compiled)"
             return try Int.fetchOne(db, SQLRequest(literal: statement.grdb)) ?? 0
         }
+    }
+
+    /// Counts an `and`/`or`/`not` combination of attribute terms as set algebra over the terms'
+    /// rowids, each read from the value index; nil when a term tests an ordinary property (those
+    /// have no index to read a set from, and the probing count handles them).
+    func countBySets(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate, _ db: Database) throws -> Int? {
+        guard predicate.testsOnlyAttributes else { return nil }
+        let maxRowid = try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM directory_objects") ?? 0
+        func term(_ predicate: ObjectPredicate) throws -> RowidTerm {
+            switch predicate {
+            case .attribute(let definition, let match):
+                var bits = RowidBits(maxRowid: maxRowid)
+                let condition = Self.compiler(db).valueCondition(match, alias: "v")
+                let statement: SQLFragment = """
+                    SELECT v.object_rowid FROM attribute_values v
+                    WHERE v.definition_seq = \(try Self.definitionSeq(definition, db)) AND \(condition)
+                    """
+                let rows = try Int64.fetchCursor(db, SQLRequest(literal: statement.grdb))
+                while let rowid = try rows.next() { bits.insert(rowid) }
+                return RowidTerm(bits: bits, complemented: false)
+            case .not(let inner): return try term(inner).negated
+            case .and(let l, let r): return RowidTerm.and(try term(l), try term(r))
+            case .or(let l, let r): return RowidTerm.or(try term(l), try term(r))
+            case .property: throw StoreError.corrupt("a property term reached the set count")
+            }
+        }
+        var result = try term(predicate)
+        // Value rows belong to objects of every kind: take out the other kinds' objects, or keep
+        // only this kind's, whichever list is shorter.
+        let total = try Self.total(kind, db)
+        let all = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(objects), 0) FROM object_counts") ?? total
+        if all - total <= total {
+            let others = try Int64.fetchCursor(db, sql: "SELECT rowid FROM directory_objects WHERE kind <> ?", arguments: [kind.rawValue])
+            while let rowid = try others.next() { result.bits.remove(rowid) }
+        } else {
+            var mine = RowidBits(maxRowid: maxRowid)
+            let rows = try Int64.fetchCursor(
+                db, sql: "SELECT rowid FROM directory_objects WHERE kind = ?", arguments: [kind.rawValue])
+            while let rowid = try rows.next() { mine.insert(rowid) }
+            result.bits.combine(mine) { $0 & $1 }
+        }
+        return result.complemented ? total - result.bits.count : result.bits.count
     }
 
     /// Builds the prefix indexes a predicate's counts will use, inside a write transaction so no

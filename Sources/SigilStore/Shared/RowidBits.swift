@@ -1,0 +1,83 @@
+import SigilCore
+
+/// A set of object rowids as a bitset. `and`, `or` and `not` of attribute terms become word-wise
+/// operations on the terms' sets, read from the value index, instead of a probe of every object:
+/// the cost follows the sizes of the terms, not the size of the directory.
+struct RowidBits: Sendable {
+    private(set) var words: [UInt64]
+
+    /// Room for rowids 0 through `maxRowid`.
+    init(maxRowid: Int64) {
+        words = Array(repeating: 0, count: Int(max(maxRowid, 0) / 64) + 1)
+    }
+
+    mutating func insert(_ rowid: Int64) {
+        let word = Int(rowid >> 6)
+        guard rowid >= 0, word < words.count else { return }
+        words[word] |= 1 << UInt64(rowid & 63)
+    }
+
+    mutating func remove(_ rowid: Int64) {
+        let word = Int(rowid >> 6)
+        guard rowid >= 0, word < words.count else { return }
+        words[word] &= ~(1 << UInt64(rowid & 63))
+    }
+
+    var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+    /// Combines word by word; both sets were sized from the same largest rowid.
+    mutating func combine(_ other: RowidBits, _ operation: (UInt64, UInt64) -> UInt64) {
+        for index in words.indices where index < other.words.count {
+            words[index] = operation(words[index], other.words[index])
+        }
+    }
+}
+
+/// An `and`/`or`/`not` combination of sets, kept either as the set itself or as its complement
+/// (De Morgan), so no set of every object is ever built.
+struct RowidTerm {
+    var bits: RowidBits
+    /// The term stands for every object *not* in `bits`.
+    var complemented: Bool
+
+    static func and(_ a: RowidTerm, _ b: RowidTerm) -> RowidTerm {
+        combined(a, b, both: { $0 & $1 }, first: { $0 & ~$1 }, second: { ~$0 & $1 }, neither: { $0 | $1 })
+    }
+
+    static func or(_ a: RowidTerm, _ b: RowidTerm) -> RowidTerm {
+        // a ∨ b = ¬(¬a ∧ ¬b)
+        var result = and(a.negated, b.negated)
+        result.complemented.toggle()
+        return result
+    }
+
+    var negated: RowidTerm { RowidTerm(bits: bits, complemented: !complemented) }
+
+    /// `a ∧ b` by the four cases of which sides are complements; only `¬a ∧ ¬b` stays a
+    /// complement (of `a ∪ b`).
+    private static func combined(
+        _ a: RowidTerm, _ b: RowidTerm, both: (UInt64, UInt64) -> UInt64, first: (UInt64, UInt64) -> UInt64,
+        second: (UInt64, UInt64) -> UInt64, neither: (UInt64, UInt64) -> UInt64
+    ) -> RowidTerm {
+        var bits = a.bits
+        switch (a.complemented, b.complemented) {
+        case (false, false): bits.combine(b.bits, both)
+        case (false, true): bits.combine(b.bits, first)
+        case (true, false): bits.combine(b.bits, second)
+        case (true, true): bits.combine(b.bits, neither)
+        }
+        return RowidTerm(bits: bits, complemented: a.complemented && b.complemented)
+    }
+}
+
+extension ObjectPredicate {
+    /// Whether every term tests a custom security attribute (none an ordinary property).
+    var testsOnlyAttributes: Bool {
+        switch self {
+        case .attribute: true
+        case .property: false
+        case .not(let inner): inner.testsOnlyAttributes
+        case .and(let l, let r), .or(let l, let r): l.testsOnlyAttributes && r.testsOnlyAttributes
+        }
+    }
+}
