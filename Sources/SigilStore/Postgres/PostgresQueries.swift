@@ -36,9 +36,57 @@ extension PostgresStore {
         case .attribute(let definition, let match):
             return try await count(rangeCount(kind, definition, match, snapshot), s)
         default:
+            if predicate.testsOnlyAttributes {
+                let (rowids, complemented) = rowidSet(kind, predicate, snapshot)
+                let counted = try await count("SELECT count(*) FROM (\(rowids)) AS matched", s)
+                return complemented ? try await total(kind, s) - counted : counted
+            }
             var compiler = Self.compiler(snapshot)
             let condition = try compiler.compile(predicate)
             return try await count("SELECT count(*) FROM directory_objects o WHERE o.kind = \(kind.rawValue) AND \(condition)", s)
+        }
+    }
+
+    /// An `and`/`or`/`not` combination of attribute terms as set operations over the terms'
+    /// rowids, each an index range of the value rows (which carry their object's kind), so the
+    /// cost follows the sizes of the terms rather than the directory's. A complement is kept
+    /// symbolic (De Morgan), as in `RowidTerm`, and the caller subtracts its count from the total.
+    static func rowidSet(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate, _ snapshot: SchemaSnapshot) -> (
+        SQLFragment, complemented: Bool
+    ) {
+        switch predicate {
+        case .attribute(let definition, let match):
+            let condition = compiler(snapshot).valueCondition(match, alias: "v")
+            return (
+                """
+                SELECT v.object_rowid FROM attribute_values v
+                WHERE v.definition_seq = \(snapshot.seq(definition.id) ?? -1) AND \(condition) AND v.kind = \(kind.rawValue)
+                """, false
+            )
+        case .not(let inner):
+            let (set, complemented) = rowidSet(kind, inner, snapshot)
+            return (set, !complemented)
+        case .and(let l, let r):
+            return intersection(rowidSet(kind, l, snapshot), rowidSet(kind, r, snapshot))
+        case .or(let l, let r):
+            // a ∨ b = ¬(¬a ∧ ¬b)
+            let (a, ca) = rowidSet(kind, l, snapshot)
+            let (b, cb) = rowidSet(kind, r, snapshot)
+            let (set, complemented) = intersection((a, !ca), (b, !cb))
+            return (set, !complemented)
+        case .property:
+            // Only reached for attribute-only predicates (`testsOnlyAttributes`).
+            return ("SELECT NULL::bigint WHERE false", false)
+        }
+    }
+
+    /// `a ∧ b` by which sides are complements; only `¬a ∧ ¬b` stays one (of `a ∪ b`).
+    static func intersection(_ a: (SQLFragment, Bool), _ b: (SQLFragment, Bool)) -> (SQLFragment, complemented: Bool) {
+        switch (a.1, b.1) {
+        case (false, false): ("(\(a.0)) INTERSECT (\(b.0))", false)
+        case (false, true): ("(\(a.0)) EXCEPT (\(b.0))", false)
+        case (true, false): ("(\(b.0)) EXCEPT (\(a.0))", false)
+        case (true, true): ("(\(a.0)) UNION (\(b.0))", true)
         }
     }
 
