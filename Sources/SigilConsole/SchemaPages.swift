@@ -33,7 +33,7 @@ extension ConsoleController {
         }
     }
 
-    var schema: SchemaService { SchemaService(services: services) }
+    var schemaService: SchemaService { SchemaService(services: services) }
 
     @Sendable func setsPage(_ request: Request, context: GraphContext) async throws -> Response {
         try await renderSets(request, error: nil, entered: [:])
@@ -73,7 +73,7 @@ extension ConsoleController {
         }
         let json = JSONValue.object(body)
         let initiator = signedIn.initiator(request, context)
-        if let error = try await formError({ _ = try await schema.createSet({ json }, as: initiator) }) {
+        if let error = try await formError({ _ = try await schemaService.createSet({ json }, as: initiator) }) {
             return try await renderSets(request, error: error, entered: fields.dictionary)
         }
         return Self.redirect("/console/attribute-sets/\(Self.pathEncoded(name))", cookies: [signedIn.cookie])
@@ -143,7 +143,7 @@ extension ConsoleController {
         }
         let json = JSONValue.object(body)
         let initiator = signedIn.initiator(request, context)
-        if let error = try await formError({ try await schema.updateSet(name, with: { json }, as: initiator) }) {
+        if let error = try await formError({ try await schemaService.updateSet(name, with: { json }, as: initiator) }) {
             return try await renderSet(request, context, error: error, attributeError: nil, entered: fields.dictionary)
         }
         return Self.redirect("/console/attribute-sets/\(Self.pathEncoded(name))?saved=1", cookies: [signedIn.cookie])
@@ -167,7 +167,7 @@ extension ConsoleController {
         }
         let json = JSONValue.object(body)
         let initiator = signedIn.initiator(request, context)
-        if let error = try await formError({ _ = try await schema.createDefinition({ json }, as: initiator) }) {
+        if let error = try await formError({ _ = try await schemaService.createDefinition({ json }, as: initiator) }) {
             return try await renderSet(request, context, error: nil, attributeError: error, entered: fields.dictionary)
         }
         return Self.redirect(
@@ -219,23 +219,23 @@ extension ConsoleController {
         switch action {
         case "addValue":
             let body: JSONValue = .object(JSONObject([("id", .string(fields.first("value") ?? "")), ("isActive", true)]))
-            error = try await formError { _ = try await schema.createAllowedValue({ body }, of: id, as: initiator) }
+            error = try await formError { _ = try await schemaService.createAllowedValue({ body }, of: id, as: initiator) }
         case "toggleValue":
             let body: JSONValue = .object(JSONObject([("isActive", .bool(fields.first("isActive") == "true"))]))
             error = try await formError {
-                try await schema.updateAllowedValue(fields.first("value") ?? "", of: id, with: { body }, as: initiator)
+                try await schemaService.updateAllowedValue(fields.first("value") ?? "", of: id, with: { body }, as: initiator)
             }
         case "deactivate", "reactivate":
             let body: JSONValue = .object(JSONObject([("status", .string(action == "deactivate" ? "Deprecated" : "Available"))]))
             error = try await formError {
-                try await schema.updateDefinition(id, with: { body }, odataVersion: nil, as: initiator)
+                try await schemaService.updateDefinition(id, with: { body }, odataVersion: nil, as: initiator)
             }
         default:
             var body = JSONObject([("description", .string(fields.first("description") ?? ""))])
             if fields.first("usePreDefinedValuesOnly") == "false" { body.append("usePreDefinedValuesOnly", false) }
             let json = JSONValue.object(body)
             error = try await formError {
-                try await schema.updateDefinition(id, with: { json }, odataVersion: nil, as: initiator)
+                try await schemaService.updateDefinition(id, with: { json }, odataVersion: nil, as: initiator)
             }
         }
         if let error { return try await renderAttribute(request, context, error: error) }

@@ -227,7 +227,7 @@ struct DirectoryController {
             let credentialBody = payload.raw("passwordCredential")
             try payload.rejectUnknownProperties()
             var displayName: String?
-            var end = Date().addingTimeInterval(2 * 365 * 24 * 3600)
+            var end = Date().addingTimeInterval(CredentialHasher.secretLifetime)
             if let credentialBody, credentialBody != .null {
                 var credential = try Payload(credentialBody, resource: "PasswordCredential")
                 displayName = try credential.string("displayName").value

@@ -40,19 +40,17 @@ public struct RoleController: Sendable {
     }
 
     @Sendable func listDefinitions(_ request: Request, context: GraphContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))
+        let known = try roles.definitions(caller: try context.requireCaller())
         try request.queryOptions().reject(["filter", "expand", "orderby", "search", "top", "skiptoken"])
         return GraphResponse.collection(
-            DirectoryRole.allCases.map { .object(Self.encode($0)) },
+            known.map { .object(Self.encode($0)) },
             context: services.odataContext(request, "roleManagement/directory/roleDefinitions"))
     }
 
     @Sendable func getDefinition(_ request: Request, context: GraphContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))
+        let known = try roles.definitions(caller: try context.requireCaller())
         let id = try context.parameters.require("id")
-        guard let role = DirectoryRole(rawValue: id.lowercased()) else { throw GraphError.notFound(id) }
+        guard let role = known.first(where: { $0.templateId == id.lowercased() }) else { throw GraphError.notFound(id) }
         return GraphResponse.entity(
             Self.encode(role), context: services.odataContext(request, "roleManagement/directory/roleDefinitions/$entity"))
     }

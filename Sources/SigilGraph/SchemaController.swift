@@ -7,7 +7,7 @@ import SigilStore
 /// `allowedValues`: reads filtered by the caller's scope, writes decided by `SchemaRules`.
 struct SchemaController {
     let services: SigilServices
-    var schema: SchemaService { SchemaService(services: services) }
+    var schemaService: SchemaService { SchemaService(services: services) }
 
     func register(on group: RouterGroup<GraphContext>) {
         group.get("directory/attributeSets", use: listSets)
@@ -129,13 +129,13 @@ struct SchemaController {
     }
 
     @Sendable func createSet(_ request: Request, context: GraphContext) async throws -> Response {
-        let set = try await schema.createSet({ try await request.jsonBody(context: context) }, as: try context.initiator(request))
+        let set = try await schemaService.createSet({ try await request.jsonBody(context: context) }, as: try context.initiator(request))
         return GraphResponse.entity(
             Self.encode(set), context: services.odataContext(request, "directory/attributeSets/$entity"), status: .created)
     }
 
     @Sendable func updateSet(_ request: Request, context: GraphContext) async throws -> Response {
-        try await schema.updateSet(
+        try await schemaService.updateSet(
             try context.parameters.require("set"), with: { try await request.jsonBody(context: context) },
             as: try context.initiator(request))
         return GraphResponse.noContent
@@ -182,7 +182,7 @@ struct SchemaController {
     }
 
     @Sendable func createDefinition(_ request: Request, context: GraphContext) async throws -> Response {
-        let definition = try await schema.createDefinition(
+        let definition = try await schemaService.createDefinition(
             { try await request.jsonBody(context: context) }, as: try context.initiator(request))
         // Graph's 201 body leaves out allowedValues even when they were sent inline.
         return GraphResponse.entity(
@@ -191,7 +191,7 @@ struct SchemaController {
     }
 
     @Sendable func updateDefinition(_ request: Request, context: GraphContext) async throws -> Response {
-        try await schema.updateDefinition(
+        try await schemaService.updateDefinition(
             try context.parameters.require("definition"), with: { try await request.jsonBody(context: context) },
             odataVersion: request.headers[.odataVersion], as: try context.initiator(request))
         return GraphResponse.noContent
@@ -235,7 +235,7 @@ struct SchemaController {
     }
 
     @Sendable func createAllowedValue(_ request: Request, context: GraphContext) async throws -> Response {
-        let (definition, value) = try await schema.createAllowedValue(
+        let (definition, value) = try await schemaService.createAllowedValue(
             { try await request.jsonBody(context: context) }, of: try context.parameters.require("definition"),
             as: try context.initiator(request))
         return GraphResponse.entity(
@@ -243,7 +243,7 @@ struct SchemaController {
     }
 
     @Sendable func updateAllowedValue(_ request: Request, context: GraphContext) async throws -> Response {
-        try await schema.updateAllowedValue(
+        try await schemaService.updateAllowedValue(
             try context.parameters.require("value"), of: try context.parameters.require("definition"),
             with: { try await request.jsonBody(context: context) }, as: try context.initiator(request))
         return GraphResponse.noContent

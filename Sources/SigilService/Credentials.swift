@@ -2,6 +2,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 import NIOPosix
+import SigilCore
 
 /// Salted hashes for the two kinds of secret Sigil checks. Client secrets are long random
 /// strings, so one salted SHA-256 suffices; passwords are chosen by people, so they get
@@ -16,6 +17,17 @@ public struct CredentialHasher: Sendable {
     public static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    /// How long a client secret lives unless its creator says otherwise (Graph's default: 2 years).
+    public static let secretLifetime: TimeInterval = 2 * 365 * 24 * 3600
+
+    /// The stored form of client secret `secret`: a new key id, Entra's 3-character hint and the
+    /// salted hash, valid from now until `end`.
+    public func credential(for secret: String, displayName: String?, until end: Date) -> PasswordCredential {
+        PasswordCredential(
+            keyId: SigilServices.newId(), displayName: displayName, hint: String(secret.prefix(3)), startDateTime: Date(),
+            endDateTime: end, secretHash: hashSecret(secret))
     }
 
     public func hashSecret(_ secret: String) -> String {

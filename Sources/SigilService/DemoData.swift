@@ -168,10 +168,9 @@ public enum DemoData {
             let application = try await store.application(appId: clientId)
         else { return nil }
         let secret = SecretGenerator.make()
-        let credential = PasswordCredential(
-            keyId: SigilServices.newId(), displayName: "Added by sigil demo credentials", hint: String(secret.prefix(3)),
-            startDateTime: Date(), endDateTime: Date().addingTimeInterval(2 * 365 * 24 * 3600),
-            secretHash: hasher.hashSecret(secret))
+        let credential = hasher.credential(
+            for: secret, displayName: "Added by sigil demo credentials",
+            until: Date().addingTimeInterval(CredentialHasher.secretLifetime))
         try await store.addPasswordCredential(credential, applicationId: application.id)
         return Credentials(clientId: clientId, clientSecret: secret)
     }

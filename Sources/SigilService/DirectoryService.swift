@@ -86,8 +86,11 @@ public struct DirectoryService: Sendable {
             if list.order != nil, predicate != nil, !advanced {
                 throw GraphError.unsupportedQuery("Sorting not supported for current query.")
             }
+            // Only a list of the caller's own kind can hold the caller; other lists skip the read.
+            let ownKind: DirectoryObjectKind = caller.isUser ? .user : .servicePrincipal
             return try await services.store.query(
-                kind, matching: predicate, reader: caller.principalId, order: list.order, after: list.after,
+                kind, matching: predicate, reader: kind == ownKind ? caller.principalId : nil, order: list.order,
+                after: list.after,
                 afterSortKey: list.afterSortKey, limit: list.limit, count: list.count, withAttributes: list.withAttributes)
         }
     }
@@ -212,9 +215,7 @@ public struct DirectoryService: Sendable {
         try AccessPolicy.require(AccessPolicy.allows(caller, .manageApplications))
         let (displayName, endDateTime) = try await details()
         let secret = SecretGenerator.make()
-        let credential = PasswordCredential(
-            keyId: SigilServices.newId(), displayName: displayName, hint: String(secret.prefix(3)), startDateTime: Date(),
-            endDateTime: endDateTime, secretHash: services.hasher.hashSecret(secret))
+        let credential = services.hasher.credential(for: secret, displayName: displayName, until: endDateTime)
         try await services.store.addPasswordCredential(credential, applicationId: application.id)
         return (credential, secret)
     }

@@ -7,6 +7,12 @@ public struct RoleService: Sendable {
 
     public init(services: SigilServices) { self.services = services }
 
+    /// The directory roles Sigil knows, as role definitions: any member or service principal reads them.
+    public func definitions(caller: Caller) throws(GraphError) -> [DirectoryRole] {
+        try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))
+        return DirectoryRole.allCases
+    }
+
     /// Role assignments, all or one principal's: any member or service principal reads them.
     public func assignments(principalId: String?, caller: Caller) async throws -> [RoleAssignment] {
         try AccessPolicy.require(AccessPolicy.mayReadDirectory(caller))

@@ -73,10 +73,9 @@ public enum TenantBootstrap {
                 ("appId", .string(appId)), ("createdDateTime", .string(now)), ("publisherDomain", .string(defaultDomain)),
             ]))
         try await services.store.create(application, passwordHash: nil)
-        let credential = PasswordCredential(
-            keyId: SigilServices.newId(), displayName: "Created by Sigil", hint: String(secret.prefix(3)),
-            startDateTime: Date(), endDateTime: Date().addingTimeInterval(10 * 365 * 24 * 3600),
-            secretHash: services.hasher.hashSecret(secret))
+        // Ten years: the bootstrap and demo applications are set up once and should not lapse.
+        let credential = services.hasher.credential(
+            for: secret, displayName: "Created by Sigil", until: Date().addingTimeInterval(10 * 365 * 24 * 3600))
         try await services.store.addPasswordCredential(credential, applicationId: application.id)
         let principal = DirectoryRules.newObject(
             .servicePrincipal, id: SigilServices.newId(), write: DirectoryWrite(),
