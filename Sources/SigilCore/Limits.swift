@@ -18,6 +18,10 @@ public enum Limits {
 
     public static let defaultPageSize = 100
     public static let maxPageSize = 999
+    /// `$filter=id eq ... or id eq ...` on a delta query: Graph's maximum of 50 ids.
+    public static let deltaFilterIds = 50
+    /// Requests in one JSON batch (`$batch`): Graph's maximum.
+    public static let batchRequests = 20
     /// Audit log pages: Graph's default and maximum are both 100.
     public static let auditPageSize = 100
 
@@ -35,6 +39,14 @@ public enum Limits {
     /// refused while parsing: they would overflow the parser's stack or the store's SQL parser
     /// (SQLite gives up near 80 levels).
     public static let filterDepth = 32
+    /// A Conditional Access filter rule (`conditionalAccessFilter.rule`), in characters, as
+    /// Entra documents for filters in Conditional Access.
+    public static let conditionalAccessRuleLength = 3072
+    /// An Azure role-assignment condition (access rules, `/sigil/v1/conditions/*`), in UTF-8
+    /// bytes: Azure's limit.
+    public static let conditionBytes = 8 * 1024
+    /// The deepest condition accepted: each NOT and each pair of parentheses adds a level.
+    public static let conditionDepth = 64
     /// Properties named in one `$select`.
     public static let selectProperties = 64
 
