@@ -6,9 +6,18 @@ public enum DirectoryRole: String, Sendable, CaseIterable {
     case attributeAssignmentReader = "ffd52fa5-98dc-465c-991d-fc073eb59f8f"
     case attributeLogAdministrator = "5b784334-f94b-471a-a387-e7219fc49ca2"
     case attributeLogReader = "9c99539d-8186-4804-835f-fd51ef9e2dcd"
+    case attributeProvisioningAdministrator = "ecb2c6bf-0ab6-418e-bd87-7986f8d63bbe"
+    case attributeProvisioningReader = "422218e4-db15-4ef9-bbe0-8afb41546d79"
     case globalAdministrator = "62e90394-69f5-4237-9190-012177145e10"
     case privilegedRoleAdministrator = "e8611ab8-c189-46e8-94e1-60213ab1f814"
     case userAdministrator = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+    case conditionalAccessAdministrator = "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9"
+    case securityAdministrator = "194ae4cb-b126-40b2-bd5b-6091b380977d"
+    case securityReader = "5d6b6bb7-de71-4623-b4af-96380a352509"
+    case globalReader = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+    /// Sigil's own roles (not in Entra), with fixed template ids of Sigil's choosing.
+    case attributeAccessAdministrator = "5a9c1e2b-7d43-4f08-9b6e-3c1d0a8f4e21"
+    case attributeAccessEvaluator = "c47e0d93-2b18-4a6f-8e5d-91f3b2a6c7d0"
 
     public var templateId: String { rawValue }
 
@@ -20,9 +29,17 @@ public enum DirectoryRole: String, Sendable, CaseIterable {
         case .attributeAssignmentReader: "Attribute Assignment Reader"
         case .attributeLogAdministrator: "Attribute Log Administrator"
         case .attributeLogReader: "Attribute Log Reader"
+        case .attributeProvisioningAdministrator: "Attribute Provisioning Administrator"
+        case .attributeProvisioningReader: "Attribute Provisioning Reader"
         case .globalAdministrator: "Global Administrator"
         case .privilegedRoleAdministrator: "Privileged Role Administrator"
         case .userAdministrator: "User Administrator"
+        case .conditionalAccessAdministrator: "Conditional Access Administrator"
+        case .securityAdministrator: "Security Administrator"
+        case .securityReader: "Security Reader"
+        case .globalReader: "Global Reader"
+        case .attributeAccessAdministrator: "Attribute Access Administrator"
+        case .attributeAccessEvaluator: "Attribute Access Evaluator"
         }
     }
 
@@ -36,16 +53,31 @@ public enum DirectoryRole: String, Sendable, CaseIterable {
         case .attributeLogAdministrator:
             "Read audit logs and configure diagnostic settings for events related to custom security attributes."
         case .attributeLogReader: "Read audit logs related to custom security attributes."
+        case .attributeProvisioningAdministrator:
+            "Read and edit the provisioning configuration of all active custom security attributes for an application."
+        case .attributeProvisioningReader:
+            "Read the provisioning configuration of all active custom security attributes for an application."
         case .globalAdministrator:
             "Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities."
         case .privilegedRoleAdministrator:
             "Can manage role assignments in Microsoft Entra ID, and all aspects of Privileged Identity Management."
         case .userAdministrator: "Can manage all aspects of users and groups, including resetting passwords for limited admins."
+        case .conditionalAccessAdministrator: "Can manage Conditional Access capabilities."
+        case .securityAdministrator:
+            "Can read security information and reports, and manage configuration in Microsoft Entra ID and Office 365."
+        case .securityReader: "Can read security information and reports in Microsoft Entra ID and Office 365."
+        case .globalReader: "Can read everything that a Global Administrator can, but not update anything."
+        case .attributeAccessAdministrator:
+            "Create and manage access rules that grant data actions under conditions on custom security attributes (Sigil)."
+        case .attributeAccessEvaluator: "Ask for access decisions on the stored access rules, as a policy enforcement point (Sigil)."
         }
     }
 
     /// Only the six attribute roles may be granted on one attribute set (`/attributeSets/{name}`).
-    public var allowsAttributeSetScope: Bool { capabilities.contains(where: \.isAttributeCapability) }
+    /// The provisioning roles act on whole users, so they are tenant-wide only.
+    public var allowsAttributeSetScope: Bool {
+        capabilities.contains(where: \.isAttributeCapability) && !capabilities.contains(.readProvisioning)
+    }
 
     /// The role matrix (docs/security.md, "Who may read and write what"): what each role lets its holder do.
     public var capabilities: Set<Capability> { Self.matrix[self] ?? [] }
@@ -66,12 +98,24 @@ public enum DirectoryRole: String, Sendable, CaseIterable {
             [.readAttributeSets, .readDefinitions, .readAssignments]
         case .attributeLogAdministrator, .attributeLogReader:
             [.readAuditLogs]
+        case .attributeProvisioningAdministrator:
+            [.readAttributeSets, .readDefinitions, .readProvisioning, .provisionUsers]
+        case .attributeProvisioningReader:
+            [.readAttributeSets, .readDefinitions, .readProvisioning]
         case .globalAdministrator:
-            [.manageUsers, .manageApplications, .manageRoleAssignments]
+            [.manageUsers, .manageApplications, .manageRoleAssignments, .readConditionalAccess, .manageConditionalAccess]
         case .privilegedRoleAdministrator:
             [.manageRoleAssignments]
         case .userAdministrator:
             [.manageUsers]
+        case .conditionalAccessAdministrator, .securityAdministrator:
+            [.readConditionalAccess, .manageConditionalAccess]
+        case .securityReader, .globalReader:
+            [.readConditionalAccess]
+        case .attributeAccessAdministrator:
+            [.readAccessRules, .manageAccessRules]
+        case .attributeAccessEvaluator:
+            [.readAccessRules, .evaluateAccess]
         }
     }
 }
@@ -91,6 +135,20 @@ public enum Capability: Sendable, Hashable {
     case manageUsers
     case manageApplications
     case manageRoleAssignments
+    /// Conditional Access policies (`/identity/conditionalAccess/policies`); a policy whose
+    /// filters read custom security attributes also needs `readDefinitions` in those sets.
+    case readConditionalAccess
+    case manageConditionalAccess
+    /// Access rules (`/sigil/v1/accessRules`); changing one also needs `readAssignments` in every
+    /// set its condition names. Tenant-wide.
+    case readAccessRules
+    case manageAccessRules
+    /// Access decisions on the stored rules (`/access/v1/evaluation[s]`); tenant-wide.
+    case evaluateAccess
+    /// Read users through `/scim/v2`, their values included, and provisioning results; tenant-wide.
+    case readProvisioning
+    /// Create, change and delete users and their values through `/scim/v2` and bulkUpload; tenant-wide.
+    case provisionUsers
 
     /// Capabilities a grant on one attribute set can give (audit records belong to a set too).
     var isAttributeScoped: Bool {
@@ -101,6 +159,9 @@ public enum Capability: Sendable, Hashable {
         default: false
         }
     }
+
+    /// Access rules and decisions on them, which read attribute values; guests never get them.
+    var isAccessRuleCapability: Bool { self == .readAccessRules || self == .manageAccessRules || self == .evaluateAccess }
 
     /// Everything about custom security attributes; guests never get any of it.
     var isAttributeCapability: Bool { isAttributeScoped || self == .manageAttributeSets }
@@ -184,7 +245,7 @@ public enum AccessPolicy {
     /// nil, tenant-wide. Set names match case-insensitively; tenant grants cover every set.
     public static func allows(_ caller: Caller, _ capability: Capability, inSet set: String? = nil) -> Bool {
         // Guests never touch custom security attributes, whatever roles they were given.
-        if caller.kind == .guest, capability.isAttributeCapability { return false }
+        if caller.kind == .guest, capability.isAttributeCapability || capability.isAccessRuleCapability { return false }
         return caller.grants.contains { grant in
             guard grant.role.capabilities.contains(capability) else { return false }
             switch grant.scope {
@@ -200,7 +261,7 @@ public enum AccessPolicy {
     /// Whether any grant gives `capability` somewhere (tenant or some set); for list routes that
     /// then filter item by item.
     public static func allowsAnywhere(_ caller: Caller, _ capability: Capability) -> Bool {
-        if caller.kind == .guest, capability.isAttributeCapability { return false }
+        if caller.kind == .guest, capability.isAttributeCapability || capability.isAccessRuleCapability { return false }
         return caller.grants.contains { $0.role.capabilities.contains(capability) }
     }
 
@@ -250,6 +311,12 @@ extension DirectoryRole {
             ]
         case .attributeLogReader:
             ["microsoft.directory/customSecurityAttributeAuditLogs/allProperties/read"]
+        case .attributeProvisioningAdministrator, .attributeProvisioningReader:
+            // Only the definition reads are listed: the provisioning actions are Sigil's (/scim/v2).
+            [
+                "microsoft.directory/attributeSets/allProperties/read",
+                "microsoft.directory/customSecurityAttributeDefinitions/allProperties/read",
+            ]
         case .globalAdministrator:
             [
                 "microsoft.directory/users/allProperties/allTasks", "microsoft.directory/applications/allProperties/allTasks",
@@ -263,6 +330,14 @@ extension DirectoryRole {
             ]
         case .userAdministrator:
             ["microsoft.directory/users/allProperties/allTasks"]
+        case .conditionalAccessAdministrator, .securityAdministrator:
+            ["microsoft.directory/conditionalAccessPolicies/allProperties/allTasks"]
+        case .securityReader, .globalReader:
+            ["microsoft.directory/conditionalAccessPolicies/allProperties/read"]
+        case .attributeAccessAdministrator:
+            ["sigil.access/accessRules/allProperties/allTasks"]
+        case .attributeAccessEvaluator:
+            ["sigil.access/accessRules/allProperties/read", "sigil.access/decisions/evaluate"]
         }
     }
 }

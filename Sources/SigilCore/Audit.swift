@@ -9,8 +9,32 @@ public enum AuditActivity: String, Sendable, CaseIterable {
     case updateDefinition = "Update custom security attribute definition in an attribute set"
     case updateUserValues = "Update attribute values assigned to a user"
     case updateServicePrincipalValues = "Update attribute values assigned to a servicePrincipal"
+    /// Conditional Access policy changes, in Entra's category `Policy`. They share the hash chain
+    /// but are not custom security attribute audits, so `customSecurityAttributeAudits` never
+    /// lists them.
+    case addConditionalAccessPolicy = "Add conditional access policy"
+    case updateConditionalAccessPolicy = "Update conditional access policy"
+    case deleteConditionalAccessPolicy = "Delete conditional access policy"
+    /// Sigil's access rules (`/sigil/v1/accessRules`), in a category of their own.
+    case addAccessRule = "Add access rule"
+    case updateAccessRule = "Update access rule"
+    case deleteAccessRule = "Delete access rule"
 
     public static let category = "AttributeManagement"
+    public static let policyCategory = "Policy"
+    public static let accessRuleCategory = "AccessRuleManagement"
+
+    /// The records' `category`.
+    public var category: String {
+        switch self {
+        case .addConditionalAccessPolicy, .updateConditionalAccessPolicy, .deleteConditionalAccessPolicy: Self.policyCategory
+        case .addAccessRule, .updateAccessRule, .deleteAccessRule: Self.accessRuleCategory
+        default: Self.category
+        }
+    }
+
+    /// The six activities of the custom security attribute audit log.
+    public static var attributeActivities: [AuditActivity] { allCases.filter { $0.category == category } }
 
     /// The activity for a change of values on an object of `kind` (users and service principals
     /// only carry custom security attributes).
@@ -160,7 +184,7 @@ public struct AuditRecord: Sendable, Equatable {
         }
         return .object(
             JSONObject([
-                ("id", .string(id)), ("category", .string(AuditActivity.category)), ("correlationId", .string(correlationId)),
+                ("id", .string(id)), ("category", .string(activity.category)), ("correlationId", .string(correlationId)),
                 ("result", .string(result.rawValue)), ("resultReason", .string(resultReason)),
                 ("activityDisplayName", .string(activity.rawValue)),
                 ("activityDateTime", .string(Self.timestamp(activityDateTime))),
@@ -399,6 +423,12 @@ extension AuditActivity {
         case .addAttributeSet, .addDefinition: "Add"
         case .updateAttributeSet, .updateDefinition: "Update"
         case .updateUserValues, .updateServicePrincipalValues: "Assign"
+        case .addConditionalAccessPolicy: "Add"
+        case .updateConditionalAccessPolicy: "Update"
+        case .deleteConditionalAccessPolicy: "Delete"
+        case .addAccessRule: "Add"
+        case .updateAccessRule: "Update"
+        case .deleteAccessRule: "Delete"
         }
     }
 }

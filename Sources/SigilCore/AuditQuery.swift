@@ -22,11 +22,12 @@ public struct AuditQuery: Sendable, Equatable {
     /// Whether a record of `activity` can match the activity clauses (they can be decided
     /// before touching the store).
     public func admits(_ activity: AuditActivity) -> Bool {
-        (self.activity.map { $0 == activity } ?? true)
+        activity.category == AuditActivity.category
+            && (self.activity.map { $0 == activity } ?? true)
             && (activityPrefix.map { activity.rawValue.lowercased().hasPrefix($0) } ?? true)
     }
 
-    /// The activities the activity clauses admit: all six when there are none.
+    /// The activities the activity clauses admit: all six attribute activities when there are none.
     public var activities: [AuditActivity] { AuditActivity.allCases.filter(admits) }
 
     /// Reads `$filter` and `$orderby`. Anything outside the supported clauses is refused with a

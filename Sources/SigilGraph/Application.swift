@@ -26,15 +26,34 @@ public func buildRouter(
     router.get("openapi.yaml") { _, _ in OpenAPIDocument.response() }
     let assignments = AssignmentService(services: services)
     let limiter = options.rateLimit.map(RateLimiter.init)
+    // Filled with the finished router below: a batch's inner requests take the same path as direct ones.
+    let batches = BatchDispatcher()
     for version in ["v1.0", "beta"] {
         let group = router.group(RouterPath(version)).add(
             middleware: AuthenticationMiddleware(services: services, limiter: limiter))
         SchemaController(services: services).register(on: group)
+        // Before the directory's `:id` routes, so `users/delta` is not read as an id.
+        DeltaController(services: services, assignments: assignments, directory: DirectoryService(services: services)).register(on: group)
         DirectoryController(services: services, assignments: assignments, directory: DirectoryService(services: services)).register(on: group)
         RoleController(services: services).register(on: group)
+        ConditionalAccessController(services: services).register(on: group)
+        SubscriptionController(services: services).register(on: group)
+        BatchController(dispatcher: batches).register(on: group)
         // Graph serves the custom security attribute audit log on beta only.
         if version == "beta" { AuditController(services: services).register(on: group) }
     }
+    // Sigil's own extensions, outside Graph's namespace.
+    let sigil = router.group("sigil/v1").add(middleware: AuthenticationMiddleware(services: services, limiter: limiter))
+    ConditionController(services: services).register(on: sigil)
+    let access = AccessController(services: services)
+    access.registerRules(on: sigil)
+    access.registerDecisions(
+        on: router.group("access/v1").add(middleware: AuthenticationMiddleware(services: services, limiter: limiter)))
+    access.registerMetadata(on: router)
+    // SCIM 2.0 for provisioning from HR systems; its own error schema, Graph's tokens.
+    ScimController(services: services, provisioning: ProvisioningService(services: services)).register(on: router, limiter: limiter)
+    // Last, after every route (keep new registrations above this line).
+    batches.install(router)
     return router
 }
 

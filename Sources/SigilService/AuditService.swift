@@ -25,7 +25,10 @@ public struct AuditService: Sendable {
 
         public func record(id: String) async throws -> JSONObject {
             guard let record = try await store.auditRecord(id: id) else { throw GraphError.notFound(id) }
-            return try AuditService.decode(record)
+            let object = try AuditService.decode(record)
+            // Conditional Access records share the chain but are not attribute audits.
+            guard object["category"]?.stringValue == AuditActivity.category else { throw GraphError.notFound(id) }
+            return object
         }
     }
 

@@ -4,7 +4,8 @@ import Testing
 
 private let allCapabilities: [Capability] = [
     .readAttributeSets, .manageAttributeSets, .readDefinitions, .manageDefinitions, .readAllowedValue, .readAssignments, .manageAssignments,
-    .readAuditLogs, .manageUsers, .manageApplications, .manageRoleAssignments,
+    .readAuditLogs, .manageUsers, .manageApplications, .manageRoleAssignments, .readConditionalAccess, .manageConditionalAccess,
+    .readProvisioning, .provisionUsers,
 ]
 
 /// Everything that touches custom security attributes: configuration, values and their audit log.
@@ -25,9 +26,15 @@ private let expectedMatrix: [DirectoryRole: Set<Capability>] = [
     .attributeAssignmentReader: [.readAttributeSets, .readDefinitions, .readAssignments],
     .attributeLogAdministrator: [.readAuditLogs],
     .attributeLogReader: [.readAuditLogs],
-    .globalAdministrator: [.manageUsers, .manageApplications, .manageRoleAssignments],
+    .attributeProvisioningAdministrator: [.readAttributeSets, .readDefinitions, .readProvisioning, .provisionUsers],
+    .attributeProvisioningReader: [.readAttributeSets, .readDefinitions, .readProvisioning],
+    .globalAdministrator: [.manageUsers, .manageApplications, .manageRoleAssignments, .readConditionalAccess, .manageConditionalAccess],
     .privilegedRoleAdministrator: [.manageRoleAssignments],
     .userAdministrator: [.manageUsers],
+    .conditionalAccessAdministrator: [.readConditionalAccess, .manageConditionalAccess],
+    .securityAdministrator: [.readConditionalAccess, .manageConditionalAccess],
+    .securityReader: [.readConditionalAccess],
+    .globalReader: [.readConditionalAccess],
 ]
 
 private func member(_ grants: RoleGrant...) -> Caller { Caller(principalId: "member-1", kind: .member, grants: grants) }
@@ -210,9 +217,15 @@ private func scoped(_ role: DirectoryRole, _ set: String) -> RoleGrant { RoleGra
             (.attributeAssignmentReader, "ffd52fa5-98dc-465c-991d-fc073eb59f8f", "Attribute Assignment Reader"),
             (.attributeLogAdministrator, "5b784334-f94b-471a-a387-e7219fc49ca2", "Attribute Log Administrator"),
             (.attributeLogReader, "9c99539d-8186-4804-835f-fd51ef9e2dcd", "Attribute Log Reader"),
+            (.attributeProvisioningAdministrator, "ecb2c6bf-0ab6-418e-bd87-7986f8d63bbe", "Attribute Provisioning Administrator"),
+            (.attributeProvisioningReader, "422218e4-db15-4ef9-bbe0-8afb41546d79", "Attribute Provisioning Reader"),
             (.globalAdministrator, "62e90394-69f5-4237-9190-012177145e10", "Global Administrator"),
             (.privilegedRoleAdministrator, "e8611ab8-c189-46e8-94e1-60213ab1f814", "Privileged Role Administrator"),
             (.userAdministrator, "fe930be7-5e62-47db-91af-98c3a49a38b1", "User Administrator"),
+            (.conditionalAccessAdministrator, "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9", "Conditional Access Administrator"),
+            (.securityAdministrator, "194ae4cb-b126-40b2-bd5b-6091b380977d", "Security Administrator"),
+            (.securityReader, "5d6b6bb7-de71-4623-b4af-96380a352509", "Security Reader"),
+            (.globalReader, "f2ef992c-3afb-46b9-b7cf-a126ee74c451", "Global Reader"),
         ]
         #expect(expected.count == DirectoryRole.allCases.count)
         for (role, id, name) in expected {

@@ -82,7 +82,7 @@ import Testing
     @Test func valueActivityFollowsTheObjectKind() {
         #expect(AuditActivity.values(of: .user) == .updateUserValues)
         #expect(AuditActivity.values(of: .servicePrincipal) == .updateServicePrincipalValues)
-        #expect(AuditActivity.allCases.count == 6)
+        #expect(AuditActivity.attributeActivities.count == 6)
     }
 }
 

@@ -181,6 +181,9 @@ enum PostgresMigrations {
                 """,
             ]
         ),
+        ("change-log", PostgresStore.changeLogSchema),
+        ("conditional-access", PostgresStore.conditionalAccessSchema),
+        ("access-rules", PostgresStore.accessRulesSchema),
     ]
 
     /// Applies the steps not yet applied. Holds a session advisory lock on one connection for the

@@ -134,6 +134,11 @@ extension SQLiteStore {
                 sql: "INSERT INTO audit_chain (id, head_seq, head_hash, anchor_seq, anchor_hash) VALUES (1, 0, ?, 0, ?)",
                 arguments: [AuditChain.genesis, AuditChain.genesis])
         }
+        migrator.registerMigration("v5-change-log") { db in
+            try db.execute(sql: changeLogSchema)
+        }
+        registerConditionalAccessMigration(&migrator)
+        registerAccessRulesMigration(&migrator)
         return migrator
     }
 }

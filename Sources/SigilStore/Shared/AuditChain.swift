@@ -167,8 +167,9 @@ enum AuditSQL {
     /// follows.
     static func page(_ query: AuditQuery, after cursor: Int64?, limit: Int) -> SQLFragment {
         var conditions: [SQLFragment] = []
-        if query.activity != nil || query.activityPrefix != nil {
-            let activities = query.activities
+        // Records of other categories (Conditional Access policies) are never listed here.
+        let activities = query.activities
+        if query.activity != nil || query.activityPrefix != nil || activities.count < AuditActivity.allCases.count {
             if activities.isEmpty {
                 conditions.append("1 = 0")
             } else {

@@ -1,3 +1,4 @@
+import Foundation
 import SigilCore
 
 /// Everything Sigil persists, behind one protocol that SQLite and PostgreSQL both implement.
@@ -98,6 +99,57 @@ public protocol DirectoryStore: Sendable {
     func roleAssignments(principalId: String?) async throws -> [RoleAssignment]
     func roleAssignment(id: String) async throws -> RoleAssignment?
     func deleteRoleAssignment(id: String) async throws -> Bool
+
+    // MARK: Change log
+
+    /// The sequence number of the last committed change to a user or service principal (0
+    /// before any): every change up to it is committed and readable.
+    func latestChange() async throws -> Int64
+    /// Logged changes matching `query`, in sequence (commit) order.
+    func changes(_ query: ChangeQuery) async throws -> [DirectoryChange]
+
+    // MARK: Change-notification subscriptions
+
+    /// Stores a new subscription whose delivery starts after the last change committed now.
+    func createSubscription(_ subscription: Subscription) async throws -> SubscriptionRecord
+    /// Subscriptions created by `creatorId` (all when nil), oldest first.
+    func subscriptions(creatorId: String?) async throws -> [SubscriptionRecord]
+    func subscription(id: String) async throws -> SubscriptionRecord?
+    /// Renews (and resumes a paused) subscription; false when there is none.
+    func updateSubscription(id: String, expiration: Date, notificationUrl: String, resume: Bool) async throws -> Bool
+    func deleteSubscription(id: String) async throws -> Bool
+    /// Leases up to `limit` subscriptions due for delivery (`nextAttempt` passed, not leased by
+    /// another live owner) to `owner` until `now + lease`: instances sharing a database never
+    /// deliver to one subscription at once, so each keeps its order.
+    func claimSubscriptions(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [SubscriptionRecord]
+    /// Stores a leased subscription's delivery state and releases the lease; false (nothing
+    /// written) when `owner` no longer holds it.
+    func finishDelivery(id: String, owner: String, _ delivery: DeliveryState) async throws -> Bool
+
+    // MARK: Conditional Access policies
+
+    /// Every policy, oldest first. Read from the database on each call (no cache), so a change
+    /// through any instance holds for the next token request everywhere.
+    func conditionalAccessPolicies() async throws -> [ConditionalAccessPolicy]
+    /// Reads the policy `id` (nil when there is none) and the schema in one write transaction,
+    /// lets `decide` say what it becomes (nil deletes it), and writes that, with the audit
+    /// records `decide` returns, all or nothing. Returns what was written.
+    func changeConditionalAccessPolicy(
+        id: String,
+        _ decide: @escaping @Sendable (ConditionalAccessPolicy?, Schema) throws -> (ConditionalAccessPolicy?, [AuditRecord])
+    ) async throws -> ConditionalAccessPolicy?
+
+    // MARK: Access rules
+
+    /// Every access rule, oldest first, read from the database on each call (no cache), so a
+    /// change through any instance holds for the next decision everywhere.
+    func accessRules() async throws -> [AccessRule]
+    /// Reads the rule `id` (nil when there is none) and the schema in one write transaction, lets
+    /// `decide` say what it becomes (nil deletes it), and writes that with the audit records
+    /// `decide` returns, all or nothing. Returns what was written.
+    func changeAccessRule(
+        id: String, _ decide: @escaping @Sendable (AccessRule?, Schema) throws -> (AccessRule?, [AuditRecord])
+    ) async throws -> AccessRule?
 
     // MARK: Audit log
 

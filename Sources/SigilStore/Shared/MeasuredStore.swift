@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 import Metrics
 import SigilCore
@@ -194,5 +195,66 @@ public struct MeasuredStore: DirectoryStore {
 
     public func sealAudit() async throws {
         try await measure("sealAudit") { try await base.sealAudit() }
+    }
+
+    public func latestChange() async throws -> Int64 {
+        try await measure("latestChange") { try await base.latestChange() }
+    }
+
+    public func changes(_ query: ChangeQuery) async throws -> [DirectoryChange] {
+        try await measure("changes") { try await base.changes(query) }
+    }
+
+    public func createSubscription(_ subscription: Subscription) async throws -> SubscriptionRecord {
+        try await measure("createSubscription") { try await base.createSubscription(subscription) }
+    }
+
+    public func subscriptions(creatorId: String?) async throws -> [SubscriptionRecord] {
+        try await measure("subscriptions") { try await base.subscriptions(creatorId: creatorId) }
+    }
+
+    public func subscription(id: String) async throws -> SubscriptionRecord? {
+        try await measure("subscription") { try await base.subscription(id: id) }
+    }
+
+    public func updateSubscription(id: String, expiration: Date, notificationUrl: String, resume: Bool) async throws -> Bool {
+        try await measure("updateSubscription") {
+            try await base.updateSubscription(id: id, expiration: expiration, notificationUrl: notificationUrl, resume: resume)
+        }
+    }
+
+    public func deleteSubscription(id: String) async throws -> Bool {
+        try await measure("deleteSubscription") { try await base.deleteSubscription(id: id) }
+    }
+
+    public func claimSubscriptions(owner: String, now: Date, lease: TimeInterval, limit: Int) async throws -> [SubscriptionRecord] {
+        try await measure("claimSubscriptions") {
+            try await base.claimSubscriptions(owner: owner, now: now, lease: lease, limit: limit)
+        }
+    }
+
+    public func finishDelivery(id: String, owner: String, _ delivery: DeliveryState) async throws -> Bool {
+        try await measure("finishDelivery") { try await base.finishDelivery(id: id, owner: owner, delivery) }
+    }
+
+    public func conditionalAccessPolicies() async throws -> [ConditionalAccessPolicy] {
+        try await measure("conditionalAccessPolicies") { try await base.conditionalAccessPolicies() }
+    }
+
+    public func changeConditionalAccessPolicy(
+        id: String,
+        _ decide: @escaping @Sendable (ConditionalAccessPolicy?, Schema) throws -> (ConditionalAccessPolicy?, [AuditRecord])
+    ) async throws -> ConditionalAccessPolicy? {
+        try await measure("changeConditionalAccessPolicy") { try await base.changeConditionalAccessPolicy(id: id, decide) }
+    }
+
+    public func accessRules() async throws -> [AccessRule] {
+        try await measure("accessRules") { try await base.accessRules() }
+    }
+
+    public func changeAccessRule(
+        id: String, _ decide: @escaping @Sendable (AccessRule?, Schema) throws -> (AccessRule?, [AuditRecord])
+    ) async throws -> AccessRule? {
+        try await measure("changeAccessRule") { try await base.changeAccessRule(id: id, decide) }
     }
 }

@@ -1,0 +1,126 @@
+import Foundation
+import SigilCore
+import SigilStore
+
+/// Conditional Access policies: the one place the API, console and command line read and change
+/// them, and the one place their access is decided.
+///
+/// Conditional Access Administrator, Security Administrator (and Global Administrator) write;
+/// Security Reader and Global Reader read. A policy whose filters read custom security
+/// attributes also needs, for each attribute set the filters read, a role that reads that set's
+/// definitions (Entra names Attribute Definition Reader for it): without one the filter's rule is
+/// hidden (null) and cannot be set or changed.
+public struct ConditionalAccessService: Sendable {
+    let services: SigilServices
+    var store: any DirectoryStore { services.store }
+
+    public init(services: SigilServices) { self.services = services }
+
+    /// A policy as a caller sees it.
+    public struct Visible: Sendable {
+        public let policy: ConditionalAccessPolicy
+        /// The filters' rules are hidden from this caller.
+        public let filtersHidden: Bool
+
+        public var json: JSONObject { policy.json(hideFilters: filtersHidden) }
+    }
+
+    public func list(caller: Caller) async throws -> [Visible] {
+        try AccessPolicy.require(AccessPolicy.allows(caller, .readConditionalAccess))
+        let schema = try await store.schema()
+        return try await store.conditionalAccessPolicies().map { visible($0, to: caller, schema: schema) }
+    }
+
+    public func policy(id: String, caller: Caller) async throws -> Visible {
+        try AccessPolicy.require(AccessPolicy.allows(caller, .readConditionalAccess))
+        guard let policy = try await store.conditionalAccessPolicies().first(where: { $0.id == id.lowercased() }) else {
+            throw GraphError.notFound(id)
+        }
+        return visible(policy, to: caller, schema: try await store.schema())
+    }
+
+    /// Creates a policy from a POST body, read after the access check.
+    public func create(as initiator: Initiator, _ body: () async throws -> JSONValue) async throws -> Visible {
+        let caller = initiator.caller
+        let id = UUID().uuidString.lowercased()
+        return try await services.recordingRefusal(
+            .addConditionalAccessPolicy, target: AuditTarget(id: id, displayName: nil, type: "Policy"),
+            audit: initiator.audit, logger: initiator.logger
+        ) {
+            try AccessPolicy.require(AccessPolicy.allows(caller, .manageConditionalAccess))
+            let value = try await body()
+            let written = try await store.changeConditionalAccessPolicy(id: id) { _, schema in
+                let policy = try ConditionalAccessRules.create(value, id: id, schema: schema, at: Date())
+                try Self.requireFilterAccess(policy, caller: caller, schema: schema)
+                return (policy, [AuditLog.record(policyBefore: nil, after: policy, context: initiator.audit)].compactMap { $0 })
+            }
+            guard let written else { throw GraphError.notFound(id) }
+            return Visible(policy: written, filtersHidden: false)
+        }
+    }
+
+    /// Changes a policy with a PATCH body. A caller who may not read the stored filters' sets
+    /// keeps them as they are and is refused if the body sets a filter.
+    public func update(id: String, as initiator: Initiator, _ body: () async throws -> JSONValue) async throws {
+        let caller = initiator.caller
+        let key = id.lowercased()
+        try await services.recordingRefusal(
+            .updateConditionalAccessPolicy, target: AuditTarget(id: key, displayName: nil, type: "Policy"),
+            audit: initiator.audit, logger: initiator.logger
+        ) {
+            try AccessPolicy.require(AccessPolicy.allows(caller, .manageConditionalAccess))
+            let value = try await body()
+            _ = try await store.changeConditionalAccessPolicy(id: key) { current, schema in
+                guard let current else { throw GraphError.notFound(id) }
+                let mayChange = Self.mayReadFilters(current, caller: caller, schema: schema)
+                let updated = try ConditionalAccessRules.update(
+                    current, with: value, schema: schema, at: Date(), mayChangeFilters: mayChange)
+                try Self.requireFilterAccess(updated, caller: caller, schema: schema, unlessUnchangedFrom: current)
+                return (updated, [AuditLog.record(policyBefore: current, after: updated, context: initiator.audit)].compactMap { $0 })
+            }
+        }
+    }
+
+    public func delete(id: String, as initiator: Initiator) async throws {
+        let caller = initiator.caller
+        let key = id.lowercased()
+        try await services.recordingRefusal(
+            .deleteConditionalAccessPolicy, target: AuditTarget(id: key, displayName: nil, type: "Policy"),
+            audit: initiator.audit, logger: initiator.logger
+        ) {
+            try AccessPolicy.require(AccessPolicy.allows(caller, .manageConditionalAccess))
+            _ = try await store.changeConditionalAccessPolicy(id: key) { current, _ in
+                guard let current else { throw GraphError.notFound(id) }
+                return (nil, [AuditLog.record(policyBefore: current, after: nil, context: initiator.audit)].compactMap { $0 })
+            }
+        }
+    }
+
+    func visible(_ policy: ConditionalAccessPolicy, to caller: Caller, schema: Schema) -> Visible {
+        Visible(policy: policy, filtersHidden: !Self.mayReadFilters(policy, caller: caller, schema: schema))
+    }
+
+    /// Whether the caller reads the definitions of every attribute set the policy's filters read.
+    static func mayReadFilters(_ policy: ConditionalAccessPolicy, caller: Caller, schema: Schema) -> Bool {
+        policy.filterSets(in: schema).allSatisfy { AccessPolicy.allows(caller, .readDefinitions, inSet: $0) }
+    }
+
+    /// A policy that sets filters needs the caller to read those sets' definitions; a filter kept
+    /// exactly as it was stored does not count as set.
+    static func requireFilterAccess(
+        _ policy: ConditionalAccessPolicy, caller: Caller, schema: Schema, unlessUnchangedFrom old: ConditionalAccessPolicy? = nil
+    ) throws(GraphError) {
+        for filter in ConditionalAccessRules.Filter.allCases {
+            guard let (_, rule) = policy.filterRule(filter) else { continue }
+            if let old, let previous = old.filterRule(filter), previous.rule == rule { continue }
+            let parsed = try ApplicationFilterRule(rule, schema: schema)
+            for set in parsed.attributeSets where !AccessPolicy.allows(caller, .readDefinitions, inSet: set) {
+                throw GraphError(
+                    status: 403, code: .authorizationDenied,
+                    message:
+                        "Insufficient privileges to complete the operation: the filter reads attribute set '\(set)', whose definitions the caller may not read."
+                )
+            }
+        }
+    }
+}

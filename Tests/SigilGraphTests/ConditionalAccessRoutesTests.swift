@@ -1,0 +1,262 @@
+import Foundation
+import SigilCore
+import SigilStore
+import SigilTestSupport
+import Testing
+
+@testable import SigilGraph
+@testable import SigilService
+
+/// `/identity/conditionalAccess/policies` on v1.0 and beta: CRUD, validation, filters hidden from
+/// callers who may not read their attribute sets, audit records, and who may call what.
+@Suite struct ConditionalAccessRoutesTests {
+    static let policies = "/v1.0/identity/conditionalAccess/policies"
+    static let projectRule = #"CustomSecurityAttribute.Engineering_Project -eq "Baker""#
+    static let tierRule = #"CustomSecurityAttribute.Engineering_Tier -in ["Gold", "Silver"]"#
+
+    /// Engineering with a String `Project`, a String `Tier` and an Integer `Cost`.
+    static func seed(_ tenant: TestTenant) async throws {
+        try await tenant.store.changeSchema { _ in
+            [
+                .createSet(AttributeSet(id: "Engineering")),
+                .createDefinition(
+                    AttributeDefinition(
+                        attributeSet: "Engineering", name: "Project", type: .string, isCollection: false, isSearchable: true,
+                        usePreDefinedValuesOnly: false), allowedValues: []),
+                .createDefinition(
+                    AttributeDefinition(
+                        attributeSet: "Engineering", name: "Tier", type: .string, isCollection: false, isSearchable: true,
+                        usePreDefinedValuesOnly: false), allowedValues: []),
+                .createDefinition(
+                    AttributeDefinition(
+                        attributeSet: "Engineering", name: "Cost", type: .integer, isCollection: false, isSearchable: true,
+                        usePreDefinedValuesOnly: false), allowedValues: []),
+            ]
+        }
+    }
+
+    /// A workload-identity policy blocking the service principals the Project filter selects, and
+    /// the apps the Tier filter selects.
+    static func body(_ name: String = "Block Baker workloads", state: String = "enabled") -> JSONValue {
+        [
+            "displayName": .string(name), "state": .string(state),
+            "conditions": [
+                "clientAppTypes": ["all"],
+                "applications": [
+                    "includeApplications": ["All"],
+                    "applicationFilter": ["mode": "include", "rule": .string(tierRule)],
+                ],
+                "clientApplications": [
+                    "includeServicePrincipals": [],
+                    "servicePrincipalFilter": ["mode": "include", "rule": .string(projectRule)],
+                ],
+            ],
+            "grantControls": ["operator": "OR", "builtInControls": ["block"]],
+        ]
+    }
+
+    @Test(arguments: ["v1.0", "beta"])
+    func createReadUpdateDelete(_ version: String) async throws {
+        let tenant = try await TestTenant.make()
+        try await Self.seed(tenant)
+        let admin = try await tenant.user(
+            "Casey", grants: [.tenant(.conditionalAccessAdministrator), .tenant(.attributeDefinitionReader)])
+        let path = "/\(version)/identity/conditionalAccess/policies"
+        try await tenant.test { client in
+            let created = try await client.post(path, token: admin.token, Self.body())
+            #expect(created.status == .created, "\(created.text)")
+            #expect(created.hasContext("identity/conditionalAccess/policies/$entity", version: version), "\(created.text)")
+            let id = try #require(created.object["id"]?.stringValue)
+            #expect(created.object["state"] == "enabled")
+            #expect(created.object["modifiedDateTime"] == .null)
+            #expect(created.object["createdDateTime"]?.stringValue?.hasSuffix("Z") == true)
+            let conditions = created.object["conditions"]?.objectValue
+            #expect(
+                conditions?["clientApplications"]?.objectValue?["servicePrincipalFilter"]?.objectValue?["rule"]
+                    == .string(Self.projectRule))
+
+            let listed = try await client.get(path, token: admin.token)
+            #expect(listed.status == .ok)
+            #expect(listed.valueIds == [id])
+
+            let patched = try await client.patch(
+                "\(path)/\(id)", token: admin.token, ["state": "enabledForReportingButNotEnforced", "displayName": "Renamed"])
+            #expect(patched.status == .noContent, "\(patched.text)")
+            let read = try await client.get("\(path)/\(id)", token: admin.token)
+            #expect(read.object["state"] == "enabledForReportingButNotEnforced")
+            #expect(read.object["displayName"] == "Renamed")
+            #expect(read.object["modifiedDateTime"]?.stringValue != nil)
+            #expect(read.object["conditions"] == created.object["conditions"], "a PATCH without conditions keeps them")
+
+            let deleted = try await client.delete("\(path)/\(id)", token: admin.token)
+            #expect(deleted.status == .noContent)
+            try await client.get("\(path)/\(id)", token: admin.token).expectError(404, "Request_ResourceNotFound")
+            try await client.delete("\(path)/\(id)", token: admin.token).expectError(404, "Request_ResourceNotFound")
+        }
+        // Added, updated, deleted: three records of category Policy in the chain, none listed as
+        // custom security attribute audits.
+        let chain = try await tenant.store.auditChain(after: 0, limit: 100)
+        let policyRecords = chain.compactMap { try? JSON.parse($0.json).objectValue }.filter { $0["category"] == "Policy" }
+        #expect(
+            policyRecords.map { $0["activityDisplayName"]?.stringValue ?? "" } == [
+                "Add conditional access policy", "Update conditional access policy", "Delete conditional access policy",
+            ])
+        let attributeLog = try await tenant.store.auditRecords(AuditQuery(), after: nil, limit: 100)
+        #expect(attributeLog.records.allSatisfy { !$0.json.contains("\"Policy\"") })
+    }
+
+    @Test func validationNamesTheProblem() async throws {
+        let tenant = try await TestTenant.make()
+        try await Self.seed(tenant)
+        let admin = try await tenant.user(
+            "Casey", grants: [.tenant(.conditionalAccessAdministrator), .tenant(.attributeDefinitionReader)])
+        func with(_ change: (inout JSONObject) -> Void) -> JSONValue {
+            var object = Self.body().objectValue ?? JSONObject()
+            change(&object)
+            return .object(object)
+        }
+        func filtered(_ rule: String) -> JSONValue {
+            with { object in
+                var conditions = object["conditions"]?.objectValue ?? JSONObject()
+                var clients = conditions["clientApplications"]?.objectValue ?? JSONObject()
+                clients = JSONObject(clients.members.filter { $0.key != "servicePrincipalFilter" })
+                clients.append("servicePrincipalFilter", ["mode": "include", "rule": .string(rule)])
+                conditions = JSONObject(conditions.members.filter { $0.key != "clientApplications" })
+                conditions.append("clientApplications", .object(clients))
+                object = JSONObject(object.members.filter { $0.key != "conditions" })
+                object.append("conditions", .object(conditions))
+            }
+        }
+        let cases: [(JSONValue, String)] = [
+            (filtered(#"CustomSecurityAttribute.Engineering_Cost -eq "1""#), "only support String attributes"),
+            (filtered(#"CustomSecurityAttribute.Engineering_Nope -eq "1""#), "not a custom security attribute"),
+            (filtered(#"CustomSecurityAttribute.Engineering_Project -like "1""#), "'-like' is not a supported operator"),
+            (filtered(#"device.model -eq "Surface""#), "may only read custom security attributes"),
+            (with { $0 = JSONObject($0.members.filter { $0.key != "displayName" }) }, "'displayName'"),
+            (with { $0.append("colour", "blue") }, "Invalid property 'colour'"),
+            (
+                with { object in
+                    object = JSONObject(object.members.filter { $0.key != "grantControls" })
+                    object.append("grantControls", ["operator": "OR", "builtInControls": ["mfa"]])
+                }, "supports only the grant control 'block'"
+            ),
+            (
+                with { object in
+                    object = JSONObject(object.members.filter { $0.key != "state" })
+                    object.append("state", "on")
+                }, "Invalid value 'on' for property 'state'"
+            ),
+        ]
+        try await tenant.test { client in
+            for (body, message) in cases {
+                let reply = try await client.post(Self.policies, token: admin.token, body)
+                reply.expectError(400, "Request_BadRequest")
+                #expect(reply.errorMessage?.contains(message) == true, "\(message): \(reply.text)")
+            }
+            let listed = try await client.get(Self.policies, token: admin.token)
+            #expect(listed.values.isEmpty, "refused bodies change nothing")
+        }
+    }
+
+    /// Without a role that reads Engineering's definitions, a writer cannot set a filter on it,
+    /// sees the rule as null, may change the rest, and keeps the stored filter.
+    @Test func filtersNeedTheAttributeReaderRoles() async throws {
+        let tenant = try await TestTenant.make()
+        try await Self.seed(tenant)
+        let full = try await tenant.user(
+            "Casey", grants: [.tenant(.conditionalAccessAdministrator), .set(.attributeDefinitionReader, "Engineering")])
+        let plain = try await tenant.user("Pat", grants: [.tenant(.conditionalAccessAdministrator)])
+        let reader = try await tenant.servicePrincipal("Auditor", grants: [.tenant(.securityReader)])
+        try await tenant.test { client in
+            let refused = try await client.post(Self.policies, token: plain.token, Self.body())
+            refused.expectError(403, "Authorization_RequestDenied")
+            #expect(refused.errorMessage?.contains("'Engineering'") == true)
+
+            let created = try await client.post(Self.policies, token: full.token, Self.body())
+            #expect(created.status == .created, "\(created.text)")
+            let id = try #require(created.object["id"]?.stringValue)
+
+            for token in [plain.token, reader.token] {
+                let seen = try await client.get("\(Self.policies)/\(id)", token: token)
+                #expect(seen.status == .ok)
+                let filter = seen.object["conditions"]?.objectValue?["clientApplications"]?.objectValue?["servicePrincipalFilter"]
+                #expect(filter?.objectValue?["rule"] == .null, "\(seen.text)")
+                #expect(filter?.objectValue?["mode"] == "include")
+                #expect(!seen.text.contains("Engineering_Project"))
+            }
+
+            let renamed = try await client.patch("\(Self.policies)/\(id)", token: plain.token, ["displayName": "Renamed"])
+            #expect(renamed.status == .noContent, "\(renamed.text)")
+            var conditions = Self.body().objectValue?["conditions"]?.objectValue ?? JSONObject()
+            let changeFilter = try await client.patch(
+                "\(Self.policies)/\(id)", token: plain.token, ["conditions": .object(conditions)])
+            changeFilter.expectError(403, "Authorization_RequestDenied")
+            // Conditions without the filters: accepted, the stored filters stay.
+            conditions = JSONObject(conditions.members.filter { $0.key != "clientApplications" && $0.key != "applications" })
+            conditions.append("applications", ["includeApplications": ["All"]])
+            conditions.append("clientApplications", ["includeServicePrincipals": []])
+            let withoutFilters = try await client.patch(
+                "\(Self.policies)/\(id)", token: plain.token, ["conditions": .object(conditions)])
+            #expect(withoutFilters.status == .noContent, "\(withoutFilters.text)")
+            let read = try await client.get("\(Self.policies)/\(id)", token: full.token)
+            let kept = read.object["conditions"]?.objectValue?["clientApplications"]?.objectValue?["servicePrincipalFilter"]
+            #expect(kept?.objectValue?["rule"] == .string(Self.projectRule), "\(read.text)")
+            #expect(read.object["displayName"] == "Renamed")
+        }
+    }
+
+    enum Route: CaseIterable {
+        case list, get, create, update, delete
+    }
+
+    /// Who may call each route, with the roles' Entra template ids; writers also hold Attribute
+    /// Definition Reader (the filters read Engineering) unless the row says otherwise.
+    // swift-format-ignore
+    static let matrix: [(String, [RoleGrant], [Int])] = [
+        //                                                                                           list get  crt  upd  del
+        ("anonymous", [], [401, 401, 401, 401, 401]),
+        ("Conditional Access Administrator", [.tenant(.conditionalAccessAdministrator), .tenant(.attributeDefinitionReader)], [200, 200, 201, 204, 204]),
+        ("Security Administrator", [.tenant(.securityAdministrator), .tenant(.attributeDefinitionReader)], [200, 200, 201, 204, 204]),
+        ("Global Administrator", [.tenant(.globalAdministrator), .tenant(.attributeDefinitionReader)], [200, 200, 201, 204, 204]),
+        ("Security Reader", [.tenant(.securityReader)], [200, 200, 403, 403, 403]),
+        ("Global Reader", [.tenant(.globalReader)], [200, 200, 403, 403, 403]),
+        ("Attribute Definition Administrator", [.tenant(.attributeDefinitionAdministrator)], [403, 403, 403, 403, 403]),
+        ("Attribute Assignment Administrator", [.tenant(.attributeAssignmentAdministrator)], [403, 403, 403, 403, 403]),
+        ("User Administrator", [.tenant(.userAdministrator)], [403, 403, 403, 403, 403]),
+        ("Privileged Role Administrator", [.tenant(.privilegedRoleAdministrator)], [403, 403, 403, 403, 403]),
+        ("no role", [], [403, 403, 403, 403, 403]),
+        ("guest Conditional Access Administrator", [.tenant(.conditionalAccessAdministrator)], [200, 200, 403, 204, 204]),
+    ]
+
+    @Test func roleMatrix() async throws {
+        let tenant = try await TestTenant.make()
+        try await Self.seed(tenant)
+        let owner = try await tenant.user(
+            "Owner", grants: [.tenant(.conditionalAccessAdministrator), .tenant(.attributeDefinitionReader)])
+        try await tenant.test { client in
+            for (name, grants, statuses) in Self.matrix {
+                let token: String? =
+                    switch name {
+                    case "anonymous": nil
+                    case "guest Conditional Access Administrator":
+                        try await tenant.user("Guest", guest: true, grants: grants).token
+                    default: try await tenant.servicePrincipal(name, grants: grants).token
+                    }
+                let seeded = try await client.post(Self.policies, token: owner.token, Self.body("Seed for \(name)"))
+                let id = try #require(seeded.object["id"]?.stringValue)
+                for (route, expected) in zip(Route.allCases, statuses) {
+                    let reply: GraphReply =
+                        switch route {
+                        case .list: try await client.get(Self.policies, token: token)
+                        case .get: try await client.get("\(Self.policies)/\(id)", token: token)
+                        case .create: try await client.post(Self.policies, token: token, Self.body("By \(name)"))
+                        case .update: try await client.patch("\(Self.policies)/\(id)", token: token, ["state": "disabled"])
+                        case .delete: try await client.delete("\(Self.policies)/\(id)", token: token)
+                        }
+                    #expect(reply.status.code == expected, "\(name) \(route): \(reply.text)")
+                    if expected == 403 { reply.expectError(403, "Authorization_RequestDenied") }
+                }
+            }
+        }
+    }
+}
