@@ -14,6 +14,8 @@ public enum GraphErrorCode: String, Sendable {
     case tooManyRequests = "TooManyRequests"
     case requestTimeout = "Request_Timeout"
     case headersTooLarge = "Request_HeadersTooLarge"
+    /// A batched request not run because a request it depends on failed (424).
+    case failedDependency = "FailedDependency"
 }
 
 /// A failure that reaches the caller as Graph's error envelope. Core decides the status and the
