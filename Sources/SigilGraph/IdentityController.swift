@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import SigilCore
 import SigilService
@@ -81,11 +82,12 @@ struct IdentityController {
             let scope = try required("scope")
             switch grantType {
             case "client_credentials":
-                return try await clientCredentials(clientId: clientId, secret: try required("client_secret"), scope: scope)
+                return try await clientCredentials(
+                    clientId: clientId, secret: try required("client_secret"), scope: scope, logger: context.logger)
             case "password":
                 return try await password(
                     clientId: clientId, username: try required("username"), password: try required("password"), scope: scope,
-                    address: address)
+                    address: address, logger: context.logger)
             default:
                 throw OAuthError(
                     status: .badRequest, error: "unsupported_grant_type",
@@ -109,6 +111,26 @@ struct IdentityController {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: JSONValue.object(body).serialized())))
     }
 
+    var conditionalAccess: ConditionalAccessService { ConditionalAccessService(services: services) }
+
+    /// Refuses a sign-in an enabled block policy applies to, as Entra does (AADSTS53003, naming
+    /// the policy); report-only policies that would have blocked it are logged and it proceeds.
+    func enforceConditionalAccess(_ signIn: ConditionalAccessSignIn, principal: String, logger: Logger) async throws {
+        let decision = try await conditionalAccess.decide(signIn)
+        for policy in decision.reportOnly {
+            logger.notice(
+                "report-only Conditional Access policy would block this sign-in",
+                metadata: ["policy": "\(policy.id)", "policyName": "\(policy.displayName)", "principal": "\(principal)"])
+        }
+        if let policy = decision.blockedBy {
+            throw OAuthError(
+                status: .badRequest, error: "access_denied",
+                description:
+                    "AADSTS53003: Access has been blocked by Conditional Access policies. The access policy does not allow token issuance. Blocking policy: '\(policy.displayName)' (\(policy.id)).",
+                code: 53003)
+        }
+    }
+
     func unknownApplication(_ clientId: String) -> OAuthError {
         OAuthError(
             status: .badRequest, error: "unauthorized_client",
@@ -117,7 +139,7 @@ struct IdentityController {
             code: 700016)
     }
 
-    func clientCredentials(clientId: String, secret: String, scope: String) async throws -> Response {
+    func clientCredentials(clientId: String, secret: String, scope: String, logger: Logger) async throws -> Response {
         guard Self.graphScopes.contains(scope.lowercased()) else {
             throw OAuthError(
                 status: .badRequest, error: "invalid_scope",
@@ -127,6 +149,8 @@ struct IdentityController {
         }
         switch try await services.checkClientSecret(clientId: clientId, secret: secret) {
         case .valid(let principal, let appId):
+            try await enforceConditionalAccess(
+                try await conditionalAccess.signIn(servicePrincipal: principal), principal: principal.id, logger: logger)
             let token = try await services.tokens.issue(
                 principalId: principal.id, isApp: true, appId: appId, userPrincipalName: nil)
             return tokenResponse(token, scope: nil)
@@ -151,7 +175,9 @@ struct IdentityController {
         }
     }
 
-    func password(clientId: String, username: String, password: String, scope: String, address: String?) async throws -> Response {
+    func password(
+        clientId: String, username: String, password: String, scope: String, address: String?, logger: Logger
+    ) async throws -> Response {
         let scopes = scope.split(separator: " ").map { $0.lowercased() }
         let allowed = scopes.allSatisfy {
             $0.hasPrefix("https://graph.microsoft.com/") || ["openid", "profile", "offline_access", "email"].contains($0)
@@ -183,6 +209,7 @@ struct IdentityController {
                 status: .badRequest, error: "invalid_grant", description: "AADSTS50057: The user account is disabled.",
                 code: 50057)
         }
+        try await enforceConditionalAccess(try await conditionalAccess.signIn(user: user), principal: user.id, logger: logger)
         let token = try await services.tokens.issue(
             principalId: user.id, isApp: false, appId: clientId, userPrincipalName: user.userPrincipalName)
         return tokenResponse(token, scope: scope)

@@ -96,6 +96,48 @@ public struct ConditionalAccessService: Sendable {
         }
     }
 
+    /// What the token endpoint does with a sign-in: issue, or refuse naming the blocking policy.
+    /// `reportOnly` lists the report-only block policies that would have refused it.
+    public struct TokenDecision: Sendable {
+        public let blockedBy: ConditionalAccessPolicy?
+        public let reportOnly: [ConditionalAccessPolicy]
+    }
+
+    /// Applies the policies whose grant control is `block`, read from the store for this request
+    /// (no cache: a change through any instance holds for the next token).
+    public func decide(_ signIn: ConditionalAccessSignIn) async throws -> TokenDecision {
+        let policies = try await store.conditionalAccessPolicies().filter { $0.blocks && $0.state != .disabled }
+        guard !policies.isEmpty else { return TokenDecision(blockedBy: nil, reportOnly: []) }
+        let schema = try await store.schema()
+        let applying = policies.filter { ConditionalAccessEvaluation.evaluate($0, signIn, schema: schema).applies }
+        return TokenDecision(
+            blockedBy: applying.first { $0.state == .enabled },
+            reportOnly: applying.filter { $0.state == .enabledForReportingButNotEnforced })
+    }
+
+    /// A workload identity's sign-in to Sigil's Graph (client credentials).
+    public func signIn(servicePrincipal: DirectoryObject) async throws -> ConditionalAccessSignIn {
+        let values = try await store.attributes(of: [servicePrincipal.id])[servicePrincipal.id] ?? AttributeAssignments()
+        return try await graphSignIn(.servicePrincipal(id: servicePrincipal.id, attributes: values))
+    }
+
+    /// A user's sign-in to Sigil's Graph (password grant).
+    public func signIn(user: DirectoryObject) async throws -> ConditionalAccessSignIn {
+        let roles = try await store.roleAssignments(principalId: user.id).map(\.role.templateId)
+        return try await graphSignIn(.user(id: user.id, roles: roles))
+    }
+
+    /// The resource is Graph; an `applicationFilter` reads the attributes of the directory's
+    /// service principal for Graph's appId, when there is one.
+    func graphSignIn(_ identity: ConditionalAccessSignIn.Identity) async throws -> ConditionalAccessSignIn {
+        var resource = AttributeAssignments()
+        if let graph = try await store.servicePrincipal(appId: ConditionalAccessSignIn.graphAppId) {
+            resource = try await store.attributes(of: [graph.id])[graph.id] ?? AttributeAssignments()
+        }
+        return ConditionalAccessSignIn(
+            identity: identity, resourceAppId: ConditionalAccessSignIn.graphAppId, resourceAttributes: resource)
+    }
+
     func visible(_ policy: ConditionalAccessPolicy, to caller: Caller, schema: Schema) -> Visible {
         Visible(policy: policy, filtersHidden: !Self.mayReadFilters(policy, caller: caller, schema: schema))
     }

@@ -259,4 +259,82 @@ import Testing
             }
         }
     }
+
+    static func setProject(_ tenant: TestTenant, _ id: String, _ values: [String]) async throws {
+        try await tenant.store.modify(.servicePrincipal, id: id, passwordHash: nil) { state, _ in
+            var next = state
+            next.attributes.set("Engineering_Project", values.map { .string($0) })
+            return next
+        }
+    }
+
+    /// Client credentials for a workload identity a block policy's `servicePrincipalFilter`
+    /// selects: refused with AADSTS53003 naming the policy; issued in report-only mode, and again
+    /// once the selecting value is removed. The password grant for a selected user likewise.
+    @Test func tokenEndpointEnforcesBlockPolicies() async throws {
+        let tenant = try await TestTenant.make()
+        try await Self.seed(tenant)
+        let admin = try await tenant.user(
+            "Casey", grants: [.tenant(.conditionalAccessAdministrator), .tenant(.attributeDefinitionReader)])
+        let workload = try await tenant.servicePrincipal("Baker job")
+        let appId = try #require(try await tenant.store.object(.servicePrincipal, id: workload.id)?.appId)
+        let user = try await tenant.user("Uma")
+        let tokenPath = "/\(tenant.tenantId)/oauth2/v2.0/token"
+        let scope = "https://graph.microsoft.com/.default"
+        try await Self.setProject(tenant, workload.id, ["Baker"])
+        try await tenant.test { client in
+            func clientToken() async throws -> GraphReply {
+                try await client.postForm(
+                    tokenPath,
+                    [("grant_type", "client_credentials"), ("client_id", appId), ("client_secret", "test8Q~\(appId)"), ("scope", scope)])
+            }
+            func userToken() async throws -> GraphReply {
+                try await client.postForm(
+                    tokenPath,
+                    [
+                        ("grant_type", "password"), ("client_id", appId), ("username", "uma@sigil.test"),
+                        ("password", "Password-123!"), ("scope", scope),
+                    ])
+            }
+            #expect(try await clientToken().status == .ok)
+
+            let created = try await client.post(Self.policies, token: admin.token, Self.body())
+            let id = try #require(created.object["id"]?.stringValue)
+            let refused = try await clientToken()
+            #expect(refused.status == .badRequest, "\(refused.text)")
+            #expect(refused["error"] == "access_denied")
+            #expect(refused["error_codes"] == [53003])
+            let description = refused["error_description"]?.stringValue ?? ""
+            #expect(description.hasPrefix("AADSTS53003: "))
+            #expect(description.contains("Block Baker workloads") && description.contains(id), "\(description)")
+            #expect(try await userToken().status == .ok, "a workload identity policy does not select users")
+
+            let reportOnly = try await client.patch(
+                "\(Self.policies)/\(id)", token: admin.token, ["state": "enabledForReportingButNotEnforced"])
+            #expect(reportOnly.status == .noContent)
+            #expect(try await clientToken().status == .ok)
+            _ = try await client.patch("\(Self.policies)/\(id)", token: admin.token, ["state": "enabled"])
+            #expect(try await clientToken().status == .badRequest)
+
+            try await Self.setProject(tenant, workload.id, [])
+            #expect(try await clientToken().status == .ok, "the next token after the value is removed")
+
+            let users: JSONValue = [
+                "displayName": "Block Uma on Graph", "state": "enabled",
+                "conditions": [
+                    "clientAppTypes": ["all"],
+                    "applications": ["includeApplications": .array([.string(ConditionalAccessSignIn.graphAppId)])],
+                    "users": ["includeUsers": .array([.string(user.id)])],
+                ],
+                "grantControls": ["operator": "OR", "builtInControls": ["block"]],
+            ]
+            let userPolicy = try await client.post(Self.policies, token: admin.token, users)
+            #expect(userPolicy.status == .created, "\(userPolicy.text)")
+            let blockedUser = try await userToken()
+            #expect(blockedUser["error_codes"] == [53003], "\(blockedUser.text)")
+            let userPolicyId = try #require(userPolicy.object["id"]?.stringValue)
+            _ = try await client.delete("\(Self.policies)/\(userPolicyId)", token: admin.token)
+            #expect(try await userToken().status == .ok)
+        }
+    }
 }

@@ -1,0 +1,129 @@
+/// A sign-in as Conditional Access sees it: who signs in (a user or a workload identity) and to
+/// which resource application.
+public struct ConditionalAccessSignIn: Sendable {
+    public enum Identity: Sendable {
+        /// A user, with the template ids of the directory roles it holds.
+        case user(id: String, roles: [String])
+        /// A workload identity: a service principal with its custom security attributes.
+        case servicePrincipal(id: String, attributes: AttributeAssignments)
+    }
+
+    public var identity: Identity
+    /// The resource's appId (`00000003-0000-0000-c000-000000000000` for Graph).
+    public var resourceAppId: String
+    /// The custom security attributes of the resource's service principal (none when the
+    /// directory holds no service principal for it).
+    public var resourceAttributes: AttributeAssignments
+    /// `clientAppTypes` value of the client, for users (`mobileAppsAndDesktopClients` for the
+    /// token endpoint's password grant).
+    public var clientAppType: String
+
+    public init(
+        identity: Identity, resourceAppId: String, resourceAttributes: AttributeAssignments = AttributeAssignments(),
+        clientAppType: String = "mobileAppsAndDesktopClients"
+    ) {
+        self.identity = identity
+        self.resourceAppId = resourceAppId
+        self.resourceAttributes = resourceAttributes
+        self.clientAppType = clientAppType
+    }
+
+    /// Microsoft Graph's appId: Sigil's Graph API is this resource.
+    public static let graphAppId = "00000003-0000-0000-c000-000000000000"
+}
+
+/// Whether a policy applies to a sign-in, and if not, why (Graph's `analysisReasons` names).
+public enum ConditionalAccessEvaluation {
+    public struct Outcome: Sendable, Equatable {
+        public var applies: Bool
+        /// Why the policy does not apply; empty when it applies.
+        public var reasons: [String]
+    }
+
+    /// Conditions Sigil has no signal for (locations, platforms, devices, risk levels) make a
+    /// policy that uses them not apply, reported as `notEnoughInformation`.
+    static let unevaluated: [(member: String, reason: String)] = [
+        ("locations", "location"), ("platforms", "devicePlatform"), ("devices", "devices"),
+        ("signInRiskLevels", "signInRisk"), ("userRiskLevels", "userRisk"),
+        ("servicePrincipalRiskLevels", "notEnoughInformation"), ("insiderRiskLevels", "insiderRisk"),
+        ("authenticationFlows", "authenticationFlow"),
+    ]
+
+    public static func evaluate(_ policy: ConditionalAccessPolicy, _ signIn: ConditionalAccessSignIn, schema: Schema) -> Outcome {
+        var reasons: [String] = []
+        if policy.state == .disabled { reasons.append("policyNotEnabled") }
+        if !appliesToApplication(policy, signIn, schema: schema) { reasons.append("application") }
+        switch signIn.identity {
+        case .user(let id, let roles):
+            if !selectsUser(policy, id: id, roles: roles) { reasons.append("users") }
+            let types = clientAppTypes(policy)
+            if !types.contains("all") && !types.contains(signIn.clientAppType) { reasons.append("clientApps") }
+        case .servicePrincipal(let id, let attributes):
+            if !selectsWorkload(policy, id: id, attributes: attributes, schema: schema) { reasons.append("workloadIdentities") }
+        }
+        for (member, reason) in unevaluated where isSet(policy.conditions[member]) { reasons.append(reason) }
+        return Outcome(applies: reasons.isEmpty, reasons: reasons)
+    }
+
+    static func clientAppTypes(_ policy: ConditionalAccessPolicy) -> [String] {
+        policy.conditions["clientAppTypes"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+
+    static func isSet(_ value: JSONValue?) -> Bool {
+        switch value {
+        case nil, .null: false
+        case .array(let items): !items.isEmpty
+        case .object(let object): object.contains { isSet($0.value) }
+        default: true
+        }
+    }
+
+    /// `includeApplications` (`All`, or the resource's appId), plus the resource when an
+    /// `include` filter selects it; minus `excludeApplications` and an `exclude` filter's match.
+    static func appliesToApplication(_ policy: ConditionalAccessPolicy, _ signIn: ConditionalAccessSignIn, schema: Schema) -> Bool {
+        let include = policy.list("applications", "includeApplications")
+        let exclude = policy.list("applications", "excludeApplications")
+        let app = signIn.resourceAppId.lowercased()
+        var selected = include.contains("All") || include.contains { $0.lowercased() == app }
+        if let (mode, rule) = policy.filterRule(.applicationFilter) {
+            let matched = matches(rule, signIn.resourceAttributes, schema: schema)
+            if mode == "include", matched { selected = true }
+            if mode == "exclude", matched { selected = false }
+        }
+        return selected && !exclude.contains { $0.lowercased() == app }
+    }
+
+    static func selectsUser(_ policy: ConditionalAccessPolicy, id: String, roles: [String]) -> Bool {
+        let list = { (name: String) in policy.list("users", name).map { $0.lowercased() } }
+        let include = list("includeUsers")
+        let id = id.lowercased()
+        let included =
+            (include.contains("all") || include.contains(id)) || list("includeRoles").contains { roles.contains($0) }
+        let excluded = list("excludeUsers").contains(id) || list("excludeRoles").contains { roles.contains($0) }
+        return included && !excluded
+    }
+
+    /// `includeServicePrincipals` (`ServicePrincipalsInMyTenant`, or the id), plus those an
+    /// `include` filter selects; minus `excludeServicePrincipals` and an `exclude` filter's match.
+    static func selectsWorkload(
+        _ policy: ConditionalAccessPolicy, id: String, attributes: AttributeAssignments, schema: Schema
+    ) -> Bool {
+        let include = policy.list("clientApplications", "includeServicePrincipals").map { $0.lowercased() }
+        let exclude = policy.list("clientApplications", "excludeServicePrincipals").map { $0.lowercased() }
+        let id = id.lowercased()
+        var selected = include.contains("serviceprincipalsinmytenant") || include.contains(id)
+        if let (mode, rule) = policy.filterRule(.servicePrincipalFilter) {
+            let matched = matches(rule, attributes, schema: schema)
+            if mode == "include", matched { selected = true }
+            if mode == "exclude", matched { selected = false }
+        }
+        return selected && !exclude.contains(id)
+    }
+
+    /// A rule that no longer checks against the schema (its attribute was deactivated since)
+    /// matches nothing.
+    static func matches(_ rule: String, _ attributes: AttributeAssignments, schema: Schema) -> Bool {
+        guard let parsed = try? ApplicationFilterRule(rule, schema: schema) else { return false }
+        return parsed.matches(attributes)
+    }
+}
