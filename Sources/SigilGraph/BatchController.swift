@@ -39,10 +39,13 @@ struct BatchController: Sendable {
         var succeeded = [Bool](repeating: false, count: steps.count)
         for index in BatchRules.executionOrder(steps) {
             let step = steps[index]
-            let response: Response
+            var response: Response
             if let failed = step.dependsOn.first(where: { !succeeded[$0] }) {
-                response = GraphResponse.error(
-                    .failedDependency(id: step.id, dependency: steps[failed].id), context: innerContext(of: context, step: step))
+                // Answered here, not by the router, so the ids the middleware adds are added here.
+                let inner = innerContext(of: context, step: step)
+                response = GraphResponse.error(.failedDependency(id: step.id, dependency: steps[failed].id), context: inner)
+                response.headers[.requestId] = inner.requestId
+                response.headers[.clientRequestId] = inner.clientRequestId ?? inner.requestId
             } else {
                 response = try await dispatcher.respond(
                     to: innerRequest(step, outer: request), context: innerContext(of: context, step: step))

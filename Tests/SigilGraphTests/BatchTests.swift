@@ -133,6 +133,7 @@ import Testing
             let error = byId["blocked"]?["body"]?.objectValue?["error"]?.objectValue
             #expect(error?["code"] == "FailedDependency")
             #expect(error?["message"]?.stringValue?.contains("'gone'") == true)
+            #expect(byId["blocked"]?["headers"]?.objectValue?["request-id"]?.stringValue?.isEmpty == false)
             #expect(Self.status(byId["chained"]) == 424)
             #expect(Self.status(byId["free"]) == 200)
             // The blocked write never ran.
