@@ -22,15 +22,21 @@ public struct DirectoryWrite: Sendable, Equatable {
 
 /// Validation of user, application and service principal bodies against `DirectorySchema`.
 public enum DirectoryRules {
-    public static func create(_ kind: DirectoryObjectKind, body: JSONValue) throws(GraphError) -> DirectoryWrite {
-        try write(kind, body: body, isCreate: true)
+    /// `passwordRequired` false: a user provisioned without a password (SCIM) gets none, so it
+    /// cannot sign in with one.
+    public static func create(_ kind: DirectoryObjectKind, body: JSONValue, passwordRequired: Bool = true) throws(GraphError)
+        -> DirectoryWrite
+    {
+        try write(kind, body: body, isCreate: true, passwordRequired: passwordRequired)
     }
 
     public static func update(_ kind: DirectoryObjectKind, body: JSONValue) throws(GraphError) -> DirectoryWrite {
         try write(kind, body: body, isCreate: false)
     }
 
-    static func write(_ kind: DirectoryObjectKind, body: JSONValue, isCreate: Bool) throws(GraphError) -> DirectoryWrite {
+    static func write(_ kind: DirectoryObjectKind, body: JSONValue, isCreate: Bool, passwordRequired: Bool = true) throws(GraphError)
+        -> DirectoryWrite
+    {
         var payload = try Payload(body, resource: kind.resourceName)
         var result = DirectoryWrite()
         for spec in DirectorySchema.properties(of: kind) {
@@ -50,7 +56,9 @@ public enum DirectoryRules {
             }
             result.properties.append(spec.name, try checked(value, against: spec, resource: kind.resourceName))
         }
-        if kind == .user { result.password = try password(from: payload.raw("passwordProfile"), isCreate: isCreate) }
+        if kind == .user {
+            result.password = try password(from: payload.raw("passwordProfile"), isCreate: isCreate && passwordRequired)
+        }
         if kind == .user || kind == .servicePrincipal, let attributes = payload.raw("customSecurityAttributes") {
             result.customSecurityAttributes = attributes
         }

@@ -99,25 +99,27 @@ public struct DirectoryService: Sendable {
 
     /// Creates an object from Graph's body; values sent with it are written in the same
     /// transaction, and a refusal of them is recorded.
-    public func create(_ kind: DirectoryObjectKind, _ body: JSONValue, as initiator: Initiator) async throws
-        -> DirectoryObject
+    /// `passwordRequired` false (provisioning): a user created without `passwordProfile` has no
+    /// password.
+    public func create(_ kind: DirectoryObjectKind, _ body: JSONValue, as initiator: Initiator, passwordRequired: Bool = true)
+        async throws -> DirectoryObject
     {
         guard kind != .application, body.objectValue?["customSecurityAttributes"] != nil else {
-            return try await createObject(kind, body, as: initiator)
+            return try await createObject(kind, body, as: initiator, passwordRequired: passwordRequired)
         }
         return try await services.recordingRefusal(
             AuditActivity.values(of: kind), target: nil, audit: initiator.audit, logger: initiator.logger
         ) {
-            try await createObject(kind, body, as: initiator)
+            try await createObject(kind, body, as: initiator, passwordRequired: passwordRequired)
         }
     }
 
-    func createObject(_ kind: DirectoryObjectKind, _ body: JSONValue, as initiator: Initiator) async throws
-        -> DirectoryObject
+    func createObject(_ kind: DirectoryObjectKind, _ body: JSONValue, as initiator: Initiator, passwordRequired: Bool = true)
+        async throws -> DirectoryObject
     {
         let caller = initiator.caller
         try AccessPolicy.require(AccessPolicy.allows(caller, Self.capability(for: kind)))
-        let write = try DirectoryRules.create(kind, body: body)
+        let write = try DirectoryRules.create(kind, body: body, passwordRequired: passwordRequired)
         var serviceSet = JSONObject()
         switch kind {
         case .user:

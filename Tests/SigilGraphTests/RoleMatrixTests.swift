@@ -36,6 +36,11 @@ import Testing
         case engineeringAdministratorOnMarketing
         case assignmentAdministrator
         case assignmentReader
+        case provisioningAdministrator
+        case provisioningReader
+        /// Sigil's access roles give no attribute configuration rights.
+        case accessAdministrator
+        case accessEvaluator
         /// Guest users keep no attribute access whatever roles they hold.
         case guestDefinitionAdministrator
         case guestDefinitionReader
@@ -55,6 +60,10 @@ import Testing
         .engineeringAdministratorOnMarketing:   [200, 403, 403, 403, 200, 403, 403, 403, 403, 403, 403, 403],
         .assignmentAdministrator:               [200, 200, 403, 403, 200, 200, 403, 403, 200, 403, 403, 403],
         .assignmentReader:                      [200, 200, 403, 403, 200, 200, 403, 403, 200, 403, 403, 403],
+        .provisioningAdministrator:             [200, 200, 403, 403, 200, 200, 403, 403, 200, 403, 403, 403],
+        .provisioningReader:                    [200, 200, 403, 403, 200, 200, 403, 403, 200, 403, 403, 403],
+        .accessAdministrator:                   [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+        .accessEvaluator:                       [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
         .guestDefinitionAdministrator:          [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
         .guestDefinitionReader:                 [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
     ]
@@ -99,6 +108,14 @@ import Testing
             try await tenant.servicePrincipal("Assigner", grants: [.tenant(.attributeAssignmentAdministrator)]).token
         case .assignmentReader:
             try await tenant.servicePrincipal("Assignment reader", grants: [.tenant(.attributeAssignmentReader)]).token
+        case .provisioningAdministrator:
+            try await tenant.servicePrincipal("HR provisioning", grants: [.tenant(.attributeProvisioningAdministrator)]).token
+        case .provisioningReader:
+            try await tenant.servicePrincipal("HR monitor", grants: [.tenant(.attributeProvisioningReader)]).token
+        case .accessAdministrator:
+            try await tenant.servicePrincipal("Access administrator", grants: [.tenant(.attributeAccessAdministrator)]).token
+        case .accessEvaluator:
+            try await tenant.servicePrincipal("Access evaluator", grants: [.tenant(.attributeAccessEvaluator)]).token
         case .guestDefinitionAdministrator:
             try await tenant.user("Gus", guest: true, grants: [.tenant(.attributeDefinitionAdministrator)]).token
         case .guestDefinitionReader:
