@@ -45,6 +45,14 @@ public enum Limits {
     /// An Azure role-assignment condition (access rules, `/sigil/v1/conditions/*`), in UTF-8
     /// bytes: Azure's limit.
     public static let conditionBytes = 8 * 1024
+    /// Ids in one access rule's `principals` (Sigil's own bound; larger audiences use `all` and a
+    /// condition on their attributes).
+    public static let accessRulePrincipals = 100
+    /// Data-action patterns in one access rule.
+    public static let accessRuleActions = 50
+    public static let accessRuleDescriptionLength = 1024
+    /// Requests in one AuthZEN `evaluations` call.
+    public static let accessEvaluations = 100
     /// The deepest condition accepted: each NOT and each pair of parentheses adds a level.
     public static let conditionDepth = 64
     /// Properties named in one `$select`.

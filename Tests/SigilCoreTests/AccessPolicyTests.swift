@@ -5,7 +5,7 @@ import Testing
 private let allCapabilities: [Capability] = [
     .readAttributeSets, .manageAttributeSets, .readDefinitions, .manageDefinitions, .readAllowedValue, .readAssignments, .manageAssignments,
     .readAuditLogs, .manageUsers, .manageApplications, .manageRoleAssignments, .readConditionalAccess, .manageConditionalAccess,
-    .readProvisioning, .provisionUsers,
+    .readProvisioning, .provisionUsers, .readAccessRules, .manageAccessRules, .evaluateAccess,
 ]
 
 /// Everything that touches custom security attributes: configuration, values and their audit log.
@@ -35,6 +35,8 @@ private let expectedMatrix: [DirectoryRole: Set<Capability>] = [
     .securityAdministrator: [.readConditionalAccess, .manageConditionalAccess],
     .securityReader: [.readConditionalAccess],
     .globalReader: [.readConditionalAccess],
+    .attributeAccessAdministrator: [.readAccessRules, .manageAccessRules],
+    .attributeAccessEvaluator: [.readAccessRules, .evaluateAccess],
 ]
 
 private func member(_ grants: RoleGrant...) -> Caller { Caller(principalId: "member-1", kind: .member, grants: grants) }
@@ -226,6 +228,9 @@ private func scoped(_ role: DirectoryRole, _ set: String) -> RoleGrant { RoleGra
             (.securityAdministrator, "194ae4cb-b126-40b2-bd5b-6091b380977d", "Security Administrator"),
             (.securityReader, "5d6b6bb7-de71-4623-b4af-96380a352509", "Security Reader"),
             (.globalReader, "f2ef992c-3afb-46b9-b7cf-a126ee74c451", "Global Reader"),
+            // Sigil's own roles: fixed ids of Sigil's choosing (docs/security.md).
+            (.attributeAccessAdministrator, "5a9c1e2b-7d43-4f08-9b6e-3c1d0a8f4e21", "Attribute Access Administrator"),
+            (.attributeAccessEvaluator, "c47e0d93-2b18-4a6f-8e5d-91f3b2a6c7d0", "Attribute Access Evaluator"),
         ]
         #expect(expected.count == DirectoryRole.allCases.count)
         for (role, id, name) in expected {
@@ -255,5 +260,21 @@ private func scoped(_ role: DirectoryRole, _ set: String) -> RoleGrant { RoleGra
     @Test(arguments: attributeRoles)
     func theSixAttributeRolesMayBeScopedToASet(_ role: DirectoryRole) {
         #expect(role.allowsAttributeSetScope)
+    }
+}
+
+@Suite struct AccessRuleRoleTests {
+    /// Sigil's two access roles: tenant-wide only, and never for guests.
+    @Test func accessRolesAreTenantWideAndNotForGuests() {
+        for role in [DirectoryRole.attributeAccessAdministrator, .attributeAccessEvaluator] {
+            #expect(!role.allowsAttributeSetScope)
+            for capability in role.capabilities {
+                #expect(AccessPolicy.allows(member(tenant(role)), capability))
+                #expect(!AccessPolicy.allows(guest(tenant(role)), capability))
+                #expect(!AccessPolicy.allowsAnywhere(guest(tenant(role)), capability))
+            }
+        }
+        #expect(!AccessPolicy.allows(member(tenant(.attributeAccessAdministrator)), .evaluateAccess))
+        #expect(!AccessPolicy.allows(member(tenant(.attributeAccessEvaluator)), .manageAccessRules))
     }
 }
