@@ -282,13 +282,18 @@ public enum AssignmentRules {
     public static func visible(
         _ assignments: AttributeAssignments, objectId: String, schema: Schema, caller: Caller
     ) -> [(definition: AttributeDefinition, attribute: AssignedAttribute)] {
-        guard caller.principalId.lowercased() != objectId.lowercased() else { return [] }
-        return assignments.attributes.compactMap { attribute in
+        assignments.attributes.compactMap { attribute in
             guard let definition = schema.definition(id: attribute.definitionId),
-                AccessPolicy.allows(caller, .readAssignments, inSet: definition.attributeSet)
+                readsValues(inSet: definition.attributeSet, of: objectId, caller: caller)
             else { return nil }
             return (definition, attribute)
         }
+    }
+
+    /// Whether `caller` may read an object's values in `set`: never its own, only the sets its
+    /// assignment roles reach. Reads and change tracking (delta) both ask here.
+    public static func readsValues(inSet set: String, of objectId: String, caller: Caller) -> Bool {
+        caller.principalId.lowercased() != objectId.lowercased() && AccessPolicy.allows(caller, .readAssignments, inSet: set)
     }
 
     /// `customSecurityAttributes` as a read returns it to `caller`: never their own values, only

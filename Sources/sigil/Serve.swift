@@ -151,9 +151,12 @@ struct Serve: AsyncParsableCommand {
             })
         let retention = auditRetentionDays > 0 ? Task { await pruneAuditLog(store, days: auditRetentionDays, logger: logger) } : nil
         let reloading = Task { await reloadOnHangUp(tls, tokens: services.tokens, logger: logger) }
+        // Change notifications: every instance delivers, sharing the work through leases.
+        let notifications = Task { await NotificationDispatcher(services: services, logger: logger).run() }
         defer {
             retention?.cancel()
             reloading.cancel()
+            notifications.cancel()
         }
         try await app.runService()
     }

@@ -32,6 +32,7 @@ extension PostgresStore {
             let snapshot = try await self.snapshot(s)
             let values = try attributes(snapshot.schema)
             try await self.insert([NewObject(object: object, passwordHash: passwordHash, attributes: values)], snapshot, s)
+            try await Self.log([DirectoryChange.between(nil, ObjectState(object: object, attributes: values))], s)
             guard let audit,
                 let record = AuditLog.record(valuesOf: object, before: AttributeAssignments(), after: values, context: audit)
             else { return false }
@@ -46,6 +47,7 @@ extension PostgresStore {
         try await transaction { s in
             try await s.execute("SELECT pg_advisory_xact_lock_shared(\(self.schemaLockKey))")
             try await self.insert(objects, try await self.snapshot(s), s)
+            try await Self.log(objects.map { DirectoryChange.between(nil, ObjectState(object: $0.object, attributes: $0.attributes)) }, s)
         }
     }
 
@@ -173,6 +175,7 @@ extension PostgresStore {
             try rows.add(
                 after.attributes, previous: before.attributes, rowid: rowid, kind: kind, definition: snapshot.definition(key:))
             try await Self.write(rows, s)
+            try await Self.log([DirectoryChange.between(before, after)], s)
             guard let audit,
                 let record = AuditLog.record(
                     valuesOf: after.object, before: before.attributes, after: after.attributes, context: audit)
@@ -243,6 +246,7 @@ extension PostgresStore {
             }
             try await Self.write(rows, s)
             try await s.execute("DELETE FROM directory_objects WHERE rowid = ANY(\(doomed.map(\.0)))")
+            try await Self.log(doomed.map { DirectoryChange.between(ObjectState(object: $0.1, attributes: AttributeAssignments()), nil) }, s)
             try await Self.bump("access", s)
             return true
         }

@@ -13,6 +13,7 @@ extension SQLiteStore {
         try await writeValues { db in
             let values = try attributes(try Self.loadSchema(db).schema)
             try self.insert(object, passwordHash: passwordHash, attributes: values, db)
+            try Self.log(DirectoryChange.between(nil, ObjectState(object: object, attributes: values)), db)
             if let audit,
                 let record = AuditLog.record(valuesOf: object, before: AttributeAssignments(), after: values, context: audit)
             {
@@ -25,6 +26,7 @@ extension SQLiteStore {
         try await writeValues { db in
             for new in objects {
                 try self.insert(new.object, passwordHash: new.passwordHash, attributes: new.attributes, db)
+                try Self.log(DirectoryChange.between(nil, ObjectState(object: new.object, attributes: new.attributes)), db)
             }
         }
     }
@@ -213,6 +215,7 @@ extension SQLiteStore {
             try rows.add(
                 after.attributes, previous: before.attributes, rowid: rowid, kind: kind, definition: Self.definitionLookup(db))
             try self.write(rows, db)
+            try Self.log(DirectoryChange.between(before, after), db)
             if let audit,
                 let record = AuditLog.record(
                     valuesOf: after.object, before: before.attributes, after: after.attributes, context: audit)
@@ -250,6 +253,9 @@ extension SQLiteStore {
                     definition: Self.definitionLookup(db))
                 try self.write(rows, db)
                 try db.execute(sql: "DELETE FROM directory_objects WHERE rowid = ?", arguments: [object.rowid])
+                if DirectoryChange.isTracked(object.kind) {
+                    try Self.log(DirectoryChange(kind: object.kind, objectId: object.id, type: .deleted), db)
+                }
             }
             return true
         }
