@@ -38,6 +38,11 @@ public enum ConditionalAccessEvaluation {
         public var applies: Bool
         /// Why the policy does not apply; empty when it applies.
         public var reasons: [String]
+
+        public init(applies: Bool, reasons: [String]) {
+            self.applies = applies
+            self.reasons = reasons
+        }
     }
 
     /// Conditions Sigil has no signal for (locations, platforms, devices, risk levels) make a
@@ -125,5 +130,62 @@ public enum ConditionalAccessEvaluation {
     static func matches(_ rule: String, _ attributes: AttributeAssignments, schema: Schema) -> Bool {
         guard let parsed = try? ApplicationFilterRule(rule, schema: schema) else { return false }
         return parsed.matches(attributes)
+    }
+}
+
+/// A What-If request (`conditionalAccessRoot: evaluate`): who signs in, to which applications,
+/// under which conditions.
+public struct ConditionalAccessWhatIf: Sendable, Equatable {
+    public enum Identity: Sendable, Equatable {
+        case user(String)
+        case servicePrincipal(String)
+    }
+
+    public var identity: Identity
+    /// appIds from an `applicationContext`'s `includeApplications` (Graph's when none).
+    public var applications: [String]
+    public var clientAppType: String
+    public var appliedPoliciesOnly: Bool
+
+    /// Reads the body Graph documents: `signInIdentity` (`#microsoft.graph.userSignIn` with
+    /// `userId`, or `#microsoft.graph.servicePrincipalSignIn` with `servicePrincipalId`),
+    /// `signInContext` (`#microsoft.graph.applicationContext`), `signInConditions`, and the optional
+    /// `appliedPoliciesOnly`.
+    public init(parsing body: JSONValue) throws(GraphError) {
+        var payload = try Payload(body, resource: "evaluate")
+        guard case .object(let identity) = payload.raw("signInIdentity") ?? .null else {
+            throw payload.missing("signInIdentity")
+        }
+        let type = identity["@odata.type"]?.stringValue?.lowercased() ?? ""
+        if type.hasSuffix("usersignin"), let id = identity["userId"]?.stringValue {
+            self.identity = .user(id)
+        } else if type.hasSuffix("serviceprincipalsignin"), let id = identity["servicePrincipalId"]?.stringValue {
+            self.identity = .servicePrincipal(id)
+        } else {
+            throw .badRequest(
+                "'signInIdentity' must be a #microsoft.graph.userSignIn with userId or a #microsoft.graph.servicePrincipalSignIn with servicePrincipalId."
+            )
+        }
+        guard case .object(let context) = payload.raw("signInContext") ?? .null else { throw payload.missing("signInContext") }
+        guard (context["@odata.type"]?.stringValue?.lowercased() ?? "").hasSuffix("applicationcontext") else {
+            throw .badRequest("Sigil evaluates 'signInContext' of type #microsoft.graph.applicationContext only.")
+        }
+        let apps = try ConditionalAccessRules.stringList(context["includeApplications"], "includeApplications")
+        applications = apps.isEmpty ? [ConditionalAccessSignIn.graphAppId] : apps
+        guard case .object(let conditions) = payload.raw("signInConditions") ?? .null else {
+            throw payload.missing("signInConditions")
+        }
+        clientAppType = conditions["clientAppType"]?.stringValue ?? "mobileAppsAndDesktopClients"
+        appliedPoliciesOnly = try payload.bool("appliedPoliciesOnly").value ?? false
+        try payload.rejectUnknownProperties()
+    }
+
+    /// A `whatIfAnalysisResult`: the policy with `policyApplies` and `analysisReasons` (Graph's
+    /// flags, comma-separated; `notSet` when it applies).
+    public static func result(_ policy: JSONObject, _ outcome: ConditionalAccessEvaluation.Outcome) -> JSONObject {
+        var result = policy
+        result.append("policyApplies", .bool(outcome.applies))
+        result.append("analysisReasons", .string(outcome.applies ? "notSet" : outcome.reasons.joined(separator: ",")))
+        return result
     }
 }

@@ -36,7 +36,7 @@ public func buildRouter(
         DeltaController(services: services, assignments: assignments, directory: DirectoryService(services: services)).register(on: group)
         DirectoryController(services: services, assignments: assignments, directory: DirectoryService(services: services)).register(on: group)
         RoleController(services: services).register(on: group)
-        ConditionalAccessController(services: services).register(on: group)
+        ConditionalAccessController(services: services).register(on: group, version: version)
         SubscriptionController(services: services).register(on: group)
         BatchController(dispatcher: batches).register(on: group)
         // Graph serves the custom security attribute audit log on beta only.

@@ -11,7 +11,9 @@ public struct ConditionalAccessController: Sendable {
 
     static let collectionPath = "identity/conditionalAccess/policies"
 
-    func register(on group: RouterGroup<GraphContext>) {
+    func register(on group: RouterGroup<GraphContext>, version: String) {
+        // Graph documents What-If on beta only.
+        if version == "beta" { group.post("identity/conditionalAccess/evaluate", use: evaluate) }
         group.get("identity/conditionalAccess/policies", use: list)
         group.post("identity/conditionalAccess/policies", use: create)
         group.get("identity/conditionalAccess/policies/:id", use: get)
@@ -51,5 +53,14 @@ public struct ConditionalAccessController: Sendable {
     @Sendable func delete(_ request: Request, context: GraphContext) async throws -> Response {
         try await policies.delete(id: try context.parameters.require("id"), as: try context.initiator(request))
         return GraphResponse.noContent
+    }
+
+    @Sendable func evaluate(_ request: Request, context: GraphContext) async throws -> Response {
+        let results = try await policies.whatIf(caller: try context.requireCaller()) {
+            try await request.jsonBody(context: context)
+        }
+        return GraphResponse.collection(
+            results.map { .object($0) },
+            context: services.odataContext(request, "Collection(microsoft.graph.whatIfAnalysisResult)"))
     }
 }

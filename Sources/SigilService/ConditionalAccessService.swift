@@ -138,6 +138,49 @@ public struct ConditionalAccessService: Sendable {
             identity: identity, resourceAppId: ConditionalAccessSignIn.graphAppId, resourceAttributes: resource)
     }
 
+    /// What-If: which policies apply to a sign-in (`conditionalAccessRoot: evaluate`). Readers
+    /// of policies may ask; a policy whose filters the caller may not read is not evaluated
+    /// (`notEnoughInformation`), so What-If never reveals attribute values it could not read.
+    public func whatIf(caller: Caller, _ body: () async throws -> JSONValue) async throws -> [JSONObject] {
+        try AccessPolicy.require(AccessPolicy.allows(caller, .readConditionalAccess))
+        let request = try ConditionalAccessWhatIf(parsing: try await body())
+        let identity: ConditionalAccessSignIn.Identity
+        switch request.identity {
+        case .user(let id):
+            guard let user = try await store.object(.user, id: id) else { throw GraphError.notFound(id) }
+            identity = .user(id: user.id, roles: try await store.roleAssignments(principalId: user.id).map(\.role.templateId))
+        case .servicePrincipal(let id):
+            guard let principal = try await store.object(.servicePrincipal, id: id) else { throw GraphError.notFound(id) }
+            identity = .servicePrincipal(
+                id: principal.id, attributes: try await store.attributes(of: [principal.id])[principal.id] ?? AttributeAssignments())
+        }
+        var signIns: [ConditionalAccessSignIn] = []
+        for appId in request.applications {
+            var resource = AttributeAssignments()
+            if let app = try await store.servicePrincipal(appId: appId) {
+                resource = try await store.attributes(of: [app.id])[app.id] ?? AttributeAssignments()
+            }
+            signIns.append(
+                ConditionalAccessSignIn(
+                    identity: identity, resourceAppId: appId, resourceAttributes: resource, clientAppType: request.clientAppType))
+        }
+        let schema = try await store.schema()
+        var results: [JSONObject] = []
+        for policy in try await store.conditionalAccessPolicies() {
+            let shown = visible(policy, to: caller, schema: schema)
+            let outcome: ConditionalAccessEvaluation.Outcome
+            if shown.filtersHidden {
+                outcome = ConditionalAccessEvaluation.Outcome(applies: false, reasons: ["notEnoughInformation"])
+            } else {
+                let outcomes = signIns.map { ConditionalAccessEvaluation.evaluate(policy, $0, schema: schema) }
+                outcome = outcomes.first(where: \.applies) ?? outcomes.first ?? .init(applies: false, reasons: ["application"])
+            }
+            if request.appliedPoliciesOnly, !outcome.applies { continue }
+            results.append(ConditionalAccessWhatIf.result(shown.json, outcome))
+        }
+        return results
+    }
+
     func visible(_ policy: ConditionalAccessPolicy, to caller: Caller, schema: Schema) -> Visible {
         Visible(policy: policy, filtersHidden: !Self.mayReadFilters(policy, caller: caller, schema: schema))
     }

@@ -337,4 +337,51 @@ import Testing
             #expect(try await userToken().status == .ok)
         }
     }
+
+    /// What-If on beta: the workload policy applies to the Baker service principal and not to
+    /// another; a reader who may not read the filter's set gets `notEnoughInformation`.
+    @Test func whatIf() async throws {
+        let tenant = try await TestTenant.make()
+        try await Self.seed(tenant)
+        let admin = try await tenant.user(
+            "Casey", grants: [.tenant(.conditionalAccessAdministrator), .tenant(.attributeDefinitionReader)])
+        let plainReader = try await tenant.servicePrincipal("Auditor", grants: [.tenant(.securityReader)])
+        let baker = try await tenant.servicePrincipal("Baker job")
+        let other = try await tenant.servicePrincipal("Other job")
+        try await Self.setProject(tenant, baker.id, ["Baker"])
+        @Sendable func body(_ id: String, appliedOnly: Bool = false) -> JSONValue {
+            [
+                "signInIdentity": ["@odata.type": "#microsoft.graph.servicePrincipalSignIn", "servicePrincipalId": .string(id)],
+                "signInContext": [
+                    "@odata.type": "#microsoft.graph.applicationContext",
+                    "includeApplications": .array([.string(ConditionalAccessSignIn.graphAppId)]),
+                ],
+                "signInConditions": [:], "appliedPoliciesOnly": .bool(appliedOnly),
+            ]
+        }
+        try await tenant.test { client in
+            _ = try await client.post(Self.policies, token: admin.token, Self.body())
+            let path = "/beta/identity/conditionalAccess/evaluate"
+            let applies = try await client.post(path, token: admin.token, body(baker.id))
+            #expect(applies.status == .ok, "\(applies.text)")
+            #expect(applies.hasContext("Collection(microsoft.graph.whatIfAnalysisResult)", version: "beta"), "\(applies.text)")
+            #expect(applies.values.first?.objectValue?["policyApplies"] == true)
+            #expect(applies.values.first?.objectValue?["analysisReasons"] == "notSet")
+
+            let notSelected = try await client.post(path, token: admin.token, body(other.id))
+            #expect(notSelected.values.first?.objectValue?["policyApplies"] == false)
+            #expect(notSelected.values.first?.objectValue?["analysisReasons"] == "workloadIdentities")
+            #expect(try await client.post(path, token: admin.token, body(other.id, appliedOnly: true)).values.isEmpty)
+
+            let hidden = try await client.post(path, token: plainReader.token, body(baker.id))
+            #expect(hidden.values.first?.objectValue?["analysisReasons"] == "notEnoughInformation", "\(hidden.text)")
+
+            try await client.post(path, token: admin.token, ["signInIdentity": [:]]).expectError(400, "Request_BadRequest")
+            // Graph documents What-If on beta only: v1.0 has no such route.
+            try await client.post("/v1.0/identity/conditionalAccess/evaluate", token: admin.token, body(baker.id))
+                .expectError(400, "Request_BadRequest")
+            let unrelated = try await tenant.servicePrincipal("No role")
+            try await client.post(path, token: unrelated.token, body(baker.id)).expectError(403, "Authorization_RequestDenied")
+        }
+    }
 }
