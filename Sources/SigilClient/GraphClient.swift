@@ -108,3 +108,63 @@ public enum ClientError: Error, CustomStringConvertible {
 extension String {
     var trimmingTrailingSlash: String { hasSuffix("/") ? String(dropLast()) : self }
 }
+
+/// One request of a JSON batch (`GraphAPIClient.batch`).
+public struct BatchPart: Sendable {
+    public let id: String
+    public let method: String
+    /// Under the version, as for `send`: `/users/{id}`.
+    public let path: String
+    public let body: JSONValue?
+
+    public init(id: String, method: String, path: String, body: JSONValue? = nil) {
+        self.id = id
+        self.method = method
+        self.path = path
+        self.body = body
+    }
+}
+
+extension GraphAPIClient {
+    /// Sends up to `Limits.batchRequests` requests as one `POST /$batch` and returns each
+    /// answer by id: nil for 2xx, else the error as `send` would throw it. Returns nil when the
+    /// server offers no `$batch`: 404, or the 400 an unknown segment gets from servers that
+    /// answer it as Graph does.
+    public func batch(_ parts: [BatchPart], version: String = "v1.0") async throws -> [String: ClientError?]? {
+        let requests: [JSONValue] = parts.map { part in
+            var request = JSONObject([("id", .string(part.id)), ("method", .string(part.method)), ("url", .string(part.path))])
+            if let body = part.body {
+                request.append("headers", .object(JSONObject([("Content-Type", "application/json")])))
+                request.append("body", body)
+            }
+            return .object(request)
+        }
+        let reply: JSONValue?
+        do {
+            reply = try await send("POST", "/$batch", body: .object(JSONObject([("requests", .array(requests))])), version: version)
+        } catch ClientError.graph(let status, _, let message)
+            where status == 404 || (status == 400 && message.contains("segment '$batch'"))
+        {
+            return nil
+        }
+        var answers: [String: ClientError?] = [:]
+        for response in reply?.objectValue?["responses"]?.arrayValue ?? [] {
+            guard let object = response.objectValue, let id = object["id"]?.stringValue else { continue }
+            let status: Int
+            if case .integer(let code)? = object["status"] { status = Int(code) } else { status = 0 }
+            guard !(200..<300).contains(status) else {
+                answers[id] = .some(nil)
+                continue
+            }
+            let error = object["body"]?.objectValue?["error"]?.objectValue
+            answers[id] = ClientError.graph(
+                status: status, code: error?["code"]?.stringValue ?? "HTTP \(status)",
+                message: error?["message"]?.stringValue ?? "The batched request failed.")
+        }
+        // A request the server did not answer counts as failed, never as written.
+        for part in parts where answers[part.id] == nil {
+            answers[part.id] = ClientError.graph(status: 0, code: "NoResponse", message: "The batch returned no response for this request.")
+        }
+        return answers
+    }
+}

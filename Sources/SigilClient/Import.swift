@@ -2,7 +2,8 @@ import Foundation
 import SigilCore
 
 /// Bulk assignment import: CSV rows (object, set, attribute, value with `|` between multiple
-/// values) grouped by object, each group one PATCH (all or nothing), several in flight at once.
+/// values) grouped by object, each group one PATCH (all or nothing), sent 20 to a `$batch` when the
+/// server offers it (else one request each), several requests in flight at once.
 public struct AssignmentImport: Sendable {
     public struct Row: Sendable {
         public let line: Int
@@ -83,6 +84,40 @@ public struct AssignmentImport: Sendable {
 
     /// Validates every row; with `client` and not `dryRun`, writes each valid object group.
     /// `progress` is told how many rows are done.
+    typealias Work = (object: String, rows: [Row], payload: JSONValue)
+
+    static func path(_ item: Work, collection: String) -> String {
+        "/\(collection)/\(item.object.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? item.object)"
+    }
+
+    static func body(_ item: Work) -> JSONValue { .object(JSONObject([("customSecurityAttributes", item.payload)])) }
+
+    /// One object's PATCH on its own; a refusal is the rows' reason, an unreachable server ends the run.
+    static func write(_ item: Work, collection: String, client: GraphAPIClient) async throws -> (rows: [Row], error: String?) {
+        do {
+            try await client.send("PATCH", path(item, collection: collection), body: body(item))
+            return (item.rows, nil)
+        } catch let error as ClientError {
+            if case .unreachable = error { throw error }
+            return (item.rows, "\(error)")
+        }
+    }
+
+    /// The objects' PATCHes as one `$batch`, each answered on its own; nil when the server has no
+    /// `$batch`. A refusal of the whole batch is every row's reason.
+    static func write(batch items: [Work], collection: String, client: GraphAPIClient) async throws -> [(rows: [Row], error: String?)]? {
+        let parts = items.enumerated().map { BatchPart(id: String($0.offset + 1), method: "PATCH", path: path($0.element, collection: collection), body: body($0.element)) }
+        let answers: [String: ClientError?]
+        do {
+            guard let answered = try await client.batch(parts) else { return nil }
+            answers = answered
+        } catch let error as ClientError {
+            if case .unreachable = error { throw error }
+            return items.map { ($0.rows, "\(error)") }
+        }
+        return zip(items, parts).map { item, part in (item.rows, answers[part.id].flatMap { $0.map { "\($0)" } }) }
+    }
+
     public func run(
         client: GraphAPIClient, dryRun: Bool, concurrency: Int, progress: @escaping @Sendable (Int) -> Void
     ) async throws -> Report {
@@ -92,7 +127,7 @@ public struct AssignmentImport: Sendable {
         for row in rows where row.fields.count != 4 {
             report.rejected.append(Rejected(row: row, reason: "expected 4 columns (object, set, attribute, value), found \(row.fields.count)"))
         }
-        var work: [(object: String, rows: [Row], payload: JSONValue)] = []
+        var work: [Work] = []
         for (object, groupRows) in groups {
             var changes: [(definition: AttributeDefinition, values: [AttributeValue])] = []
             var failures: [Rejected] = []
@@ -126,25 +161,8 @@ public struct AssignmentImport: Sendable {
             report.objects = work.count
             return report
         }
-        let collection = collection
-        try await withThrowingTaskGroup(of: (rows: [Row], error: String?).self) { group in
-            var iterator = work.makeIterator()
-            func launch() {
-                guard let item = iterator.next() else { return }
-                group.addTask {
-                    let path = "/\(collection)/\(item.object.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? item.object)"
-                    do {
-                        try await client.send(
-                            "PATCH", path, body: .object(JSONObject([("customSecurityAttributes", item.payload)])))
-                        return (item.rows, nil)
-                    } catch let error as ClientError {
-                        if case .unreachable = error { throw error }
-                        return (item.rows, "\(error)")
-                    }
-                }
-            }
-            for _ in 0..<max(1, concurrency) { launch() }
-            while let (rows, error) = try await group.next() {
+        func record(_ outcomes: [(rows: [Row], error: String?)]) {
+            for (rows, error) in outcomes {
                 if let error {
                     report.rejected += rows.map { Rejected(row: $0, reason: error) }
                 } else {
@@ -152,6 +170,40 @@ public struct AssignmentImport: Sendable {
                     report.objects += 1
                 }
                 progress(rows.count)
+            }
+        }
+        // Up to 20 objects per `$batch` when the server offers it; the first batch finds out.
+        var units = stride(from: 0, to: work.count, by: Limits.batchRequests).map {
+            Array(work[$0..<min($0 + Limits.batchRequests, work.count)])
+        }
+        var batched = false
+        if let first = units.first {
+            if let outcomes = try await Self.write(batch: first, collection: collection, client: client) {
+                record(outcomes)
+                units.removeFirst()
+                batched = true
+            } else {
+                units = work.map { [$0] }
+            }
+        }
+        let collection = collection
+        let useBatch = batched
+        try await withThrowingTaskGroup(of: [(rows: [Row], error: String?)].self) { group in
+            var iterator = units.makeIterator()
+            func launch() {
+                guard let unit = iterator.next() else { return }
+                group.addTask {
+                    if useBatch, let outcomes = try await Self.write(batch: unit, collection: collection, client: client) {
+                        return outcomes
+                    }
+                    var outcomes: [(rows: [Row], error: String?)] = []
+                    for item in unit { outcomes.append(try await Self.write(item, collection: collection, client: client)) }
+                    return outcomes
+                }
+            }
+            for _ in 0..<max(1, concurrency) { launch() }
+            while let outcomes = try await group.next() {
+                record(outcomes)
                 launch()
             }
         }

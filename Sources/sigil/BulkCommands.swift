@@ -20,8 +20,9 @@ struct ImportCommand: AsyncParsableCommand {
             discussion: """
                 Columns: object (id or user principal name), set, attribute, value; `|` separates the values of a \
                 multi-valued attribute; a first row starting with `object` is a header. Rows of one object are written \
-                together or not at all. Refused rows go to <file>.rejects.csv with the reason. Exit status 1 when any \
-                row was refused.
+                together or not at all, 20 objects to a request through `$batch` when the server offers it (one request \
+                per object when `/$batch` answers 404). Refused rows go to <file>.rejects.csv with the reason. Exit \
+                status 1 when any row was refused.
                 Example: object,set,attribute,value
                          chandra@sigil.local,Engineering,Project,Baker|Cascade
                 --output json prints {"dryRun", "rows", "accepted", "objects", "refused": [{"line", "object", "set", \
@@ -30,7 +31,7 @@ struct ImportCommand: AsyncParsableCommand {
         @Argument(help: "The CSV file.") var file: String
         @Flag(help: "Check every row against the definitions and report; write nothing.") var dryRun = false
         @Flag(help: "The objects are service principals (ids), not users.") var apps = false
-        @Option(help: "Objects written at once.") var concurrency = 16
+        @Option(help: "Requests in flight at once (each a $batch of up to 20 objects when the server offers it).") var concurrency = 16
         @OptionGroup var output: OutputOptions
 
         func run() async throws {

@@ -105,7 +105,9 @@ import Testing
         let stub = tenant()
         let job = try AssignmentImport(csv: Self.csv, collection: "users")
         let report = try await job.run(client: stub.client, dryRun: false, concurrency: 2) { _ in }
-        #expect(Set(stub.writes) == ["PATCH /users/adele@sigil.test", "PATCH /users/ghost@sigil.test"])
+        // This server has no `$batch` (404): one try, then a PATCH per object.
+        #expect(stub.writes.first == "POST /$batch")
+        #expect(Set(stub.writes.dropFirst()) == ["PATCH /users/adele@sigil.test", "PATCH /users/ghost@sigil.test"])
         #expect(report.written == 4)
         #expect(report.objects == 1)
         // Every refused row, in file order, with why.
@@ -132,8 +134,80 @@ import Testing
         #expect(read[3] == ["7", "just", "three", "columns", "expected 4 columns (object, set, attribute, value), found 3"])
     }
 
+    /// `tenant()` behind a `$batch`: each inner request answered as `tenant()` answers it alone.
+    func batchingTenant() -> StubGraph {
+        let single = tenant()
+        return StubGraph { request in
+            guard request.method == "POST", request.path == "/$batch" else { return single.handler(request) }
+            let inner = request.body?.objectValue?["requests"]?.arrayValue ?? []
+            guard inner.count <= Limits.batchRequests else { return (400, StubGraph.error("Request_BadRequest", "too many")) }
+            let responses: [JSONValue] = inner.map { item in
+                let object = item.objectValue ?? JSONObject()
+                let (status, body) = single.handler(
+                    StubGraph.Request(
+                        method: object["method"]?.stringValue ?? "", path: object["url"]?.stringValue ?? "", body: object["body"]))
+                var response = JSONObject([("id", object["id"] ?? .null), ("status", .integer(Int64(status))), ("headers", [:])])
+                if let body { response.append("body", body) }
+                return .object(response)
+            }
+            return (200, .object(JSONObject([("responses", .array(responses))])))
+        }
+    }
+
+    @Test func aServerWithBatchGetsTwentyObjectsPerRequestAndTheSameReport() async throws {
+        let stub = batchingTenant()
+        let job = try AssignmentImport(csv: Self.csv, collection: "users")
+        let report = try await job.run(client: stub.client, dryRun: false, concurrency: 2) { _ in }
+        #expect(stub.writes == ["POST /$batch"])
+        let sent = stub.requests.first { $0.path == "/$batch" }?.body?.objectValue?["requests"]?.arrayValue ?? []
+        #expect(sent.compactMap { $0.objectValue?["url"]?.stringValue } == ["/users/adele@sigil.test", "/users/ghost@sigil.test"])
+        #expect(sent.allSatisfy { $0.objectValue?["method"] == "PATCH" && $0.objectValue?["headers"]?.objectValue?["Content-Type"] == "application/json" })
+        // Row for row what the single requests report.
+        let single = try await job.run(client: tenant().client, dryRun: false, concurrency: 2) { _ in }
+        #expect(report.written == single.written && report.objects == single.objects)
+        #expect(report.rejected.map(\.row.line) == single.rejected.map(\.row.line))
+        #expect(report.rejected.map(\.reason) == single.rejected.map(\.reason))
+
+        // 45 objects: three batches of at most 20, every row written, progress for every row.
+        let many = (1...45).map { "user\($0)@sigil.test,Engineering,NumVendors,\($0)" }.joined(separator: "\n")
+        let large = batchingTenant()
+        let done = Locked(0)
+        let bulk = try await AssignmentImport(csv: many, collection: "users").run(client: large.client, dryRun: false, concurrency: 4) {
+            count in done.withLock { $0 += count }
+        }
+        #expect(large.writes == ["POST /$batch", "POST /$batch", "POST /$batch"])
+        let sizes = large.requests.filter { $0.path == "/$batch" }.map { $0.body?.objectValue?["requests"]?.arrayValue?.count ?? 0 }
+        #expect(sizes.sorted() == [5, 20, 20])
+        #expect(bulk.written == 45 && bulk.objects == 45 && bulk.rejected.isEmpty)
+        #expect(done.withLock { $0 } == 45)
+    }
+
+    @Test func aBatchWithoutAnAnswerForARowDoesNotCountItWritten() async throws {
+        let stub = StubGraph { request in
+            request.path == "/$batch" ? (200, .object(JSONObject([("responses", [])]))) : (200, StubGraph.page(ClientFixtures.definitions))
+        }
+        let job = try AssignmentImport(csv: "a,Engineering,NumVendors,1\n", collection: "users")
+        let report = try await job.run(client: stub.client, dryRun: false, concurrency: 1) { _ in }
+        #expect(report.written == 0)
+        #expect(report.rejected.map(\.reason) == ["The batch returned no response for this request. (0 NoResponse)"])
+    }
+
+    @Test func aRefusedBatchIsEveryRowsReason() async throws {
+        let single = tenant()
+        let stub = StubGraph { request in
+            request.path == "/$batch" ? (429, StubGraph.error("TooManyRequests", "Slow down.")) : single.handler(request)
+        }
+        let job = try AssignmentImport(csv: "a,Engineering,NumVendors,1\nb,Engineering,NumVendors,2\n", collection: "users")
+        let report = try await job.run(client: stub.client, dryRun: false, concurrency: 1) { _ in }
+        #expect(report.written == 0)
+        #expect(report.rejected.map(\.reason) == ["Slow down. (429 TooManyRequests)", "Slow down. (429 TooManyRequests)"])
+    }
+
     @Test func anUnreachableServerEndsTheRun() async throws {
-        let stub = StubGraph { _ in (200, StubGraph.page(ClientFixtures.definitions)) }
+        // Answers every request, `$batch` aside (404: a server without it).
+        let stub = StubGraph { request in
+            request.path == "/$batch" ? (404, StubGraph.error("Request_ResourceNotFound", "No.")) : (200, StubGraph.page(ClientFixtures.definitions))
+        }
         let job = try AssignmentImport(csv: "a,Engineering,NumVendors,1\n", collection: "users")
         guard let server = URL(string: "http://127.0.0.1:1") else { return }
         let unreachable = GraphAPIClient(server: server, token: "t")
