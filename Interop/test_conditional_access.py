@@ -1,0 +1,166 @@
+"""Conditional Access through the official SDKs, unchanged: msgraph-sdk creates, reads, updates
+and deletes a policy with an applicationFilter and a servicePrincipalFilter, msgraph-beta-sdk asks
+What-If, and azure-identity's ClientSecretCredential is refused a token for a blocked workload
+identity, then gets one once the attribute value that selected it is removed."""
+import asyncio
+import os
+import subprocess
+import tempfile
+from urllib.parse import urlparse
+
+import pytest
+from azure.core.exceptions import ClientAuthenticationError
+from azure.identity import ClientSecretCredential
+from kiota_authentication_azure.azure_identity_authentication_provider import AzureIdentityAuthenticationProvider
+
+import msgraph
+import msgraph_beta
+from msgraph.generated.models.conditional_access_applications import ConditionalAccessApplications
+from msgraph.generated.models.conditional_access_client_app import ConditionalAccessClientApp
+from msgraph.generated.models.conditional_access_client_applications import ConditionalAccessClientApplications
+from msgraph.generated.models.conditional_access_condition_set import ConditionalAccessConditionSet
+from msgraph.generated.models.conditional_access_filter import ConditionalAccessFilter
+from msgraph.generated.models.conditional_access_grant_control import ConditionalAccessGrantControl
+from msgraph.generated.models.conditional_access_grant_controls import ConditionalAccessGrantControls
+from msgraph.generated.models.conditional_access_policy import ConditionalAccessPolicy
+from msgraph.generated.models.conditional_access_policy_state import ConditionalAccessPolicyState
+from msgraph.generated.models.filter_mode import FilterMode
+from msgraph_beta.generated.identity.conditional_access.evaluate.evaluate_post_request_body import EvaluatePostRequestBody
+from msgraph_beta.generated.models.application_context import ApplicationContext
+from msgraph_beta.generated.models.service_principal_sign_in import ServicePrincipalSignIn
+from msgraph_beta.generated.models.sign_in_conditions import SignInConditions
+
+from conftest import SIGIL
+from sigil_server import SigilServer
+
+BOOT_ID = "c0ffee20-5e1d-4c1a-9e55-0a11c0ffee20"
+BOOT_SECRET = "boot8Q~conditional-access-0123456789abcd"
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+CA_ADMINISTRATOR = "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9"
+DEFINITION_READER = "1d336d2c-4ae8-42ef-9711-b3604ce3fc2c"
+ASSIGNMENT_ADMINISTRATOR = "58a13ea3-c632-46ae-9ee0-9c0d43cd7f3d"
+SP_RULE = 'CustomSecurityAttribute.Engineering_Project -contains "Baker"'
+APP_RULE = 'CustomSecurityAttribute.Engineering_ProjectDate -startsWith "2024"'
+
+
+@pytest.fixture(scope="module")
+def server():
+    data = tempfile.mkdtemp(prefix="sigil-ca-")
+    cert, key = os.path.join(data, "cert.pem"), os.path.join(data, "key.pem")
+    subprocess.run([SIGIL, "dev-cert", "--cert", cert, "--key", key], check=True, capture_output=True)
+    os.environ["SSL_CERT_FILE"] = cert
+    os.environ["REQUESTS_CA_BUNDLE"] = cert
+    database = os.environ.get("SIGIL_TEST_DATABASE_URL")
+    url = f"{database}{'&' if '?' in database else '?'}schema=ca_{os.getpid()}" if database else None
+    running = SigilServer(url, "--demo", "--tls-cert", cert, "--tls-key", key, boot_id=BOOT_ID, boot_secret=BOOT_SECRET)
+    yield running
+    running.stop()
+
+
+def ok(answer, status=(200, 201, 204)):
+    code, body = answer
+    assert code in status, body
+    return body
+
+
+def new_app(server, boot, name, roles=()):
+    """An application with a secret and a service principal holding `roles`: (appId, secret, principal id)."""
+    app = ok(server.graph("POST", "/applications", boot, {"displayName": name}))
+    secret = ok(server.graph("POST", f"/applications/{app['id']}/addPassword", boot, {}))["secretText"]
+    principal = ok(server.graph("POST", "/servicePrincipals", boot, {"appId": app["appId"]}))
+    for role in roles:
+        ok(server.graph("POST", "/roleManagement/directory/roleAssignments", boot, {
+            "principalId": principal["id"], "roleDefinitionId": role, "directoryScopeId": "/"}))
+    return app["appId"], secret, principal["id"]
+
+
+def credential(server, app_id, secret):
+    return ClientSecretCredential(server.tenant, app_id, secret, authority=server.base, disable_instance_discovery=True)
+
+
+def clients(server, app_id, secret):
+    host = urlparse(server.base).hostname
+    v1_adapter = msgraph.GraphRequestAdapter(
+        AzureIdentityAuthenticationProvider(credential(server, app_id, secret), scopes=[GRAPH_SCOPE], allowed_hosts=[host]))
+    v1_adapter.base_url = f"{server.base}/v1.0"
+    beta_adapter = msgraph_beta.GraphRequestAdapter(
+        AzureIdentityAuthenticationProvider(credential(server, app_id, secret), scopes=[GRAPH_SCOPE], allowed_hosts=[host]))
+    beta_adapter.base_url = f"{server.base}/beta"
+    return msgraph.GraphServiceClient(request_adapter=v1_adapter), msgraph_beta.GraphServiceClient(request_adapter=beta_adapter)
+
+
+def set_project(server, token, principal_id, values):
+    attributes = {"Engineering": {"@odata.type": "#Microsoft.DirectoryServices.CustomSecurityAttributeValue",
+                                  "Project@odata.type": "#Collection(String)", "Project": values}}
+    ok(server.graph("PATCH", f"/servicePrincipals/{principal_id}", token, {"customSecurityAttributes": attributes}))
+
+
+def test_sdks_manage_a_policy_and_the_token_endpoint_enforces_it(server):
+    boot = server.token()
+    admin_id, admin_secret, _ = new_app(
+        server, boot, "Conditional Access admin", (CA_ADMINISTRATOR, DEFINITION_READER, ASSIGNMENT_ADMINISTRATOR))
+    job_id, job_secret, job_principal = new_app(server, boot, "Baker job")
+    admin_token = server.token(admin_id, admin_secret)
+    set_project(server, admin_token, job_principal, ["Baker"])
+    v1, beta = clients(server, admin_id, admin_secret)
+
+    # The workload identity gets a token before any policy exists.
+    job = credential(server, job_id, job_secret)
+    assert job.get_token(GRAPH_SCOPE).token
+
+    async def scenario():
+        policy = ConditionalAccessPolicy(
+            display_name="Block Baker workloads", state=ConditionalAccessPolicyState.Enabled,
+            conditions=ConditionalAccessConditionSet(
+                client_app_types=[ConditionalAccessClientApp.All],
+                applications=ConditionalAccessApplications(
+                    include_applications=["All"],
+                    application_filter=ConditionalAccessFilter(mode=FilterMode.Exclude, rule=APP_RULE)),
+                client_applications=ConditionalAccessClientApplications(
+                    include_service_principals=[],
+                    service_principal_filter=ConditionalAccessFilter(mode=FilterMode.Include, rule=SP_RULE))),
+            grant_controls=ConditionalAccessGrantControls(
+                operator="OR", built_in_controls=[ConditionalAccessGrantControl.Block]))
+        created = await v1.identity.conditional_access.policies.post(policy)
+        assert created.id and created.state == ConditionalAccessPolicyState.Enabled
+        assert created.conditions.client_applications.service_principal_filter.rule == SP_RULE
+        assert created.conditions.applications.application_filter.mode == FilterMode.Exclude
+
+        read = await v1.identity.conditional_access.policies.by_conditional_access_policy_id(created.id).get()
+        assert read.display_name == "Block Baker workloads"
+        assert read.conditions.applications.application_filter.rule == APP_RULE
+        listed = await v1.identity.conditional_access.policies.get()
+        assert [p.id for p in listed.value] == [created.id]
+
+        beta_read = await beta.identity.conditional_access.policies.by_conditional_access_policy_id(created.id).get()
+        assert beta_read.conditions.client_applications.service_principal_filter.rule == SP_RULE
+
+        result = await beta.identity.conditional_access.evaluate.post(EvaluatePostRequestBody(
+            sign_in_identity=ServicePrincipalSignIn(service_principal_id=job_principal),
+            sign_in_context=ApplicationContext(include_applications=[GRAPH_APP_ID]),
+            sign_in_conditions=SignInConditions(), applied_policies_only=True))
+        assert [r.id for r in result.value] == [created.id]
+        assert result.value[0].policy_applies is True
+        policy_id = created.id
+
+        # Blocked: Entra's AADSTS53003 through azure-identity's own error.
+        blocked = credential(server, job_id, job_secret)
+        with pytest.raises(ClientAuthenticationError) as refusal:
+            blocked.get_token(GRAPH_SCOPE)
+        assert "AADSTS53003" in str(refusal.value) and policy_id in str(refusal.value)
+
+        # The value that selected it removed: the next token is issued.
+        set_project(server, admin_token, job_principal, [])
+        assert credential(server, job_id, job_secret).get_token(GRAPH_SCOPE).token
+
+        patch = ConditionalAccessPolicy(state=ConditionalAccessPolicyState.EnabledForReportingButNotEnforced)
+        await v1.identity.conditional_access.policies.by_conditional_access_policy_id(policy_id).patch(patch)
+        read = await v1.identity.conditional_access.policies.by_conditional_access_policy_id(policy_id).get()
+        assert read.state == ConditionalAccessPolicyState.EnabledForReportingButNotEnforced
+        assert read.modified_date_time is not None
+        await v1.identity.conditional_access.policies.by_conditional_access_policy_id(policy_id).delete()
+        listed = await v1.identity.conditional_access.policies.get()
+        assert listed.value == []
+
+    asyncio.run(scenario())
