@@ -152,6 +152,9 @@ public final class NotificationDispatcher: Sendable {
         let resource = "\(subscription.kind == .user ? "Users" : "servicePrincipals")/\(change.objectId)"
         let type = subscription.kind == .user ? "#Microsoft.Graph.User" : "#Microsoft.Graph.ServicePrincipal"
         return JSONObject([
+            // Graph's optional notification id: the change's place in the change log, so a receiver
+            // can drop the repeats that at-least-once delivery allows.
+            ("id", .string(String(change.seq))),
             ("subscriptionId", .string(subscription.id)),
             ("subscriptionExpirationDateTime", .string(graphTimestamp(subscription.expirationDateTime))),
             ("changeType", .string(Self.changeType(change.type))),
