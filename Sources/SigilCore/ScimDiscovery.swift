@@ -99,19 +99,20 @@ public enum ScimDiscovery {
                 attribute("givenName", description: "Given name (Graph givenName)."),
                 attribute("familyName", description: "Family name (Graph surname)."),
             ]),
-        attribute("displayName", description: "The name displayed; the userName when not given."),
+        attribute("displayName", required: true, description: "The name displayed; the userName when a create leaves it out."),
         attribute("title", description: "Job title (Graph jobTitle)."),
         attribute("preferredLanguage", description: "Preferred language (Graph preferredLanguage)."),
-        attribute("active", type: "boolean", description: "Whether the account is enabled (Graph accountEnabled)."),
+        attribute(
+            "active", type: "boolean", required: true,
+            description: "Whether the account is enabled (Graph accountEnabled); true when a create leaves it out."),
         attribute(
             "password", mutability: "writeOnly", returned: "never",
-            description: "Set on creation only; a user created without one cannot sign in with a password."),
+            description: "Sets the password; a user created without one cannot sign in with a password."),
         attribute(
-            "emails", type: "complex", multiValued: true, description: "The primary work address is Graph's mail.",
+            "emails", type: "complex", multiValued: true, description: "One address, Graph's mail (a write's primary or first work address).",
             subAttributes: [
                 attribute("value", description: "The address."),
                 attribute("type", description: "Kind of address.", canonicalValues: ["work"]),
-                attribute("primary", type: "boolean", description: "The address that becomes mail."),
             ]),
     ]
 

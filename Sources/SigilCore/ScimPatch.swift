@@ -55,6 +55,8 @@ struct ScimPath: Sendable, Equatable {
 /// a replace, so a PATCH is validated exactly like a PUT and a Graph write.
 public enum ScimPatch {
     static let immutable: Set<String> = ["id", "meta", "schemas"]
+    /// Attributes a user always has (Graph requires them): replaced, never removed.
+    static let required: Set<String> = ["username", "displayname", "active"]
 
     public static func apply(_ body: JSONValue, to resource: JSONObject) throws(ScimError) -> JSONObject {
         guard case .object(let request) = body else { throw .invalidSyntax("The PATCH body must be a PatchOp object.") }
@@ -79,7 +81,7 @@ public enum ScimPatch {
                 for (key, member) in members {
                     if let urn = ScimURN.known(key), urn != ScimURN.user, case .object(let inner) = member {
                         // An extension object: each of its attributes is applied in turn.
-                        for (attribute, attributeValue) in inner {
+                        for (attribute, attributeValue) in inner where attribute.lowercased() != "schemas" {
                             try apply(verb, ScimPath.parse("\(key):\(attribute)"), attributeValue, to: &document)
                         }
                         addSchema(urn, to: &document)
@@ -101,6 +103,22 @@ public enum ScimPatch {
     static func apply(_ verb: String, _ path: ScimPath, _ value: JSONValue?, to document: inout JSONObject) throws(ScimError) {
         if path.container == nil, immutable.contains(path.attribute.lowercased()) {
             throw .mutability("'\(path.attribute)' cannot be changed.")
+        }
+        if verb == "remove", path.container == nil, path.subAttribute == nil, required.contains(path.attribute.lowercased()) {
+            throw .mutability("'\(path.attribute)' is required and cannot be removed.")
+        }
+        if path.container == nil, let urn = ScimURN.known(path.attribute), urn != ScimURN.user {
+            // The whole extension object: its attributes one by one, so the schema is listed.
+            guard verb != "remove" else {
+                document.setScim(urn, nil)
+                return
+            }
+            guard case .object(let inner)? = value else { throw .invalidValue("'\(urn)' takes an object.") }
+            for (attribute, attributeValue) in inner where attribute.lowercased() != "schemas" {
+                try apply(verb, ScimPath.parse("\(urn):\(attribute)"), attributeValue, to: &document)
+            }
+            addSchema(urn, to: &document)
+            return
         }
         if verb != "remove", value == nil { throw .invalidValue("'\(verb)' needs a 'value'.") }
         if let container = path.container {

@@ -10,6 +10,7 @@ public enum ScimURN {
     public static let flatCustomSecurityAttributes = "urn:ietf:params:scim:schemas:extension:microsoft:entra:csa"
     public static let listResponse = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
     public static let patchOp = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+    public static let searchRequest = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
     public static let bulkRequest = "urn:ietf:params:scim:api:messages:2.0:BulkRequest"
     public static let bulkResponse = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
     public static let error = "urn:ietf:params:scim:api:messages:2.0:Error"

@@ -76,7 +76,7 @@ public enum ScimUserMapping {
         if let language = object.string("preferredLanguage") { out.append("preferredLanguage", .string(language)) }
         out.append("active", .bool(object.accountEnabled))
         if let mail = object.string("mail") {
-            out.append("emails", [["value": .string(mail), "type": "work", "primary": true]])
+            out.append("emails", [["value": .string(mail), "type": "work"]])
         }
         if let department = object.string("department") {
             schemas.append(.string(ScimURN.enterpriseUser))
@@ -147,8 +147,7 @@ public enum ScimUserMapping {
                 active = flag
             case "emails": mail = try primaryEmail(value)
             case "password":
-                // Write-only, on creation only, as Microsoft's SCIM API takes it.
-                guard current == nil else { throw .mutability("'password' can only be set when the user is created.") }
+                // Write-only: sets the password (create or replace); never returned.
                 guard let text = value.stringValue else { throw .invalidValue("'password' must be a string.") }
                 body.append("passwordProfile", ["password": .string(text), "forceChangePasswordNextSignIn": true])
             default:
@@ -226,7 +225,8 @@ public enum ScimUserMapping {
     static func enterprise(_ value: JSONValue) throws(ScimError) -> JSONValue {
         guard case .object(let members) = value else { throw .invalidValue("'\(ScimURN.enterpriseUser)' must be an object.") }
         var department: JSONValue = .null
-        for (key, value) in members {
+        // An extension object may repeat its own `schemas` (scim2-models writes it): ignored.
+        for (key, value) in members where key.lowercased() != "schemas" {
             guard key.lowercased() == "department" else {
                 throw .invalidValue("Attribute '\(ScimURN.enterpriseUser):\(key)' is not supported by this service provider.")
             }
@@ -242,7 +242,7 @@ public enum ScimUserMapping {
     ) throws(ScimError) -> [(definition: AttributeDefinition, values: [AttributeValue])] {
         guard case .object(let members) = value else { throw .invalidValue("'\(urn)' must be an object.") }
         var pairs: [(AttributeDefinition, JSONValue)] = []
-        for (key, inner) in members {
+        for (key, inner) in members where key.lowercased() != "schemas" {
             if urn == ScimURN.flatCustomSecurityAttributes {
                 guard let definition = try definition(forPath: "\(urn):\(key)", schema: schema) else { continue }
                 pairs.append((definition, inner))

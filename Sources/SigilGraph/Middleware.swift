@@ -30,6 +30,9 @@ struct GraphErrorMiddleware: RouterMiddleware {
         do {
             try Self.checkHeaderSize(request.headers)
             response = try await next(request, context)
+        } catch let error as HTTPError where ScimController.owns(request.uri.path) {
+            // No SCIM route matched: SCIM's error schema, 405 on a known path.
+            response = ScimErrorMiddleware.response(ScimController.unmatched(request.uri.path, error))
         } catch {
             let graphError = graphError(for: error, request: request, context: context)
             response = GraphResponse.error(graphError, context: context)

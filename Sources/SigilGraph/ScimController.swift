@@ -32,6 +32,28 @@ struct ScimController {
         group.patch("Users/:id", use: patch)
         group.delete("Users/:id", use: delete)
         group.post("Bulk", use: bulk)
+        group.post(".search", use: search)
+        group.post("Users/.search", use: search)
+    }
+
+    /// Paths and the methods they answer, for 405 on the others.
+    static let routes: [(path: String, methods: String)] = [
+        ("ServiceProviderConfig", "GET"), ("ResourceTypes", "GET"), ("ResourceTypes/*", "GET"), ("Schemas", "GET"),
+        ("Schemas/*", "GET"), ("Users", "GET, POST"), ("Users/*", "GET, PUT, PATCH, DELETE"), ("Bulk", "POST"),
+        (".search", "POST"),
+    ]
+
+    static func owns(_ path: String) -> Bool { path == "/" + base || path.hasPrefix("/" + base + "/") }
+
+    /// The answer when no route matched: 405 naming the allowed methods on a known path, else 404.
+    static func unmatched(_ path: String, _ error: HTTPError) -> ScimError {
+        let rest = path.dropFirst(base.count + 2).split(separator: "/", omittingEmptySubsequences: false)
+        let shape = rest.count == 2 ? "\(rest[0])/*" : rest.joined(separator: "/")
+        if error.status != .notFound || routes.contains(where: { $0.path == shape }) {
+            let allowed = routes.first { $0.path == shape }?.methods ?? "GET"
+            return ScimError(status: 405, detail: "The method is not allowed here; this endpoint answers \(allowed).")
+        }
+        return ScimError(status: 404, detail: "No SCIM endpoint at \(path).")
     }
 
     // MARK: Rendering
@@ -143,28 +165,66 @@ struct ScimController {
 
     // MARK: Users
 
-    func list(_ request: Request, _ context: GraphContext) async throws -> Response {
-        let provisioner = try provisioner(context)
+    /// What a list or search asks for.
+    struct Query {
         var filter: ScimFilter?
         var startIndex = 1
         var count = ScimLimits.maxResults
+        var attributes: [String] = []
+        var excluded: [String] = []
+
+        mutating func set(startIndex value: Int?, count wanted: Int?) {
+            if let value { startIndex = max(value, 1) }
+            if let wanted { count = min(max(wanted, 0), ScimLimits.maxResults) }
+        }
+    }
+
+    func list(_ request: Request, _ context: GraphContext) async throws -> Response {
+        let provisioner = try provisioner(context)
+        var query = Query()
+        (query.attributes, query.excluded) = Self.projection(request)
         for (name, value) in request.queryItems {
             switch name.lowercased() {
-            case "filter": filter = try ScimFilter.parse(value)
-            case "startindex":
-                guard let n = Int(value) else { throw ScimError.invalidValue("startIndex must be an integer.") }
-                startIndex = max(n, 1)
-            case "count":
-                guard let n = Int(value) else { throw ScimError.invalidValue("count must be an integer.") }
-                count = min(max(n, 0), ScimLimits.maxResults)
+            case "filter": query.filter = try ScimFilter.parse(value)
+            case "startindex", "count":
+                guard let n = Int(value) else { throw ScimError.invalidValue("\(name) must be an integer.") }
+                name.lowercased() == "count" ? query.set(startIndex: nil, count: n) : query.set(startIndex: n, count: nil)
             case "sortby", "sortorder": throw ScimError.invalidValue("Sorting is not supported (see ServiceProviderConfig).")
             default: continue
             }
         }
+        return try await respond(query, provisioner, request)
+    }
+
+    /// `POST /.search` and `POST /Users/.search` (RFC 7644 section 3.4.3): a list with its query in a SearchRequest.
+    func search(_ request: Request, _ context: GraphContext) async throws -> Response {
+        let provisioner = try provisioner(context)
+        guard case .object(let body) = try await Self.body(request),
+            case .array(let schemas)? = body["schemas"], schemas.contains(.string(ScimURN.searchRequest))
+        else { throw ScimError.invalidValue("The body must be a SearchRequest (\(ScimURN.searchRequest)).") }
+        var query = Query()
+        for (key, value) in body {
+            switch (key.lowercased(), value) {
+            case ("schemas", _): continue
+            case ("filter", .string(let text)): query.filter = try ScimFilter.parse(text)
+            case ("startindex", .integer(let n)): query.set(startIndex: Int(n), count: nil)
+            case ("count", .integer(let n)): query.set(startIndex: nil, count: Int(n))
+            case ("attributes", .array(let items)): query.attributes = items.compactMap(\.stringValue)
+            case ("excludedattributes", .array(let items)): query.excluded = items.compactMap(\.stringValue)
+            case ("sortby", _), ("sortorder", _): throw ScimError.invalidValue("Sorting is not supported (see ServiceProviderConfig).")
+            default: throw ScimError.invalidValue("'\(key)' is not a valid SearchRequest member here.")
+            }
+        }
+        return try await respond(query, provisioner, request)
+    }
+
+    func respond(_ query: Query, _ provisioner: ProvisioningService.Provisioner, _ request: Request) async throws -> Response {
         let (total, resources) = try await provisioner.list(
-            filter: filter, startIndex: startIndex, count: count, location: userLocation(request))
-        let projected = try resources.map { try Self.projected($0, request) }
-        return Self.response(Self.listResponse(projected, total: total, startIndex: startIndex))
+            filter: query.filter, startIndex: query.startIndex, count: query.count, location: userLocation(request))
+        let projected = try resources.map {
+            try ScimPatch.project($0, attributes: query.attributes, excluded: query.excluded)
+        }
+        return Self.response(Self.listResponse(projected, total: total, startIndex: query.startIndex))
     }
 
     func get(_ request: Request, _ context: GraphContext) async throws -> Response {
