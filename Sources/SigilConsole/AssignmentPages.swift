@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import SigilCore
 import SigilGraph
@@ -42,7 +43,14 @@ extension ConsoleController {
     func objectPage(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
         let signedIn = try await requireSignedIn(request)
         let state = try await object(kind, context, signedIn)
-        let schema = try await services.store.schema()
+        return try await objectResponse(kind, request, signedIn, state, try await services.store.schema())
+    }
+
+    /// The attributes page; after a refused Save, with the posted rows and their errors.
+    func objectResponse(
+        _ kind: DirectoryObjectKind, _ request: Request, _ signedIn: SignedIn, _ state: ObjectState, _ schema: Schema,
+        status: HTTPResponse.Status = .ok, editorRows: [EditorRow] = [], summary: String? = nil
+    ) async throws -> Response {
         let caller = signedIn.caller
         let visible = AssignmentRules.visible(state.attributes, objectId: state.object.id, schema: schema, caller: caller)
         let rows: [[String: Any]] = visible.map { definition, attribute in
@@ -70,9 +78,27 @@ extension ConsoleController {
                 ? "No custom security attributes are assigned that you can see."
                 : "Your roles do not include reading custom security attributes."
         if let notice = request.queryItems.first(where: { $0.name == "saved" })?.value {
-            values["notice"] = notice == "removed" ? "Assignments removed." : "Assignment saved."
+            values["notice"] =
+                notice == "removed"
+                ? "Assignments removed."
+                : Int(notice).flatMap { $0 > 1 ? "\($0) assignments saved." : nil }
+                    ?? "Assignment saved."
         }
-        return page("object", values, cookies: [signedIn.cookie])
+        if values["canAdd"] as? Bool == true {
+            let form = AssignmentForm(kind: kind, object: state, schema: schema, caller: caller, editing: false)
+            values["editorSchema"] = Self.editorSchema(form)
+            values["editorRows"] = Self.json(editorRows.map(\.json))
+        }
+        let errors = editorRows.compactMap { row in row.error.map { (row, $0) } }
+        if !errors.isEmpty || summary != nil {
+            values["hasSaveErrors"] = true
+            values["saveErrors"] =
+                errors.map { row, error in
+                    let name = schema.definition(id: row.attribute).map { "\($0.attributeSet) \($0.name)" } ?? "A new row"
+                    return ["text": "\(name): \(error)"]
+                } + (summary.map { [["text": $0]] } ?? [])
+        }
+        return page("object", values, status: status, cookies: [signedIn.cookie])
     }
 
     /// Add assignment (choose set, then attribute, then values) or edit (set and attribute fixed).
@@ -120,6 +146,7 @@ extension ConsoleController {
 
     func saveAssignment(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
         let (signedIn, fields) = try await signedInForm(request)
+        if fields.first("mode") == "rows" { return try await saveRows(kind, request, context, signedIn, fields) }
         let state = try await object(kind, context, signedIn)
         let schema = try await services.store.schema()
         var form = AssignmentForm(
