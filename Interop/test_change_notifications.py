@@ -150,3 +150,41 @@ def test_webhook_handshake_client_state_and_commit_order(sigil, receiver):
             assert "NumVendors" not in json.dumps(n), "basic notifications carry no values"
     finally:
         requests.delete(f"{sigil.base}/v1.0/subscriptions/{subscription['id']}", headers=headers, verify=sigil.cert, timeout=30)
+
+
+def test_cli_watch_prints_changes_and_resumes_where_it_stopped(tmp_path):
+    import os
+    import subprocess
+    import uuid
+
+    from sigil_server import SIGIL, SigilServer
+
+    database = os.environ.get("SIGIL_TEST_DATABASE_URL")
+    url = f"{database}{'&' if '?' in database else '?'}schema=watch_{os.getpid()}" if database else None
+    server = SigilServer(url, "--demo", boot_id=str(uuid.uuid4()), boot_secret="boot8Q~watch-tests-0123456789abcdefghijk")
+    try:
+        env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"), HOME=str(tmp_path))
+
+        def cli(*args):
+            result = subprocess.run([SIGIL, *args], capture_output=True, text=True, env=env, timeout=60)
+            assert result.returncode == 0, result.stdout + result.stderr
+            return result.stdout
+
+        client_id, secret = server.demo_manager()
+        cli("login", "--server", server.base, "--client-id", client_id, f"--client-secret={secret}")
+        assert "Watching users from now on." in cli("watch", "users", "--once")
+        assert cli("watch", "users", "--once") == "", "nothing changed since the last run"
+
+        manager = server.token(client_id, secret)
+        status, users = server.graph("GET", "/users?$select=id", manager)
+        target = users["value"][0]["id"]
+        status, _ = server.graph("PATCH", f"/users/{target}", manager, {"customSecurityAttributes": {"Engineering": {
+            "@odata.type": SET_TYPE, "NumVendors@odata.type": "#Int32", "NumVendors": 42}}})
+        assert status == 204
+        printed = cli("watch", "users", "--once", "--output", "json")
+        entries = [json.loads(line) for line in printed.splitlines()]
+        assert [e["id"] for e in entries] == [target]
+        assert entries[0]["customSecurityAttributes"]["Engineering"]["NumVendors"] == 42
+        assert cli("watch", "users", "--once") == "", "resumed from the saved deltaLink: the change is not repeated"
+    finally:
+        server.stop()
