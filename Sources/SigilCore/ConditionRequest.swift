@@ -11,7 +11,9 @@ public struct ConditionRequest: Sendable {
         case inline(JSONValue)
     }
 
-    public let condition: String
+    /// The condition; nil only when `ruleId` names a stored rule instead (`conditions/principals`).
+    public let condition: String?
+    public let ruleId: String?
     public let conditionVersion: String?
     public let action: String?
     public let subOperation: String?
@@ -21,8 +23,14 @@ public struct ConditionRequest: Sendable {
     public let environment: JSONObject
 
     static let members: Set<String> = [
-        "condition", "conditionVersion", "action", "subOperation", "principal", "resource", "request", "environment",
+        "condition", "ruleId", "conditionVersion", "action", "subOperation", "principal", "resource", "request", "environment",
     ]
+
+    /// The condition text, for the routes that take no rule id.
+    public func requireCondition() throws(GraphError) -> String {
+        guard let condition else { throw .badRequest("Property 'condition' is required; 'ruleId' is for conditions/principals.") }
+        return condition
+    }
 
     public init(_ body: JSONValue) throws(GraphError) {
         guard case .object(let object) = body else { throw .badRequest("The request body must be a JSON object.") }
@@ -41,8 +49,11 @@ public struct ConditionRequest: Sendable {
             default: throw .badRequest("Property '\(key)' must be an object of attribute values.")
             }
         }
-        guard let condition = try text("condition") else { throw .badRequest("Property 'condition' is required.") }
-        self.condition = condition
+        condition = try text("condition")
+        ruleId = try text("ruleId")
+        guard (condition == nil) != (ruleId == nil) else {
+            throw .badRequest("Give exactly one of 'condition' and 'ruleId'.")
+        }
         conditionVersion = try text("conditionVersion")
         action = try text("action")
         subOperation = try text("subOperation")

@@ -13,6 +13,7 @@ public struct ConditionController: Sendable {
     func register(on group: RouterGroup<GraphContext>) {
         group.post("conditions/validate", use: validate)
         group.post("conditions/evaluate", use: evaluate)
+        group.post("conditions/principals", use: principals)
     }
 
     static func encode(_ error: ConditionError) -> JSONValue {
@@ -25,7 +26,7 @@ public struct ConditionController: Sendable {
     @Sendable func validate(_ request: Request, context: GraphContext) async throws -> Response {
         let tester = try conditions.tester(for: try context.requireCaller())
         let body = try ConditionRequest(try await request.jsonBody(context: context))
-        switch try await tester.validate(body.condition, version: body.conditionVersion) {
+        switch try await tester.validate(try body.requireCondition(), version: body.conditionVersion) {
         case .invalid(let error):
             return GraphResponse.json(["valid": false, "error": Self.encode(error)])
         case .valid(let condition):
@@ -52,5 +53,37 @@ public struct ConditionController: Sendable {
                 ]))
         }
         return GraphResponse.json(["result": .bool(evaluation.result), "trace": .array(trace)])
+    }
+
+    /// `$top` (1 to 999, default 100) and `$skiptoken`; the token is bound to the request body, so
+    /// the next page is the same POST to `@odata.nextLink`.
+    @Sendable func principals(_ request: Request, context: GraphContext) async throws -> Response {
+        let tester = try conditions.tester(for: try context.requireCaller())
+        let json = try await request.jsonBody(context: context)
+        let body = try ConditionRequest(json)
+        let options = try request.queryOptions()
+        try options.reject(["select", "filter", "expand", "count", "orderby", "search", "skip"])
+        let binding = json.serializedString
+        let position = try services.pageTokens.payload(options.skipToken, query: binding)
+        let limit = options.top ?? Limits.defaultPageSize
+        let admitted = try await tester.principals(body, limit: limit, position: position)
+        var out = JSONObject()
+        if let count = admitted.count { out.append("@odata.count", .integer(Int64(count))) }
+        out.append(
+            "value",
+            .array(
+                admitted.principals.map { object in
+                    .object(
+                        JSONObject([
+                            ("id", .string(object.id)), ("type", .string(object.kind.rawValue)),
+                            ("displayName", JSONValue(object.displayName)),
+                        ]))
+                }))
+        if let next = admitted.next {
+            let token = services.pageTokens.token(payload: next, query: binding)
+            let link = "\(services.origin(request))/sigil/v1/conditions/principals?$top=\(limit)&$skiptoken=\(token)"
+            out.append("@odata.nextLink", .string(link))
+        }
+        return GraphResponse.json(.object(out))
     }
 }

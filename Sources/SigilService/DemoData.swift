@@ -102,23 +102,26 @@ public enum DemoData {
     ]
 
     /// Loads the demo unless this data directory already has it.
+    /// The changes that create the sets and definitions `bodies` describe (POST bodies), in order.
+    package static func schemaChanges(creating bodies: [JSONValue], in schema: Schema) throws -> [SchemaChange] {
+        var schema = schema
+        var changes: [SchemaChange] = []
+        for body in bodies {
+            let change =
+                body.objectValue?["attributeSet"] == nil
+                ? try SchemaRules.createSet(body, in: schema) : try SchemaRules.createDefinition(body, in: schema)
+            schema.apply(change)
+            changes.append(change)
+        }
+        return changes
+    }
+
     public static func load(services: SigilServices) async throws -> Credentials {
         let store = services.store
         if let clientId = try await store.setting(loadedSetting) {
             return Credentials(clientId: clientId, clientSecret: nil)
         }
-        try await store.changeSchema { schema in
-            var schema = schema
-            var changes: [SchemaChange] = []
-            for body in sets + definitions {
-                let change =
-                    body.objectValue?["attributeSet"] == nil
-                    ? try SchemaRules.createSet(body, in: schema) : try SchemaRules.createDefinition(body, in: schema)
-                schema.apply(change)
-                changes.append(change)
-            }
-            return changes
-        }
+        try await store.changeSchema { schema in try schemaChanges(creating: sets + definitions, in: schema) }
         let passwordHash = try await services.hasher.hashPassword(userPassword)
         // The demo writes values as an Attribute Assignment Administrator would, through the same rules.
         let loader = Caller(

@@ -82,6 +82,8 @@ import Testing
             try await client.get("\(Self.rules)/\(id)", token: admin.token).expectError(404, "Request_ResourceNotFound")
 
             // Each change is one record in its own category, in the same chain as attribute changes.
+            // PostgreSQL chains records in the background; seal them before reading the chain.
+            try await f.tenant.store.sealAudit()
             let records = try await f.tenant.store.auditChain(after: 0, limit: 1000)
             let ruleRecords = records.compactMap { try? AuditService.decode($0) }.filter { $0["category"] == "AccessRuleManagement" }
             let activities = ruleRecords.filter { $0["result"] == "success" }.compactMap { $0["activityDisplayName"]?.stringValue }
