@@ -31,7 +31,7 @@ extension ConsoleController {
                 error = "The end date is not a date."
             }
         }
-        let activity = AuditActivity.allCases.first { $0.rawValue == query["activity"] }
+        let activity = AuditActivity.attributeActivities.first { $0.rawValue == query["activity"] }
         audit.activity = activity
         if query["result"] == "failure" { audit.result = .failure }
         let cursor = query["after"].flatMap(Int64.init)
@@ -43,7 +43,7 @@ extension ConsoleController {
         values["from"] = query["from"] ?? ""
         values["to"] = query["to"] ?? ""
         values["failuresOnly"] = query["result"] == "failure"
-        values["activities"] = AuditActivity.allCases.map { ["name": $0.rawValue, "selected": $0 == activity] }
+        values["activities"] = AuditActivity.attributeActivities.map { ["name": $0.rawValue, "selected": $0 == activity] }
         if let error { values["error"] = error }
         if let next = found?.next {
             values["nextPage"] = Self.nextPage(request, path: "/console/audit", after: next)

@@ -95,6 +95,7 @@ import Testing
         }
         // Added, updated, deleted: three records of category Policy in the chain, none listed as
         // custom security attribute audits.
+        try await tenant.store.sealAudit()  // PostgreSQL links records into the chain after commit
         let chain = try await tenant.store.auditChain(after: 0, limit: 100)
         let policyRecords = chain.compactMap { try? JSON.parse($0.json).objectValue }.filter { $0["category"] == "Policy" }
         #expect(

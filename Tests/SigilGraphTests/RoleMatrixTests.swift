@@ -41,6 +41,11 @@ import Testing
         /// Sigil's access roles give no attribute configuration rights.
         case accessAdministrator
         case accessEvaluator
+        /// The Conditional Access roles give no attribute configuration rights either.
+        case conditionalAccessAdministrator
+        case securityAdministrator
+        case securityReader
+        case globalReader
         /// Guest users keep no attribute access whatever roles they hold.
         case guestDefinitionAdministrator
         case guestDefinitionReader
@@ -64,6 +69,10 @@ import Testing
         .provisioningReader:                    [200, 200, 403, 403, 200, 200, 403, 403, 200, 403, 403, 403],
         .accessAdministrator:                   [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
         .accessEvaluator:                       [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+        .conditionalAccessAdministrator:        [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+        .securityAdministrator:                 [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+        .securityReader:                        [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
+        .globalReader:                          [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
         .guestDefinitionAdministrator:          [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
         .guestDefinitionReader:                 [403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403],
     ]
@@ -116,6 +125,12 @@ import Testing
             try await tenant.servicePrincipal("Access administrator", grants: [.tenant(.attributeAccessAdministrator)]).token
         case .accessEvaluator:
             try await tenant.servicePrincipal("Access evaluator", grants: [.tenant(.attributeAccessEvaluator)]).token
+        case .conditionalAccessAdministrator:
+            try await tenant.servicePrincipal("CA admin", grants: [.tenant(.conditionalAccessAdministrator)]).token
+        case .securityAdministrator:
+            try await tenant.servicePrincipal("Security admin", grants: [.tenant(.securityAdministrator)]).token
+        case .securityReader: try await tenant.servicePrincipal("Security reader", grants: [.tenant(.securityReader)]).token
+        case .globalReader: try await tenant.servicePrincipal("Global reader", grants: [.tenant(.globalReader)]).token
         case .guestDefinitionAdministrator:
             try await tenant.user("Gus", guest: true, grants: [.tenant(.attributeDefinitionAdministrator)]).token
         case .guestDefinitionReader:
