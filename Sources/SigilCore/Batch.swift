@@ -171,15 +171,16 @@ public enum BatchRules {
     /// `dependsOn` as Graph spells it; `depends_on`, as msgraph-core for Python writes it, is read
     /// the same way, since a client writing it means the order.
     static func dependsOn(_ object: JSONObject, id: String) throws(GraphError) -> [String] {
-        let value = object["dependsOn"].flatMap { $0.isNull ? nil : $0 } ?? object["depends_on"]
-        guard let value, !value.isNull else { return [] }
-        guard let names = value.arrayValue else { throw .badRequest("Request '\(id)' has a 'dependsOn' that is not an array of ids.") }
         var ids: [String] = []
-        for name in names {
-            guard let text = name.stringValue, !text.isEmpty else {
-                throw .badRequest("Request '\(id)' has a 'dependsOn' entry that is not a request id.")
+        for member in ["dependsOn", "depends_on"] {
+            guard let value = object[member], !value.isNull else { continue }
+            guard let names = value.arrayValue else { throw .badRequest("Request '\(id)' has a '\(member)' that is not an array of ids.") }
+            for name in names {
+                guard let text = name.stringValue, !text.isEmpty else {
+                    throw .badRequest("Request '\(id)' has a '\(member)' entry that is not a request id.")
+                }
+                ids.append(text)
             }
-            ids.append(text)
         }
         return ids
     }

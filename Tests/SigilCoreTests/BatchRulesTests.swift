@@ -32,6 +32,18 @@ import Testing
         #expect(BatchRules.executionOrder(steps) == [1, 3, 0, 2])
     }
 
+    @Test func bothSpellingsOfDependsOnAreReadAndChecked() throws {
+        let steps = try Self.parse([
+            Self.step("a"), Self.step("b"), ["id": "c", "method": "GET", "url": "/users", "dependsOn": ["a"], "depends_on": ["b"]],
+        ])
+        #expect(steps[2].dependsOn == [0, 1])
+        for bad: JSONValue in [[.object(JSONObject())], [""], "a", [1]] {
+            #expect(throws: GraphError.self) {
+                try Self.parse([Self.step("a"), ["id": "c", "method": "GET", "url": "/users", "dependsOn": [], "depends_on": bad]])
+            }
+        }
+    }
+
     @Test func cyclesOfAnyLengthAreRefused() {
         for length in 2...20 {
             let steps = (0..<length).map { Self.step("s\($0)", dependsOn: ["s\(($0 + 1) % length)"]) }
