@@ -38,6 +38,7 @@ public struct ConsoleController: Sendable {
         registerSchemaPages(on: console)
         registerRolePages(on: console)
         registerAuditPage(on: console)
+        registerSubscriptionsPage(on: console)
         // Unknown console addresses get the console's own not-found page.
         console.get("**", use: { _, _ -> Response in throw HTTPError(.notFound) })
     }
@@ -112,6 +113,7 @@ public struct ConsoleController: Sendable {
             // The caller resolution read the user already: its names come with it.
             "signedIn": true, "csrf": signedIn.csrf, "userName": signedIn.caller.displayName ?? signedIn.caller.signInName ?? "",
             nav: true, "canReadAudit": AccessPolicy.allows(signedIn.caller, .readAuditLogs),
+            "canInspectSubscriptions": SubscriptionService.mayInspectAll(signedIn.caller),
         ]
     }
 

@@ -17,6 +17,7 @@ enum Templates {
         ("attribute", PackageResources.attribute_mustache),
         ("roles", PackageResources.roles_mustache),
         ("audit", PackageResources.audit_mustache),
+        ("subscriptions", PackageResources.subscriptions_mustache),
         ("problem", PackageResources.problem_mustache),
     ].map { ($0, String(decoding: $1, as: UTF8.self)) }
 

@@ -20,10 +20,15 @@ public struct SubscriptionService: Sendable {
         try await services.store.subscriptions(creatorId: caller.principalId)
     }
 
-    /// Every subscription with its delivery state, for administrators.
-    public func all(caller: Caller) async throws -> [SubscriptionRecord] {
-        try AccessPolicy.require(AccessPolicy.allows(caller, .manageApplications))
-        return try await services.store.subscriptions(creatorId: nil)
+    /// Whether `caller` may see every subscription's delivery state (the console's page).
+    public static func mayInspectAll(_ caller: Caller) -> Bool { AccessPolicy.allows(caller, .manageApplications) }
+
+    /// Every subscription with its delivery state, and the change log's last sequence number
+    /// (a subscription's backlog is the distance of its cursor from it), for administrators.
+    public func all(caller: Caller) async throws -> (records: [SubscriptionRecord], latestChange: Int64) {
+        try AccessPolicy.require(Self.mayInspectAll(caller))
+        let latest = try await services.store.latestChange()
+        return (try await services.store.subscriptions(creatorId: nil), latest)
     }
 
     /// A subscription of the caller's; another's is "not found", so ids reveal nothing.
