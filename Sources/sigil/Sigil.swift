@@ -12,7 +12,7 @@ struct Sigil: AsyncParsableCommand {
             Serve.self, Login.self, Logout.self, WhoAmI.self, AttributeSetCommand.self, AttributeCommand.self,
             AllowedValueCommand.self, UserCommand.self, UsersCommand.self, AppCommand.self,
             AppsCommand.self, ImportCommand.self, ExportCommand.self, ApplyCommand.self, AuditCommand.self, KeysCommand.self,
-            DevCert.self, DemoCommand.self, WatchCommand.self,
+            DevCert.self, DemoCommand.self, WatchCommand.self, AccessCommand.self, ConditionalAccessCommand.self,
         ])
 
     /// ArgumentParser's own `main`, except that a wrong command line (a parsing error, an unknown
