@@ -164,3 +164,54 @@ def test_sdks_manage_a_policy_and_the_token_endpoint_enforces_it(server):
         assert listed.value == []
 
     asyncio.run(scenario())
+
+
+def test_cli_manages_policies_and_asks_what_if(tmp_path):
+    """`sigil ca list|show|create|update|delete|whatif` against a plain-HTTP server."""
+    import json
+    import shutil
+    database = os.environ.get("SIGIL_TEST_DATABASE_URL")
+    url = f"{database}{'&' if '?' in database else '?'}schema=cacli_{os.getpid()}" if database else None
+    server = SigilServer(url, "--demo", boot_id=BOOT_ID, boot_secret=BOOT_SECRET)
+    home = tmp_path / "home"
+    env = dict(os.environ, XDG_CONFIG_HOME=str(home / "config"), HOME=str(home))
+
+    def cli(*args, status=0):
+        result = subprocess.run([SIGIL, *args], capture_output=True, text=True, env=env, timeout=60)
+        assert result.returncode == status, result.stdout + result.stderr
+        return result
+
+    try:
+        boot = server.token()
+        admin_id, admin_secret, _ = new_app(server, boot, "CA admin", (CA_ADMINISTRATOR, DEFINITION_READER))
+        _, _, job_principal = new_app(server, boot, "Baker job")
+        cli("login", "--server", server.base, "--client-id", admin_id, f"--client-secret={admin_secret}")
+        policy = {
+            "displayName": "Block Baker workloads", "state": "enabled",
+            "conditions": {"clientAppTypes": ["all"], "applications": {"includeApplications": ["All"]},
+                           "clientApplications": {"includeServicePrincipals": [job_principal],
+                                                  "servicePrincipalFilter": {"mode": "include", "rule": SP_RULE}}},
+            "grantControls": {"operator": "OR", "builtInControls": ["block"]},
+        }
+        path = tmp_path / "policy.json"
+        path.write_text(json.dumps(policy))
+        created = json.loads(cli("ca", "create", "--file", str(path), "--output", "json").stdout)
+        policy_id = created["id"]
+        listed = cli("ca", "list").stdout
+        assert policy_id in listed and "Block Baker workloads" in listed and SP_RULE in listed
+        assert json.loads(cli("ca", "show", policy_id, "--output", "json").stdout)[0]["state"] == "enabled"
+        cli("ca", "update", policy_id, "--state", "enabledForReportingButNotEnforced")
+        assert json.loads(cli("ca", "show", policy_id, "--output", "json").stdout)[0]["state"] == \
+            "enabledForReportingButNotEnforced"
+        what_if = json.loads(cli("ca", "whatif", "--service-principal", job_principal, "--output", "json").stdout)
+        assert [(r["id"], r["policyApplies"]) for r in what_if] == [(policy_id, True)]
+        refused = cli("ca", "create", "--file", str(path), "--state", "x", status=2)
+        assert "--state" in refused.stderr
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps({**policy, "state": "on"}))
+        assert "Invalid value 'on'" in cli("ca", "create", "--file", str(bad), status=1).stderr
+        cli("ca", "delete", policy_id)
+        assert policy_id not in cli("ca", "list").stdout
+    finally:
+        server.stop()
+        shutil.rmtree(home, ignore_errors=True)
