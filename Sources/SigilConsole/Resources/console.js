@@ -322,7 +322,7 @@
         event.preventDefault();
         var submitter = event.submitter, label = submitter ? submitter.textContent : "";
         var body = new URLSearchParams(new FormData(form));
-        fetch(form.action, { method: "POST", body: body, credentials: "same-origin" }).then(function (response) {
+        fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin" }).then(function (response) {
           return response.text().then(function (html) {
             var next = new DOMParser().parseFromString(html, "text/html").querySelector("main");
             if (!next) { window.location.reload(); return; }
@@ -339,7 +339,18 @@
     });
   }
 
+  // A table that scrolls sideways (narrow screens) and holds nothing focusable can be scrolled
+  // from the keyboard.
+  function scrollable() {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth && !wrap.hasAttribute("tabindex") && !wrap.querySelector("a, button, input, select")) {
+        wrap.tabIndex = 0; wrap.setAttribute("role", "region"); wrap.setAttribute("aria-label", "Table, scrolls sideways");
+      }
+    });
+  }
+
   document.querySelectorAll("[data-multi]").forEach(multiValue);
+  scrollable();
   document.querySelectorAll("form[data-assign-editor]").forEach(assignmentEditor);
   document.querySelectorAll("form[data-confirm-remove]").forEach(confirmRemove);
   document.querySelectorAll("form[data-filter-pane]").forEach(filterPane);
