@@ -6,7 +6,10 @@ import Testing
 @testable import SigilStore
 
 @Suite struct PersistenceTests {
-    static let migrationIds = ["v1-directory-and-schema", "v2-query-counts", "v3-display-name-order", "v4-audit-log"]
+    static let migrationIds = [
+        "v1-directory-and-schema", "v2-query-counts", "v3-display-name-order", "v4-audit-log", "v5-change-log",
+        "v6-conditional-access", "v7-access-rules",
+    ]
 
     @Test func migrationsRunOnANewFile() async throws {
         let directory = try TemporaryDirectory()
@@ -25,6 +28,7 @@ import Testing
         for table in [
             "allowed_values", "attribute_definitions", "attribute_sets", "attribute_value_counts", "attribute_values",
             "directory_objects", "object_counts", "password_credentials", "role_assignments", "settings",
+            "directory_changes", "subscriptions",
         ] {
             #expect(tables.contains(table), "missing table \(table)")
         }
