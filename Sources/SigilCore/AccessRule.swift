@@ -92,8 +92,19 @@ public struct AccessRule: Sendable, Equatable {
     /// written; one that no longer parses (its attribute was renamed away) admits nobody.
     public func parsedCondition() -> AccessCondition?? {
         guard let condition else { return .some(nil) }
-        return (try? ConditionParser.parse(condition)).map { .some($0) } ?? nil
+        if let cached = Self.parsed.withLock({ $0[condition] }) { return .some(cached) }
+        guard let parsed = try? ConditionParser.parse(condition) else { return nil }
+        Self.parsed.withLock { cache in
+            if cache.count >= Self.parsedLimit { cache.removeAll(keepingCapacity: true) }
+            cache[condition] = parsed
+        }
+        return .some(parsed)
     }
+
+    /// Conditions parse the same every time (syntax only, no schema), so every decision after
+    /// the first reuses the parse; bounded, and simply emptied when full.
+    static let parsed = Locked<[String: AccessCondition]>([:])
+    static let parsedLimit = 1024
 }
 
 /// A stored document that cannot be read back.
