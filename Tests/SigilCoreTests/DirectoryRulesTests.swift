@@ -266,8 +266,8 @@ private func roleBody(_ role: String, scope: String, extra: [(String, JSONValue)
     }
 
     @Test func unknownRoleIsRefused() {
-        #expect(throws: GraphError.badRequest("The role definition 'ecb2c6bf-0ab6-418e-bd87-7986f8d63bbe' named by property 'roleDefinitionId' does not exist.")) {
-            try DirectoryRules.roleAssignment(roleBody("ecb2c6bf-0ab6-418e-bd87-7986f8d63bbe", scope: "/"))
+        #expect(throws: GraphError.badRequest("The role definition '00000000-0000-4000-8000-00000000dead' named by property 'roleDefinitionId' does not exist.")) {
+            try DirectoryRules.roleAssignment(roleBody("00000000-0000-4000-8000-00000000dead", scope: "/"))
         }
     }
 
