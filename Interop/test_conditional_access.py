@@ -49,13 +49,22 @@ def server():
     data = tempfile.mkdtemp(prefix="sigil-ca-")
     cert, key = os.path.join(data, "cert.pem"), os.path.join(data, "key.pem")
     subprocess.run([SIGIL, "dev-cert", "--cert", cert, "--key", key], check=True, capture_output=True)
+    # Trust this server's certificate for this module only: the session's server (conftest) has its own.
+    trusted = {name: os.environ.get(name) for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")}
     os.environ["SSL_CERT_FILE"] = cert
     os.environ["REQUESTS_CA_BUNDLE"] = cert
     database = os.environ.get("SIGIL_TEST_DATABASE_URL")
     url = f"{database}{'&' if '?' in database else '?'}schema=ca_{os.getpid()}" if database else None
     running = SigilServer(url, "--demo", "--tls-cert", cert, "--tls-key", key, boot_id=BOOT_ID, boot_secret=BOOT_SECRET)
-    yield running
-    running.stop()
+    try:
+        yield running
+    finally:
+        running.stop()
+        for name, value in trusted.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def ok(answer, status=(200, 201, 204)):
