@@ -35,9 +35,12 @@ public struct ConditionRequest: Sendable {
     public init(_ body: JSONValue) throws(GraphError) {
         guard case .object(let object) = body else { throw .badRequest("The request body must be a JSON object.") }
         if let unknown = object.keys.first(where: { !Self.members.contains($0) }) { throw .invalidProperty(unknown) }
-        func text(_ key: String) throws(GraphError) -> String? {
+        // `condition` and `ruleId` may be left out but not sent as null: the published schema
+        // types them as strings, and a null there is more likely a client bug than a choice.
+        func text(_ key: String, nullable: Bool = true) throws(GraphError) -> String? {
             switch object[key] {
-            case nil, .null?: return nil
+            case nil: return nil
+            case .null?: if nullable { return nil } else { throw .badRequest("Property '\(key)' must be a string.") }
             case .string(let s)?: return s
             default: throw .badRequest("Property '\(key)' must be a string.")
             }
@@ -49,8 +52,8 @@ public struct ConditionRequest: Sendable {
             default: throw .badRequest("Property '\(key)' must be an object of attribute values.")
             }
         }
-        condition = try text("condition")
-        ruleId = try text("ruleId")
+        condition = try text("condition", nullable: false)
+        ruleId = try text("ruleId", nullable: false)
         guard (condition == nil) != (ruleId == nil) else {
             throw .badRequest("Give exactly one of 'condition' and 'ruleId'.")
         }

@@ -155,6 +155,11 @@ import Testing
             broken.expectError(400, "Request_BadRequest")
             let extra = try await client.post("/sigil/v1/conditions/evaluate", token: reader.token, ["condition": "x", "color": "red"])
             extra.expectError(400, "Request_BadRequest", "Invalid property 'color'.")
+            // The schema types condition and ruleId as strings: null is refused, not read as absent.
+            let nullRule = try await client.post("/sigil/v1/conditions/validate", token: reader.token, ["condition": "", "ruleId": .null])
+            nullRule.expectError(400, "Request_BadRequest", "Property 'ruleId' must be a string.")
+            let nullCondition = try await client.post("/sigil/v1/conditions/evaluate", token: reader.token, ["condition": .null])
+            nullCondition.expectError(400, "Request_BadRequest", "Property 'condition' must be a string.")
         }
     }
 }
