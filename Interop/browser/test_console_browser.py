@@ -318,9 +318,16 @@ def test_every_flow_without_javascript(server, browser):
     console.page.get_by_label("Value 2").fill("")
     console.page.get_by_role("button", name="Save").click()
     expect(console.values("CostCenter")).to_have_text("1001")
-    # Without the script the Remove button removes at once (the checked boxes are the choice).
+    # Without the script Remove asks on a page of its own: "No" keeps the values, "Yes" removes them.
     console.page.get_by_label("Select Engineering CostCenter").check()
     console.page.get_by_role("button", name="Remove assignment").click()
+    expect(console.page.get_by_role("heading", name="Remove 1 assignment?")).to_be_visible()
+    expect(console.page.locator("main form li")).to_have_text(["Engineering CostCenter"])
+    console.page.get_by_role("link", name="No, keep them").click()
+    expect(console.values("CostCenter")).to_have_text("1001")
+    console.page.get_by_label("Select Engineering CostCenter").check()
+    console.page.get_by_role("button", name="Remove assignment").click()
+    console.page.get_by_role("button", name="Yes, remove").click()
     expect(console.page.get_by_role("status")).to_have_text("Assignments removed.")
 
     # Filters: the pane lists every attribute grouped by set; each Apply adds one.

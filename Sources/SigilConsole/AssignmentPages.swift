@@ -60,13 +60,10 @@ extension ConsoleController {
                 "canEdit": AccessPolicy.allows(caller, .manageAssignments, inSet: definition.attributeSet),
             ]
         }
-        var values = layout(signedIn, nav: Self.nav(kind))
-        values["heading"] = Self.heading(kind)
-        values["segment"] = Self.segment(kind)
+        var values = objectPage(kind, state, signedIn)
         values["name"] = state.object.displayName ?? state.object.id
         values["principalName"] = state.object.userPrincipalName ?? state.object.appId.map { "Application ID \($0)" } ?? ""
         values["objectId"] = state.object.id
-        values["base"] = "/console/\(Self.segment(kind))/\(state.object.id)"
         values["rows"] = rows
         values["hasRows"] = !rows.isEmpty
         values["canAdd"] = AccessPolicy.allowsAnywhere(caller, .manageAssignments) && caller.principalId != state.object.id
@@ -174,6 +171,15 @@ extension ConsoleController {
             "/console/\(Self.segment(kind))/\(state.object.id)?saved=1", cookies: [signedIn.cookie])
     }
 
+    /// What every page about one object shows: the layout, the crumbs back to its list, its base path.
+    func objectPage(_ kind: DirectoryObjectKind, _ state: ObjectState, _ signedIn: SignedIn) -> [String: Any] {
+        var values = layout(signedIn, nav: Self.nav(kind))
+        values["heading"] = Self.heading(kind)
+        values["segment"] = Self.segment(kind)
+        values["base"] = "/console/\(Self.segment(kind))/\(state.object.id)"
+        return values
+    }
+
     func removeAssignments(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
         let (signedIn, fields) = try await signedInForm(request)
         let state = try await object(kind, context, signedIn)
@@ -181,6 +187,19 @@ extension ConsoleController {
         let chosen = fields.all("attribute").compactMap { schema.definition(id: $0) }
         guard !chosen.isEmpty else {
             return Self.redirect("/console/\(Self.segment(kind))/\(state.object.id)", cookies: [signedIn.cookie])
+        }
+        // Without the script's dialog, the first post only asks; the confirmation posts again. A
+        // removal the caller's roles cannot make goes straight to the service, which refuses it.
+        let caller = signedIn.caller
+        let mayRemove =
+            caller.principalId != state.object.id
+            && chosen.allSatisfy { AccessPolicy.allows(caller, .manageAssignments, inSet: $0.attributeSet) }
+        guard fields.first("confirmed") == "1" || !mayRemove else {
+            var values = objectPage(kind, state, signedIn)
+            values["objectName"] = state.object.displayName ?? state.object.id
+            values["question"] = chosen.count == 1 ? "Remove 1 assignment?" : "Remove \(chosen.count) assignments?"
+            values["chosen"] = chosen.map { ["id": $0.id, "set": $0.attributeSet, "name": $0.name] }
+            return page("remove", values, cookies: [signedIn.cookie])
         }
         try await assign(kind, state, request, context, signedIn) { chosen.map { ($0, []) } }
         return Self.redirect(

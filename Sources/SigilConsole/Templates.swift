@@ -12,6 +12,7 @@ enum Templates {
         ("list", PackageResources.list_mustache),
         ("object", PackageResources.object_mustache),
         ("assignment", PackageResources.assignment_mustache),
+        ("remove", PackageResources.remove_mustache),
         ("sets", PackageResources.sets_mustache),
         ("set", PackageResources.set_mustache),
         ("attribute", PackageResources.attribute_mustache),

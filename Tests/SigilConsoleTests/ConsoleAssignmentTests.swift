@@ -109,12 +109,16 @@ import Testing
             #expect(edited.html.contains("<td>Project</td><td>Cascade</td>"))
             #expect(edited.html.contains("<td>Certification</td><td>False</td>"))
 
-            // Remove a single-valued and a multi-valued assignment together.
+            // Remove a single-valued and a multi-valued assignment together: the first post only
+            // asks (what the script's dialog does in place), the confirmation removes.
+            let picked = [("attribute", "Engineering_ProjectDate"), ("attribute", "Engineering_Project")]
+            let asked = try await browser.request(.post, "\(base)/attributes/remove", form: [("_csrf", edited.csrf ?? "")] + picked)
+            #expect(asked.status == .ok)
+            #expect(asked.html.contains("<h1>Remove 2 assignments?</h1>"), "\(asked.html)")
+            #expect(asked.html.contains("<li>Engineering ProjectDate</li>") && asked.html.contains("<li>Engineering Project</li>"))
+            #expect(try await browser.request(.get, base).html.contains("<td>ProjectDate</td>"), "asking changed nothing")
             let removed = try await browser.request(
-                .post, "\(base)/attributes/remove",
-                form: [
-                    ("_csrf", edited.csrf ?? ""), ("attribute", "Engineering_ProjectDate"), ("attribute", "Engineering_Project"),
-                ])
+                .post, "\(base)/attributes/remove", form: [("_csrf", asked.csrf ?? ""), ("confirmed", "1")] + picked)
             #expect(removed.status == .seeOther)
             let after = try await browser.request(.get, base)
             #expect(!after.html.contains("<td>ProjectDate</td>"))

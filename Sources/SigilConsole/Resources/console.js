@@ -235,7 +235,12 @@
       var no = el("button", { type: "button", text: picked.length ? "Cancel" : "OK" });
       dialog.appendChild(el("p", {}, picked.length ? [yes, document.createTextNode(" "), no] : [no]));
       document.body.appendChild(dialog);
-      yes.addEventListener("click", function () { form.dataset.confirmed = "1"; dialog.close(); form.submit(); });
+      yes.addEventListener("click", function () {
+        form.dataset.confirmed = "1";
+        form.appendChild(el("input", { type: "hidden", name: "confirmed", value: "1" }));
+        dialog.close();
+        form.submit();
+      });
       no.addEventListener("click", function () { dialog.close(); });
       dialog.addEventListener("close", function () { dialog.remove(); });
       dialog.showModal();
