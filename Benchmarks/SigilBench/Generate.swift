@@ -37,16 +37,7 @@ struct Generate: AsyncParsableCommand {
         ("Portugal", 0.5), ("Israel", 0.5), ("Argentina", 0.4), ("Colombia", 0.4), ("Turkey", 0.3), ("Egypt", 0.3),
     ]
 
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias Random = SplitMix64
 
     func run() async throws {
         guard !FileManager.default.fileExists(atPath: dataDir) else {

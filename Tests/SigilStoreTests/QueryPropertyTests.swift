@@ -7,18 +7,6 @@ import Testing
 /// The query engine against a brute-force reference: random objects, random attribute values,
 /// random filters; every page and every count must equal `ObjectPredicate.matches` in memory.
 @Suite struct QueryPropertyTests {
-    /// A small deterministic generator, so a failure can be replayed from its seed.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let countries = ["Canada", "Mexico", "France", "Germany", "Japan", "India", "Brazil", "Chile"]
     static let prefixes = ["GS", "KX", "GS1", "GS12", "KX9", "Z", "", "G"]
 
