@@ -40,6 +40,7 @@ GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 CA_ADMINISTRATOR = "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9"
 DEFINITION_READER = "1d336d2c-4ae8-42ef-9711-b3604ce3fc2c"
 ASSIGNMENT_ADMINISTRATOR = "58a13ea3-c632-46ae-9ee0-9c0d43cd7f3d"
+ASSIGNMENT_READER = "ffd52fa5-98dc-465c-991d-fc073eb59f8f"
 SP_RULE = 'CustomSecurityAttribute.Engineering_Project -contains "Baker"'
 APP_RULE = 'CustomSecurityAttribute.Engineering_ProjectDate -startsWith "2024"'
 
@@ -176,7 +177,7 @@ def test_sdks_manage_a_policy_and_the_token_endpoint_enforces_it(server):
 
 
 def test_cli_manages_policies_and_asks_what_if(tmp_path):
-    """`sigil ca list|show|create|update|delete|whatif` against a plain-HTTP server."""
+    """`sigil ca list|show|create|update|delete|whatif|targets` against a plain-HTTP server."""
     import json
     import shutil
     database = os.environ.get("SIGIL_TEST_DATABASE_URL")
@@ -192,7 +193,7 @@ def test_cli_manages_policies_and_asks_what_if(tmp_path):
 
     try:
         boot = server.token()
-        admin_id, admin_secret, _ = new_app(server, boot, "CA admin", (CA_ADMINISTRATOR, DEFINITION_READER))
+        admin_id, admin_secret, _ = new_app(server, boot, "CA admin", (CA_ADMINISTRATOR, DEFINITION_READER, ASSIGNMENT_READER))
         _, _, job_principal = new_app(server, boot, "Baker job")
         cli("login", "--server", server.base, "--client-id", admin_id, f"--client-secret={admin_secret}")
         policy = {
@@ -214,6 +215,12 @@ def test_cli_manages_policies_and_asks_what_if(tmp_path):
             "enabledForReportingButNotEnforced"
         what_if = json.loads(cli("ca", "whatif", "--service-principal", job_principal, "--output", "json").stdout)
         assert [(r["id"], r["policyApplies"]) for r in what_if] == [(policy_id, True)]
+        # Every service principal is a target app ("All"); the job is also selected as a workload.
+        targets = json.loads(cli("ca", "targets", policy_id, "--output", "json").stdout)
+        assert targets["@odata.count"] == len(targets["value"]) >= 3
+        roles = {t["id"]: t["selectedAs"] for t in targets["value"]}
+        assert roles[job_principal] == ["workloadIdentity", "application"]
+        assert f"{targets['@odata.count']} selected" in cli("ca", "targets", policy_id).stdout
         refused = cli("ca", "create", "--file", str(path), "--state", "x", status=2)
         assert "--state" in refused.stderr
         bad = tmp_path / "bad.json"

@@ -39,6 +39,23 @@ public struct GraphAPIClient: Sendable {
         return try Self.decode(data, response)
     }
 
+    /// Every page of a Sigil extension's list (`/sigil/v1…`), following `@odata.nextLink`: the
+    /// first page's `@odata.count` and all items. A POST list sends the same body for each page.
+    public func sigilPages(_ method: String, _ path: String, body: JSONValue? = nil) async throws -> (count: Int64?, items: [JSONValue]) {
+        var items: [JSONValue] = []
+        var count: Int64?
+        var next: String? = path
+        while let path = next {
+            let page = try await send(method, path, body: body, version: "sigil/v1")?.objectValue
+            if count == nil, case .integer(let total)? = page?["@odata.count"] { count = total }
+            items += page?["value"]?.arrayValue ?? []
+            next = page?["@odata.nextLink"]?.stringValue.flatMap { link in
+                link.range(of: "/sigil/v1").map { String(link[$0.upperBound...]) }
+            }
+        }
+        return (count, items)
+    }
+
     /// Every request the command line makes goes through here, so each carries its User-Agent.
     static func load(_ session: URLSession, _ request: URLRequest) async throws -> (Data, URLResponse) {
         var request = request

@@ -57,7 +57,9 @@ public enum ConditionalAccessEvaluation {
     public static func evaluate(_ policy: ConditionalAccessPolicy, _ signIn: ConditionalAccessSignIn, schema: Schema) -> Outcome {
         var reasons: [String] = []
         if policy.state == .disabled { reasons.append("policyNotEnabled") }
-        if !appliesToApplication(policy, signIn, schema: schema) { reasons.append("application") }
+        if !selectsApplication(policy, appId: signIn.resourceAppId, attributes: signIn.resourceAttributes, schema: schema) {
+            reasons.append("application")
+        }
         switch signIn.identity {
         case .user(let id, let roles):
             if !selectsUser(policy, id: id, roles: roles) { reasons.append("users") }
@@ -83,15 +85,18 @@ public enum ConditionalAccessEvaluation {
         }
     }
 
-    /// `includeApplications` (`All`, or the resource's appId), plus the resource when an
+    /// Whether the policy targets the resource application `appId` whose service principal holds
+    /// `attributes`: `includeApplications` (`All`, or the appId), plus the resource when an
     /// `include` filter selects it; minus `excludeApplications` and an `exclude` filter's match.
-    static func appliesToApplication(_ policy: ConditionalAccessPolicy, _ signIn: ConditionalAccessSignIn, schema: Schema) -> Bool {
+    public static func selectsApplication(
+        _ policy: ConditionalAccessPolicy, appId: String, attributes: AttributeAssignments, schema: Schema
+    ) -> Bool {
         let include = policy.list("applications", "includeApplications")
         let exclude = policy.list("applications", "excludeApplications")
-        let app = signIn.resourceAppId.lowercased()
+        let app = appId.lowercased()
         var selected = include.contains("All") || include.contains { $0.lowercased() == app }
         if let (mode, rule) = policy.filterRule(.applicationFilter) {
-            let matched = matches(rule, signIn.resourceAttributes, schema: schema)
+            let matched = matches(rule, attributes, schema: schema)
             if mode == "include", matched { selected = true }
             if mode == "exclude", matched { selected = false }
         }
@@ -110,7 +115,7 @@ public enum ConditionalAccessEvaluation {
 
     /// `includeServicePrincipals` (`ServicePrincipalsInMyTenant`, or the id), plus those an
     /// `include` filter selects; minus `excludeServicePrincipals` and an `exclude` filter's match.
-    static func selectsWorkload(
+    public static func selectsWorkload(
         _ policy: ConditionalAccessPolicy, id: String, attributes: AttributeAssignments, schema: Schema
     ) -> Bool {
         let include = policy.list("clientApplications", "includeServicePrincipals").map { $0.lowercased() }

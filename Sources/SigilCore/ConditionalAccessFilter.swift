@@ -155,6 +155,9 @@ public struct ApplicationFilterRule: Sendable, Equatable {
         self.collections = collections
     }
 
+    /// Whether `id` names one of the rule's multi-valued attributes.
+    public func isCollection(_ id: String) -> Bool { collections.contains(nameKey(id)) }
+
     /// The attribute sets the rule reads (to check that a caller may read their definitions).
     public var attributeSets: [String] {
         var sets: [String] = []

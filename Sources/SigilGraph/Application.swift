@@ -45,6 +45,7 @@ public func buildRouter(
     // Sigil's own extensions, outside Graph's namespace.
     let sigil = router.group("sigil/v1").add(middleware: AuthenticationMiddleware(services: services, limiter: limiter))
     ConditionController(services: services).register(on: sigil)
+    ConditionalAccessController(services: services).registerTargets(on: sigil)
     let access = AccessController(services: services)
     access.registerRules(on: sigil)
     access.registerDecisions(

@@ -21,6 +21,43 @@ public struct ConditionalAccessController: Sendable {
         group.delete("identity/conditionalAccess/policies/:id", use: delete)
     }
 
+    /// Sigil's extension: `GET /sigil/v1/conditionalAccess/policies/{id}/targets`.
+    func registerTargets(on group: RouterGroup<GraphContext>) {
+        group.get("conditionalAccess/policies/:id/targets", use: targets)
+    }
+
+    /// The service principals a policy selects, each with `selectedAs` (`workloadIdentity`,
+    /// `application`); `$top` (1 to 999, default 100) and `$skiptoken`, `@odata.count` on the
+    /// first page.
+    @Sendable func targets(_ request: Request, context: GraphContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let id = try context.parameters.require("id")
+        let options = try request.queryOptions()
+        try options.reject(["select", "filter", "expand", "count", "orderby", "search", "skip"])
+        let binding = "conditionalAccess/policies/\(id.lowercased())/targets"
+        let position = try services.pageTokens.payload(options.skipToken, query: binding)
+        let limit = options.top ?? Limits.defaultPageSize
+        let targets = try await policies.targets(id: id, caller: caller, limit: limit, position: position)
+        var out = JSONObject()
+        if let count = targets.count { out.append("@odata.count", .integer(Int64(count))) }
+        out.append(
+            "value",
+            .array(
+                targets.servicePrincipals.map { object, roles in
+                    .object(
+                        JSONObject([
+                            ("id", .string(object.id)), ("appId", JSONValue(object.appId)),
+                            ("displayName", JSONValue(object.displayName)),
+                            ("selectedAs", .array(roles.map { .string($0.rawValue) })),
+                        ]))
+                }))
+        if let next = targets.next {
+            let token = services.pageTokens.token(payload: next, query: binding)
+            out.append("@odata.nextLink", .string("\(services.origin(request))/sigil/v1/\(binding)?$top=\(limit)&$skiptoken=\(token)"))
+        }
+        return GraphResponse.json(.object(out))
+    }
+
     @Sendable func list(_ request: Request, context: GraphContext) async throws -> Response {
         let visible = try await policies.list(caller: try context.requireCaller())
         try request.queryOptions().reject(["filter", "expand", "orderby", "search", "top", "skiptoken", "select", "count"])

@@ -127,64 +127,16 @@ extension ConditionService.Tester {
             request: request.request, environment: ConditionRequest.environment(request.environment, now: Date()))
         var plan = condition.map { ConditionPushdown.plan($0, input, schema: schema) } ?? ConditionPushdown.Plan(lower: .all, upper: .all)
         if let rule { plan = Self.restrict(plan, to: rule, action: request.action) }
-        let evaluate: (DirectoryObject, AttributeAssignments) -> Bool = { object, values in
-            guard let condition else { return true }
+        let (caller, parsed) = (caller, condition)
+        let listing = PlannedListing(store: store, kinds: Self.kinds, plan: plan, reader: caller.principalId) { object, values in
+            guard let condition = parsed else { return true }
             let seen = object.id.lowercased() == caller.principalId.lowercased() ? AttributeAssignments() : values
             var principalInput = input
             principalInput.principal = seen
             return ConditionEvaluator.evaluate(condition, principalInput)
         }
-        let predicate: ObjectPredicate?
-        switch plan.upper {
-        case .none: return Admitted(principals: [], count: position == nil ? 0 : nil, next: nil, pushedDown: true)
-        case .all: predicate = nil
-        case .matching(let p): predicate = p
-        }
-        var (kindIndex, cursor) = try Self.parse(position)
-        var found: [DirectoryObject] = []
-        var next: String?
-        while kindIndex < Self.kinds.count, found.count < limit {
-            let kind = Self.kinds[kindIndex]
-            let (page, _) = try await store.query(
-                kind, matching: predicate, reader: caller.principalId, order: nil, after: cursor, afterSortKey: nil,
-                limit: limit - found.count, count: false, withAttributes: !plan.isExact)
-            found += plan.isExact ? page.objects : page.objects.filter { evaluate($0, page.attributes?[$0.id] ?? AttributeAssignments()) }
-            if let more = page.next {
-                next = "\(kindIndex):\(more)"
-                // A filtered page may come back short; the next page goes on from the store's cursor.
-                if !plan.isExact { break }
-                cursor = more
-            } else {
-                kindIndex += 1
-                cursor = nil
-                next = kindIndex < Self.kinds.count ? "\(kindIndex):" : nil
-            }
-        }
-        if found.count >= limit, next == nil, kindIndex < Self.kinds.count { next = "\(kindIndex):" }
-        var count: Int?
-        if position == nil {
-            var total = 0
-            for kind in Self.kinds {
-                if plan.isExact {
-                    total +=
-                        try await store.query(
-                            kind, matching: predicate, reader: caller.principalId, order: nil, after: nil, afterSortKey: nil,
-                            limit: 1, count: true, withAttributes: false
-                        ).count ?? 0
-                    continue
-                }
-                var scan: Int64?
-                repeat {
-                    let (page, _) = try await store.query(
-                        kind, matching: predicate, reader: caller.principalId, order: nil, after: scan, afterSortKey: nil,
-                        limit: Limits.maxPageSize, count: false, withAttributes: true)
-                    total += page.objects.count { evaluate($0, page.attributes?[$0.id] ?? AttributeAssignments()) }
-                    scan = page.next
-                } while scan != nil
-            }
-            count = total
-        }
-        return Admitted(principals: found, count: count, next: next, pushedDown: plan.isExact)
+        let page = try await listing.page(limit: limit, position: position, count: position == nil)
+        return Admitted(principals: page.objects, count: page.count, next: page.next, pushedDown: plan.isExact)
     }
 
     /// A rule admits only its principals, and only for its actions.
@@ -196,16 +148,5 @@ extension ConditionService.Tester {
             scope = ids.reduce(ConditionPushdown.Bound.none) { .or($0, .matching(.property("id", .equals($1)))) }
         }
         return ConditionPushdown.Plan(lower: .and(plan.lower, scope), upper: .and(plan.upper, scope))
-    }
-
-    static func parse(_ position: String?) throws(GraphError) -> (Int, Int64?) {
-        guard let position else { return (0, nil) }
-        let parts = position.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let index = Int(parts[0]), kinds.indices.contains(index) else {
-            throw GraphError.badRequest("The page token is not valid.")
-        }
-        if parts[1].isEmpty { return (index, nil) }
-        guard let cursor = Int64(parts[1]) else { throw GraphError.badRequest("The page token is not valid.") }
-        return (index, cursor)
     }
 }

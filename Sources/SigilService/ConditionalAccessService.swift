@@ -181,6 +181,46 @@ public struct ConditionalAccessService: Sendable {
         return results
     }
 
+    /// One page of the service principals a policy selects, with the roles it selects each in.
+    public struct Targets: Sendable {
+        public let servicePrincipals: [(object: DirectoryObject, roles: [ConditionalAccessTargets.Role])]
+        /// The exact number selected, on the first page.
+        public let count: Int?
+        /// Where the next page starts (for a page token); nil on the last page.
+        public let next: String?
+    }
+
+    /// "Which apps and workload identities does this policy select?", through the query engine.
+    /// Readers of policies may ask; when the filters read custom security attributes, the answer
+    /// tells who holds which values, so the caller must also read assignments in those sets.
+    public func targets(id: String, caller: Caller, limit: Int, position: String?) async throws -> Targets {
+        try AccessPolicy.require(AccessPolicy.allows(caller, .readConditionalAccess))
+        guard let policy = try await store.conditionalAccessPolicies().first(where: { $0.id == id.lowercased() }) else {
+            throw GraphError.notFound(id)
+        }
+        let schema = try await store.schema()
+        for set in policy.filterSets(in: schema) where !AccessPolicy.allows(caller, .readAssignments, inSet: set) {
+            throw GraphError(
+                status: 403, code: .authorizationDenied,
+                message:
+                    "Insufficient privileges to complete the operation: the policy's filters read attribute set '\(set)', whose assignments the caller may not read."
+            )
+        }
+        let targets = ConditionalAccessTargets(policy: policy, schema: schema)
+        // The caller's own service principal is judged as holding no values, as in its filters.
+        let me = caller.principalId.lowercased()
+        let roles: @Sendable (DirectoryObject, AttributeAssignments?) -> [ConditionalAccessTargets.Role] = { object, values in
+            targets.roles(of: object, object.id.lowercased() == me ? AttributeAssignments() : values ?? AttributeAssignments())
+        }
+        var listing = PlannedListing(store: store, kinds: [.servicePrincipal], plan: targets.plan, reader: caller.principalId) {
+            !roles($0, $1).isEmpty
+        }
+        listing.withAttributes = true
+        let page = try await listing.page(limit: limit, position: position, count: position == nil)
+        return Targets(
+            servicePrincipals: page.objects.map { ($0, roles($0, page.attributes[$0.id])) }, count: page.count, next: page.next)
+    }
+
     func visible(_ policy: ConditionalAccessPolicy, to caller: Caller, schema: Schema) -> Visible {
         Visible(policy: policy, filtersHidden: !Self.mayReadFilters(policy, caller: caller, schema: schema))
     }

@@ -199,17 +199,7 @@ struct AccessCommand: AsyncParsableCommand {
                 if let condition { body["condition"] = .string(condition) }
                 if let action { body["action"] = .string(action) }
                 body["resource"] = .object(try AccessCommand.attributes(resourceAttributes, option: "--resource-attr"))
-                var principals: [JSONValue] = []
-                var count: Int64?
-                var path: String? = "/conditions/principals?$top=999"
-                while let next = path {
-                    let page = try await client.send("POST", next, body: .object(body), version: "sigil/v1")?.objectValue
-                    if count == nil, case .integer(let total)? = page?["@odata.count"] { count = total }
-                    principals += page?["value"]?.arrayValue ?? []
-                    path = page?["@odata.nextLink"]?.stringValue.flatMap { link in
-                        link.range(of: "/sigil/v1").map { String(link[$0.upperBound...]) }
-                    }
-                }
+                let (count, principals) = try await client.sigilPages("POST", "/conditions/principals?$top=999", body: .object(body))
                 if output.isJSON {
                     return output.print(json: ["@odata.count": .integer(count ?? Int64(principals.count)), "value": .array(principals)])
                 }

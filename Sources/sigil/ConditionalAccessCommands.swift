@@ -7,7 +7,7 @@ import SigilCore
 struct ConditionalAccessCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ca", abstract: "Conditional Access policies that select apps and workload identities by attribute.",
-        subcommands: [List.self, Show.self, Create.self, Update.self, Delete.self, WhatIf.self])
+        subcommands: [List.self, Show.self, Create.self, Update.self, Delete.self, WhatIf.self, Targets.self])
 
     static let path = "/identity/conditionalAccess/policies"
 
@@ -66,6 +66,30 @@ struct ConditionalAccessCommand: AsyncParsableCommand {
                 let client = try await Credentials.load().client()
                 let policy = try await client.send("GET", "\(ConditionalAccessCommand.path)/\(AttributeSetCommand.encode(id))") ?? .null
                 ConditionalAccessCommand.printPolicies([policy], output: output)
+            }
+        }
+    }
+
+    struct Targets: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the service principals a policy selects (as workload identity or application), with the exact count.")
+        @Argument var id: String
+        @OptionGroup var output: OutputOptions
+        func run() async throws {
+            try await runClient {
+                let client = try await Credentials.load().client()
+                let (count, targets) = try await client.sigilPages(
+                    "GET", "/conditionalAccess/policies/\(AttributeSetCommand.encode(id))/targets?$top=999")
+                let total = count ?? Int64(targets.count)
+                if output.isJSON { return output.print(json: ["@odata.count": .integer(total), "value": .array(targets)]) }
+                let rows = targets.compactMap(\.objectValue).map { target in
+                    [
+                        target["id"]?.stringValue ?? "", target["appId"]?.stringValue ?? "", target["displayName"]?.stringValue ?? "",
+                        (target["selectedAs"]?.arrayValue ?? []).compactMap(\.stringValue).joined(separator: ", "),
+                    ]
+                }
+                Swift.print(Table.render(["ID", "APP ID", "NAME", "SELECTED AS"], rows))
+                Swift.print("\(total) selected")
             }
         }
     }

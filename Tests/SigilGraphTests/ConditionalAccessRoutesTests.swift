@@ -269,6 +269,80 @@ import Testing
         }
     }
 
+    /// `/sigil/v1/conditionalAccess/policies/{id}/targets`: the service principals the policy
+    /// selects, with the role each is selected in, the exact count and pages; the same answer
+    /// after a value changes; refused without the right to read the filters' assignments.
+    @Test func targetsListWhatThePolicySelects() async throws {
+        let tenant = try await TestTenant.make()
+        try await Self.seed(tenant)
+        let admin = try await tenant.user(
+            "Casey", grants: [.tenant(.conditionalAccessAdministrator), .tenant(.attributeDefinitionReader)])
+        let auditor = try await tenant.user(
+            "Sam", grants: [.tenant(.securityReader), .tenant(.attributeDefinitionReader), .tenant(.attributeAssignmentReader)])
+        let bakers = [try await tenant.servicePrincipal("Baker one"), try await tenant.servicePrincipal("Baker two")]
+        let lower = try await tenant.servicePrincipal("Lower-case baker")
+        let other = try await tenant.servicePrincipal("Cascade job")
+        for workload in bakers { try await Self.setProject(tenant, workload.id, ["Baker"]) }
+        try await Self.setProject(tenant, lower.id, ["baker"])
+        try await Self.setProject(tenant, other.id, ["Cascade"])
+        try await tenant.store.modify(.servicePrincipal, id: other.id, passwordHash: nil) { state, _ in
+            var next = state
+            next.attributes.set("Engineering_Tier", [.string("gold")])
+            return next
+        }
+        try await tenant.test { client in
+            // Apps by the Tier filter alone (not "All"), workloads by the Project filter.
+            guard case .object(var body) = Self.body(), case .object(var conditions)? = body["conditions"] else {
+                Issue.record("the policy body is an object")
+                return
+            }
+            conditions["applications"] = ["includeApplications": [], "applicationFilter": ["mode": "include", "rule": .string(Self.tierRule)]]
+            body["conditions"] = .object(conditions)
+            let created = try await client.post(Self.policies, token: admin.token, .object(body))
+            let id = try #require(created.object["id"]?.stringValue, "\(created.text)")
+            let path = "/sigil/v1/conditionalAccess/policies/\(id)/targets"
+
+            // The filter ignores case, as at the token endpoint; Tier selects Cascade as an application.
+            let all = try await client.get(path, token: auditor.token)
+            #expect(all.status == .ok, "\(all.text)")
+            #expect(all.object["@odata.count"] == .integer(4), "\(all.text)")
+            var roles: [String: [String]] = [:]
+            for item in all.object["value"]?.arrayValue ?? [] {
+                let object = item.objectValue
+                roles[object?["id"]?.stringValue ?? ""] = object?["selectedAs"]?.arrayValue?.compactMap(\.stringValue)
+            }
+            #expect(roles[bakers[0].id] == ["workloadIdentity"] && roles[bakers[1].id] == ["workloadIdentity"])
+            #expect(roles[lower.id] == ["workloadIdentity"])
+            #expect(roles[other.id] == ["application"])
+
+            // Pages of one, followed by their links, give the same four.
+            var seen: [String] = []
+            var next: String? = "\(path)?$top=1"
+            while let link = next {
+                let page = try await client.get(link, token: auditor.token)
+                #expect(page.status == .ok, "\(page.text)")
+                seen += page.valueIds
+                next = page.object["@odata.nextLink"]?.stringValue.flatMap { link in
+                    link.range(of: "/sigil/v1").map { String(link[$0.lowerBound...]) }
+                }
+            }
+            #expect(Set(seen) == Set(roles.keys) && seen.count == 4, "\(seen)")
+
+            // A value changed is the next answer.
+            try await Self.setProject(tenant, bakers[1].id, ["Cascade"])
+            #expect(try await client.get(path, token: auditor.token).object["@odata.count"] == .integer(3))
+
+            // Reading policies is not enough: the answer tells who holds which values.
+            let policyReader = try await tenant.user("Pat", grants: [.tenant(.securityReader), .tenant(.attributeDefinitionReader)])
+            try await client.get(path, token: policyReader.token).expectError(403, "Authorization_RequestDenied")
+            let nobody = try await tenant.user("Nia", grants: [.tenant(.attributeAssignmentReader)])
+            try await client.get(path, token: nobody.token).expectError(403, "Authorization_RequestDenied")
+            try await client.get("/sigil/v1/conditionalAccess/policies/00000000-0000-4000-8000-000000000000/targets", token: auditor.token)
+                .expectError(404, "Request_ResourceNotFound")
+            try await client.get("\(path)?$skiptoken=forged", token: auditor.token).expectError(400, "Request_BadRequest")
+        }
+    }
+
     /// Client credentials for a workload identity a block policy's `servicePrincipalFilter`
     /// selects: refused with AADSTS53003 naming the policy; issued in report-only mode, and again
     /// once the selecting value is removed. The password grant for a selected user likewise.

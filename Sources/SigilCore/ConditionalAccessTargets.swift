@@ -1,0 +1,139 @@
+/// "Which apps and workload identities does this policy select?": the service principals a
+/// policy targets as a client (`clientApplications`: `includeServicePrincipals`, the
+/// `servicePrincipalFilter`, `excludeServicePrincipals`) or as a resource (`applications`:
+/// `includeApplications`, the `applicationFilter`, `excludeApplications`).
+///
+/// The question goes to the store as a `ConditionPushdown.Plan`. Filter rules compare without
+/// regard to case and the query engine compares exactly, so a term is exact only when its text
+/// has no letters that change with case (`"2024"`, `"GS1"` is not); otherwise its exact-case
+/// match bounds it from below and "holds the attribute" from above, and each candidate between
+/// the bounds is judged by `roles(of:_:)`, the same code the token endpoint runs.
+public struct ConditionalAccessTargets: Sendable {
+    /// How a policy selects a service principal.
+    public enum Role: String, Sendable, CaseIterable {
+        /// A client signing in with its own credentials (a workload identity).
+        case workloadIdentity
+        /// A resource application a sign-in asks a token for.
+        case application
+    }
+
+    public let policy: ConditionalAccessPolicy
+    public let schema: Schema
+    /// Over service principals: those selected in either role.
+    public let plan: ConditionPushdown.Plan
+
+    public init(policy: ConditionalAccessPolicy, schema: Schema) {
+        self.policy = policy
+        self.schema = schema
+        let workload = Self.selection(
+            include: Self.includedServicePrincipals(policy), filter: Self.filter(policy, .servicePrincipalFilter, schema),
+            exclude: Self.ids("id", policy.list("clientApplications", "excludeServicePrincipals")))
+        let application = Self.selection(
+            include: Self.includedApplications(policy), filter: Self.filter(policy, .applicationFilter, schema),
+            exclude: Self.ids("appId", policy.list("applications", "excludeApplications")))
+        plan = ConditionPushdown.Plan(
+            lower: .or(workload.lower, application.lower), upper: .or(workload.upper, application.upper))
+    }
+
+    /// The roles in which the policy selects a service principal holding `attributes` (empty: not selected).
+    public func roles(of servicePrincipal: DirectoryObject, _ attributes: AttributeAssignments) -> [Role] {
+        var roles: [Role] = []
+        if ConditionalAccessEvaluation.selectsWorkload(policy, id: servicePrincipal.id, attributes: attributes, schema: schema) {
+            roles.append(.workloadIdentity)
+        }
+        if let appId = servicePrincipal.appId,
+            ConditionalAccessEvaluation.selectsApplication(policy, appId: appId, attributes: attributes, schema: schema)
+        {
+            roles.append(.application)
+        }
+        return roles
+    }
+
+    typealias Bound = ConditionPushdown.Bound
+
+    /// Included, plus what an `include` filter matches or minus what an `exclude` filter matches;
+    /// minus the excluded. Lists are exact; only the filter may leave bounds apart.
+    static func selection(include: Bound, filter: (mode: String, lower: Bound, upper: Bound)?, exclude: Bound)
+        -> ConditionPushdown.Plan
+    {
+        var lower = include
+        var upper = include
+        if let filter {
+            if filter.mode == "include" {
+                lower = .or(lower, filter.lower)
+                upper = .or(upper, filter.upper)
+            } else if filter.mode == "exclude" {
+                lower = .and(lower, .not(filter.upper))
+                upper = .and(upper, .not(filter.lower))
+            }
+        }
+        return ConditionPushdown.Plan(lower: .and(lower, .not(exclude)), upper: .and(upper, .not(exclude)))
+    }
+
+    static func ids(_ property: String, _ values: [String]) -> Bound {
+        values.reduce(Bound.none) { .or($0, .matching(.property(property, .equals($1)))) }
+    }
+
+    static func includedServicePrincipals(_ policy: ConditionalAccessPolicy) -> Bound {
+        let include = policy.list("clientApplications", "includeServicePrincipals")
+        if include.contains(where: { $0.lowercased() == "serviceprincipalsinmytenant" }) { return .all }
+        return ids("id", include)
+    }
+
+    static func includedApplications(_ policy: ConditionalAccessPolicy) -> Bound {
+        let include = policy.list("applications", "includeApplications")
+        if include.contains("All") { return .all }
+        return ids("appId", include)
+    }
+
+    /// The filter's mode and bounds; a rule that no longer checks against the schema matches
+    /// nothing, as at the token endpoint.
+    static func filter(_ policy: ConditionalAccessPolicy, _ which: ConditionalAccessRules.Filter, _ schema: Schema)
+        -> (mode: String, lower: Bound, upper: Bound)?
+    {
+        guard let (mode, text) = policy.filterRule(which) else { return nil }
+        guard let rule = try? ApplicationFilterRule(text, schema: schema) else { return (mode, .none, .none) }
+        let (lower, upper) = bounds(rule.rule.expression, rule, schema)
+        return (mode, lower, upper)
+    }
+
+    static func bounds(_ expression: ConditionalAccessRule.Expression, _ rule: ApplicationFilterRule, _ schema: Schema)
+        -> (Bound, Bound)
+    {
+        switch expression {
+        case .and(let l, let r):
+            let (a, b) = (bounds(l, rule, schema), bounds(r, rule, schema))
+            return (.and(a.0, b.0), .and(a.1, b.1))
+        case .or(let l, let r):
+            let (a, b) = (bounds(l, rule, schema), bounds(r, rule, schema))
+            return (.or(a.0, b.0), .or(a.1, b.1))
+        case .term(let term):
+            guard let definition = schema.definition(id: term.property) else { return (.none, .none) }
+            let (lower, upper) = positive(term, definition, isCollection: rule.isCollection(definition.id))
+            // A negative operator is the negation of its positive one (it holds without a value).
+            return term.op.isNegative ? (.not(upper), .not(lower)) : (lower, upper)
+        }
+    }
+
+    /// Bounds of the term's positive operator.
+    static func positive(_ term: ConditionalAccessRule.Term, _ definition: AttributeDefinition, isCollection: Bool)
+        -> (Bound, Bound)
+    {
+        let held = ConditionPushdown.held(definition)
+        func exactly(_ text: String) -> Bool { text.lowercased() == text && text.uppercased() == text }
+        func equals(_ texts: [String]) -> (Bound, Bound) {
+            let lower = texts.reduce(Bound.none) { .or($0, .matching(.attribute(definition, .equals(.string($1))))) }
+            return texts.allSatisfy(exactly) ? (lower, lower) : (lower, texts.isEmpty ? .none : held)
+        }
+        switch (term.op.positive, term.operand) {
+        case (.in, .list(let items)): return equals(items)
+        case (.eq, .string(let text)): return equals([text])
+        case (.contains, .string(let text)) where isCollection: return equals([text])
+        case (.startsWith, .string(let text)):
+            let lower = Bound.matching(.attribute(definition, .startsWith(text)))
+            return exactly(text) ? (lower, lower) : (lower, held)
+        case (.endsWith, .string), (.contains, .string): return (.none, held)
+        default: return (.none, .none)
+        }
+    }
+}
