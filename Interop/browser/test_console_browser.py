@@ -460,16 +460,26 @@ def test_every_page_is_accessible_and_pictured(server, browser, width):
         console.context.close()
 
 
-def test_keyboard_alone_adds_an_assignment(server, browser):
-    """Tab, type and Enter only: Add assignment, choose set and attribute, enter the value, Save."""
+def tab_to(console, name, limit=150):
+    """Presses Tab until the focused control's name (aria-label, else its <label>, else its text) is `name`."""
+    for _ in range(limit):
+        console.page.keyboard.press("Tab")
+        focused = console.page.evaluate(
+            "(() => { const e = document.activeElement; const label = e.labels && e.labels.length ? e.labels[0].textContent : null;"
+            " return (e.getAttribute('aria-label') || label || e.textContent || '').trim(); })()")
+        if focused == name:
+            return
+    raise AssertionError(f"Tab never reached {name!r}")
+
+
+def test_keyboard_alone_adds_edits_and_removes(server, browser):
+    """Tab, type, Space and Enter only: Add assignment (set, attribute, value, Save), Edit the row
+    in place, then tick it, Remove and confirm in the dialog; one page load each."""
     console = Console(browser, server)
     console.sign_in("alain")
     console.open_user("Chandra")
     keyboard = console.page.keyboard
-    for _ in range(40):
-        keyboard.press("Tab")
-        if console.page.evaluate("document.activeElement.textContent") == "Add assignment":
-            break
+    tab_to(console, "Add assignment")
     with console.counting("one assignment with the keyboard alone", 1):
         keyboard.press("Enter")
         expect(console.page.get_by_label("Attribute set")).to_be_focused()
@@ -483,4 +493,52 @@ def test_keyboard_alone_adds_an_assignment(server, browser):
         keyboard.press("Enter")
         expect(console.page.get_by_role("status")).to_have_text("Assignment saved.")
     expect(console.values("NumVendors")).to_have_text("7")
+
+    tab_to(console, "Edit Engineering NumVendors")
+    with console.counting("edit in place with the keyboard alone", 1):
+        keyboard.press("Enter")
+        expect(console.row("NumVendors").get_by_label("Assigned values")).to_be_focused()
+        keyboard.press("Control+A")
+        keyboard.type("8")
+        keyboard.press("Enter")
+        expect(console.page.get_by_role("status")).to_have_text("Assignment saved.")
+    expect(console.values("NumVendors")).to_have_text("8")
+
+    tab_to(console, "Select Engineering NumVendors")
+    keyboard.press("Space")
+    tab_to(console, "Remove assignment")
+    with console.counting("remove with the keyboard alone", 1):
+        keyboard.press("Enter")
+        dialog = console.page.get_by_role("dialog", name="Remove 1 assignment?")
+        expect(dialog.get_by_role("button", name="Remove")).to_be_focused()
+        keyboard.press("Enter")
+        expect(console.page.get_by_role("status")).to_have_text("Assignments removed.")
+    expect(console.row("NumVendors")).to_have_count(0)
+    console.context.close()
+
+
+def test_keyboard_alone_filters_users(server, browser):
+    """The filter pane with the keyboard alone: open it, choose set, attribute and a predefined
+    value, Apply; one page load, and the chip names the set and attribute."""
+    console = Console(browser, server)
+    console.sign_in("alain")
+    keyboard = console.page.keyboard
+    tab_to(console, "Add filter: custom security attribute")
+    with console.counting("one filter with the keyboard alone", 1):
+        keyboard.press("Enter")
+        tab_to(console, "Attribute set")
+        keyboard.type("Marketing")
+        keyboard.press("Tab")
+        expect(console.page.get_by_label("Attribute", exact=True)).to_be_focused()
+        keyboard.type("AppCountry")
+        keyboard.press("Tab")
+        expect(console.page.get_by_label("Operator")).to_be_focused()
+        keyboard.press("Tab")
+        expect(console.page.get_by_label("Value")).to_be_focused()
+        keyboard.type("Canada")
+        tab_to(console, "Apply")
+        keyboard.press("Enter")
+        expect(console.page.locator(".count")).to_be_visible()
+    assert console.names() == ["Jana", "Jiya"]
+    assert console.chips() == ["Marketing › AppCountry == Canada"]
     console.context.close()
