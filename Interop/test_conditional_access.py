@@ -221,6 +221,16 @@ def test_cli_manages_policies_and_asks_what_if(tmp_path):
         roles = {t["id"]: t["selectedAs"] for t in targets["value"]}
         assert roles[job_principal] == ["workloadIdentity", "application"]
         assert f"{targets['@odata.count']} selected" in cli("ca", "targets", policy_id).stdout
+        # The tenant file carries policies: exported, edited, applied by display name.
+        exported = cli("export", "tenant", "--no-roles").stdout
+        assert "conditionalAccessPolicies:" in exported and "displayName: Block Baker workloads" in exported
+        assert "state: enabledForReportingButNotEnforced" in exported
+        tenant_file = tmp_path / "tenant.yaml"
+        tenant_file.write_text(exported.replace("state: enabledForReportingButNotEnforced", "state: disabled"))
+        assert "Plan: 0 to create, 1 to update" in cli("apply", "-f", str(tenant_file), "--dry-run").stdout
+        cli("apply", "-f", str(tenant_file))
+        assert json.loads(cli("ca", "show", policy_id, "--output", "json").stdout)[0]["state"] == "disabled"
+        assert "No changes: the server matches" in cli("apply", "-f", str(tenant_file), "--dry-run").stdout
         refused = cli("ca", "create", "--file", str(path), "--state", "x", status=2)
         assert "--state" in refused.stderr
         bad = tmp_path / "bad.json"

@@ -38,8 +38,20 @@ public struct TenantFile: Codable, Sendable, Equatable {
         public var scope: String?
     }
 
+    /// A Conditional Access policy, matched by its display name; its parts in Graph's JSON shape
+    /// (`conditionalAccessPolicy`), written as YAML.
+    public struct ConditionalAccessEntry: Codable, Sendable, Equatable {
+        public var displayName: String
+        /// `enabled`, `disabled` or `enabledForReportingButNotEnforced`.
+        public var state: String
+        public var conditions: GraphJSON
+        public var grantControls: GraphJSON?
+        public var sessionControls: GraphJSON?
+    }
+
     public var attributeSets: [AttributeSetEntry]?
     public var roleAssignments: [RoleEntry]?
+    public var conditionalAccessPolicies: [ConditionalAccessEntry]?
 
     public static func parse(_ yaml: String) throws -> TenantFile {
         do {
@@ -49,7 +61,66 @@ public struct TenantFile: Codable, Sendable, Equatable {
         }
     }
 
-    public func yaml() throws -> String { try YAMLEncoder().encode(self) }
+    public func yaml() throws -> String {
+        let encoder = YAMLEncoder()
+        // Policies' JSON objects are dictionaries here: sorted keys keep exports stable.
+        encoder.options.sortKeys = true
+        return try encoder.encode(self)
+    }
+}
+
+/// Any JSON value inside a tenant file (a policy's `conditions`), read from and written as YAML.
+public struct GraphJSON: Codable, Sendable, Equatable {
+    public var value: JSONValue
+
+    public init(_ value: JSONValue) { self.value = value }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            value = .null
+        } else if let bool = try? container.decode(Bool.self) {
+            value = .bool(bool)
+        } else if let integer = try? container.decode(Int64.self) {
+            value = .integer(integer)
+        } else if let double = try? container.decode(Double.self) {
+            value = .double(double)
+        } else if let string = try? container.decode(String.self) {
+            value = .string(string)
+        } else if let array = try? container.decode([GraphJSON].self) {
+            value = .array(array.map(\.value))
+        } else {
+            let object = try container.decode([String: GraphJSON].self)
+            value = .object(JSONObject(object.sorted { $0.key < $1.key }.map { ($0.key, $0.value.value) }))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch value {
+        case .null: try container.encodeNil()
+        case .bool(let bool): try container.encode(bool)
+        case .integer(let integer): try container.encode(integer)
+        case .double(let double): try container.encode(double)
+        case .string(let string): try container.encode(string)
+        case .array(let items): try container.encode(items.map(GraphJSON.init))
+        case .object(let object):
+            try container.encode(Dictionary(object.map { ($0.key, GraphJSON($0.value)) }, uniquingKeysWith: { first, _ in first }))
+        }
+    }
+
+    /// The value with every null member of an object left out, for comparing what a file asks for
+    /// with what a server returns (Graph renders absent properties as null).
+    public var withoutNulls: JSONValue { Self.dropNulls(value) }
+
+    static func dropNulls(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .array(let items): return .array(items.map(dropNulls))
+        case .object(let object):
+            return .object(JSONObject(object.filter { $0.value != .null }.sorted { $0.key < $1.key }.map { ($0.key, dropNulls($0.value)) }))
+        default: return value
+        }
+    }
 }
 
 /// What `apply` would do, item by item, like a plan/apply tool.
@@ -57,7 +128,7 @@ public struct TenantPlan: Sendable {
     public enum Action: String, Sendable { case create, update, deactivate, reactivate }
 
     /// What a step changes, for `apply --output json`.
-    public enum Kind: String, Sendable { case attributeSet, attribute, allowedValue, roleAssignment }
+    public enum Kind: String, Sendable { case attributeSet, attribute, allowedValue, roleAssignment, conditionalAccessPolicy }
 
     public struct Step: Sendable {
         public let action: Action
@@ -138,7 +209,55 @@ public struct TenantPlan: Sendable {
             }
         }
         try await plan.compareRoles(file.roleAssignments ?? [], client: client)
+        try await plan.comparePolicies(file.conditionalAccessPolicies ?? [], client: client)
         return plan
+    }
+
+    static let policiesPath = "/identity/conditionalAccess/policies"
+
+    /// Policies are matched by display name: created when missing, patched where state or a
+    /// part differs, never deleted.
+    mutating func comparePolicies(_ entries: [TenantFile.ConditionalAccessEntry], client: GraphAPIClient) async throws {
+        guard !entries.isEmpty else { return }
+        let policies = try await client.all(Self.policiesPath).compactMap(\.objectValue)
+        for entry in entries {
+            let what = "Conditional Access policy \(entry.displayName)"
+            let named = policies.filter { $0["displayName"]?.stringValue == entry.displayName }
+            guard named.count <= 1 else {
+                refusals.append("\(what): \(named.count) policies have this name; give them distinct names to apply by name")
+                continue
+            }
+            let parts: [(String, GraphJSON?)] = [
+                ("conditions", entry.conditions), ("grantControls", entry.grantControls), ("sessionControls", entry.sessionControls),
+            ]
+            guard let current = named.first, let id = current["id"]?.stringValue else {
+                var body = JSONObject([("displayName", .string(entry.displayName)), ("state", .string(entry.state))])
+                for case (let name, let part?) in parts { body.append(name, part.value) }
+                steps.append(
+                    Step(
+                        action: .create, kind: .conditionalAccessPolicy, name: entry.displayName, what: what, detail: "",
+                        method: "POST", path: Self.policiesPath, body: .object(body)))
+                continue
+            }
+            var body = JSONObject()
+            if current["state"]?.stringValue != entry.state { body.append("state", .string(entry.state)) }
+            for case (let name, let part?) in parts
+            where part.withoutNulls != GraphJSON.dropNulls(current[name] ?? .null) {
+                body.append(name, part.value)
+            }
+            if !body.isEmpty {
+                steps.append(
+                    Step(
+                        action: .update, kind: .conditionalAccessPolicy, name: entry.displayName, what: what,
+                        detail: body.map(\.key).joined(separator: ", "), method: "PATCH", path: "\(Self.policiesPath)/\(id)",
+                        body: .object(body)))
+            }
+        }
+        let listed = Set(entries.map(\.displayName))
+        for policy in policies where !listed.contains(policy["displayName"]?.stringValue ?? "") {
+            notes.append(
+                "Conditional Access policy \(policy["displayName"]?.stringValue ?? "") is not in the file; apply never deletes policies, so it stays")
+        }
     }
 
     mutating func compare(_ entry: TenantFile.AttributeEntry, in set: String, with definitions: [JSONObject]) {
@@ -301,6 +420,16 @@ public struct TenantPlan: Sendable {
                         searchable: item["isSearchable"]?.boolValue, predefinedOnly: item["usePreDefinedValuesOnly"]?.boolValue,
                         status: item["status"]?.stringValue, allowedValues: values?.isEmpty == false ? values : nil)
                 })
+        }
+        // Policies only for a caller who may read them; a rule the caller may not read is null here.
+        if let policies = try? await client.all(policiesPath).compactMap(\.objectValue), !policies.isEmpty {
+            file.conditionalAccessPolicies = policies.map { policy in
+                TenantFile.ConditionalAccessEntry(
+                    displayName: policy["displayName"]?.stringValue ?? "", state: policy["state"]?.stringValue ?? "disabled",
+                    conditions: GraphJSON(GraphJSON.dropNulls(policy["conditions"] ?? .object(JSONObject()))),
+                    grantControls: policy["grantControls"].flatMap { $0 == .null ? nil : GraphJSON(GraphJSON.dropNulls($0)) },
+                    sessionControls: policy["sessionControls"].flatMap { $0 == .null ? nil : GraphJSON(GraphJSON.dropNulls($0)) })
+            }
         }
         guard roles else { return file }
         var entries: [TenantFile.RoleEntry] = []

@@ -108,6 +108,97 @@ import Testing
         #expect(stub.writes.isEmpty)
     }
 
+    static let policiesYAML = """
+        conditionalAccessPolicies:
+          - displayName: Block Baker workloads
+            state: enabled
+            conditions:
+              clientAppTypes: [all]
+              applications:
+                includeApplications: [All]
+              clientApplications:
+                includeServicePrincipals: []
+                servicePrincipalFilter:
+                  mode: include
+                  rule: 'CustomSecurityAttribute.Engineering_Project -eq "Baker"'
+            grantControls:
+              operator: OR
+              builtInControls: [block]
+          - displayName: Report Gold apps
+            state: enabled
+            conditions:
+              clientAppTypes: [all]
+              applications: {includeApplications: [All]}
+              users: {includeUsers: [All]}
+            grantControls: {operator: OR, builtInControls: [block]}
+          - displayName: New policy
+            state: disabled
+            conditions:
+              clientAppTypes: [all]
+              applications: {includeApplications: [None]}
+              users: {includeUsers: [None]}
+
+        """
+
+    /// Policies by display name: the same one (members in another order, nulls the server adds)
+    /// is left alone, a changed state is patched, a missing one created, an unlisted one noted.
+    @Test func policiesAreMatchedByNameAndNeverDeleted() async throws {
+        let file = try TenantFile.parse(Self.policiesYAML)
+        let first = try #require(file.conditionalAccessPolicies?.first)
+        #expect(
+            first.conditions.value.objectValue?["clientApplications"]?.objectValue?["servicePrincipalFilter"]?.objectValue?["rule"]
+                == .string(#"CustomSecurityAttribute.Engineering_Project -eq "Baker""#))
+        #expect(try TenantFile.parse(file.yaml()) == file)
+        let stub = StubGraph { request in
+            switch (request.method, request.path) {
+            case ("GET", "/identity/conditionalAccess/policies"):
+                return (
+                    200,
+                    StubGraph.page([
+                        [
+                            "id": "p-1", "displayName": "Block Baker workloads", "state": "enabled", "sessionControls": .null,
+                            "grantControls": ["builtInControls": ["block"], "operator": "OR"],
+                            "conditions": [
+                                "applications": ["includeApplications": ["All"], "excludeApplications": .null],
+                                "clientApplications": [
+                                    "servicePrincipalFilter": [
+                                        "rule": #"CustomSecurityAttribute.Engineering_Project -eq "Baker""#, "mode": "include",
+                                    ],
+                                    "includeServicePrincipals": [],
+                                ],
+                                "clientAppTypes": ["all"],
+                            ],
+                        ],
+                        [
+                            "id": "p-2", "displayName": "Report Gold apps", "state": "enabledForReportingButNotEnforced",
+                            "grantControls": ["operator": "OR", "builtInControls": ["block"]],
+                            "conditions": [
+                                "clientAppTypes": ["all"], "applications": ["includeApplications": ["All"]],
+                                "users": ["includeUsers": ["All"]],
+                            ],
+                        ],
+                        ["id": "p-3", "displayName": "Made by hand", "state": "disabled", "conditions": [:]],
+                    ])
+                )
+            case ("POST", _), ("PATCH", _): return (201, ["id": "new"])
+            default: return (404, StubGraph.error("Request_ResourceNotFound", "Not found: \(request.method) \(request.path)"))
+            }
+        }
+        let plan = try await TenantPlan.make(file, client: stub.client)
+        #expect(
+            plan.steps.map { "\($0.action.rawValue) \($0.kind.rawValue) \($0.name) \($0.detail)" } == [
+                "update conditionalAccessPolicy Report Gold apps state",
+                "create conditionalAccessPolicy New policy ",
+            ])
+        #expect(plan.notes == ["Conditional Access policy Made by hand is not in the file; apply never deletes policies, so it stays"])
+        try await plan.apply(client: stub.client) { _ in }
+        #expect(stub.writes == ["PATCH /identity/conditionalAccess/policies/p-2", "POST /identity/conditionalAccess/policies"])
+        let created = stub.requests.first { $0.method == "POST" }?.body?.objectValue
+        #expect(created?["displayName"] == "New policy" && created?["state"] == "disabled")
+        #expect(created?["conditions"]?.objectValue?["users"]?.objectValue?["includeUsers"] == ["None"])
+        #expect(created?["grantControls"] == nil)
+    }
+
     @Test func applyingSendsEachStepInOrderAndStopsAtARefusal() async throws {
         let stub = Self.server(refusing: "/directory/attributeSets")
         let plan = try await TenantPlan.make(try TenantFile.parse(Self.yaml), client: stub.client)
