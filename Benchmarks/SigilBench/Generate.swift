@@ -9,7 +9,7 @@ struct SigilBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sigil-bench",
         abstract: "Benchmark data for Sigil.",
-        subcommands: [Generate.self, AuditCost.self])
+        subcommands: [Generate.self, AuditCost.self, TargetsBench.self])
 }
 
 extension Generate {

@@ -193,20 +193,25 @@ public struct ApplicationFilterRule: Sendable, Equatable {
         return term.op.isNegative ? !positive : positive
     }
 
+    /// Both sides lower-cased, then compared as UTF-8 bytes, as a store compares them: no
+    /// canonical equivalence, and a prefix is a byte prefix even before a combining mark.
     private static func holds(
         _ op: ConditionalAccessRule.Operator, _ operand: ConditionalAccessRule.Operand, _ value: String, inCollection: Bool
     ) -> Bool {
-        let value = value.lowercased()
+        let value = Array(value.lowercased().utf8)
         switch operand {
-        case .list(let items): return op == .in && items.contains { $0.lowercased() == value }
+        case .list(let items): return op == .in && items.contains { Array($0.lowercased().utf8) == value }
         case .bareWord: return false
         case .string(let text):
-            let text = text.lowercased()
+            let text = Array(text.lowercased().utf8)
             switch op {
             case .eq: return value == text
-            case .startsWith: return value.hasPrefix(text)
-            case .endsWith: return value.hasSuffix(text)
-            case .contains: return inCollection ? value == text : value.contains(text)
+            case .startsWith: return value.starts(with: text)
+            case .endsWith: return value.reversed().starts(with: text.reversed())
+            case .contains:
+                if inCollection { return value == text }
+                guard text.count <= value.count else { return false }
+                return (0...(value.count - text.count)).contains { value[$0..<($0 + text.count)].elementsEqual(text) }
             default: return false
             }
         }

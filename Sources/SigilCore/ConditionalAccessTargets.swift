@@ -4,10 +4,11 @@
 /// `includeApplications`, the `applicationFilter`, `excludeApplications`).
 ///
 /// The question goes to the store as a `ConditionPushdown.Plan`. Filter rules compare without
-/// regard to case and the query engine compares exactly, so a term is exact only when its text
-/// has no letters that change with case (`"2024"`, `"GS1"` is not); otherwise its exact-case
-/// match bounds it from below and "holds the attribute" from above, and each candidate between
-/// the bounds is judged by `roles(of:_:)`, the same code the token endpoint runs.
+/// regard to case and the query engine compares exactly, so a term over ASCII text becomes the
+/// `or` of its spellings in every case (`"Baker"`: 32 of them); a term the store cannot answer
+/// exactly (non-ASCII text, too many spellings, `-endsWith`, `-contains` on one value) is
+/// bounded by "holds the attribute", and each candidate between the bounds is judged by
+/// `roles(of:_:)`, the same code the token endpoint runs.
 public struct ConditionalAccessTargets: Sendable {
     /// How a policy selects a service principal.
     public enum Role: String, Sendable, CaseIterable {
@@ -115,25 +116,65 @@ public struct ConditionalAccessTargets: Sendable {
         }
     }
 
-    /// Bounds of the term's positive operator.
+    /// Bounds of the term's positive operator. An ASCII text is exact as the `or` of its case
+    /// variants (at most `maxVariants`); other text is bounded by its own spelling below and
+    /// "holds the attribute" above.
     static func positive(_ term: ConditionalAccessRule.Term, _ definition: AttributeDefinition, isCollection: Bool)
         -> (Bound, Bound)
     {
         let held = ConditionPushdown.held(definition)
-        func exactly(_ text: String) -> Bool { text.lowercased() == text && text.uppercased() == text }
-        func equals(_ texts: [String]) -> (Bound, Bound) {
-            let lower = texts.reduce(Bound.none) { .or($0, .matching(.attribute(definition, .equals(.string($1))))) }
-            return texts.allSatisfy(exactly) ? (lower, lower) : (lower, texts.isEmpty ? .none : held)
+        func matching(_ texts: [String], prefix: Bool = false, _ match: (String) -> AttributeMatch) -> (Bound, Bound) {
+            let lower = balancedOr(texts.map { .attribute(definition, match($0)) })
+            var spellings: [String]? = []
+            for text in texts {
+                spellings = caseVariants(text, asPrefix: prefix).flatMap { variants in spellings.map { $0 + variants } }
+            }
+            if let spellings { return exactly(balancedOr(spellings.map { .attribute(definition, match($0)) })) }
+            return (lower, texts.isEmpty ? .none : held)
         }
         switch (term.op.positive, term.operand) {
-        case (.in, .list(let items)): return equals(items)
-        case (.eq, .string(let text)): return equals([text])
-        case (.contains, .string(let text)) where isCollection: return equals([text])
-        case (.startsWith, .string(let text)):
-            let lower = Bound.matching(.attribute(definition, .startsWith(text)))
-            return exactly(text) ? (lower, lower) : (lower, held)
+        case (.in, .list(let items)): return matching(items) { .equals(.string($0)) }
+        case (.eq, .string(let text)): return matching([text]) { .equals(.string($0)) }
+        case (.contains, .string(let text)) where isCollection: return matching([text]) { .equals(.string($0)) }
+        case (.startsWith, .string(let text)): return matching([text], prefix: true) { .startsWith($0) }
         case (.endsWith, .string), (.contains, .string): return (.none, held)
         default: return (.none, .none)
         }
+    }
+
+    static let maxVariants = 64
+
+    static func exactly(_ bound: Bound) -> (Bound, Bound) { (bound, bound) }
+
+    /// The `or` of the predicates as a balanced tree: a store compiles it to nested SQL, and
+    /// 128 spellings chained one after another would nest 128 deep.
+    static func balancedOr(_ predicates: [ObjectPredicate]) -> Bound {
+        func tree(_ slice: ArraySlice<ObjectPredicate>) -> ObjectPredicate? {
+            guard let first = slice.first else { return nil }
+            if slice.count == 1 { return first }
+            let middle = slice.startIndex + slice.count / 2
+            guard let left = tree(slice[..<middle]), let right = tree(slice[middle...]) else { return first }
+            return .or(left, right)
+        }
+        return tree(predicates[...]).map(Bound.matching) ?? .none
+    }
+
+    /// Every spelling whose lower-case form is `text`'s (or, `asPrefix`, begins with it), for
+    /// ASCII text: each letter in both cases, `k` also as the Kelvin sign (U+212A, lower case
+    /// `k`), and a final `i` of a prefix also as U+0130 (lower case `i` and a combining dot). Nil
+    /// for other text or when there would be more than `maxVariants`.
+    static func caseVariants(_ text: String, asPrefix: Bool = false) -> [String]? {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+        var variants = [""]
+        let characters = Array(text.lowercased())
+        for (index, character) in characters.enumerated() {
+            var spellings = [String(character)]
+            if character.isLetter { spellings.append(character.uppercased()) }
+            if character == "k" { spellings.append("\u{212A}") }
+            if asPrefix, character == "i", index == characters.count - 1 { spellings.append("\u{0130}") }
+            guard variants.count * spellings.count <= maxVariants else { return nil }
+            variants = variants.flatMap { prefix in spellings.map { prefix + $0 } }
+        }
+        return variants
     }
 }

@@ -27,9 +27,11 @@ public indirect enum ObjectPredicate: Sendable, Equatable {
         switch self {
         case .attribute(let definition, let match):
             return attributes.values(of: definition.id).contains { value in
+                // Strings compare as UTF-8 bytes, as the stores' indexes do (no canonical equivalence).
                 switch (match, value) {
+                case (.equals(.string(let wanted)), .string(let s)): s.utf8.elementsEqual(wanted.utf8)
                 case (.equals(let wanted), _): value == wanted
-                case (.startsWith(let prefix), .string(let s)): s.hasPrefix(prefix)
+                case (.startsWith(let prefix), .string(let s)): s.utf8.starts(with: prefix.utf8)
                 case (.compare(let op, let bound), .integer(let i)): op.holds(i, bound)
                 default: false
                 }

@@ -295,6 +295,23 @@ extension SQLiteStore {
             }
         }
 
+        // An `or` of terms on one attribute, when selective: the same over the union of their rows.
+        if let union = terms.first(where: { ($0.disjunctionOnOneAttribute?.matches.count ?? 0) > 1 }),
+            let (definition, matches) = union.disjunctionOnOneAttribute,
+            try (terms.count == 1 ? knownCount : nil) ?? countMatches(kind, union, db) <= Self.sortedDriverLimit
+        {
+            let seq = try Self.definitionSeq(definition, db)
+            return (
+                """
+                SELECT \(sql: columns) FROM directory_objects o
+                WHERE o.rowid IN (SELECT d.object_rowid FROM attribute_values d
+                    WHERE d.definition_seq = \(seq) AND \(compiler.anyOf(matches, alias: "d")) AND d.object_rowid > \(cursor))
+                AND o.kind = \(kind.rawValue) AND \(compiled)
+                ORDER BY o.rowid LIMIT \(Int64(limit))
+                """, false
+            )
+        }
+
         // Dense or composite: walk objects in rowid order, probing each.
         return (
             """

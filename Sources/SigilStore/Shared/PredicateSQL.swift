@@ -53,6 +53,15 @@ struct PredicateSQL {
         case .and(let l, let r):
             return "(\(try compile(l)) AND \(try compile(r)))"
         case .or(let l, let r):
+            if let (definition, matches) = predicate.disjunctionOnOneAttribute {
+                aliases += 1
+                let v = "v\(aliases)"
+                let seq = try self.seq(definition)
+                return """
+                    EXISTS (SELECT 1 FROM attribute_values \(sql: v) WHERE \(sql: v).object_rowid = o.rowid \
+                    AND \(sql: v).definition_seq = \(seq) AND \(anyOf(matches, alias: v, probe: true)))
+                    """
+            }
             return "(\(try compile(l)) OR \(try compile(r)))"
         case .not(let inner):
             return "(NOT \(try compile(inner)))"
@@ -68,6 +77,14 @@ struct PredicateSQL {
         case .property(let name, let match):
             return propertyCondition(name, match)
         }
+    }
+
+    /// The conditions of several matches on one value row, any of which holds: a flat `OR`, since
+    /// nesting each pair would nest as deep as there are matches.
+    func anyOf(_ matches: [AttributeMatch], alias: String, probe: Bool = false) -> SQLFragment {
+        var joined: SQLFragment = "(\(valueCondition(matches[0], alias: alias, probe: probe))"
+        for match in matches.dropFirst() { joined = "\(joined) OR \(valueCondition(match, alias: alias, probe: probe))" }
+        return "\(joined))"
     }
 
     /// The condition on one value row for an attribute match. As a driver it is written so the

@@ -45,6 +45,20 @@ extension ObjectPredicate {
         if case .and(let l, let r) = self { return l.conjuncts + r.conjuncts }
         return [self]
     }
+
+    /// An `or` of terms on one attribute (a filter's spellings in every case): the attribute
+    /// and each term's match, so a store reads them as one pass over that attribute's values.
+    var disjunctionOnOneAttribute: (definition: AttributeDefinition, matches: [AttributeMatch])? {
+        switch self {
+        case .attribute(let definition, let match): return (definition, [match])
+        case .or(let l, let r):
+            guard let a = l.disjunctionOnOneAttribute, let b = r.disjunctionOnOneAttribute,
+                nameKey(a.definition.id) == nameKey(b.definition.id)
+            else { return nil }
+            return (a.definition, a.matches + b.matches)
+        default: return nil
+        }
+    }
 }
 
 extension ComparisonOperator {
