@@ -26,7 +26,9 @@ BOOT_SECRET = "boot8Q~cli-tests-0123456789abcdefghijklmno"
 @pytest.fixture(scope="module")
 def server():
     database = os.environ.get("SIGIL_TEST_DATABASE_URL")
-    url = f"{database}{'&' if '?' in database else '?'}schema=cli_{os.getpid()}" if database else None
+    # A schema per module that uses this fixture (test_cli_access imports it): a second server on a
+    # schema the demo already filled would print no demo credentials.
+    url = f"{database}{'&' if '?' in database else '?'}schema=cli_{uuid.uuid4().hex}" if database else None
     server = SigilServer(url, "--demo", boot_id=BOOT_ID, boot_secret=BOOT_SECRET)
     yield server
     server.stop()
