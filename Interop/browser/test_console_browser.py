@@ -439,7 +439,7 @@ def test_every_page_is_accessible_and_pictured(server, browser, width):
     anonymous.context.close()
     pages = {
         "alain": [("users", "/console/users"), ("enterprise-applications", "/console/enterprise-applications"),
-                  ("add-assignment-step", None), ("user", None), ("roles", "/console/roles")],
+                  ("add-assignment-step", None), ("remove-confirm-step", None), ("user", None), ("roles", "/console/roles")],
         "jana": [("attribute-sets", "/console/attribute-sets"), ("attribute-set", "/console/attribute-sets/Engineering"),
                  ("attribute", "/console/attribute-sets/Engineering/attributes/Project")],
         "chandra": [("audit", "/console/audit")],
@@ -454,6 +454,13 @@ def test_every_page_is_accessible_and_pictured(server, browser, width):
             elif name == "add-assignment-step":
                 console.open_user("Joe")
                 console.page.goto(console.page.url + "/attributes/new?set=Engineering")
+            elif name == "remove-confirm-step":
+                # The page the form shows without JavaScript: submit() skips the script's dialog.
+                console.open_user("Joe")
+                console.page.locator("input[name=attribute]").first.check()
+                with console.page.expect_navigation():
+                    console.page.evaluate("document.querySelector('form[data-confirm-remove]').submit()")
+                expect(console.page.get_by_role("button", name="Yes, remove")).to_be_visible()
             else:
                 console.page.goto(f"{server.base}{path}")
             console.shot(name, doc=True)
