@@ -39,6 +39,7 @@ public struct ConsoleController: Sendable {
         registerRolePages(on: console)
         registerAuditPage(on: console)
         registerSubscriptionsPage(on: console)
+        registerConditionalAccessPages(on: console)
         // Unknown console addresses get the console's own not-found page.
         console.get("**", use: { _, _ -> Response in throw HTTPError(.notFound) })
     }
@@ -114,6 +115,7 @@ public struct ConsoleController: Sendable {
             "signedIn": true, "csrf": signedIn.csrf, "userName": signedIn.caller.displayName ?? signedIn.caller.signInName ?? "",
             nav: true, "canReadAudit": AccessPolicy.allows(signedIn.caller, .readAuditLogs),
             "canInspectSubscriptions": SubscriptionService.mayInspectAll(signedIn.caller),
+            "canReadConditionalAccess": AccessPolicy.allows(signedIn.caller, .readConditionalAccess),
         ]
     }
 

@@ -19,6 +19,11 @@ enum Templates {
         ("roles", PackageResources.roles_mustache),
         ("audit", PackageResources.audit_mustache),
         ("subscriptions", PackageResources.subscriptions_mustache),
+        ("policies", PackageResources.policies_mustache),
+        ("policy", PackageResources.policy_mustache),
+        ("policy-form", PackageResources.policy_form_mustache),
+        ("policy-delete", PackageResources.policy_delete_mustache),
+        ("whatif", PackageResources.whatif_mustache),
         ("problem", PackageResources.problem_mustache),
     ].map { ($0, String(decoding: $1, as: UTF8.self)) }
 

@@ -39,6 +39,17 @@ public struct ConditionalAccessService: Sendable {
         return visible(policy, to: caller, schema: try await store.schema())
     }
 
+    /// The attributes a filter rule may name, for a caller building one (the console's filter
+    /// builder): the active String attributes of the sets whose definitions the caller reads,
+    /// set by set in schema order. Readers of policies may ask.
+    public func filterAttributes(caller: Caller) async throws -> [AttributeDefinition] {
+        try AccessPolicy.require(AccessPolicy.allows(caller, .readConditionalAccess))
+        let schema = try await store.schema()
+        return schema.sets.filter { AccessPolicy.allows(caller, .readDefinitions, inSet: $0.id) }.flatMap { set in
+            schema.definitions(inSet: set.id).filter { $0.status == .available && $0.type == .string }
+        }
+    }
+
     /// Creates a policy from a POST body, read after the access check.
     public func create(as initiator: Initiator, _ body: () async throws -> JSONValue) async throws -> Visible {
         let caller = initiator.caller

@@ -248,6 +248,39 @@
     });
   }
 
+  // An attribute list grouped by set: only `setId`'s group when one is chosen. The choice is kept
+  // when it is still offered.
+  function groupedAttributes(select, sets, setId) {
+    var keep = select.value;
+    select.textContent = "";
+    select.appendChild(el("option", { value: "", text: "Select an attribute" }));
+    sets.filter(function (s) { return !setId || s.id === setId; }).forEach(function (s) {
+      var group = el("optgroup", { label: s.id });
+      s.attributes.forEach(function (a) { group.appendChild(el("option", { value: a.id, text: a.name })); });
+      select.appendChild(group);
+    });
+    select.value = keep;
+    if (select.value !== keep) select.value = "";
+  }
+
+  // A copy of a builder row numbered `n`: ids, labels and numbered names follow, values are
+  // cleared, and a Remove button (focus goes back to `after`) replaces any the row had.
+  function cloneRow(template, n, legend, after) {
+    var row = template.cloneNode(true);
+    row.querySelector("legend").textContent = legend;
+    row.querySelectorAll("[id]").forEach(function (node) { node.id = node.id.replace(/-\d+$/, "-" + n); });
+    row.querySelectorAll("label[for]").forEach(function (node) { node.htmlFor = node.htmlFor.replace(/-\d+$/, "-" + n); });
+    row.querySelectorAll("[name]").forEach(function (node) { node.name = node.name.replace(/-\d+$/, "-" + n); });
+    row.querySelectorAll("[aria-describedby]").forEach(function (node) { node.removeAttribute("aria-describedby"); });
+    row.querySelectorAll("select").forEach(function (select) { select.selectedIndex = 0; });
+    row.querySelectorAll("input:not([type=hidden])").forEach(function (input) { input.value = ""; });
+    row.querySelectorAll("button").forEach(function (button) { button.remove(); });
+    var remove = el("button", { type: "button", text: "Remove " + legend.toLowerCase() });
+    remove.addEventListener("click", function () { row.remove(); after.dispatchEvent(new Event("rowremoved", { bubbles: true })); after.focus(); });
+    row.appendChild(remove);
+    return row;
+  }
+
   // The lists' filter pane: the attribute list follows the set, the value control follows the
   // attribute, and more rows can be added before one Apply.
   function filterPane(form) {
@@ -264,16 +297,7 @@
       var setSelect = row.querySelector("[data-role=set]"), attribute = row.querySelector("[data-role=attribute]");
       var op = row.querySelector("[data-role=op]"), slot = row.querySelector("[data-role=value-slot]");
       function fillAttributes() {
-        var keep = attribute.value;
-        attribute.textContent = "";
-        attribute.appendChild(el("option", { value: "", text: "Select an attribute" }));
-        sets.filter(function (s) { return !setSelect.value || s.id === setSelect.value; }).forEach(function (s) {
-          var group = el("optgroup", { label: s.id });
-          s.attributes.forEach(function (a) { group.appendChild(el("option", { value: a.id, text: a.name })); });
-          attribute.appendChild(group);
-        });
-        attribute.value = keep;
-        if (attribute.value !== keep) attribute.value = "";
+        groupedAttributes(attribute, sets, setSelect.value);
         fillValue();
       }
       function fillValue() {
@@ -300,16 +324,7 @@
     var add = el("button", { type: "button", text: "Add another filter" });
     add.addEventListener("click", function () {
       count += 1;
-      var row = template.cloneNode(true), n = count;
-      row.querySelector("legend").textContent = "Filter " + n;
-      row.querySelectorAll("[id]").forEach(function (node) { node.id = node.id.replace(/-\d+$/, "-" + n); });
-      row.querySelectorAll("label[for]").forEach(function (node) { node.htmlFor = node.htmlFor.replace(/-\d+$/, "-" + n); });
-      row.querySelectorAll("[aria-describedby]").forEach(function (node) { node.removeAttribute("aria-describedby"); });
-      row.querySelectorAll("select").forEach(function (select) { select.selectedIndex = 0; });
-      row.querySelectorAll("input").forEach(function (input) { input.value = ""; });
-      var remove = el("button", { type: "button", text: "Remove filter " + n });
-      remove.addEventListener("click", function () { row.remove(); add.focus(); });
-      row.appendChild(remove);
+      var n = count, row = cloneRow(template, n, "Filter " + n, add);
       rowsBox.appendChild(row);
       wire(row, n);
       row.querySelector("[data-role=attribute]").dispatchEvent(new Event("change"));
@@ -317,6 +332,63 @@
       row.querySelector("select").focus();
     });
     rowsBox.parentNode.insertBefore(el("p", {}, [add]), rowsBox.nextSibling);
+  }
+
+  // The application filter builder of the policy form: the attribute list follows the set, more
+  // rows can be added, and the rows write the rule text as they change. Typing in the rule text
+  // turns the rows off (disabled controls are not posted), so what was typed is what is saved.
+  function ruleBuilder(box) {
+    var sets = parseData(box, "data-schema", []);
+    var text = box.closest("form").querySelector("[data-rule-text]");
+    var count = box.querySelectorAll("[data-rule-row]").length, rowsOff = false;
+    function quoted(value) { return '"' + value.replace(/`/g, "``").replace(/"/g, '`"') + '"'; }
+    function compose() {
+      var parts = [];
+      box.querySelectorAll("[data-rule-row]").forEach(function (row) {
+        var attribute = row.querySelector("[data-role=attribute]").value, value = row.querySelector("[data-role=value]").value.trim();
+        if (!attribute && !value) return;
+        var op = row.querySelector("[data-role=op]").value, join = row.querySelector("[data-role=join]");
+        var operand = /^-(not)?in$/i.test(op)
+          ? "[" + value.split(",").map(function (v) { return v.trim(); }).filter(Boolean).map(quoted).join(", ") + "]"
+          : quoted(value);
+        parts.push((parts.length ? (join ? join.value : "-and") + " " : "") + "CustomSecurityAttribute." + attribute + " " + op + " " + operand);
+      });
+      return parts.join(" ");
+    }
+    function sync() { if (!rowsOff && text) text.value = compose(); }
+    function wire(row) {
+      var setSelect = row.querySelector("[data-role=set]"), attribute = row.querySelector("[data-role=attribute]");
+      setSelect.addEventListener("change", function () { groupedAttributes(attribute, sets, setSelect.value); sync(); });
+    }
+    box.querySelectorAll("[data-rule-row]").forEach(wire);
+    box.addEventListener("change", sync);
+    box.addEventListener("input", sync);
+    box.addEventListener("rowremoved", sync);
+    var add = el("button", { type: "button", text: "Add another condition" });
+    add.addEventListener("click", function () {
+      var rows = box.querySelectorAll("[data-rule-row]");
+      count += 1;
+      var row = cloneRow(rows[rows.length - 1], count, "Condition " + count, add);
+      row.querySelector("input[name=frow]").value = String(count);
+      box.appendChild(row);
+      wire(row);
+      row.querySelector("[data-role=set]").dispatchEvent(new Event("change"));
+      row.querySelector("select").focus();
+    });
+    var note = el("p", { className: "muted", "aria-live": "polite" });
+    var useRows = el("button", { type: "button", text: "Use the rows again" });
+    useRows.hidden = true;
+    function switchRows(on) {
+      rowsOff = !on;
+      box.querySelectorAll("select, input, button").forEach(function (control) { control.disabled = !on; });
+      add.disabled = !on;
+      useRows.hidden = on;
+      note.textContent = on ? "" : "The rows are off: the rule text is saved as typed.";
+    }
+    useRows.addEventListener("click", function () { switchRows(true); sync(); add.focus(); });
+    if (text) text.addEventListener("input", function () { if (!rowsOff) switchRows(false); });
+    box.parentNode.insertBefore(el("p", {}, [add, document.createTextNode(" "), useRows]), box.nextSibling);
+    box.parentNode.insertBefore(note, add.parentNode.nextSibling);
   }
 
   // Forms marked data-inplace (a definition's predefined values) post without leaving the page:
@@ -359,5 +431,6 @@
   document.querySelectorAll("form[data-assign-editor]").forEach(assignmentEditor);
   document.querySelectorAll("form[data-confirm-remove]").forEach(confirmRemove);
   document.querySelectorAll("form[data-filter-pane]").forEach(filterPane);
+  document.querySelectorAll("[data-rule-builder]").forEach(ruleBuilder);
   inPlace(document);
 })();
