@@ -219,6 +219,8 @@ struct PolicyForm {
 
     /// The builder's rows were posted (the script turns them off while the rule text is typed).
     var builderPosted = false
+    /// The application filter's rule the last body carried.
+    var sentRule: String?
 
     /// The application filter's rule: the rule text when the person typed it (or the rows were
     /// off), else what the rows compose; nil for no filter. Sets `errors["filter"]` for a row
@@ -247,6 +249,7 @@ struct PolicyForm {
     /// policy as it was (edit), so conditions it does not show stay as they are.
     mutating func body() -> JSONValue {
         let rule = filtersHidden ? nil : self.rule()
+        sentRule = rule
         var conditions = original?["conditions"]?.objectValue ?? JSONObject([("clientAppTypes", ["all"])])
         func list(_ items: [String]) -> JSONValue { .array(items.map { .string($0) }) }
         func include(_ choice: String, _ ids: String, all: String) -> JSONValue {
@@ -282,8 +285,16 @@ struct PolicyForm {
             ]))
     }
 
-    /// Which field a refusal of the service is about, by the property its message names.
-    static func field(of message: String) -> String {
+    /// Which field a refusal of the service is about: the filter when the grammar refuses the
+    /// rule's syntax with this message, else the property the message names.
+    static func field(of message: String, rule: String?) -> String {
+        if let rule {
+            do throws(GraphError) {
+                _ = try ConditionalAccessRule(parsing: rule)
+            } catch {
+                if error.message == message { return "filter" }
+            }
+        }
         let lower = message.lowercased()
         if lower.contains("filter") || lower.contains("'mode'") || lower.contains("'rule'") { return "filter" }
         if lower.contains("workload") || lower.contains("grant") || lower.contains("builtincontrols")

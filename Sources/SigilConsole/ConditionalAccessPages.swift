@@ -232,7 +232,7 @@ extension ConsoleController {
                 created = try await service.create(as: initiator) { body }.policy.id
             }
         } catch let error as GraphError where error.status == 400 {
-            form.errors[PolicyForm.field(of: error.message)] = error.message
+            form.errors[PolicyForm.field(of: error.message, rule: form.sentRule)] = error.message
             return try await policyForm(form, signedIn, id: id)
         }
         let target = created ?? id ?? ""

@@ -169,7 +169,7 @@ import Testing
             let badOperator = typed.map { $0.0 == "rule" ? ($0.0, #"CustomSecurityAttribute.Engineering_Project -like "B""#) : $0 }
             let syntax = try await browser.request(.post, "/console/conditional-access", form: badOperator)
             #expect(syntax.status == .badRequest)
-            #expect(syntax.html.contains("is not a supported operator"))
+            #expect(syntax.html.contains(#"id="filter-error" role="alert">&#39;-like&#39; is not a supported operator"#))
             // A row without a value makes no rule: said next to the builder.
             let unfinished = Self.twoRowForm(new.csrf ?? "").map { $0.0 == "fvalue-2" ? ($0.0, "") : $0 }
             let incomplete = try await browser.request(.post, "/console/conditional-access", form: unfinished)
