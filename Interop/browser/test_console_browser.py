@@ -35,21 +35,32 @@ AXE = Axe()
 LOADS = {}
 
 
-@pytest.fixture(scope="module")
-def server():
-    # scripts/test's PostgreSQL pass runs the same steps on a schema of its cluster.
+def demo_server(schema, grants):
+    """`sigil serve --demo` (on schema `schema` of scripts/test's PostgreSQL cluster in its
+    PostgreSQL pass) where each (display name, role template id) of `grants` holds that role at
+    tenant scope."""
     database = os.environ.get("SIGIL_TEST_DATABASE_URL")
-    url = f"{database}{'&' if '?' in database else '?'}schema=console_{os.getpid()}" if database else None
+    url = f"{database}{'&' if '?' in database else '?'}schema={schema}_{os.getpid()}" if database else None
     server = SigilServer(url, "--demo", boot_id=BOOT_ID, boot_secret=BOOT_SECRET)
     try:
         token = server.token()
-        for name, role in (("Alain", ASSIGNMENT_ADMINISTRATOR), ("Dara", ASSIGNMENT_READER),
-                           ("Jana", DEFINITION_ADMINISTRATOR), ("Chandra", LOG_READER)):
+        for name, role in grants:
             status, users = server.graph("GET", f"/users?$filter=displayName eq '{name}'&$select=id", token)
             assert status == 200, users
             status, answer = server.graph("POST", "/roleManagement/directory/roleAssignments", token, {
                 "principalId": users["value"][0]["id"], "roleDefinitionId": role, "directoryScopeId": "/"})
             assert status == 201, answer
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture(scope="module")
+def server():
+    server = demo_server("console", (("Alain", ASSIGNMENT_ADMINISTRATOR), ("Dara", ASSIGNMENT_READER),
+                                     ("Jana", DEFINITION_ADMINISTRATOR), ("Chandra", LOG_READER)))
+    try:
         yield server
     finally:
         server.stop()
@@ -57,17 +68,24 @@ def server():
             print("\npage loads per flow: " + ", ".join(f"{flow}: {count}" for flow, count in LOADS.items()))
 
 
-@pytest.fixture(scope="module")
-def browser():
+@contextlib.contextmanager
+def chromium():
+    """Debian's chromium through Playwright, with the screenshot folders in place."""
     assert CHROMIUM, "chromium is not installed (scripts/test installs Debian's package)"
-    shutil.rmtree(SHOTS, ignore_errors=True)
-    os.makedirs(SHOTS)
+    os.makedirs(SHOTS, exist_ok=True)
     if DOC_SHOTS:
         os.makedirs(DOC_SHOTS, exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    shutil.rmtree(SHOTS, ignore_errors=True)
+    with chromium() as browser:
+        yield browser
 
 
 class Console:
