@@ -99,19 +99,24 @@ public enum DirectoryRole: String, Sendable, CaseIterable {
         case .attributeLogAdministrator, .attributeLogReader:
             [.readAuditLogs]
         case .attributeProvisioningAdministrator:
-            [.readAttributeSets, .readDefinitions, .readProvisioning, .provisionUsers]
+            [.readAttributeSets, .readDefinitions, .readProvisioning, .provisionUsers, .readProvisioningLogs]
         case .attributeProvisioningReader:
-            [.readAttributeSets, .readDefinitions, .readProvisioning]
+            [.readAttributeSets, .readDefinitions, .readProvisioning, .readProvisioningLogs]
         case .globalAdministrator:
-            [.manageUsers, .manageApplications, .manageRoleAssignments, .readConditionalAccess, .manageConditionalAccess]
+            [
+                .manageUsers, .manageApplications, .manageRoleAssignments, .readConditionalAccess, .manageConditionalAccess,
+                .readProvisioningLogs,
+            ]
         case .privilegedRoleAdministrator:
             [.manageRoleAssignments]
         case .userAdministrator:
             [.manageUsers]
-        case .conditionalAccessAdministrator, .securityAdministrator:
+        case .conditionalAccessAdministrator:
             [.readConditionalAccess, .manageConditionalAccess]
+        case .securityAdministrator:
+            [.readConditionalAccess, .manageConditionalAccess, .readProvisioningLogs]
         case .securityReader, .globalReader:
-            [.readConditionalAccess]
+            [.readConditionalAccess, .readProvisioningLogs]
         case .attributeAccessAdministrator:
             [.readAccessRules, .manageAccessRules]
         case .attributeAccessEvaluator:
@@ -149,6 +154,9 @@ public enum Capability: Sendable, Hashable {
     case readProvisioning
     /// Create, change and delete users and their values through `/scim/v2` and bulkUpload; tenant-wide.
     case provisionUsers
+    /// Read the provisioning logs (`/auditLogs/provisioning`); custom security attribute values
+    /// in them also need `readProvisioning`. Tenant-wide.
+    case readProvisioningLogs
 
     /// Capabilities a grant on one attribute set can give (audit records belong to a set too).
     var isAttributeScoped: Bool {

@@ -48,16 +48,7 @@ public struct AuditQuery: Sendable, Equatable {
             }
         }
         guard let filter else { return query }
-        var scanner = AuditFilterScanner(
-            tokens: try ODataTokenizer.tokenize(filter, lambdas: true, dateTimes: true), end: ODataTokenizer.end(of: filter))
-        var clauses = 0
-        repeat {
-            // A chain of n clauses is n - 1 levels deep, as in resource filters.
-            clauses += 1
-            guard clauses - 1 <= Limits.filterDepth else { throw ODataTokenizer.tooDeep(at: scanner.here) }
-            try scanner.clause(into: &query)
-        } while scanner.takeWord("and")
-        if let extra = scanner.peek { throw scanner.invalidHere("unexpected '\(extra)'") }
+        try AuditFilterScanner.clauses(of: filter, lambdas: true) { (scanner) throws(GraphError) in try scanner.clause(into: &query) }
         return query
     }
 
@@ -146,6 +137,22 @@ struct AuditFilterScanner {
             return tokens[position - 1].source
         default: return try word()
         }
+    }
+
+    /// Reads `filter` as clauses joined by `and`, each read by `clause`; anything after the last
+    /// clause is refused. A chain of n clauses is n - 1 levels deep, as in resource filters.
+    static func clauses(
+        of filter: String, lambdas: Bool, _ clause: (inout AuditFilterScanner) throws(GraphError) -> Void
+    ) throws(GraphError) {
+        var scanner = AuditFilterScanner(
+            tokens: try ODataTokenizer.tokenize(filter, lambdas: lambdas, dateTimes: true), end: ODataTokenizer.end(of: filter))
+        var clauses = 0
+        repeat {
+            clauses += 1
+            guard clauses - 1 <= Limits.filterDepth else { throw ODataTokenizer.tooDeep(at: scanner.here) }
+            try clause(&scanner)
+        } while scanner.takeWord("and")
+        if let extra = scanner.peek { throw scanner.invalidHere("unexpected '\(extra)'") }
     }
 
     mutating func clause(into query: inout AuditQuery) throws(GraphError) {

@@ -32,6 +32,8 @@ public enum ScimURN {
 /// The limits `ServiceProviderConfig` advertises; requests beyond them are refused whole.
 public enum ScimLimits {
     public static let bulkMaxOperations = 1000
+    /// User operations in one Graph `bulkUpload` request (API-driven inbound provisioning): Graph's maximum.
+    public static let bulkUploadMaxOperations = 50
     /// Bytes of one Bulk request body.
     public static let bulkMaxPayloadSize = 4 << 20
     /// Resources one list response carries at most (`filter.maxResults`).

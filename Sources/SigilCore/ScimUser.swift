@@ -117,15 +117,28 @@ public enum ScimUserMapping {
 
     // MARK: Writing
 
+    /// How a write reads a resource.
+    public enum Mode: Sendable, Equatable {
+        /// SCIM's POST and PUT: every attribute is understood or refused, and what the resource
+        /// leaves out is cleared.
+        case replace
+        /// API-driven inbound provisioning (`bulkUpload`): attributes and schemas Sigil does not
+        /// map are ignored, as Entra ignores source attributes without a mapping, and what the
+        /// resource leaves out stays as it is.
+        case inbound
+    }
+
     /// The Graph body that makes a user look like `resource`: a create, or (with `current`) a
-    /// full replace whose `customSecurityAttributes` carries only the attributes that change (an
-    /// attribute held but absent from the resource is removed). Validation of the values
-    /// themselves happens where every Graph write is validated.
+    /// change whose `customSecurityAttributes` carries only the attributes that change. In
+    /// `.replace` mode an attribute held but absent from the resource is removed; in `.inbound`
+    /// mode it is kept. Validation of the values themselves happens where every Graph write is
+    /// validated.
     public static func graphBody(
-        _ resource: JSONValue, current: (object: DirectoryObject, attributes: AttributeAssignments)?, schema: Schema
+        _ resource: JSONValue, current: (object: DirectoryObject, attributes: AttributeAssignments)?, schema: Schema,
+        mode: Mode = .replace
     ) throws(ScimError) -> JSONObject {
         guard case .object(let input) = resource else { throw .invalidSyntax("The request body must be a SCIM User object.") }
-        let declared = try declaredSchemas(input)
+        let declared = try declaredSchemas(input, mode: mode)
         guard declared.contains(ScimURN.user) else {
             throw .invalidValue("'schemas' must contain \(ScimURN.user).")
         }
@@ -133,8 +146,9 @@ public enum ScimUserMapping {
         var values: [(definition: AttributeDefinition, values: [AttributeValue])] = []
         var name = JSONObject()
         var active: Bool?
-        var mail: JSONValue = .null
-        var department: JSONValue = .null
+        // Left out: cleared by a replace, kept by an inbound change.
+        var mail: JSONValue? = mode == .replace ? .null : nil
+        var department: JSONValue? = mode == .replace ? .null : nil
         for (key, value) in input {
             let lower = key.lowercased()
             switch lower {
@@ -154,13 +168,15 @@ public enum ScimUserMapping {
                 if let urn = ScimURN.known(key) {
                     guard declared.contains(urn) else { throw .invalidValue("'\(key)' is used but not listed in 'schemas'.") }
                     switch urn {
-                    case ScimURN.enterpriseUser: department = try enterprise(value)
+                    case ScimURN.enterpriseUser: department = try enterprise(value, mode: mode)
                     case ScimURN.user: throw .invalidValue("Core attributes are sent at the top level, not under '\(key)'.")
                     default: values += try attributeValues(urn, value, schema: schema, already: values)
                     }
                 } else if let (_, property) = coreProperties.first(where: { $0.scim.lowercased() == lower }) {
                     guard value == .null || value.stringValue != nil else { throw .invalidValue("'\(key)' must be a string.") }
                     body.append(property, value)
+                } else if mode == .inbound {
+                    continue
                 } else if key.lowercased().hasPrefix("urn:") {
                     throw .invalidValue("Unknown schema '\(key)'.")
                 } else {
@@ -173,36 +189,43 @@ public enum ScimUserMapping {
             case "givenname": body.append("givenName", value)
             case "familyname": body.append("surname", value)
             case "formatted": continue
-            default: throw .invalidValue("Attribute 'name.\(key)' is not supported by this service provider.")
+            default:
+                guard mode == .inbound else { throw .invalidValue("Attribute 'name.\(key)' is not supported by this service provider.") }
             }
         }
-        body.append("mail", mail)
-        body.append("department", department)
+        if let mail { body.append("mail", mail) }
+        if let department { body.append("department", department) }
         guard let userName = body["userPrincipalName"]?.stringValue, !userName.isEmpty else {
             throw .invalidValue("'userName' is required.")
         }
-        if body["displayName"] == nil || body["displayName"] == JSONValue.null { body["displayName"] = .string(userName) }
+        let namesItself = body["displayName"] != nil && body["displayName"] != JSONValue.null
+        if !namesItself && (mode == .replace || current == nil) { body["displayName"] = .string(userName) }
         body["accountEnabled"] = .bool(active ?? current?.object.accountEnabled ?? true)
-        for property in optionalProperties where body[property] == nil || body[property] == .null {
+        for property in optionalProperties where mode == .replace && (body[property] == nil || body[property] == .null) {
             // A replace clears what the resource leaves out; a create just leaves it unset.
             let held = current?.object.properties[property].map { $0 != JSONValue.null } ?? false
             body[property] = held ? JSONValue.null : nil
         }
         if current == nil { body.append("mailNickname", .string(mailNickname(userName))) }
-        let changes = changedValues(values, held: current?.attributes ?? AttributeAssignments(), schema: schema)
+        let changes = changedValues(
+            values, held: current?.attributes ?? AttributeAssignments(), schema: schema, removingUnsent: mode == .replace)
         if !changes.isEmpty { body.append("customSecurityAttributes", AssignmentRules.payload(setting: changes)) }
         return body
     }
 
-    static func declaredSchemas(_ input: JSONObject) throws(ScimError) -> [String] {
+    /// The schemas `input` lists; an unknown one is refused, or skipped in `.inbound` mode.
+    static func declaredSchemas(_ input: JSONObject, mode: Mode) throws(ScimError) -> [String] {
         guard case .array(let list)? = input.scimValue("schemas") else {
             throw .invalidValue("'schemas' is required: a list of schema URNs.")
         }
         var declared: [String] = []
         for item in list {
             guard let text = item.stringValue else { throw .invalidValue("'schemas' must list strings.") }
-            guard let urn = ScimURN.known(text) else { throw .invalidValue("Unknown schema '\(text)'.") }
-            declared.append(urn)
+            if let urn = ScimURN.known(text) {
+                declared.append(urn)
+            } else if mode == .replace {
+                throw .invalidValue("Unknown schema '\(text)'.")
+            }
         }
         return declared
     }
@@ -222,12 +245,13 @@ public enum ScimUserMapping {
         return .string(address)
     }
 
-    static func enterprise(_ value: JSONValue) throws(ScimError) -> JSONValue {
+    static func enterprise(_ value: JSONValue, mode: Mode) throws(ScimError) -> JSONValue {
         guard case .object(let members) = value else { throw .invalidValue("'\(ScimURN.enterpriseUser)' must be an object.") }
         var department: JSONValue = .null
         // An extension object may repeat its own `schemas` (scim2-models writes it): ignored.
         for (key, value) in members where key.lowercased() != "schemas" {
             guard key.lowercased() == "department" else {
+                if mode == .inbound { continue }
                 throw .invalidValue("Attribute '\(ScimURN.enterpriseUser):\(key)' is not supported by this service provider.")
             }
             guard value == .null || value.stringValue != nil else { throw .invalidValue("'department' must be a string.") }
@@ -270,12 +294,14 @@ public enum ScimUserMapping {
         return out
     }
 
-    /// The attributes whose values differ from `held`; attributes held but not sent are removed.
+    /// The attributes whose values differ from `held`; with `removingUnsent`, attributes held but
+    /// not sent are removed.
     static func changedValues(
-        _ sent: [(definition: AttributeDefinition, values: [AttributeValue])], held: AttributeAssignments, schema: Schema
+        _ sent: [(definition: AttributeDefinition, values: [AttributeValue])], held: AttributeAssignments, schema: Schema,
+        removingUnsent: Bool
     ) -> [(definition: AttributeDefinition, values: [AttributeValue])] {
         var changes = sent.filter { held.values(of: $0.definition.id) != $0.values }
-        for attribute in held.attributes where !sent.contains(where: { nameKey($0.definition.id) == nameKey(attribute.definitionId) }) {
+        for attribute in held.attributes where removingUnsent && !sent.contains(where: { nameKey($0.definition.id) == nameKey(attribute.definitionId) }) {
             if let definition = schema.definition(id: attribute.definitionId) { changes.append((definition, [])) }
         }
         return changes

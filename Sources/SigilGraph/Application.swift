@@ -38,6 +38,7 @@ public func buildRouter(
         RoleController(services: services).register(on: group)
         ConditionalAccessController(services: services).register(on: group, version: version)
         SubscriptionController(services: services).register(on: group)
+        SynchronizationController(services: services).register(on: group)
         BatchController(dispatcher: batches).register(on: group)
         // Graph serves the custom security attribute audit log on beta only.
         if version == "beta" { AuditController(services: services).register(on: group) }

@@ -18,10 +18,15 @@ extension HTTPField.Name {
 }
 
 extension Request {
-    /// Reads the body as one JSON value: JSON content type, at most `Limits.requestBodyBytes`.
-    func jsonBody(context: GraphContext) async throws -> JSONValue {
-        if let type = headers[.contentType]?.lowercased(), !type.hasPrefix("application/json") {
-            throw GraphError.badRequest("Content-Type '\(type)' is not supported; send application/json.")
+    /// Reads the body as one JSON value: JSON content type (`mediaType`, which `typeRequired`
+    /// makes mandatory), at most `Limits.requestBodyBytes`.
+    func jsonBody(context: GraphContext, mediaType: String = "application/json", typeRequired: Bool = false) async throws
+        -> JSONValue
+    {
+        let type = headers[.contentType]?.lowercased()
+        if type == nil && typeRequired { throw GraphError.badRequest("The Content-Type header is required; send \(mediaType).") }
+        if let type, !type.hasPrefix(mediaType) {
+            throw GraphError.badRequest("Content-Type '\(type)' is not supported; send \(mediaType).")
         }
         let buffer: ByteBuffer
         do {

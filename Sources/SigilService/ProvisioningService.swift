@@ -211,13 +211,7 @@ public struct ProvisioningService: Sendable {
                 }
                 result.append("status", .string(String(status)))
             } catch {
-                let scim: ScimError =
-                    switch error {
-                    case let error as ScimError: error
-                    case let error as GraphError: ScimError(error)
-                    default: ScimError(status: 500, detail: "The operation failed inside the service.")
-                    }
-                if !(error is ScimError || error is GraphError) { initiator.logger.error("bulk operation failed: \(error)") }
+                let scim = Self.refusal(error, initiator, "bulk operation")
                 run.errors += 1
                 if let bulkId = operation.bulkId { run.failed.insert(bulkId) }
                 result.append("status", .string(String(scim.status)))
@@ -242,6 +236,18 @@ public struct ProvisioningService: Sendable {
                 return (204, nil)
             default:
                 throw ScimError.invalidValue("\(operation.method) \(operation.path) is not a valid bulk operation: POST goes to /Users, PUT, PATCH and DELETE to /Users/{id}.")
+            }
+        }
+
+        /// A failed operation as the SCIM error that reports it; a failure that is neither a
+        /// SCIM nor a Graph refusal is logged (naming `operation`) and reported as 500.
+        static func refusal(_ error: any Error, _ initiator: Initiator, _ operation: String) -> ScimError {
+            switch error {
+            case let error as ScimError: return error
+            case let error as GraphError: return ScimError(error)
+            default:
+                initiator.logger.error("\(operation) failed: \(error)")
+                return ScimError(status: 500, detail: "The operation failed inside the service.")
             }
         }
 

@@ -5,7 +5,7 @@ import Testing
 private let allCapabilities: [Capability] = [
     .readAttributeSets, .manageAttributeSets, .readDefinitions, .manageDefinitions, .readAllowedValue, .readAssignments, .manageAssignments,
     .readAuditLogs, .manageUsers, .manageApplications, .manageRoleAssignments, .readConditionalAccess, .manageConditionalAccess,
-    .readProvisioning, .provisionUsers, .readAccessRules, .manageAccessRules, .evaluateAccess,
+    .readProvisioning, .provisionUsers, .readProvisioningLogs, .readAccessRules, .manageAccessRules, .evaluateAccess,
 ]
 
 /// Everything that touches custom security attributes: configuration, values and their audit log.
@@ -26,15 +26,17 @@ private let expectedMatrix: [DirectoryRole: Set<Capability>] = [
     .attributeAssignmentReader: [.readAttributeSets, .readDefinitions, .readAssignments],
     .attributeLogAdministrator: [.readAuditLogs],
     .attributeLogReader: [.readAuditLogs],
-    .attributeProvisioningAdministrator: [.readAttributeSets, .readDefinitions, .readProvisioning, .provisionUsers],
-    .attributeProvisioningReader: [.readAttributeSets, .readDefinitions, .readProvisioning],
-    .globalAdministrator: [.manageUsers, .manageApplications, .manageRoleAssignments, .readConditionalAccess, .manageConditionalAccess],
+    .attributeProvisioningAdministrator: [.readAttributeSets, .readDefinitions, .readProvisioning, .provisionUsers, .readProvisioningLogs],
+    .attributeProvisioningReader: [.readAttributeSets, .readDefinitions, .readProvisioning, .readProvisioningLogs],
+    .globalAdministrator: [
+        .manageUsers, .manageApplications, .manageRoleAssignments, .readConditionalAccess, .manageConditionalAccess, .readProvisioningLogs,
+    ],
     .privilegedRoleAdministrator: [.manageRoleAssignments],
     .userAdministrator: [.manageUsers],
     .conditionalAccessAdministrator: [.readConditionalAccess, .manageConditionalAccess],
-    .securityAdministrator: [.readConditionalAccess, .manageConditionalAccess],
-    .securityReader: [.readConditionalAccess],
-    .globalReader: [.readConditionalAccess],
+    .securityAdministrator: [.readConditionalAccess, .manageConditionalAccess, .readProvisioningLogs],
+    .securityReader: [.readConditionalAccess, .readProvisioningLogs],
+    .globalReader: [.readConditionalAccess, .readProvisioningLogs],
     .attributeAccessAdministrator: [.readAccessRules, .manageAccessRules],
     .attributeAccessEvaluator: [.readAccessRules, .evaluateAccess],
 ]

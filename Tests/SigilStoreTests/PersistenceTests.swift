@@ -8,7 +8,7 @@ import Testing
 @Suite struct PersistenceTests {
     static let migrationIds = [
         "v1-directory-and-schema", "v2-query-counts", "v3-display-name-order", "v4-audit-log", "v5-change-log",
-        "v6-conditional-access", "v7-access-rules",
+        "v6-conditional-access", "v7-access-rules", "v8-inbound-provisioning",
     ]
 
     @Test func migrationsRunOnANewFile() async throws {

@@ -184,6 +184,7 @@ enum PostgresMigrations {
         ("change-log", PostgresStore.changeLogSchema),
         ("conditional-access", PostgresStore.conditionalAccessSchema),
         ("access-rules", PostgresStore.accessRulesSchema),
+        ("inbound-provisioning", PostgresStore.provisioningSchema),
     ]
 
     /// Applies the steps not yet applied. Holds a session advisory lock on one connection for the

@@ -139,6 +139,7 @@ extension SQLiteStore {
         }
         registerConditionalAccessMigration(&migrator)
         registerAccessRulesMigration(&migrator)
+        registerProvisioningMigration(&migrator)
         return migrator
     }
 }

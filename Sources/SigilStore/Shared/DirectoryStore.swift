@@ -151,6 +151,22 @@ public protocol DirectoryStore: Sendable {
         id: String, _ decide: @escaping @Sendable (AccessRule?, Schema) throws -> (AccessRule?, [AuditRecord])
     ) async throws -> AccessRule?
 
+    // MARK: Inbound provisioning
+
+    /// The synchronization jobs of one service principal, oldest first.
+    func synchronizationJobs(servicePrincipalId: String) async throws -> [SynchronizationJob]
+    /// The job `id` (compared case-insensitively); nil when there is none.
+    func synchronizationJob(id: String) async throws -> SynchronizationJob?
+    /// Inserts the job, or replaces the one with its id.
+    func saveSynchronizationJob(_ job: SynchronizationJob) async throws
+    /// Deletes the job `id`; false when there was none. Its provisioning log entries stay.
+    func deleteSynchronizationJob(id: String) async throws -> Bool
+    /// Appends entries to the provisioning logs, in a transaction of their own.
+    func appendProvisioningLog(_ entries: [ProvisioningLogEntry]) async throws
+    /// A page of provisioning log entries matching `query`, newest first, continuing after the
+    /// sequence number `cursor` (from `ProvisioningLogPage.next`).
+    func provisioningLog(_ query: ProvisioningLogQuery, after cursor: Int64?, limit: Int) async throws -> ProvisioningLogPage
+
     // MARK: Audit log
 
     /// Appends records in a transaction of their own (refused attempts, which change nothing).

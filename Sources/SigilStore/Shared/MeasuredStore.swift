@@ -248,6 +248,30 @@ public struct MeasuredStore: DirectoryStore {
         try await measure("changeConditionalAccessPolicy") { try await base.changeConditionalAccessPolicy(id: id, decide) }
     }
 
+    public func synchronizationJobs(servicePrincipalId: String) async throws -> [SynchronizationJob] {
+        try await measure("synchronizationJobs") { try await base.synchronizationJobs(servicePrincipalId: servicePrincipalId) }
+    }
+
+    public func synchronizationJob(id: String) async throws -> SynchronizationJob? {
+        try await measure("synchronizationJob") { try await base.synchronizationJob(id: id) }
+    }
+
+    public func saveSynchronizationJob(_ job: SynchronizationJob) async throws {
+        try await measure("saveSynchronizationJob") { try await base.saveSynchronizationJob(job) }
+    }
+
+    public func deleteSynchronizationJob(id: String) async throws -> Bool {
+        try await measure("deleteSynchronizationJob") { try await base.deleteSynchronizationJob(id: id) }
+    }
+
+    public func appendProvisioningLog(_ entries: [ProvisioningLogEntry]) async throws {
+        try await measure("appendProvisioningLog") { try await base.appendProvisioningLog(entries) }
+    }
+
+    public func provisioningLog(_ query: ProvisioningLogQuery, after cursor: Int64?, limit: Int) async throws -> ProvisioningLogPage {
+        try await measure("provisioningLog") { try await base.provisioningLog(query, after: cursor, limit: limit) }
+    }
+
     public func accessRules() async throws -> [AccessRule] {
         try await measure("accessRules") { try await base.accessRules() }
     }

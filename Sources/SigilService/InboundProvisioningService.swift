@@ -1,0 +1,223 @@
+import Foundation
+import SigilCore
+import SigilStore
+
+/// Graph's API-driven inbound provisioning on top of Sigil's SCIM provisioning: synchronization
+/// jobs on a service principal, `bulkUpload` into a job, and the provisioning logs that record
+/// what each uploaded user operation did.
+///
+/// Access is decided once per operation here. Jobs: the provisioning roles read them, Attribute
+/// Provisioning Administrator and Global Administrator (Sigil's stand-in for Graph's application
+/// roles) manage them. bulkUpload: Attribute Provisioning Administrator only. Logs: the
+/// provisioning roles, Security Administrator, Security Reader, Global Reader and Global
+/// Administrator; custom security attribute values in them only for the provisioning roles.
+/// Every user write runs through `ProvisioningService`'s provisioner, so it is validated and
+/// audited exactly as a SCIM write, with the provisioning application as initiator.
+public struct InboundProvisioningService: Sendable {
+    let services: SigilServices
+    let provisioning: ProvisioningService
+
+    public init(services: SigilServices) {
+        self.services = services
+        self.provisioning = ProvisioningService(services: services)
+    }
+
+    var store: any DirectoryStore { services.store }
+
+    static func requireReadJobs(_ caller: Caller) throws(GraphError) {
+        try AccessPolicy.require(
+            caller.kind != .guest
+                && (AccessPolicy.allows(caller, .readProvisioning) || AccessPolicy.allows(caller, .manageApplications)))
+    }
+
+    static func requireManageJobs(_ caller: Caller) throws(GraphError) {
+        try AccessPolicy.require(
+            caller.kind != .guest && (AccessPolicy.allows(caller, .provisionUsers) || AccessPolicy.allows(caller, .manageApplications)))
+    }
+
+    /// The service principal `id`, or 404.
+    func servicePrincipal(_ id: String) async throws -> DirectoryObject {
+        guard let state = try await store.objectState(.servicePrincipal, id: id), state.object.id.lowercased() == id.lowercased()
+        else { throw GraphError.notFound(id) }
+        return state.object
+    }
+
+    /// The job `jobId` of the service principal `servicePrincipalId`, or 404.
+    func job(_ servicePrincipalId: String, _ jobId: String) async throws -> (DirectoryObject, SynchronizationJob) {
+        let principal = try await servicePrincipal(servicePrincipalId)
+        guard let job = try await store.synchronizationJob(id: jobId), job.servicePrincipalId.lowercased() == principal.id.lowercased()
+        else { throw GraphError.notFound(jobId) }
+        return (principal, job)
+    }
+
+    // MARK: Templates and jobs
+
+    public func templates(servicePrincipalId: String, caller: Caller) async throws -> [JSONObject] {
+        try Self.requireReadJobs(caller)
+        let principal = try await servicePrincipal(servicePrincipalId)
+        return [InboundProvisioning.template(applicationId: principal.appId)]
+    }
+
+    public func jobs(servicePrincipalId: String, caller: Caller) async throws -> [SynchronizationJob] {
+        try Self.requireReadJobs(caller)
+        let principal = try await servicePrincipal(servicePrincipalId)
+        return try await store.synchronizationJobs(servicePrincipalId: principal.id)
+    }
+
+    public func job(servicePrincipalId: String, jobId: String, caller: Caller) async throws -> SynchronizationJob {
+        try Self.requireReadJobs(caller)
+        return try await job(servicePrincipalId, jobId).1
+    }
+
+    /// Creates a job from `{"templateId": "API2AAD"}`; it starts out not running.
+    public func createJob(servicePrincipalId: String, caller: Caller, body: () async throws -> JSONValue) async throws
+        -> SynchronizationJob
+    {
+        try Self.requireManageJobs(caller)
+        let principal = try await servicePrincipal(servicePrincipalId)
+        guard case .object(let members) = try await body() else { throw GraphError.badRequest("The body must be a synchronizationJob object.") }
+        var templateId: String?
+        for (key, value) in members where !key.hasPrefix("@odata.") {
+            guard key == "templateId" else { throw GraphError.invalidProperty(key) }
+            templateId = value.stringValue
+        }
+        guard let templateId else { throw GraphError.badRequest("'templateId' is required: a string naming the job's template.") }
+        guard templateId.lowercased() == InboundProvisioning.templateId.lowercased() else {
+            throw GraphError.badRequest(
+                "Template '\(templateId)' is not a template of this service principal; the one template is '\(InboundProvisioning.templateId)'.")
+        }
+        let job = SynchronizationJob(
+            id: SynchronizationJob.newId(templateId: InboundProvisioning.templateId, tenantId: services.tenantId),
+            servicePrincipalId: principal.id, templateId: InboundProvisioning.templateId, createdDateTime: Date())
+        try await store.saveSynchronizationJob(job)
+        return job
+    }
+
+    /// Starts the job: from now on it takes bulkUpload requests. Starting a running job changes nothing.
+    public func startJob(servicePrincipalId: String, jobId: String, caller: Caller) async throws {
+        try Self.requireManageJobs(caller)
+        var (_, job) = try await self.job(servicePrincipalId, jobId)
+        guard job.state != .active else { return }
+        job.state = .active
+        job.lastStarted = Date()
+        try await store.saveSynchronizationJob(job)
+    }
+
+    public func deleteJob(servicePrincipalId: String, jobId: String, caller: Caller) async throws {
+        try Self.requireManageJobs(caller)
+        let (_, job) = try await self.job(servicePrincipalId, jobId)
+        guard try await store.deleteSynchronizationJob(id: job.id) else { throw GraphError.notFound(jobId) }
+    }
+
+    // MARK: bulkUpload
+
+    /// Runs a bulkUpload into a started job: each POST finds the user whose employeeId matches
+    /// its `externalId` and updates it, or creates one, each operation all or nothing on its own,
+    /// each leaving one provisioning log entry. A malformed request is refused whole (400)
+    /// before anything is written. `body` is read only once the caller may upload. Returns the job.
+    public func bulkUpload(
+        servicePrincipalId: String, jobId: String, as initiator: Initiator, body: () async throws -> JSONValue
+    ) async throws -> SynchronizationJob {
+        try AccessPolicy.require(initiator.caller.kind != .guest && AccessPolicy.allows(initiator.caller, .provisionUsers))
+        let provisioner = try provisioning.provisioner(for: initiator.caller)
+        let (principal, job) = try await self.job(servicePrincipalId, jobId)
+        guard job.state == .active else {
+            throw GraphError.badRequest(
+                "The provisioning job '\(job.id)' is not started; start it (POST .../jobs/\(job.id)/start) before uploading.")
+        }
+        let operations = try InboundProvisioning.operations(try await body())
+        let parties = ProvisioningLogEntry.Parties(
+            job: job, servicePrincipalName: principal.displayName, cycleId: SigilServices.newId(),
+            initiator: initiator.audit.initiatedBy)
+        for operation in operations {
+            let entry = try await provision(operation.data, parties, provisioner, as: initiator)
+            try await store.appendProvisioningLog([entry])
+        }
+        return job
+    }
+
+    /// One operation, and the log entry that records it.
+    func provision(
+        _ data: JSONValue, _ parties: ProvisioningLogEntry.Parties, _ provisioner: ProvisioningService.Provisioner,
+        as initiator: Initiator
+    ) async throws -> ProvisioningLogEntry {
+        let started = Date()
+        let source = InboundProvisioning.source(of: data)
+        func entry(
+            _ action: ProvisioningLogEntry.Action, _ status: ProvisioningLogEntry.Status, error: (code: String, reason: String)? = nil,
+            target: DirectoryObject? = nil, changes: [ProvisioningLogEntry.Change] = []
+        ) -> ProvisioningLogEntry {
+            ProvisioningLogEntry.make(
+                parties, at: started, action: action, status: status, error: error, source: source,
+                target: (target?.id, target?.displayName), changes: changes,
+                duration: Int(Date().timeIntervalSince(started) * 1000))
+        }
+        do {
+            guard let externalId = source.id, !externalId.isEmpty else {
+                throw ScimError.invalidValue("'externalId' is required: it is the matching identifier (the user's employeeId).")
+            }
+            let (before, after) = try await provisioner.upsert(data, matching: externalId, as: initiator)
+            let changes = InboundProvisioning.changes(
+                from: before.map { ($0.object, $0.attributes) }, to: (after.object, after.attributes), schema: try await store.schema())
+            let action: ProvisioningLogEntry.Action =
+                if before == nil {
+                    .create
+                } else if before?.object.accountEnabled == true && !after.object.accountEnabled {
+                    .disable
+                } else {
+                    changes.isEmpty ? .other : .update
+                }
+            return entry(action, changes.isEmpty && before != nil ? .skipped : .success, target: after.object, changes: changes)
+        } catch {
+            let failure = ProvisioningService.Provisioner.refusal(error, initiator, "bulkUpload operation")
+            return entry(.other, .failure, error: (failure.scimType ?? "status\(failure.status)", failure.detail))
+        }
+    }
+
+    // MARK: Provisioning logs
+
+    /// One page of the provisioning logs, newest first; custom security attribute values in
+    /// `modifiedProperties` are redacted unless the caller holds a provisioning role.
+    public func logs(_ query: ProvisioningLogQuery, after cursor: Int64?, limit: Int, caller: Caller) async throws
+        -> (entries: [JSONObject], next: Int64?)
+    {
+        try AccessPolicy.require(caller.kind != .guest && AccessPolicy.allows(caller, .readProvisioningLogs))
+        let page = try await store.provisioningLog(query, after: cursor, limit: limit)
+        let seesValues = AccessPolicy.allows(caller, .readProvisioning)
+        return (page.entries.map { seesValues ? $0.document : $0.redactingAttributeValues }, page.next)
+    }
+}
+
+extension ProvisioningService.Provisioner {
+    /// API-driven inbound provisioning's POST: the user whose employeeId matches `externalId`
+    /// takes what `resource` maps (what it leaves out stays), or a new user is created from it.
+    /// Returns the user before (nil when created) and after.
+    func upsert(_ resource: JSONValue, matching externalId: String, as initiator: Initiator) async throws
+        -> (before: ObjectState?, after: ObjectState)
+    {
+        try requireWrites()
+        let schema = try await schema()
+        let (page, _) = try await services.store.query(
+            .user, matching: .property("employeeId", .equals(externalId)), after: nil, limit: 2, count: false, withAttributes: true)
+        guard page.objects.count <= 1 else {
+            throw ScimError(
+                status: 409, scimType: "uniqueness",
+                detail: "More than one user has employeeId '\(externalId)'; the matching identifier must name one user.")
+        }
+        let agentInitiator = Initiator(caller: agent, audit: initiator.audit, logger: initiator.logger)
+        var before: ObjectState?
+        let id: String
+        if let object = page.objects.first {
+            let current = ObjectState(object: object, attributes: page.attributes?[object.id] ?? AttributeAssignments())
+            let body = try ScimUserMapping.graphBody(
+                resource, current: (current.object, current.attributes), schema: schema, mode: .inbound)
+            try await scimErrors { try await directory.update(.user, id: object.id, .object(body), as: agentInitiator) }
+            (before, id) = (current, object.id)
+        } else {
+            let body = try ScimUserMapping.graphBody(resource, current: nil, schema: schema, mode: .inbound)
+            id = try await scimErrors { try await directory.create(.user, .object(body), as: agentInitiator, passwordRequired: false) }.id
+        }
+        guard let after = try await services.store.objectState(.user, id: id) else { throw ScimError.notFound(id) }
+        return (before, after)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import PostgresNIO
+import SigilCore
+
+/// Inbound provisioning in PostgreSQL: synchronization jobs and the provisioning log, one row
+/// each with the job or entry as a JSON document. Every read goes to the database, so all
+/// instances see a job's change at once.
+extension PostgresStore {
+    static let provisioningSchema = [
+        """
+        CREATE TABLE synchronization_jobs (
+            seq bigserial PRIMARY KEY,
+            job_key text COLLATE "C" NOT NULL UNIQUE,
+            service_principal_id text COLLATE "C" NOT NULL,
+            document text NOT NULL
+        )
+        """,
+        "CREATE INDEX synchronization_jobs_principal ON synchronization_jobs (service_principal_id, seq)",
+        """
+        CREATE TABLE provisioning_log (
+            seq bigserial PRIMARY KEY,
+            id text COLLATE "C" NOT NULL UNIQUE,
+            job_key text COLLATE "C" NOT NULL,
+            activity_date_time text COLLATE "C" NOT NULL,
+            status text COLLATE "C" NOT NULL,
+            source_id text COLLATE "C",
+            document text NOT NULL
+        )
+        """,
+        "CREATE INDEX provisioning_log_job ON provisioning_log (job_key, seq)",
+        "CREATE INDEX provisioning_log_source ON provisioning_log (source_id, seq) WHERE source_id IS NOT NULL",
+        "CREATE INDEX provisioning_log_time ON provisioning_log (activity_date_time)",
+    ]
+
+    public func synchronizationJobs(servicePrincipalId: String) async throws -> [SynchronizationJob] {
+        try await withSession { s in
+            var jobs: [SynchronizationJob] = []
+            for try await document in try await s.query(
+                "SELECT document FROM synchronization_jobs WHERE service_principal_id = \(servicePrincipalId.lowercased()) ORDER BY seq"
+            ).decode(String.self) {
+                jobs.append(try SynchronizationJob(document: document))
+            }
+            return jobs
+        }
+    }
+
+    public func synchronizationJob(id: String) async throws -> SynchronizationJob? {
+        try await withSession { s in
+            try await s.scalar("SELECT document FROM synchronization_jobs WHERE job_key = \(id.lowercased())", String.self)
+                .map(SynchronizationJob.init(document:))
+        }
+    }
+
+    public func saveSynchronizationJob(_ job: SynchronizationJob) async throws {
+        try await withSession { s in
+            try await s.execute(
+                """
+                INSERT INTO synchronization_jobs (job_key, service_principal_id, document)
+                VALUES (\(job.key), \(job.servicePrincipalId.lowercased()), \(job.document))
+                ON CONFLICT (job_key) DO UPDATE SET document = excluded.document
+                """)
+        }
+    }
+
+    public func deleteSynchronizationJob(id: String) async throws -> Bool {
+        try await withSession { s in
+            try await s.scalar(
+                "WITH gone AS (DELETE FROM synchronization_jobs WHERE job_key = \(id.lowercased()) RETURNING 1) SELECT count(*) FROM gone",
+                Int64.self) ?? 0 > 0
+        }
+    }
+
+    public func appendProvisioningLog(_ entries: [ProvisioningLogEntry]) async throws {
+        guard !entries.isEmpty else { return }
+        try await withSession { s in
+            try await s.execute(
+                """
+                INSERT INTO provisioning_log (id, job_key, activity_date_time, status, source_id, document)
+                SELECT id, job, at, status, NULLIF(source, ''), document
+                FROM unnest(\(entries.map(\.id))::text[], \(entries.map { $0.jobId.lowercased() })::text[],
+                    \(entries.map(\.activityDateTime))::text[], \(entries.map(\.status.rawValue))::text[],
+                    \(entries.map { $0.sourceId ?? "" })::text[],
+                    \(entries.map { JSONValue.object($0.document).serializedString })::text[])
+                    AS e(id, job, at, status, source, document)
+                """)
+        }
+    }
+
+    public func provisioningLog(_ query: ProvisioningLogQuery, after cursor: Int64?, limit: Int) async throws -> ProvisioningLogPage {
+        let statement = ProvisioningSQL.page(query, after: cursor, limit: limit)
+        let rows = try await withSession { s in
+            var rows: [(seq: Int64, entry: ProvisioningLogEntry)] = []
+            for try await (seq, id, job, at, status, source, document) in try await s.select(statement)
+                .decode((Int64, String, String, String, String, String?, String).self)
+            {
+                rows.append(
+                    (
+                        seq,
+                        try ProvisioningSQL.entry(id: id, jobKey: job, at: at, status: status, sourceId: source, document: document)
+                    ))
+            }
+            return rows
+        }
+        return ProvisioningSQL.page(rows, limit: limit)
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+import SigilCore
+
+/// Inbound provisioning in SQLite: synchronization jobs and the provisioning log, one row each
+/// with the job or entry as a JSON document.
+extension SQLiteStore {
+    static let provisioningSchema = """
+        CREATE TABLE synchronization_jobs (
+            seq INTEGER PRIMARY KEY,
+            job_key TEXT NOT NULL UNIQUE, -- the id, lower-cased
+            service_principal_id TEXT NOT NULL, -- lower-cased
+            document TEXT NOT NULL
+        );
+        CREATE INDEX synchronization_jobs_principal ON synchronization_jobs(service_principal_id, seq);
+
+        CREATE TABLE provisioning_log (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            job_key TEXT NOT NULL,
+            activity_date_time TEXT NOT NULL, -- AuditRecord.timestamp: sorts as text
+            status TEXT NOT NULL,
+            source_id TEXT,
+            document TEXT NOT NULL
+        );
+        CREATE INDEX provisioning_log_job ON provisioning_log(job_key, seq);
+        CREATE INDEX provisioning_log_source ON provisioning_log(source_id, seq) WHERE source_id IS NOT NULL;
+        CREATE INDEX provisioning_log_time ON provisioning_log(activity_date_time);
+        """
+
+    /// Registered after the other migrations, under a name of its own.
+    static func registerProvisioningMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v8-inbound-provisioning") { db in
+            try db.execute(sql: provisioningSchema)
+        }
+    }
+
+    public func synchronizationJobs(servicePrincipalId: String) async throws -> [SynchronizationJob] {
+        try await writer.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT document FROM synchronization_jobs WHERE service_principal_id = ? ORDER BY seq",
+                arguments: [servicePrincipalId.lowercased()]
+            ).map(SynchronizationJob.init(document:))
+        }
+    }
+
+    public func synchronizationJob(id: String) async throws -> SynchronizationJob? {
+        try await writer.read { db in
+            try String.fetchOne(db, sql: "SELECT document FROM synchronization_jobs WHERE job_key = ?", arguments: [id.lowercased()])
+                .map(SynchronizationJob.init(document:))
+        }
+    }
+
+    public func saveSynchronizationJob(_ job: SynchronizationJob) async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO synchronization_jobs (job_key, service_principal_id, document) VALUES (?, ?, ?)
+                    ON CONFLICT (job_key) DO UPDATE SET document = excluded.document
+                    """,
+                arguments: [job.key, job.servicePrincipalId.lowercased(), job.document])
+        }
+    }
+
+    public func deleteSynchronizationJob(id: String) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM synchronization_jobs WHERE job_key = ?", arguments: [id.lowercased()])
+            return db.changesCount > 0
+        }
+    }
+
+    public func appendProvisioningLog(_ entries: [ProvisioningLogEntry]) async throws {
+        guard !entries.isEmpty else { return }
+        try await writer.write { db in
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO provisioning_log (id, job_key, activity_date_time, status, source_id, document)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """)
+            for entry in entries {
+                try insert.execute(
+                    arguments: [
+                        entry.id, entry.jobId.lowercased(), entry.activityDateTime, entry.status.rawValue, entry.sourceId,
+                        JSONValue.object(entry.document).serializedString,
+                    ])
+            }
+        }
+    }
+
+    public func provisioningLog(_ query: ProvisioningLogQuery, after cursor: Int64?, limit: Int) async throws -> ProvisioningLogPage {
+        let request = SQLRequest<Row>(literal: ProvisioningSQL.page(query, after: cursor, limit: limit).grdb)
+        let rows = try await writer.read { db in
+            try Row.fetchAll(db, request).map { row in
+                (
+                    seq: row["seq"] as Int64,
+                    entry: try ProvisioningSQL.entry(
+                        id: row["id"], jobKey: row["job_key"], at: row["activity_date_time"], status: row["status"],
+                        sourceId: row["source_id"], document: row["document"])
+                )
+            }
+        }
+        return ProvisioningSQL.page(rows, limit: limit)
+    }
+}
