@@ -71,6 +71,21 @@ class SigilServer:
         assert status == 200, answer
         return answer["access_token"]
 
+    def application(self, name, role):
+        """A new application and service principal holding `role` (a role template id) at tenant
+        scope, made with the bootstrap credentials: (service principal id, token)."""
+        boot = self.token()
+        status, app = self.graph("POST", "/applications", boot, {"displayName": name})
+        assert status == 201, app
+        status, principal = self.graph("POST", "/servicePrincipals", boot, {"appId": app["appId"]})
+        assert status == 201, principal
+        status, secret = self.graph("POST", f"/applications/{app['id']}/addPassword", boot, {"passwordCredential": {}})
+        assert status == 200, secret
+        status, grant = self.graph("POST", "/roleManagement/directory/roleAssignments", boot, {
+            "principalId": principal["id"], "roleDefinitionId": role, "directoryScopeId": "/"})
+        assert status == 201, grant
+        return principal["id"], self.token(app["appId"], secret["secretText"])
+
     def graph(self, method, path, token, body=None, headers=None, version="v1.0"):
         path = urllib.parse.quote(path, safe="/?$=&,'()%:@")
         return call(method, f"{self.base}/{version}{path}", token=token,

@@ -26,17 +26,7 @@ def provisioning():
     url = f"{database}{'&' if '?' in database else '?'}schema=scim_{os.getpid()}" if database else None
     server = SigilServer(url, "--demo", boot_id=BOOT_ID, boot_secret=BOOT_SECRET)
     try:
-        boot = server.token()
-        status, app = server.graph("POST", "/applications", boot, {"displayName": "HR inbound"})
-        assert status == 201, app
-        status, principal = server.graph("POST", "/servicePrincipals", boot, {"appId": app["appId"]})
-        assert status == 201, principal
-        status, secret = server.graph("POST", f"/applications/{app['id']}/addPassword", boot, {"passwordCredential": {}})
-        assert status == 200, secret
-        status, grant = server.graph("POST", "/roleManagement/directory/roleAssignments", boot, {
-            "principalId": principal["id"], "roleDefinitionId": PROVISIONING_ADMINISTRATOR, "directoryScopeId": "/"})
-        assert status == 201, grant
-        yield server, server.token(app["appId"], secret["secretText"])
+        yield server, server.application("HR inbound", PROVISIONING_ADMINISTRATOR)[1]
     finally:
         server.stop()
 
