@@ -108,6 +108,20 @@ def test_policy_with_two_filter_rows_targets_and_what_if(server, browser):
     console.sign_in("joe")
     create_and_check(console, server, "Block Baker and Lisbon", "a policy with a two-row filter")
     what_if(console, server, "Block Baker and Lisbon")
+    # Delete asks in a dialog: Cancel keeps the policy, Delete removes it (one page load).
+    page = console.page
+    page.get_by_role("link", name="Block Baker and Lisbon").click()
+    page.get_by_role("button", name="Delete policy").click()
+    dialog = page.get_by_role("dialog", name="Delete the policy Block Baker and Lisbon?")
+    expect(dialog.get_by_role("button", name="Delete")).to_be_focused()
+    console.shot("conditional-access-delete-dialog", doc=True)
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    with console.counting("delete a policy", 1):
+        page.get_by_role("button", name="Delete policy").click()
+        dialog.get_by_role("button", name="Delete").click()
+        expect(page.get_by_role("status")).to_have_text("Policy deleted.")
+    expect(page.get_by_role("link", name="Block Baker and Lisbon")).to_have_count(0)
     console.context.close()
 
 
@@ -171,8 +185,10 @@ def test_conditional_access_pages_are_accessible_and_pictured(server, browser, w
     console.shot("conditional-access-rule-error", doc=True)
     page.goto(f"{server.base}/console/conditional-access")
     page.get_by_role("link", name="Block Baker and Lisbon").click()
+    # The page the form shows without JavaScript: submit() skips the script's dialog.
     with page.expect_navigation():
-        page.get_by_role("button", name="Delete policy").click()
+        page.evaluate("document.querySelector('form[data-confirm]').submit()")
+    expect(page.get_by_role("button", name="Yes, delete")).to_be_visible()
     console.shot("conditional-access-delete-confirm", doc=True)
     page.goto(f"{server.base}/console/conditional-access/what-if?kind=user&identity=jiya%40sigil.local"
               f"&application={server.apps['Baker service']}")

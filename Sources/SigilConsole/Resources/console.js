@@ -222,29 +222,48 @@
     }
   }
 
-  function confirmRemove(form) {
-    form.addEventListener("submit", function (event) {
-      if (form.dataset.confirmed) return;
-      event.preventDefault();
-      var picked = form.querySelectorAll("input[name=attribute]:checked");
-      var dialog = el("dialog", { className: "confirm", "aria-labelledby": "confirm-heading" });
-      var names = Array.prototype.map.call(picked, function (box) { return box.getAttribute("aria-label").replace(/^Select /, ""); });
-      dialog.appendChild(el("h2", { id: "confirm-heading", text: picked.length ? "Remove " + picked.length + (picked.length === 1 ? " assignment?" : " assignments?") : "Select the rows to remove" }));
-      if (names.length) dialog.appendChild(el("p", { text: names.join(", ") }));
-      var yes = el("button", { type: "button", className: "primary", text: "Remove" });
-      var no = el("button", { type: "button", text: picked.length ? "Cancel" : "OK" });
-      dialog.appendChild(el("p", {}, picked.length ? [yes, document.createTextNode(" "), no] : [no]));
-      document.body.appendChild(dialog);
-      yes.addEventListener("click", function () {
+  // A modal question before `form` posts: `heading`, `text` (may be empty) and a Yes button
+  // labelled `yes` that posts the form with confirmed=1; without `yes`, only OK, which closes it.
+  function ask(form, heading, text, yes) {
+    var dialog = el("dialog", { className: "confirm", "aria-labelledby": "confirm-heading" });
+    dialog.appendChild(el("h2", { id: "confirm-heading", text: heading }));
+    if (text) dialog.appendChild(el("p", { text: text }));
+    var accept = yes ? el("button", { type: "button", className: "primary", text: yes }) : null;
+    var no = el("button", { type: "button", text: yes ? "Cancel" : "OK" });
+    dialog.appendChild(el("p", {}, accept ? [accept, document.createTextNode(" "), no] : [no]));
+    document.body.appendChild(dialog);
+    if (accept) {
+      accept.addEventListener("click", function () {
         form.dataset.confirmed = "1";
         form.appendChild(el("input", { type: "hidden", name: "confirmed", value: "1" }));
         dialog.close();
         form.submit();
       });
-      no.addEventListener("click", function () { dialog.close(); });
-      dialog.addEventListener("close", function () { dialog.remove(); });
-      dialog.showModal();
-      (picked.length ? yes : no).focus();
+    }
+    no.addEventListener("click", function () { dialog.close(); });
+    dialog.addEventListener("close", function () { dialog.remove(); });
+    dialog.showModal();
+    (accept || no).focus();
+  }
+
+  function confirmRemove(form) {
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.confirmed) return;
+      event.preventDefault();
+      var picked = form.querySelectorAll("input[name=attribute]:checked");
+      var names = Array.prototype.map.call(picked, function (box) { return box.getAttribute("aria-label").replace(/^Select /, ""); });
+      ask(form, picked.length ? "Remove " + picked.length + (picked.length === 1 ? " assignment?" : " assignments?") : "Select the rows to remove",
+        names.join(", "), picked.length ? "Remove" : null);
+    });
+  }
+
+  // Forms marked data-confirm (Delete policy) ask in a dialog first; without the script the
+  // server asks on a page of its own.
+  function confirmForm(form) {
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.confirmed) return;
+      event.preventDefault();
+      ask(form, form.getAttribute("data-confirm"), form.getAttribute("data-confirm-text"), form.getAttribute("data-confirm-yes"));
     });
   }
 
@@ -430,6 +449,7 @@
   scrollable();
   document.querySelectorAll("form[data-assign-editor]").forEach(assignmentEditor);
   document.querySelectorAll("form[data-confirm-remove]").forEach(confirmRemove);
+  document.querySelectorAll("form[data-confirm]").forEach(confirmForm);
   document.querySelectorAll("form[data-filter-pane]").forEach(filterPane);
   document.querySelectorAll("[data-rule-builder]").forEach(ruleBuilder);
   inPlace(document);
