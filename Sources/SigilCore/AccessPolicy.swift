@@ -283,6 +283,9 @@ public enum AccessPolicy {
 }
 
 extension DirectoryRole {
+    /// Reading the provisioning logs (`/auditLogs/provisioning`), as Entra names it.
+    static let provisioningLogsRead = "microsoft.directory/provisioningLogs/allProperties/read"
+
     /// Entra's resource actions for the role, as `roleDefinitions` lists them.
     public var resourceActions: [String] {
         switch self {
@@ -320,16 +323,18 @@ extension DirectoryRole {
         case .attributeLogReader:
             ["microsoft.directory/customSecurityAttributeAuditLogs/allProperties/read"]
         case .attributeProvisioningAdministrator, .attributeProvisioningReader:
-            // Only the definition reads are listed: the provisioning actions are Sigil's (/scim/v2).
+            // The definition and provisioning log reads: the other provisioning actions are Sigil's
+            // (/scim/v2, bulkUpload).
             [
                 "microsoft.directory/attributeSets/allProperties/read",
                 "microsoft.directory/customSecurityAttributeDefinitions/allProperties/read",
+                Self.provisioningLogsRead,
             ]
         case .globalAdministrator:
             [
                 "microsoft.directory/users/allProperties/allTasks", "microsoft.directory/applications/allProperties/allTasks",
                 "microsoft.directory/servicePrincipals/allProperties/allTasks",
-                "microsoft.directory/roleAssignments/allProperties/allTasks",
+                "microsoft.directory/roleAssignments/allProperties/allTasks", Self.provisioningLogsRead,
             ]
         case .privilegedRoleAdministrator:
             [
@@ -338,10 +343,12 @@ extension DirectoryRole {
             ]
         case .userAdministrator:
             ["microsoft.directory/users/allProperties/allTasks"]
-        case .conditionalAccessAdministrator, .securityAdministrator:
+        case .conditionalAccessAdministrator:
             ["microsoft.directory/conditionalAccessPolicies/allProperties/allTasks"]
+        case .securityAdministrator:
+            ["microsoft.directory/conditionalAccessPolicies/allProperties/allTasks", Self.provisioningLogsRead]
         case .securityReader, .globalReader:
-            ["microsoft.directory/conditionalAccessPolicies/allProperties/read"]
+            ["microsoft.directory/conditionalAccessPolicies/allProperties/read", Self.provisioningLogsRead]
         case .attributeAccessAdministrator:
             ["sigil.access/accessRules/allProperties/allTasks"]
         case .attributeAccessEvaluator:

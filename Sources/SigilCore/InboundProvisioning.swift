@@ -109,7 +109,7 @@ extension InboundProvisioning {
             out.append(
                 ProvisioningLogEntry.Change(
                     displayName: ProvisioningLogEntry.Change.attributeName(set: definition.attributeSet, attribute: definition.name),
-                    oldValue: rendered(old), newValue: rendered(new), isCustomSecurityAttribute: true))
+                    oldValue: rendered(old), newValue: rendered(new)))
         }
         return out
     }
@@ -215,16 +215,15 @@ public struct ProvisioningLogEntry: Sendable, Equatable {
         public var displayName: String
         public var oldValue: String?
         public var newValue: String?
-        public var isCustomSecurityAttribute: Bool
 
-        public init(displayName: String, oldValue: String?, newValue: String?, isCustomSecurityAttribute: Bool = false) {
+        public init(displayName: String, oldValue: String?, newValue: String?) {
             self.displayName = displayName
             self.oldValue = oldValue
             self.newValue = newValue
-            self.isCustomSecurityAttribute = isCustomSecurityAttribute
         }
 
-        /// The name a custom security attribute's change carries.
+        /// The name a custom security attribute's change carries (its prefix marks the values
+        /// that are redacted).
         public static func attributeName(set: String, attribute: String) -> String {
             "\(attributePrefix)\(set).\(attribute)"
         }

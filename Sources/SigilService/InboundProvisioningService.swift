@@ -82,7 +82,7 @@ public struct InboundProvisioningService: Sendable {
             templateId = value.stringValue
         }
         guard let templateId else { throw GraphError.badRequest("'templateId' is required: a string naming the job's template.") }
-        guard templateId.lowercased() == InboundProvisioning.templateId.lowercased() else {
+        guard templateId == InboundProvisioning.templateId else {
             throw GraphError.badRequest(
                 "Template '\(templateId)' is not a template of this service principal; the one template is '\(InboundProvisioning.templateId)'.")
         }

@@ -265,6 +265,16 @@ private func scoped(_ role: DirectoryRole, _ set: String) -> RoleGrant { RoleGra
     }
 }
 
+@Suite struct ProvisioningLogRoleTests {
+    /// `roleDefinitions` lists Entra's provisioning log read action exactly for the roles that read the logs.
+    @Test(arguments: DirectoryRole.allCases)
+    func theLogReadActionMatchesTheCapability(_ role: DirectoryRole) {
+        #expect(
+            role.resourceActions.contains("microsoft.directory/provisioningLogs/allProperties/read")
+                == role.capabilities.contains(.readProvisioningLogs))
+    }
+}
+
 @Suite struct AccessRuleRoleTests {
     /// Sigil's two access roles: tenant-wide only, and never for guests.
     @Test func accessRolesAreTenantWideAndNotForGuests() {

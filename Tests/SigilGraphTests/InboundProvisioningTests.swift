@@ -386,6 +386,9 @@ import Testing
             #expect(project?["newValue"] == .string(ProvisioningLogEntry.redacted))
             #expect(Self.change(redacted[1], "displayName")?["newValue"] == "Monica Ang")
 
+            // Guests read no provisioning logs, whatever roles they hold.
+            let guest = try await s.tenant.user("Visitor", guest: true, grants: [.tenant(.securityReader)])
+            try await Self.logs(client, filter, token: guest.token).expectError(403, "Authorization_RequestDenied")
             // Attribute Assignment Administrator reads values through Graph, not the provisioning logs.
             try await Self.logs(client, filter, token: s.fixture.admin).expectError(403, "Authorization_RequestDenied")
             try await client.get("/v1.0/auditLogs/provisioning", token: nil).expectError(401, "InvalidAuthenticationToken")
