@@ -212,6 +212,73 @@ import Testing
         }
     }
 
+    /// An administrator who may not read the filter's attribute set sees the filter as hidden and
+    /// the selected service principals refused in place; saving the form changes the rest and keeps
+    /// the filter. Text typed on the edit page replaces the rows' rule.
+    @Test func editingKeepsFiltersTheUserCannotReadAndTypedTextWins() async throws {
+        let tenant = try await TestTenant.make()
+        try await Self.seed(tenant)
+        _ = try await tenant.user(
+            "Casey", grants: [.tenant(.conditionalAccessAdministrator), .tenant(.attributeAssignmentReader)])
+        _ = try await tenant.user("Pat", grants: [.tenant(.conditionalAccessAdministrator)])
+        let policyId = try await withConsoleSession(tenant, "casey@sigil.test") { browser in
+            let new = try await browser.request(.get, "/console/conditional-access/new")
+            _ = try await browser.request(.post, "/console/conditional-access", form: Self.twoRowForm(new.csrf ?? ""))
+            return try #require(try await tenant.store.conditionalAccessPolicies().first).id
+        }
+        _ = try await withConsoleSession(tenant, "pat@sigil.test") { browser in
+            let page = try await browser.request(.get, "/console/conditional-access/\(policyId)")
+            #expect(page.html.contains("the rule is hidden: your roles do not read the attribute sets it names."))
+            #expect(!page.html.contains("Engineering_Project"))
+            #expect(page.html.contains(#"<p class="error" role="alert">Insufficient privileges"#))
+            let edit = try await browser.request(.get, "/console/conditional-access/\(policyId)/edit")
+            #expect(edit.html.contains("filters name attribute sets your roles cannot read: they stay as they are."))
+            #expect(!edit.html.contains(#"name="frow""#))
+            let fields = Self.twoRowForm(edit.csrf ?? "").filter { !$0.0.hasPrefix("f") && !$0.0.hasPrefix("rule") }
+                .map { $0.0 == "state" ? ($0.0, "disabled") : $0 }
+            let saved = try await browser.request(.post, "/console/conditional-access/\(policyId)", form: fields)
+            #expect(saved.status == .seeOther, "\(saved.html)")
+            let policy = try #require(try await tenant.store.conditionalAccessPolicies().first)
+            #expect(policy.state == .disabled)
+            #expect(policy.filterRule(.applicationFilter)?.rule == Self.twoRowRule)
+            return policyId
+        }
+        _ = try await withConsoleSession(tenant, "casey@sigil.test") { browser in
+            let edit = try await browser.request(.get, "/console/conditional-access/\(policyId)/edit")
+            let typed = #"CustomSecurityAttribute.Engineering_Tier -startsWith "G""#
+            let fields = Self.twoRowForm(edit.csrf ?? "").map { name, value in
+                switch name {
+                case "ruleBefore": (name, Self.twoRowRule)
+                case "rule": (name, typed)
+                default: (name, value)
+                }
+            }
+            #expect(try await browser.request(.post, "/console/conditional-access/\(policyId)", form: fields).status == .seeOther)
+            #expect(try await tenant.store.conditionalAccessPolicies().first?.filterRule(.applicationFilter)?.rule == typed)
+            // Rows changed as well as the text: refused rather than guessed, nothing saved.
+            let both = fields.map { $0.0 == "fvalue-1" ? ($0.0, "Cascade") : $0.0 == "ruleBefore" ? ($0.0, typed) : $0 }
+                .map { $0.0 == "rule" ? ($0.0, #"CustomSecurityAttribute.Engineering_Tier -eq "X""#) : $0 }
+            let conflict = try await browser.request(.post, "/console/conditional-access/\(policyId)", form: both)
+            #expect(conflict.status == .badRequest)
+            #expect(conflict.html.contains("The rows and the rule text say different things"))
+            #expect(try await tenant.store.conditionalAccessPolicies().first?.filterRule(.applicationFilter)?.rule == typed)
+            return policyId
+        }
+    }
+
+    /// Signs in as `upn` and runs `body` in the console.
+    func withConsoleSession<T: Sendable>(
+        _ tenant: TestTenant, _ upn: String, _ body: @escaping @Sendable (ConsoleBrowser) async throws -> T
+    ) async throws -> T {
+        let result = Locked<T?>(nil)
+        try await withConsole(tenant) { browser in
+            #expect(try await browser.signIn(upn).status == .seeOther)
+            let value = try await body(browser)
+            result.withLock { $0 = value }
+        }
+        return try #require(result.withLock { $0 })
+    }
+
     @Test func whatIfShowsWhichPoliciesApplyAndWhy() async throws {
         let tenant = try await TestTenant.make()
         try await Self.seed(tenant)
