@@ -286,7 +286,6 @@ extension ConsoleController {
         let application = (query["application"] ?? "").trimmingCharacters(in: .whitespaces)
         let appliedOnly = query["appliedOnly"] == "true"
         var values = conditionalAccessLayout(signedIn)
-        values["navWhatIf"] = true
         values["identity"] = identity
         values["application"] = application
         values["appliedOnly"] = appliedOnly
