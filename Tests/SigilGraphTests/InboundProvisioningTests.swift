@@ -362,6 +362,45 @@ import Testing
 
     // MARK: Access
 
+    /// Expected statuses per role at tenant scope, written out independently of the code:
+    /// list jobs, create a job, bulkUpload (no operations) into a started job, read the logs.
+    // swift-format-ignore
+    static let matrix: [DirectoryRole: [Int]] = [
+        .attributeDefinitionAdministrator:   [403, 403, 403, 403],
+        .attributeDefinitionReader:          [403, 403, 403, 403],
+        .attributeAssignmentAdministrator:   [403, 403, 403, 403],
+        .attributeAssignmentReader:          [403, 403, 403, 403],
+        .attributeLogAdministrator:          [403, 403, 403, 403],
+        .attributeLogReader:                 [403, 403, 403, 403],
+        .attributeProvisioningAdministrator: [200, 201, 202, 200],
+        .attributeProvisioningReader:        [200, 403, 403, 200],
+        .globalAdministrator:                [200, 201, 403, 200],
+        .privilegedRoleAdministrator:        [403, 403, 403, 403],
+        .userAdministrator:                  [403, 403, 403, 403],
+        .conditionalAccessAdministrator:     [403, 403, 403, 403],
+        .securityAdministrator:              [403, 403, 403, 200],
+        .securityReader:                     [403, 403, 403, 200],
+        .globalReader:                       [403, 403, 403, 200],
+        .attributeAccessAdministrator:       [403, 403, 403, 403],
+        .attributeAccessEvaluator:           [403, 403, 403, 403],
+    ]
+
+    @Test(arguments: DirectoryRole.allCases)
+    func eachRoleReachesWhatTheMatrixSays(_ role: DirectoryRole) async throws {
+        let s = try await Self.make()
+        let caller = try await s.tenant.servicePrincipal("Caller", grants: [.tenant(role)])
+        try await s.tenant.test { client in
+            let job = try await Self.startedJob(client, s)
+            let statuses = [
+                try await client.get(s.synchronization + "/jobs", token: caller.token).status.code,
+                try await client.post(s.synchronization + "/jobs", token: caller.token, ["templateId": "API2AAD"]).status.code,
+                try await Self.upload(client, s, job: job, Self.request([]), token: caller.token).status.code,
+                try await client.get("/beta/auditLogs/provisioning", token: caller.token).status.code,
+            ]
+            #expect(statuses == Self.matrix[role], "\(role)")
+        }
+    }
+
     @Test func onlyTheProvisioningAdministratorUploadsAndLogReadersSeeValuesByRole() async throws {
         let s = try await Self.make()
         let security = try await s.tenant.servicePrincipal("SOC", grants: [.tenant(.securityReader)])
