@@ -252,12 +252,16 @@ public struct ProvisioningLogEntry: Sendable, Equatable {
 
     /// Who and what an entry is about.
     public struct Parties: Sendable {
+        public var tenantId: String
         public var job: SynchronizationJob
         public var servicePrincipalName: String?
         public var cycleId: String
         public var initiator: AuditInitiator
 
-        public init(job: SynchronizationJob, servicePrincipalName: String?, cycleId: String, initiator: AuditInitiator) {
+        public init(
+            tenantId: String, job: SynchronizationJob, servicePrincipalName: String?, cycleId: String, initiator: AuditInitiator
+        ) {
+            self.tenantId = tenantId
             self.job = job
             self.servicePrincipalName = servicePrincipalName
             self.cycleId = cycleId
@@ -287,7 +291,7 @@ public struct ProvisioningLogEntry: Sendable, Equatable {
         }
         let initiatorType = if case .app = parties.initiator.kind { "application" } else { "user" }
         let document = JSONObject([
-            ("id", .string(id)), ("activityDateTime", .string(timestamp)), ("tenantId", .null),
+            ("id", .string(id)), ("activityDateTime", .string(timestamp)), ("tenantId", .string(parties.tenantId)),
             ("jobId", .string(parties.job.id)), ("cycleId", .string(parties.cycleId)),
             ("changeId", .string(UUID().uuidString.lowercased())), ("durationInMilliseconds", .integer(Int64(duration))),
             ("provisioningAction", .string(action.rawValue)),

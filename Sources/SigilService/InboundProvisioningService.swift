@@ -127,7 +127,7 @@ public struct InboundProvisioningService: Sendable {
         }
         let operations = try InboundProvisioning.operations(try await body())
         let parties = ProvisioningLogEntry.Parties(
-            job: job, servicePrincipalName: principal.displayName, cycleId: SigilServices.newId(),
+            tenantId: services.tenantId, job: job, servicePrincipalName: principal.displayName, cycleId: SigilServices.newId(),
             initiator: initiator.audit.initiatedBy)
         for operation in operations {
             let entry = try await provision(operation.data, parties, provisioner, as: initiator)

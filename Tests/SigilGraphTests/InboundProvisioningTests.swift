@@ -220,6 +220,7 @@ import Testing
             #expect(monicas.map { $0["provisioningAction"]?.stringValue } == ["update", "create"], "\(monicas)")
             let update = try #require(monicas.first)
             #expect(update["jobId"] == .string(job))
+            #expect(update["tenantId"] == .string(s.tenant.tenantId))
             #expect(update["targetIdentity"]?.objectValue?["id"] == monica["id"])
             #expect(update["sourceIdentity"]?.objectValue?["displayName"] == "Monica Ang")
             #expect(update["servicePrincipal"]?.objectValue?["id"] == .string(s.writer.id))
