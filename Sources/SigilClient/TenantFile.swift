@@ -49,9 +49,49 @@ public struct TenantFile: Codable, Sendable, Equatable {
         public var sessionControls: GraphJSON?
     }
 
+    /// An access rule (`/sigil/v1/accessRules`), matched by its display name.
+    public struct AccessRuleEntry: Codable, Sendable, Equatable {
+        public var displayName: String
+        public var description: String?
+        public var principals: RulePrincipals
+        /// Data-action patterns, as `ActionMatches` takes them.
+        public var actions: [String]
+        public var condition: String?
+        public var conditionVersion: String?
+    }
+
+    /// `all`, or the users (by user principal name) and applications (by appId) a rule covers;
+    /// an object id works for either.
+    public enum RulePrincipals: Codable, Sendable, Equatable {
+        case all
+        case listed([String])
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let word = try? container.decode(String.self) {
+                guard word == "all" else {
+                    throw DecodingError.dataCorruptedError(
+                        in: container, debugDescription: "principals must be 'all' or a list of user principal names and appIds")
+                }
+                self = .all
+            } else {
+                self = .listed(try container.decode([String].self))
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .all: try container.encode("all")
+            case .listed(let names): try container.encode(names)
+            }
+        }
+    }
+
     public var attributeSets: [AttributeSetEntry]?
     public var roleAssignments: [RoleEntry]?
     public var conditionalAccessPolicies: [ConditionalAccessEntry]?
+    public var accessRules: [AccessRuleEntry]?
 
     public static func parse(_ yaml: String) throws -> TenantFile {
         do {
@@ -128,7 +168,7 @@ public struct TenantPlan: Sendable {
     public enum Action: String, Sendable { case create, update, deactivate, reactivate }
 
     /// What a step changes, for `apply --output json`.
-    public enum Kind: String, Sendable { case attributeSet, attribute, allowedValue, roleAssignment, conditionalAccessPolicy }
+    public enum Kind: String, Sendable { case attributeSet, attribute, allowedValue, roleAssignment, conditionalAccessPolicy, accessRule }
 
     public struct Step: Sendable {
         public let action: Action
@@ -141,6 +181,8 @@ public struct TenantPlan: Sendable {
         let method: String
         let path: String
         let body: JSONValue
+        /// `v1.0`, or `sigil/v1` for Sigil's own resources.
+        var version = "v1.0"
     }
 
     public var steps: [Step] = []
@@ -210,6 +252,7 @@ public struct TenantPlan: Sendable {
         }
         try await plan.compareRoles(file.roleAssignments ?? [], client: client)
         try await plan.comparePolicies(file.conditionalAccessPolicies ?? [], client: client)
+        try await plan.compareAccessRules(file.accessRules ?? [], client: client)
         return plan
     }
 
@@ -258,6 +301,96 @@ public struct TenantPlan: Sendable {
             notes.append(
                 "Conditional Access policy \(policy["displayName"]?.stringValue ?? "") is not in the file; apply never deletes policies, so it stays")
         }
+    }
+
+    static let accessRulesPath = "/accessRules"
+
+    /// Access rules are matched by display name: created when missing, patched where a property
+    /// differs (a condition left out of the file is removed), never deleted.
+    mutating func compareAccessRules(_ entries: [TenantFile.AccessRuleEntry], client: GraphAPIClient) async throws {
+        guard !entries.isEmpty else { return }
+        let rules = try await client.sigilPages("GET", Self.accessRulesPath).items.compactMap(\.objectValue)
+        entries: for entry in entries {
+            let what = "access rule \(entry.displayName)"
+            let named = rules.filter { $0["displayName"]?.stringValue == entry.displayName }
+            guard named.count <= 1 else {
+                refusals.append("\(what): \(named.count) rules have this name; give them distinct names to apply by name")
+                continue
+            }
+            let principals: JSONValue
+            switch entry.principals {
+            case .all: principals = "all"
+            case .listed(let names):
+                var ids: [JSONValue] = []
+                for name in names {
+                    guard let id = try await Self.principalId(name, client: client) else {
+                        refusals.append("\(name) (for \(what)) does not exist here")
+                        continue entries
+                    }
+                    ids.append(.string(id))
+                }
+                principals = .array(ids)
+            }
+            let wanted: [(String, JSONValue)] = [
+                ("displayName", .string(entry.displayName)), ("description", JSONValue(entry.description)),
+                ("principals", principals), ("actions", .array(entry.actions.map { .string($0) })),
+                ("condition", JSONValue(entry.condition)), ("conditionVersion", JSONValue(entry.conditionVersion)),
+            ]
+            guard let current = named.first, let id = current["id"]?.stringValue else {
+                steps.append(
+                    Step(
+                        action: .create, kind: .accessRule, name: entry.displayName, what: what, detail: "", method: "POST",
+                        path: Self.accessRulesPath, body: .object(JSONObject(wanted.filter { $0.1 != .null })), version: "sigil/v1"))
+                continue
+            }
+            let changed = wanted.filter { name, value in
+                guard let currentValue = current[name] else { return value != .null }
+                // Principal ids compare without regard to order or case.
+                if name == "principals", case .array(let have) = currentValue, case .array(let want) = value {
+                    return Set(have.compactMap { $0.stringValue?.lowercased() }) != Set(want.compactMap { $0.stringValue?.lowercased() })
+                }
+                return currentValue != value
+            }
+            if !changed.isEmpty {
+                steps.append(
+                    Step(
+                        action: .update, kind: .accessRule, name: entry.displayName, what: what,
+                        detail: changed.map(\.0).joined(separator: ", "), method: "PATCH",
+                        path: "\(Self.accessRulesPath)/\(id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id)",
+                        body: .object(JSONObject(changed)), version: "sigil/v1"))
+            }
+        }
+        let listed = Set(entries.map(\.displayName))
+        for rule in rules where !listed.contains(rule["displayName"]?.stringValue ?? "") {
+            notes.append("access rule \(rule["displayName"]?.stringValue ?? "") is not in the file; apply never deletes rules, so it stays")
+        }
+    }
+
+    /// The object id of a user (by user principal name or id) or an application's service
+    /// principal (by appId or id); nil when none exists.
+    static func principalId(_ name: String, client: GraphAPIClient) async throws -> String? {
+        if name.contains("@") {
+            return try? await client.send("GET", "/users/\(name)?$select=id")?.objectValue?["id"]?.stringValue
+        }
+        let filter = "appId eq '\(name)'".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        if let id = try await client.all("/servicePrincipals?$filter=\(filter)&$select=id").first?.objectValue?["id"]?.stringValue {
+            return id
+        }
+        for path in ["/servicePrincipals", "/users"] {
+            if let id = try? await client.send("GET", "\(path)/\(name)?$select=id")?.objectValue?["id"]?.stringValue { return id }
+        }
+        return nil
+    }
+
+    /// How a tenant file names a principal: a user's user principal name or an application's
+    /// appId; nil when the id names neither.
+    static func principalName(_ id: String, client: GraphAPIClient) async -> String? {
+        if let name = try? await client.send("GET", "/users/\(id)?$select=userPrincipalName")?.objectValue?["userPrincipalName"]?
+            .stringValue
+        {
+            return name
+        }
+        return try? await client.send("GET", "/servicePrincipals/\(id)?$select=appId")?.objectValue?["appId"]?.stringValue
     }
 
     mutating func compare(_ entry: TenantFile.AttributeEntry, in set: String, with definitions: [JSONObject]) {
@@ -359,15 +492,7 @@ public struct TenantPlan: Sendable {
                 continue
             }
             let scope = entry.scope ?? "/"
-            let principalId: String?
-            if entry.principal.contains("@") {
-                principalId = try? await client.send("GET", "/users/\(entry.principal)?$select=id")?.objectValue?["id"]?.stringValue
-            } else {
-                let filter = "appId eq '\(entry.principal)'".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-                principalId = try await client.all("/servicePrincipals?$filter=\(filter)&$select=id").first?.objectValue?["id"]?
-                    .stringValue
-            }
-            guard let principalId else {
+            guard let principalId = try await Self.principalId(entry.principal, client: client) else {
                 refusals.append("\(entry.principal) (for \(role.displayName)) does not exist here")
                 continue
             }
@@ -393,7 +518,7 @@ public struct TenantPlan: Sendable {
     /// Carries the plan out, in order; stops at the first refusal from the server.
     public func apply(client: GraphAPIClient, report: (Step) -> Void) async throws {
         for step in steps {
-            try await client.send(step.method, step.path, body: step.body)
+            try await client.send(step.method, step.path, body: step.body, version: step.version)
             report(step)
         }
     }
@@ -431,21 +556,31 @@ public struct TenantPlan: Sendable {
                     sessionControls: policy["sessionControls"].flatMap { $0 == .null ? nil : GraphJSON(GraphJSON.dropNulls($0)) })
             }
         }
+        // Rules only for a caller who may read them (Attribute Access Administrator or Evaluator).
+        if let rules = try? await client.sigilPages("GET", accessRulesPath).items.compactMap(\.objectValue), !rules.isEmpty {
+            var entries: [TenantFile.AccessRuleEntry] = []
+            for rule in rules {
+                var principals = TenantFile.RulePrincipals.all
+                if case .array(let ids)? = rule["principals"] {
+                    var names: [String] = []
+                    for id in ids.compactMap(\.stringValue) { names.append(await principalName(id, client: client) ?? id) }
+                    principals = .listed(names)
+                }
+                entries.append(
+                    TenantFile.AccessRuleEntry(
+                        displayName: rule["displayName"]?.stringValue ?? "", description: rule["description"]?.stringValue,
+                        principals: principals, actions: rule["actions"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                        condition: rule["condition"]?.stringValue, conditionVersion: rule["conditionVersion"]?.stringValue))
+            }
+            file.accessRules = entries
+        }
         guard roles else { return file }
         var entries: [TenantFile.RoleEntry] = []
         for assignment in try await client.all("/roleManagement/directory/roleAssignments").compactMap(\.objectValue) {
             guard let role = DirectoryRole(rawValue: assignment["roleDefinitionId"]?.stringValue ?? ""),
                 role.allowsAttributeSetScope, let principalId = assignment["principalId"]?.stringValue
             else { continue }
-            var principal: String? =
-                try? await client.send("GET", "/users/\(principalId)?$select=userPrincipalName")?.objectValue?["userPrincipalName"]?
-                .stringValue
-            if principal == nil {
-                principal =
-                    try? await client.send("GET", "/servicePrincipals/\(principalId)?$select=appId")?.objectValue?["appId"]?
-                    .stringValue
-            }
-            guard let principal else { continue }
+            guard let principal = await principalName(principalId, client: client) else { continue }
             entries.append(
                 TenantFile.RoleEntry(principal: principal, role: role.displayName, scope: assignment["directoryScopeId"]?.stringValue))
         }

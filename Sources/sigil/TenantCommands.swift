@@ -7,16 +7,18 @@ import SigilCore
 /// roles as code.
 struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "apply", abstract: "Make the server match a tenant file (YAML): sets, attributes, values, roles, policies.",
+        commandName: "apply", abstract: "Make the server match a tenant file (YAML): sets, attributes, values, roles, policies, access rules.",
         discussion: """
             Creates and updates what differs and prints each step. It never deletes, because Entra cannot: an attribute \
             marked status: Deprecated is deactivated, and values not in the file stay (and are listed). Differences Entra \
             cannot make (an attribute's type, say) are reported and left. With --dry-run it prints the plan only.
             --output json prints the plan as {"changes": [{"action", "kind", "name", "details"}], "refusals": […], "notes": […]}, \
             action one of create, update, deactivate, reactivate and kind one of attributeSet, attribute, allowedValue, \
-            roleAssignment, conditionalAccessPolicy (after applying it, without --dry-run). Conditional Access policies \
-            (conditionalAccessPolicies: displayName, state, and conditions, grantControls, sessionControls in Graph's \
-            JSON shape) are matched by display name, created or patched, never deleted.
+            roleAssignment, conditionalAccessPolicy, accessRule (after applying it, without --dry-run). Conditional Access \
+            policies (conditionalAccessPolicies: displayName, state, and conditions, grantControls, sessionControls in \
+            Graph's JSON shape) and access rules (accessRules: displayName, description, principals as all or a list of \
+            user principal names and appIds, actions, condition, conditionVersion) are matched by display name, created \
+            or patched, never deleted.
             Example file:
               attributeSets:
               - id: Engineering
@@ -78,7 +80,7 @@ struct ApplyCommand: AsyncParsableCommand {
 struct ExportTenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant",
-        abstract: "Write the attribute schema, attribute roles and Conditional Access policies (when readable) as a tenant file (YAML).",
+        abstract: "Write the attribute schema, attribute roles, Conditional Access policies and access rules (when readable) as a tenant file (YAML).",
         discussion: "Example: sigil export tenant > tenant.yaml, then on another server: sigil apply -f tenant.yaml")
     @Flag(help: "Leave out role assignments (their principals may not exist on the other server).") var noRoles = false
 

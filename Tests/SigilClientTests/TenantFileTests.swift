@@ -236,4 +236,77 @@ import Testing
         #expect(plan.steps.map { "\($0.action.rawValue) \($0.name) \($0.detail)" } == ["update S.Closed description, usePreDefinedValuesOnly", "reactivate S.Closed "])
         #expect(plan.steps.map(\.body) == [["description": "now", "usePreDefinedValuesOnly": false], ["status": "Available"]])
     }
+
+    static let rulesYAML = """
+        accessRules:
+          - displayName: Readers of Baker blobs
+            principals: all
+            actions: ['Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read']
+            condition: "@Principal[Microsoft.Directory/CustomSecurityAttributes/Id:Engineering_Project] StringEquals 'Baker'"
+            conditionVersion: '2.0'
+          - displayName: Writers
+            description: Chandra and the sync app
+            principals: [chandra@sigil.test, app-7]
+            actions: ['*/write']
+          - displayName: New rule
+            principals: [Chandra@Sigil.test]
+            actions: ['*/read']
+          - displayName: Ghost rule
+            principals: [ghost@sigil.test]
+            actions: ['*/read']
+
+        """
+
+    /// Rules by display name: an identical one is left alone, a changed one patched (its
+    /// condition removed, its principals resolved from names), a missing one created on Sigil's
+    /// own path, one naming an unknown principal refused, an unlisted one noted.
+    @Test func accessRulesAreMatchedByNameWithPrincipalsByName() async throws {
+        let file = try TenantFile.parse(Self.rulesYAML)
+        #expect(file.accessRules?.first?.principals == .all)
+        #expect(file.accessRules?[1].principals == .listed(["chandra@sigil.test", "app-7"]))
+        #expect(try TenantFile.parse(file.yaml()) == file)
+        #expect(throws: (any Error).self) { try TenantFile.parse("accessRules:\n  - displayName: x\n    principals: everyone\n    actions: []\n") }
+        let condition = "@Principal[Microsoft.Directory/CustomSecurityAttributes/Id:Engineering_Project] StringEquals 'Baker'"
+        let stub = StubGraph { request in
+            switch (request.method, request.path) {
+            case ("GET", "/sigil/v1/accessRules"):
+                return (
+                    200,
+                    StubGraph.page([
+                        [
+                            "id": "r-1", "displayName": "Readers of Baker blobs", "description": .null, "principals": "all",
+                            "actions": ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"],
+                            "condition": .string(condition), "conditionVersion": "2.0",
+                        ],
+                        [
+                            "id": "r-2", "displayName": "Writers", "description": "Chandra and the sync app",
+                            "principals": ["SP-7", "u-chandra"], "actions": ["*/write"], "condition": "@Request[x] StringEquals 'y'",
+                            "conditionVersion": "2.0",
+                        ],
+                        ["id": "r-3", "displayName": "Made by hand", "principals": "all", "actions": ["*"]],
+                    ])
+                )
+            case ("GET", let path) where path.lowercased().hasPrefix("/users/chandra@sigil.test"): return (200, ["id": "u-chandra"])
+            case ("GET", let path) where path.hasPrefix("/servicePrincipals?"):
+                return (200, StubGraph.page(path.removingPercentEncoding?.contains("appId eq 'app-7'") == true ? [["id": "sp-7"]] : []))
+            case ("POST", _), ("PATCH", _): return (201, ["id": "new"])
+            default: return (404, StubGraph.error("Request_ResourceNotFound", "Not found: \(request.method) \(request.path)"))
+            }
+        }
+        let plan = try await TenantPlan.make(file, client: stub.client)
+        #expect(
+            plan.steps.map { "\($0.action.rawValue) \($0.kind.rawValue) \($0.name) \($0.detail)" } == [
+                "update accessRule Writers condition, conditionVersion",
+                "create accessRule New rule ",
+            ])
+        #expect(plan.refusals == ["ghost@sigil.test (for access rule Ghost rule) does not exist here"])
+        #expect(plan.notes == ["access rule Made by hand is not in the file; apply never deletes rules, so it stays"])
+        try await plan.apply(client: stub.client) { _ in }
+        #expect(stub.writes == ["PATCH /sigil/v1/accessRules/r-2", "POST /sigil/v1/accessRules"])
+        let patched = stub.requests.first { $0.method == "PATCH" }?.body?.objectValue
+        #expect(patched?["condition"] == .null && patched?["conditionVersion"] == .null)
+        let created = stub.requests.first { $0.method == "POST" }?.body?.objectValue
+        #expect(created?["principals"] == ["u-chandra"] && created?["actions"] == ["*/read"])
+        #expect(created?["condition"] == nil, "a rule without a condition is created without one")
+    }
 }
