@@ -208,6 +208,45 @@ import Testing
         }
     }
 
+    /// An `or` of equalities on one attribute (a Conditional Access term's spellings) counts
+    /// each object once: on a collection an object may hold two of the values, on a single value
+    /// the terms' counts add up; a service principal holding a value is not counted for users.
+    @Test func anOrOfEqualitiesOnOneAttributeCountsEachObjectOnce() async throws {
+        let store = try await Self.makeStore()
+        let employeeId = Self.definitions[0]
+        let country = Self.definitions[1]
+        let held: [(employeeId: String, countries: [String])] = [
+            ("Baker", ["Baker", "baker"]), ("baker", ["BAKER"]), ("BAKER", ["Alpine"]), ("Alpine", ["baker", "Cascade"]),
+        ]
+        for (index, values) in held.enumerated() {
+            try await store.create(user(index), passwordHash: nil) { _ in
+                AttributeAssignments([
+                    AssignedAttribute(definitionId: "Marketing_EmployeeId", values: [.string(values.employeeId)]),
+                    AssignedAttribute(definitionId: "Marketing_AppCountry", values: values.countries.map { .string($0) }),
+                ])
+            }
+        }
+        let principal = DirectoryObject(
+            kind: .servicePrincipal, id: UUID().uuidString.lowercased(),
+            properties: JSONObject([("displayName", .string("App")), ("appId", .string(UUID().uuidString.lowercased()))]))
+        try await store.create(principal, passwordHash: nil) { _ in
+            AttributeAssignments([AssignedAttribute(definitionId: "Marketing_AppCountry", values: [.string("baker")])])
+        }
+        func spellings(_ definition: AttributeDefinition) -> ObjectPredicate {
+            ["Baker", "baker", "BAKER"].map { ObjectPredicate.attribute(definition, .equals(.string($0))) }
+                .dropFirst().reduce(.attribute(definition, .equals(.string("Baker")))) { .or($0, $1) }
+        }
+        for (definition, expected) in [(employeeId, 3), (country, 3)] {
+            let (page, count) = try await store.query(.user, matching: spellings(definition), after: nil, limit: 10, count: true)
+            #expect(count == expected, "count for \(definition.id)")
+            #expect(page.objects.count == expected, "page for \(definition.id)")
+            // Combined with another term, the count takes the set algebra path.
+            let combined = ObjectPredicate.and(spellings(definition), .not(.attribute(employeeId, .equals(.string("baker")))))
+            #expect(try await store.query(.user, matching: combined, after: nil, limit: 10, count: true).count == expected - 1)
+        }
+        #expect(try await store.query(.servicePrincipal, matching: spellings(country), after: nil, limit: 10, count: true).count == 1)
+    }
+
     @Test func prefixCountsFollowWritesAfterTheIndexIsBuilt() async throws {
         let store = try await Self.makeStore()
         let employeeId = Self.definitions[0]

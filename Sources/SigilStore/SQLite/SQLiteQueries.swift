@@ -61,6 +61,22 @@ extension SQLiteStore {
                 """
             return try Int.fetchOne(db, SQLRequest(literal: statement.grdb)) ?? 0
         default:
+            if let (definition, matches) = predicate.disjunctionOnOneAttribute {
+                let seq = try Self.definitionSeq(definition, db)
+                // Equalities on one single-valued attribute match disjoint sets of objects: their
+                // counts add up (a Conditional Access term becomes one per spelling of its value).
+                let keys = matches.compactMap { match -> String? in
+                    guard case .equals(let value) = match else { return nil }
+                    return StoredValue.countKey(value)
+                }
+                if !definition.isCollection, keys.count == matches.count {
+                    let statement = try db.cachedStatement(
+                        sql: "SELECT objects FROM attribute_value_counts WHERE kind = ? AND definition_seq = ? AND value_key = ?")
+                    return try Set(keys).reduce(0) { sum, key in
+                        sum + (try Int.fetchOne(statement, arguments: [kind.rawValue, seq, key]) ?? 0)
+                    }
+                }
+            }
             if let counted = try countBySets(kind, predicate, db) { return counted }
             var compiler = Self.compiler(db)
             let compiled = try compiler.compile(predicate)
@@ -76,22 +92,28 @@ extension SQLiteStore {
         guard predicate.testsOnlyAttributes else { return nil }
         let maxRowid = try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM directory_objects") ?? 0
         func term(_ predicate: ObjectPredicate) throws -> RowidTerm {
+            // An `or` of terms on one attribute is one pass over its value rows into one set.
+            if case .or = predicate, let (definition, matches) = predicate.disjunctionOnOneAttribute {
+                return try rows(definition, Self.compiler(db).anyOf(matches, alias: "v"))
+            }
             switch predicate {
             case .attribute(let definition, let match):
-                var bits = RowidBits(maxRowid: maxRowid)
-                let condition = Self.compiler(db).valueCondition(match, alias: "v")
-                let statement: SQLFragment = """
-                    SELECT v.object_rowid FROM attribute_values v
-                    WHERE v.definition_seq = \(try Self.definitionSeq(definition, db)) AND \(condition)
-                    """
-                let rows = try Int64.fetchCursor(db, SQLRequest(literal: statement.grdb))
-                while let rowid = try rows.next() { bits.insert(rowid) }
-                return RowidTerm(bits: bits, complemented: false)
+                return try rows(definition, Self.compiler(db).valueCondition(match, alias: "v"))
             case .not(let inner): return try term(inner).negated
             case .and(let l, let r): return RowidTerm.and(try term(l), try term(r))
             case .or(let l, let r): return RowidTerm.or(try term(l), try term(r))
             case .property: throw StoreError.corrupt("a property term reached the set count")
             }
+        }
+        func rows(_ definition: AttributeDefinition, _ condition: SQLFragment) throws -> RowidTerm {
+            var bits = RowidBits(maxRowid: maxRowid)
+            let statement: SQLFragment = """
+                SELECT v.object_rowid FROM attribute_values v
+                WHERE v.definition_seq = \(try Self.definitionSeq(definition, db)) AND \(condition)
+                """
+            let rows = try Int64.fetchCursor(db, SQLRequest(literal: statement.grdb))
+            while let rowid = try rows.next() { bits.insert(rowid) }
+            return RowidTerm(bits: bits, complemented: false)
         }
         var result = try term(predicate)
         // Value rows belong to objects of every kind: take out the other kinds' objects, or keep
@@ -99,7 +121,11 @@ extension SQLiteStore {
         let total = try Self.total(kind, db)
         let all = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(objects), 0) FROM object_counts") ?? total
         if all - total <= total {
-            let others = try Int64.fetchCursor(db, sql: "SELECT rowid FROM directory_objects WHERE kind <> ?", arguments: [kind.rawValue])
+            // `kind IN (…)` reads the (kind, rowid) index; `kind <> ?` would read every object's row.
+            let otherKinds = DirectoryObjectKind.allCases.filter { $0 != kind }.map(\.rawValue)
+            let others = try Int64.fetchCursor(
+                db, sql: "SELECT rowid FROM directory_objects WHERE kind IN (\(databaseQuestionMarks(count: otherKinds.count)))",
+                arguments: StatementArguments(otherKinds))
             while let rowid = try others.next() { result.bits.remove(rowid) }
         } else {
             var mine = RowidBits(maxRowid: maxRowid)
