@@ -91,14 +91,21 @@ public enum ConditionalAccessEvaluation {
     public static func selectsApplication(
         _ policy: ConditionalAccessPolicy, appId: String, attributes: AttributeAssignments, schema: Schema
     ) -> Bool {
+        selectsApplication(policy, appId: appId, attributes: attributes, filter: parsedFilter(policy, .applicationFilter, schema))
+    }
+
+    /// The same with the policy's `applicationFilter` already parsed, for judging many objects.
+    static func selectsApplication(
+        _ policy: ConditionalAccessPolicy, appId: String, attributes: AttributeAssignments, filter: ParsedFilter?
+    ) -> Bool {
         let include = policy.list("applications", "includeApplications")
         let exclude = policy.list("applications", "excludeApplications")
         let app = appId.lowercased()
         var selected = include.contains("All") || include.contains { $0.lowercased() == app }
-        if let (mode, rule) = policy.filterRule(.applicationFilter) {
-            let matched = matches(rule, attributes, schema: schema)
-            if mode == "include", matched { selected = true }
-            if mode == "exclude", matched { selected = false }
+        if let filter {
+            let matched = filter.rule?.matches(attributes) ?? false
+            if filter.mode == "include", matched { selected = true }
+            if filter.mode == "exclude", matched { selected = false }
         }
         return selected && !exclude.contains { $0.lowercased() == app }
     }
@@ -118,23 +125,33 @@ public enum ConditionalAccessEvaluation {
     public static func selectsWorkload(
         _ policy: ConditionalAccessPolicy, id: String, attributes: AttributeAssignments, schema: Schema
     ) -> Bool {
+        selectsWorkload(policy, id: id, attributes: attributes, filter: parsedFilter(policy, .servicePrincipalFilter, schema))
+    }
+
+    /// The same with the policy's `servicePrincipalFilter` already parsed, for judging many objects.
+    static func selectsWorkload(
+        _ policy: ConditionalAccessPolicy, id: String, attributes: AttributeAssignments, filter: ParsedFilter?
+    ) -> Bool {
         let include = policy.list("clientApplications", "includeServicePrincipals").map { $0.lowercased() }
         let exclude = policy.list("clientApplications", "excludeServicePrincipals").map { $0.lowercased() }
         let id = id.lowercased()
         var selected = include.contains("serviceprincipalsinmytenant") || include.contains(id)
-        if let (mode, rule) = policy.filterRule(.servicePrincipalFilter) {
-            let matched = matches(rule, attributes, schema: schema)
-            if mode == "include", matched { selected = true }
-            if mode == "exclude", matched { selected = false }
+        if let filter {
+            let matched = filter.rule?.matches(attributes) ?? false
+            if filter.mode == "include", matched { selected = true }
+            if filter.mode == "exclude", matched { selected = false }
         }
         return selected && !exclude.contains(id)
     }
 
-    /// A rule that no longer checks against the schema (its attribute was deactivated since)
-    /// matches nothing.
-    static func matches(_ rule: String, _ attributes: AttributeAssignments, schema: Schema) -> Bool {
-        guard let parsed = try? ApplicationFilterRule(rule, schema: schema) else { return false }
-        return parsed.matches(attributes)
+    /// A filter's mode and its parsed rule; the rule is nil when it no longer checks against the
+    /// schema (its attribute was deactivated since), and then it matches nothing.
+    typealias ParsedFilter = (mode: String, rule: ApplicationFilterRule?)
+
+    static func parsedFilter(_ policy: ConditionalAccessPolicy, _ filter: ConditionalAccessRules.Filter, _ schema: Schema)
+        -> ParsedFilter?
+    {
+        policy.filterRule(filter).map { ($0.mode, try? ApplicationFilterRule($0.rule, schema: schema)) }
     }
 }
 

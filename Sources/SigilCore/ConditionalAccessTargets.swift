@@ -22,10 +22,15 @@ public struct ConditionalAccessTargets: Sendable {
     public let schema: Schema
     /// Over service principals: those selected in either role.
     public let plan: ConditionPushdown.Plan
+    /// The filters parsed once, so judging a page of candidates parses nothing.
+    let workloadFilter: ConditionalAccessEvaluation.ParsedFilter?
+    let applicationFilter: ConditionalAccessEvaluation.ParsedFilter?
 
     public init(policy: ConditionalAccessPolicy, schema: Schema) {
         self.policy = policy
         self.schema = schema
+        workloadFilter = ConditionalAccessEvaluation.parsedFilter(policy, .servicePrincipalFilter, schema)
+        applicationFilter = ConditionalAccessEvaluation.parsedFilter(policy, .applicationFilter, schema)
         let workload = Self.selection(
             include: Self.includedServicePrincipals(policy), filter: Self.filter(policy, .servicePrincipalFilter, schema),
             exclude: Self.ids("id", policy.list("clientApplications", "excludeServicePrincipals")))
@@ -39,11 +44,11 @@ public struct ConditionalAccessTargets: Sendable {
     /// The roles in which the policy selects a service principal holding `attributes` (empty: not selected).
     public func roles(of servicePrincipal: DirectoryObject, _ attributes: AttributeAssignments) -> [Role] {
         var roles: [Role] = []
-        if ConditionalAccessEvaluation.selectsWorkload(policy, id: servicePrincipal.id, attributes: attributes, schema: schema) {
+        if ConditionalAccessEvaluation.selectsWorkload(policy, id: servicePrincipal.id, attributes: attributes, filter: workloadFilter) {
             roles.append(.workloadIdentity)
         }
         if let appId = servicePrincipal.appId,
-            ConditionalAccessEvaluation.selectsApplication(policy, appId: appId, attributes: attributes, schema: schema)
+            ConditionalAccessEvaluation.selectsApplication(policy, appId: appId, attributes: attributes, filter: applicationFilter)
         {
             roles.append(.application)
         }
