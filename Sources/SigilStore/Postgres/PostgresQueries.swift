@@ -36,6 +36,17 @@ extension PostgresStore {
         case .attribute(let definition, let match):
             return try await count(rangeCount(kind, definition, match, snapshot), s)
         default:
+            if let (definition, keys) = predicate.equalityCountKeys {
+                var counts: [Int] = []
+                let rows = try await s.query(
+                    """
+                    SELECT objects FROM attribute_value_counts
+                    WHERE kind = \(kind.rawValue) AND definition_seq = \(snapshot.seq(definition.id) ?? -1)
+                        AND value_key = ANY(\(keys))
+                    """)
+                for try await objects in rows.decode(Int64.self) { counts.append(Int(objects)) }
+                if let counted = StoredValue.disjointCount(counts, isCollection: definition.isCollection) { return counted }
+            }
             if predicate.testsOnlyAttributes {
                 let (rowids, complemented) = rowidSet(kind, predicate, snapshot)
                 let counted = try await count("SELECT count(*) FROM (\(rowids)) AS matched", s)

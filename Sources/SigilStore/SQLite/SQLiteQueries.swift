@@ -61,21 +61,12 @@ extension SQLiteStore {
                 """
             return try Int.fetchOne(db, SQLRequest(literal: statement.grdb)) ?? 0
         default:
-            if let (definition, matches) = predicate.disjunctionOnOneAttribute {
+            if let (definition, keys) = predicate.equalityCountKeys {
                 let seq = try Self.definitionSeq(definition, db)
-                // Equalities on one single-valued attribute match disjoint sets of objects: their
-                // counts add up (a Conditional Access term becomes one per spelling of its value).
-                let keys = matches.compactMap { match -> String? in
-                    guard case .equals(let value) = match else { return nil }
-                    return StoredValue.countKey(value)
-                }
-                if !definition.isCollection, keys.count == matches.count {
-                    let statement = try db.cachedStatement(
-                        sql: "SELECT objects FROM attribute_value_counts WHERE kind = ? AND definition_seq = ? AND value_key = ?")
-                    return try Set(keys).reduce(0) { sum, key in
-                        sum + (try Int.fetchOne(statement, arguments: [kind.rawValue, seq, key]) ?? 0)
-                    }
-                }
+                let statement = try db.cachedStatement(
+                    sql: "SELECT objects FROM attribute_value_counts WHERE kind = ? AND definition_seq = ? AND value_key = ?")
+                let counts = try keys.map { try Int.fetchOne(statement, arguments: [kind.rawValue, seq, $0]) ?? 0 }
+                if let counted = StoredValue.disjointCount(counts, isCollection: definition.isCollection) { return counted }
             }
             if let counted = try countBySets(kind, predicate, db) { return counted }
             var compiler = Self.compiler(db)

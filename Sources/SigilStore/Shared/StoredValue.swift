@@ -59,6 +59,32 @@ extension ObjectPredicate {
         default: return nil
         }
     }
+
+    /// The distinct count keys of an `or` of equalities on one attribute; nil when some term is
+    /// not an equality.
+    var equalityCountKeys: (definition: AttributeDefinition, keys: [String])? {
+        guard let (definition, matches) = disjunctionOnOneAttribute else { return nil }
+        var keys: [String] = []
+        for match in matches {
+            guard case .equals(let value) = match else { return nil }
+            let key = StoredValue.countKey(value)
+            if !keys.contains(key) { keys.append(key) }
+        }
+        return (definition, keys)
+    }
+}
+
+extension StoredValue {
+    /// The exact number of objects holding any of several values of one attribute, from each
+    /// value's maintained count, when those counts decide it: an object holds one value of a
+    /// single-valued attribute, so the counts add up; an object may hold several values of a
+    /// collection, so there they decide only when at most one of the values is held at all (the
+    /// usual case for a Conditional Access term, stored in one spelling of its many).
+    static func disjointCount(_ counts: [Int], isCollection: Bool) -> Int? {
+        let held = counts.filter { $0 > 0 }
+        guard !isCollection || held.count <= 1 else { return nil }
+        return held.reduce(0, +)
+    }
 }
 
 extension ComparisonOperator {
