@@ -41,4 +41,30 @@ import Testing
         bits.remove(64)
         #expect(bits.count == 3)
     }
+
+    @Test func pagesAreTheNextSetBitsAfterTheCursor() {
+        var bits = RowidBits(maxRowid: 300)
+        let members: [Int64] = [0, 1, 63, 64, 65, 127, 128, 200, 255, 256, 300]
+        for rowid in members { bits.insert(rowid) }
+        for cursor: Int64 in [-1, 0, 62, 63, 64, 127, 254, 255, 299, 300, 1000] {
+            for limit in [1, 3, 100] {
+                let expected = Array(members.filter { $0 > cursor }.prefix(limit))
+                #expect(bits.rowids(after: cursor, limit: limit) == expected, "after \(cursor), limit \(limit)")
+            }
+        }
+    }
+
+    @Test func aKeptSetGrowsAndFitsASnapshot() {
+        var bits = RowidBits(maxRowid: 10)
+        #expect(bits.insertGrowing(700) == 80, "grown from 1 word to 11")
+        #expect(bits.contains(700) && !bits.contains(699))
+        bits.insert(5)
+        // A snapshot whose largest rowid is 640 sees neither 700 nor anything above 640.
+        var fitted = bits.fitted(to: 640)
+        #expect(fitted.count == 1 && fitted.contains(5))
+        fitted.insert(640)
+        #expect(fitted.contains(640) && fitted.byteCount == RowidBits.bytes(upTo: 640))
+        #expect(bits.fitted(to: 700).count == 2)
+        #expect(bits.fitted(to: 699).count == 1, "a rowid above the snapshot's largest in the same word is masked out")
+    }
 }

@@ -95,6 +95,7 @@ extension SQLiteStore {
                     """
             ).execute(arguments: [delta, key.kind, key.seq, key.value])
         }
+        valueSets.apply(rows.setChanges)
         for change in rows.prefixChanges {
             prefixIndexes.replace(
                 PrefixIndexes.Key(kind: change.kind, definition: change.definitionKey), removing: change.removing,
@@ -103,12 +104,14 @@ extension SQLiteStore {
     }
 
     /// Runs a write transaction that may change attribute values; if it fails after changing
-    /// the in-memory prefix indexes, they are dropped so they can never disagree with the database.
+    /// the in-memory prefix indexes and value sets, they are dropped so they can never disagree
+    /// with the database.
     func writeValues<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await writer.write(body)
         } catch {
             prefixIndexes.dropAll()
+            valueSets.dropAll()
             throw error
         }
     }

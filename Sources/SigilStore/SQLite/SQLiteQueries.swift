@@ -77,55 +77,121 @@ extension SQLiteStore {
     }
 
     /// Counts an `and`/`or`/`not` combination of attribute terms as set algebra over the terms'
-    /// rowids, each read from the value index; nil when a term tests an ordinary property (those
-    /// have no index to read a set from, and the probing count handles them).
+    /// rowids; nil when a term tests an ordinary property (those have no index to read a set
+    /// from, and the probing count handles them).
     func countBySets(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate, _ db: Database) throws -> Int? {
         guard predicate.testsOnlyAttributes else { return nil }
+        return try matchingSet(kind, predicate, db).count
+    }
+
+    /// The objects of `kind` matching an attribute-only predicate, as a set (or its complement)
+    /// of rowids. Each term's set is the one `valueSets` keeps, else read from the value index;
+    /// a broad term read from the index is noted in `wanted`, to be kept from then on.
+    func matchingSet(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate, _ db: Database) throws -> MatchingSet {
         let maxRowid = try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM directory_objects") ?? 0
+        var wanted: [WantedSet] = []
+        // Kept sets hold only this kind's objects; rows read from the index hold every kind's.
+        var allKept = true
+        func kept(_ definition: AttributeDefinition, _ match: AttributeMatch, seq: Int64) throws -> RowidBits? {
+            guard let term = ValueSets.Term(match) else { return nil }
+            let attribute = ValueSets.Attribute(kind: kind.rawValue, seq: seq)
+            if let bits = valueSets.bits(attribute, term, upTo: maxRowid) { return bits }
+            if try objects(kind, definition, match, seq, db).map({ $0 >= valueSets.minimumObjects }) == true,
+                valueSets.hasRoom(upTo: maxRowid)
+            {
+                wanted.append(WantedSet(definition: definition, match: match, attribute: attribute, term: term))
+            }
+            return nil
+        }
         func term(_ predicate: ObjectPredicate) throws -> RowidTerm {
-            // An `or` of terms on one attribute is one pass over its value rows into one set.
             if case .or = predicate, let (definition, matches) = predicate.disjunctionOnOneAttribute {
-                return try rows(definition, Self.compiler(db).anyOf(matches, alias: "v"))
+                let seq = try Self.definitionSeq(definition, db)
+                let sets = try matches.map { try kept(definition, $0, seq: seq) }
+                if let first = sets.first, var union = first, sets.allSatisfy({ $0 != nil }) {
+                    for next in sets.dropFirst() { if let next { union.combine(next) { $0 | $1 } } }
+                    return RowidTerm(bits: union, complemented: false)
+                }
+                // An `or` of terms on one attribute is one pass over its value rows into one set.
+                return try rows(seq, Self.compiler(db).anyOf(matches, alias: "v"))
             }
             switch predicate {
             case .attribute(let definition, let match):
-                return try rows(definition, Self.compiler(db).valueCondition(match, alias: "v"))
+                let seq = try Self.definitionSeq(definition, db)
+                if let bits = try kept(definition, match, seq: seq) { return RowidTerm(bits: bits, complemented: false) }
+                return try rows(seq, Self.compiler(db).valueCondition(match, alias: "v"))
             case .not(let inner): return try term(inner).negated
             case .and(let l, let r): return RowidTerm.and(try term(l), try term(r))
             case .or(let l, let r): return RowidTerm.or(try term(l), try term(r))
             case .property: throw StoreError.corrupt("a property term reached the set count")
             }
         }
-        func rows(_ definition: AttributeDefinition, _ condition: SQLFragment) throws -> RowidTerm {
+        func rows(_ seq: Int64, _ condition: SQLFragment) throws -> RowidTerm {
+            allKept = false
             var bits = RowidBits(maxRowid: maxRowid)
-            let statement: SQLFragment = """
-                SELECT v.object_rowid FROM attribute_values v
-                WHERE v.definition_seq = \(try Self.definitionSeq(definition, db)) AND \(condition)
-                """
+            let statement: SQLFragment = "SELECT v.object_rowid FROM attribute_values v WHERE v.definition_seq = \(seq) AND \(condition)"
             let rows = try Int64.fetchCursor(db, SQLRequest(literal: statement.grdb))
             while let rowid = try rows.next() { bits.insert(rowid) }
             return RowidTerm(bits: bits, complemented: false)
         }
         var result = try term(predicate)
-        // Value rows belong to objects of every kind: take out the other kinds' objects, or keep
-        // only this kind's, whichever list is shorter.
         let total = try Self.total(kind, db)
-        let all = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(objects), 0) FROM object_counts") ?? total
-        if all - total <= total {
-            // `kind IN (…)` reads the (kind, rowid) index; `kind <> ?` would read every object's row.
-            let otherKinds = DirectoryObjectKind.allCases.filter { $0 != kind }.map(\.rawValue)
-            let others = try Int64.fetchCursor(
-                db, sql: "SELECT rowid FROM directory_objects WHERE kind IN (\(databaseQuestionMarks(count: otherKinds.count)))",
-                arguments: StatementArguments(otherKinds))
-            while let rowid = try others.next() { result.bits.remove(rowid) }
-        } else {
-            var mine = RowidBits(maxRowid: maxRowid)
-            let rows = try Int64.fetchCursor(
-                db, sql: "SELECT rowid FROM directory_objects WHERE kind = ?", arguments: [kind.rawValue])
-            while let rowid = try rows.next() { mine.insert(rowid) }
-            result.bits.combine(mine) { $0 & $1 }
+        if !allKept {
+            // Value rows belong to objects of every kind: take out the other kinds' objects, or
+            // keep only this kind's, whichever list is shorter.
+            let all = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(objects), 0) FROM object_counts") ?? total
+            if all - total <= total {
+                // `kind IN (…)` reads the (kind, rowid) index; `kind <> ?` would read every object's row.
+                let otherKinds = DirectoryObjectKind.allCases.filter { $0 != kind }.map(\.rawValue)
+                let others = try Int64.fetchCursor(
+                    db, sql: "SELECT rowid FROM directory_objects WHERE kind IN (\(databaseQuestionMarks(count: otherKinds.count)))",
+                    arguments: StatementArguments(otherKinds))
+                while let rowid = try others.next() { result.bits.remove(rowid) }
+            } else {
+                var mine = RowidBits(maxRowid: maxRowid)
+                let rows = try Int64.fetchCursor(
+                    db, sql: "SELECT rowid FROM directory_objects WHERE kind = ?", arguments: [kind.rawValue])
+                while let rowid = try rows.next() { mine.insert(rowid) }
+                result.bits.combine(mine) { $0 & $1 }
+            }
         }
-        return result.complemented ? total - result.bits.count : result.bits.count
+        return MatchingSet(term: result, total: total, wanted: wanted)
+    }
+
+    /// The number of objects of `kind` a term holds for, when the maintained counts or the prefix
+    /// index know it without reading rows.
+    func objects(_ kind: DirectoryObjectKind, _ definition: AttributeDefinition, _ match: AttributeMatch, _ seq: Int64, _ db: Database)
+        throws -> Int?
+    {
+        switch match {
+        case .equals(let value):
+            return try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT objects FROM attribute_value_counts WHERE kind = ? AND definition_seq = ? AND value_key = ?"),
+                arguments: [kind.rawValue, seq, StoredValue.countKey(value)]) ?? 0
+        case .startsWith(let prefix) where Self.isSingleValuedString(definition):
+            return prefixIndexes.withIndex(
+                PrefixIndexes.Key(kind: kind.rawValue, definition: nameKey(definition.id)), { $0.count(prefix: prefix) })
+        default:
+            return nil
+        }
+    }
+
+    /// Builds, inside a write transaction, the sets a query found broad enough to keep.
+    func keepValueSets(_ wanted: [WantedSet], _ kind: DirectoryObjectKind) async throws {
+        guard !wanted.isEmpty else { return }
+        try await writer.write { db in
+            let maxRowid = try Int64.fetchOne(db, sql: "SELECT max(rowid) FROM directory_objects") ?? 0
+            for set in wanted where !self.valueSets.contains(set.attribute, set.term) && self.valueSets.hasRoom(upTo: maxRowid) {
+                var bits = RowidBits(maxRowid: maxRowid)
+                let statement: SQLFragment = """
+                    SELECT v.object_rowid FROM attribute_values v JOIN directory_objects o ON o.rowid = v.object_rowid
+                    WHERE v.definition_seq = \(set.attribute.seq) AND \(Self.compiler(db).valueCondition(set.match, alias: "v"))
+                        AND o.kind = \(kind.rawValue)
+                    """
+                let rows = try Int64.fetchCursor(db, SQLRequest(literal: statement.grdb))
+                while let rowid = try rows.next() { bits.insert(rowid) }
+                self.valueSets.install(bits, for: set.attribute, set.term)
+            }
+        }
     }
 
     /// Builds the prefix indexes a predicate's counts will use, inside a write transaction so no
@@ -170,18 +236,28 @@ extension SQLiteStore {
         after cursor: Int64?, afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
     ) async throws -> (page: DirectoryPage, count: Int?) {
         try await preparePrefixIndexes(kind, predicate)
-        return try await writer.read { db in
+        let (result, wanted) = try await writer.read { db -> ((page: DirectoryPage, count: Int?), [WantedSet]) in
             let (seen, adjustment) = try Self.asSeen(predicate, by: reader, kind, db)
-            // Counted with the original predicate's fast paths, corrected by the reader's object.
-            let matches = try count ? self.countMatches(kind, predicate, db) + adjustment : nil
-            let (statement, cached) = try self.pageStatement(
-                kind, seen, order, after: cursor, afterSortKey: afterSortKey, limit: limit + 1,
-                knownCount: adjustment == 0 ? matches : nil, db)
-            let (sql, arguments) = statement.sqlite
-            let rows =
-                cached
-                ? try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
-                : try Row.fetchAll(db, sql: sql, arguments: arguments)
+            let rows: [Row]
+            let matches: Int?
+            var wanted: [WantedSet] = []
+            if count, order == nil, adjustment == 0, let predicate, predicate.isCombination, predicate.testsOnlyAttributes {
+                // A combination of terms: one set answers both the count and the page.
+                let set = try self.matchingSet(kind, predicate, db)
+                (matches, wanted) = (set.count, set.wanted)
+                rows = try Self.objects(rowids: try set.rowids(after: cursor ?? 0, limit: limit + 1, kind, db), db)
+            } else {
+                // Counted with the original predicate's fast paths, corrected by the reader's object.
+                matches = try count ? self.countMatches(kind, predicate, db) + adjustment : nil
+                let (statement, cached) = try self.pageStatement(
+                    kind, seen, order, after: cursor, afterSortKey: afterSortKey, limit: limit + 1,
+                    knownCount: adjustment == 0 ? matches : nil, db)
+                let (sql, arguments) = statement.sqlite
+                rows =
+                    cached
+                    ? try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+                    : try Row.fetchAll(db, sql: sql, arguments: arguments)
+            }
             let page = rows.prefix(limit)
             let next: Int64? = rows.count > limit ? page.last.map { $0["rowid"] } : nil
             let objects = try page.map(Self.decodeObject)
@@ -193,8 +269,24 @@ extension SQLiteStore {
                 attributes = [:]
                 for (row, object) in zip(page, objects) { attributes?[object.id] = byRowid[row["rowid"]] }
             }
-            return (DirectoryPage(objects: objects, next: next, attributes: attributes, nextSortKey: nextSortKey), matches)
+            return ((DirectoryPage(objects: objects, next: next, attributes: attributes, nextSortKey: nextSortKey), matches), wanted)
         }
+        // Broad terms read from rows this time are kept from now on; the answer is already exact.
+        try await keepValueSets(wanted, kind)
+        return result
+    }
+
+    /// Objects by rowid, in rowid order.
+    static func objects(rowids: [Int64], _ db: Database) throws -> [Row] {
+        guard !rowids.isEmpty else { return [] }
+        let list = "[" + rowids.map(String.init).joined(separator: ",") + "]"
+        return try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT o.rowid, o.id, o.kind, o.properties FROM directory_objects o
+                    WHERE o.rowid IN (SELECT value FROM json_each(?)) ORDER BY o.rowid
+                    """),
+            arguments: [list])
     }
 
     /// `predicate` as `reader` may apply it, judged against the reader's own object and values in
@@ -336,5 +428,49 @@ extension SQLiteStore {
             AND \(compiled) ORDER BY o.rowid LIMIT \(Int64(limit))
             """, false
         )
+    }
+}
+
+/// A broad term a query read from rows, to be kept in `ValueSets` from then on.
+struct WantedSet {
+    let definition: AttributeDefinition
+    let match: AttributeMatch
+    let attribute: ValueSets.Attribute
+    let term: ValueSets.Term
+}
+
+/// The objects of one kind a predicate matches, as a rowid set or its complement.
+struct MatchingSet {
+    let term: RowidTerm
+    /// The number of objects of the kind.
+    let total: Int
+    let wanted: [WantedSet]
+
+    var count: Int { term.complemented ? total - term.bits.count : term.bits.count }
+
+    /// Up to `limit` matching rowids after `cursor`, in order. A complement walks the kind's
+    /// objects and skips the set's, which is quick because a complement is most objects.
+    func rowids(after cursor: Int64, limit: Int, _ kind: DirectoryObjectKind, _ db: Database) throws -> [Int64] {
+        guard term.complemented else { return term.bits.rowids(after: cursor, limit: limit) }
+        var found: [Int64] = []
+        let rows = try Int64.fetchCursor(
+            db.cachedStatement(sql: "SELECT rowid FROM directory_objects WHERE kind = ? AND rowid > ? ORDER BY rowid"),
+            arguments: [kind.rawValue, cursor])
+        while found.count < limit, let rowid = try rows.next() {
+            if !term.bits.contains(rowid) { found.append(rowid) }
+        }
+        return found
+    }
+}
+
+extension ObjectPredicate {
+    /// Whether terms are joined by `and` or `or` somewhere: one term alone (or its `not`) has
+    /// faster ways to its count and page.
+    var isCombination: Bool {
+        switch self {
+        case .and, .or: true
+        case .not(let inner): inner.isCombination
+        case .attribute, .property: false
+        }
     }
 }

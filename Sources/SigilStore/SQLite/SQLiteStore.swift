@@ -7,6 +7,7 @@ import SigilCore
 public final class SQLiteStore: DirectoryStore {
     let writer: any DatabaseWriter
     let prefixIndexes = PrefixIndexes()
+    let valueSets: ValueSets
     /// The schema is read on most requests and changes rarely: cached, with a version so a read
     /// that raced a change never installs a stale copy.
     let schemaCache = Locked<(version: Int, schema: Schema?)>((0, nil))
@@ -20,6 +21,7 @@ public final class SQLiteStore: DirectoryStore {
 
     /// Opens (creating when needed) the database file at `path` and migrates it.
     public init(path: String) throws {
+        valueSets = ValueSets()
         Self.createPrivately(path)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
@@ -40,8 +42,13 @@ public final class SQLiteStore: DirectoryStore {
         if descriptor >= 0 { close(descriptor) }
     }
 
-    /// A private in-memory database, for tests.
-    public init() throws {
+    /// A private in-memory database, for tests; `valueSets` lets a test keep every term's set.
+    public convenience init() throws {
+        try self.init(valueSets: ValueSets())
+    }
+
+    init(valueSets: ValueSets) throws {
+        self.valueSets = valueSets
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         writer = try DatabaseQueue(configuration: configuration)

@@ -25,6 +25,56 @@ struct RowidBits: Sendable {
 
     var count: Int { words.reduce(0) { $0 + $1.nonzeroBitCount } }
 
+    var byteCount: Int { words.count * 8 }
+
+    static func bytes(upTo maxRowid: Int64) -> Int { (Int(max(maxRowid, 0) / 64) + 1) * 8 }
+
+    func contains(_ rowid: Int64) -> Bool {
+        let word = Int(rowid >> 6)
+        guard rowid >= 0, word < words.count else { return false }
+        return words[word] & (1 << UInt64(rowid & 63)) != 0
+    }
+
+    /// Inserts, making room when `rowid` is past the end (a set kept across writes sees new
+    /// objects); returns the bytes added.
+    mutating func insertGrowing(_ rowid: Int64) -> Int {
+        guard rowid >= 0 else { return 0 }
+        let missing = Int(rowid >> 6) + 1 - words.count
+        if missing > 0 { words.append(contentsOf: repeatElement(0, count: missing)) }
+        insert(rowid)
+        return max(missing, 0) * 8
+    }
+
+    /// The same set sized for rowids 0 through `maxRowid`, without any rowid above it, so it
+    /// combines word by word with sets read in a snapshot whose largest rowid is `maxRowid`.
+    func fitted(to maxRowid: Int64) -> RowidBits {
+        var fitted = RowidBits(maxRowid: maxRowid)
+        let shared = min(words.count, fitted.words.count)
+        fitted.words.replaceSubrange(0..<shared, with: words[0..<shared])
+        let lastBit = Int(max(maxRowid, 0) & 63)
+        if let last = fitted.words.indices.last, lastBit < 63 { fitted.words[last] &= (1 << UInt64(lastBit + 1)) - 1 }
+        return fitted
+    }
+
+    /// Up to `limit` rowids in the set after `cursor`, in order: a page.
+    func rowids(after cursor: Int64, limit: Int) -> [Int64] {
+        var found: [Int64] = []
+        var index = Int(max(cursor + 1, 0) >> 6)
+        guard index < words.count, limit > 0 else { return found }
+        // The first word keeps only the bits after the cursor.
+        var word = words[index] & (UInt64.max << UInt64(max(cursor + 1, 0) & 63))
+        while true {
+            while word != 0 {
+                found.append(Int64(index) << 6 | Int64(word.trailingZeroBitCount))
+                if found.count == limit { return found }
+                word &= word - 1
+            }
+            index += 1
+            guard index < words.count else { return found }
+            word = words[index]
+        }
+    }
+
     /// Combines word by word; both sets were sized from the same largest rowid.
     mutating func combine(_ other: RowidBits, _ operation: (UInt64, UInt64) -> UInt64) {
         for index in words.indices where index < other.words.count {

@@ -70,6 +70,7 @@ struct ValueRows {
     var inserts: [Insert] = []
     var counts = CountDeltas()
     var prefixChanges: [PrefixChange] = []
+    var setChanges: [ValueSets.Change] = []
 
     /// The rows that turn `previous` into `new` for the object at `rowid`; `definition` finds a
     /// definition by its key, and a value of one it does not find is an invalid property.
@@ -96,6 +97,8 @@ struct ValueRows {
             for value in fresh where !old.contains(value) {
                 counts.values[.init(kind: kind.rawValue, seq: stored.seq, value: StoredValue.countKey(value)), default: 0] += 1
             }
+            setChanges.append(
+                ValueSets.Change(attribute: .init(kind: kind.rawValue, seq: stored.seq), rowid: rowid, old: old, new: fresh))
             if stored.isSingleValuedString {
                 prefixChanges.append(
                     PrefixChange(
