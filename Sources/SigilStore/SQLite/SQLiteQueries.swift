@@ -194,23 +194,27 @@ extension SQLiteStore {
         }
     }
 
+    /// The single-valued String attributes a predicate's `startsWith` terms test.
+    static func prefixTermDefinitions(_ predicate: ObjectPredicate?) -> [AttributeDefinition] {
+        switch predicate {
+        case .attribute(let definition, .startsWith)? where isSingleValuedString(definition): [definition]
+        case .not(let inner)?: prefixTermDefinitions(inner)
+        case .and(let l, let r)?, .or(let l, let r)?: prefixTermDefinitions(l) + prefixTermDefinitions(r)
+        default: []
+        }
+    }
+
+    /// Whether a predicate's `startsWith` counts want a prefix index that is not built yet.
+    func prefixIndexesMissing(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?) -> Bool {
+        Self.prefixTermDefinitions(predicate).contains {
+            prefixIndexes.withIndex(PrefixIndexes.Key(kind: kind.rawValue, definition: nameKey($0.id)), { _ in () }) == nil
+        }
+    }
+
     /// Builds the prefix indexes a predicate's counts will use, inside a write transaction so no
     /// commit can slip between the snapshot and the index going live.
     func preparePrefixIndexes(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?) async throws {
-        guard let predicate else { return }
-        var wanted: [AttributeDefinition] = []
-        func collect(_ p: ObjectPredicate) {
-            switch p {
-            case .attribute(let definition, .startsWith) where Self.isSingleValuedString(definition): wanted.append(definition)
-            case .not(let inner): collect(inner)
-            case .and(let l, let r), .or(let l, let r):
-                collect(l)
-                collect(r)
-            default: break
-            }
-        }
-        collect(predicate)
-        for definition in wanted {
+        for definition in Self.prefixTermDefinitions(predicate) {
             let key = PrefixIndexes.Key(kind: kind.rawValue, definition: nameKey(definition.id))
             guard prefixIndexes.withIndex(key, { _ in () }) == nil else { continue }
             try await writer.write { db in
@@ -235,7 +239,7 @@ extension SQLiteStore {
         _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, reader: String?, order: ObjectOrder?,
         after cursor: Int64?, afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
     ) async throws -> (page: DirectoryPage, count: Int?) {
-        try await preparePrefixIndexes(kind, predicate)
+        if prefixIndexesMissing(kind, predicate) { try await build { try await self.preparePrefixIndexes(kind, predicate) } }
         let (result, wanted) = try await writer.read { db -> ((page: DirectoryPage, count: Int?), [WantedSet]) in
             let (seen, adjustment) = try Self.asSeen(predicate, by: reader, kind, db)
             let rows: [Row]
@@ -272,8 +276,17 @@ extension SQLiteStore {
             return ((DirectoryPage(objects: objects, next: next, attributes: attributes, nextSortKey: nextSortKey), matches), wanted)
         }
         // Broad terms read from rows this time are kept from now on; the answer is already exact.
-        try await keepValueSets(wanted, kind)
+        if !wanted.isEmpty { try await build { try await self.keepValueSets(wanted, kind) } }
         return result
+    }
+
+    /// Builds in-memory structures a query found missing: in the background for a database file,
+    /// so the first request after start answers from the value index instead of waiting for the
+    /// build; at once for an in-memory store, so tests see them built.
+    func build(_ work: @escaping @Sendable () async throws -> Void) async throws {
+        guard buildsInBackground else { return try await work() }
+        // A failed build installs nothing; the next query that needs it tries again.
+        Task.detached(priority: .utility) { try? await work() }
     }
 
     /// Objects by rowid, in rowid order.

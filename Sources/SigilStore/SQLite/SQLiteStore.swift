@@ -8,6 +8,9 @@ public final class SQLiteStore: DirectoryStore {
     let writer: any DatabaseWriter
     let prefixIndexes = PrefixIndexes()
     let valueSets: ValueSets
+    /// Whether prefix indexes and value sets are built after the query that wanted them
+    /// answers (a database file) or before (an in-memory store, for tests).
+    let buildsInBackground: Bool
     /// The schema is read on most requests and changes rarely: cached, with a version so a read
     /// that raced a change never installs a stale copy.
     let schemaCache = Locked<(version: Int, schema: Schema?)>((0, nil))
@@ -22,6 +25,7 @@ public final class SQLiteStore: DirectoryStore {
     /// Opens (creating when needed) the database file at `path` and migrates it.
     public init(path: String) throws {
         valueSets = ValueSets()
+        buildsInBackground = true
         Self.createPrivately(path)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
@@ -49,6 +53,7 @@ public final class SQLiteStore: DirectoryStore {
 
     init(valueSets: ValueSets) throws {
         self.valueSets = valueSets
+        buildsInBackground = false
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         writer = try DatabaseQueue(configuration: configuration)
