@@ -129,40 +129,83 @@ public struct AccessRuleService: Sendable {
         return Decider(store: store)
     }
 
+    public struct Explanation: Sendable {
+        public let decision: Decision
+        /// The subject asked about (by object id, or a user by userPrincipalName); nil when none.
+        public let subject: DirectoryObject?
+        /// The rules covering the subject and the action; empty for a missing or disabled subject.
+        public let considered: [Considered]
+    }
+
+    public struct Considered: Sendable {
+        public let rule: AccessRule
+        public let admits: Bool
+    }
+
     public struct Decider: Sendable {
         let store: any DirectoryStore
 
         /// Azure's semantics: allowed iff some rule covers the subject and the action and its
         /// condition holds; no rule, no access. A subject that does not exist or is disabled is denied.
         public func decide(_ questions: [Question], now: Date = Date()) async throws -> [Decision] {
-            let rules = try await store.accessRules()
-            let parsed = rules.map { ($0, $0.parsedCondition()) }
+            let parsed = try await parsedRules()
             var decisions: [Decision] = []
             for question in questions {
-                guard let subject = try await subject(question), subject.accountEnabled else {
-                    decisions.append(Decision(allowed: false, ruleId: nil))
-                    continue
-                }
-                let candidates = parsed.filter { $0.0.covers(principalId: subject.id, action: question.action) }
-                guard !candidates.isEmpty else {
-                    decisions.append(Decision(allowed: false, ruleId: nil))
-                    continue
-                }
-                let values = try await store.attributes(of: [subject.id])[subject.id] ?? AttributeAssignments()
-                let input = ConditionInput(
-                    action: question.action, subOperation: question.subOperation, principal: values,
-                    resource: question.resource, request: question.context,
-                    environment: ConditionRequest.environment(question.context, now: now))
-                let winner = candidates.first { _, condition in
+                decisions.append(try await judge(question, parsed, now: now, explaining: false).decision)
+            }
+            return decisions
+        }
+
+        /// A decision with its reasons: the subject found, and every rule that covers it and the
+        /// action, in the order they are tried, with whether its condition admits. `ruleId`
+        /// decides on that rule alone.
+        public func explain(_ question: Question, ruleId: String? = nil, now: Date = Date()) async throws -> Explanation {
+            var parsed = try await parsedRules()
+            if let ruleId {
+                parsed = parsed.filter { $0.rule.id == ruleId.lowercased() }
+                guard !parsed.isEmpty else { throw GraphError.notFound(ruleId) }
+            }
+            return try await judge(question, parsed, now: now, explaining: true)
+        }
+
+        func parsedRules() async throws -> [(rule: AccessRule, condition: AccessCondition??)] {
+            try await store.accessRules().map { ($0, $0.parsedCondition()) }
+        }
+
+        /// Without `explaining`, stops at the first rule that admits, as a decision needs no more.
+        func judge(
+            _ question: Question, _ parsed: [(rule: AccessRule, condition: AccessCondition??)], now: Date, explaining: Bool
+        ) async throws -> Explanation {
+            let denied = Decision(allowed: false, ruleId: nil)
+            guard let subject = try await subject(question) else {
+                return Explanation(decision: denied, subject: nil, considered: [])
+            }
+            let candidates = parsed.filter { $0.rule.covers(principalId: subject.id, action: question.action) }
+            guard subject.accountEnabled, !candidates.isEmpty else {
+                return Explanation(decision: denied, subject: subject, considered: [])
+            }
+            let values = try await store.attributes(of: [subject.id])[subject.id] ?? AttributeAssignments()
+            let input = ConditionInput(
+                action: question.action, subOperation: question.subOperation, principal: values,
+                resource: question.resource, request: question.context,
+                environment: ConditionRequest.environment(question.context, now: now))
+            var considered: [Considered] = []
+            var winner: AccessRule?
+            for (rule, condition) in candidates {
+                let admits =
                     switch condition {
                     case .none: false  // a stored condition that no longer parses admits nobody
                     case .some(.none): true
                     case .some(.some(let condition)): ConditionEvaluator.evaluate(condition, input)
                     }
+                if explaining { considered.append(Considered(rule: rule, admits: admits)) }
+                if admits, winner == nil {
+                    winner = rule
+                    if !explaining { break }
                 }
-                decisions.append(Decision(allowed: winner != nil, ruleId: winner?.0.id))
             }
-            return decisions
+            return Explanation(
+                decision: Decision(allowed: winner != nil, ruleId: winner?.id), subject: subject, considered: considered)
         }
 
         /// The subject by object id; a user also by userPrincipalName, as AuthZEN's examples name users.
