@@ -158,19 +158,8 @@ extension ConsoleController {
         }
         values["targets"] = rows
         values["hasTargets"] = !rows.isEmpty
-        let trail = (query["back"] ?? "").split(separator: ",").map(String.init)
-        let base = "conditional-access/\(id)"
         let kept = total.map { [("total", String($0))] } ?? []
-        if let next {
-            let back = trail + [token ?? "-"]
-            values["nextPage"] = Self.link(
-                base, kept + [("page", services.pageTokens.token(payload: next, query: binding)), ("back", back.joined(separator: ","))])
-        }
-        if let previous = trail.last {
-            let back = trail.dropLast().joined(separator: ",")
-            values["previousPage"] = Self.link(
-                base, kept + (previous == "-" ? [] : [("page", previous)]) + (back.isEmpty ? [] : [("back", back)]))
-        }
+        pagingLinks("conditional-access/\(id)", query: query, kept: kept, next: next, binding: binding, into: &values)
     }
 
     // MARK: Create and edit

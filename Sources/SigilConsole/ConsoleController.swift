@@ -40,6 +40,7 @@ public struct ConsoleController: Sendable {
         registerAuditPage(on: console)
         registerSubscriptionsPage(on: console)
         registerConditionalAccessPages(on: console)
+        registerAccessPages(on: console)
         // Unknown console addresses get the console's own not-found page.
         console.get("**", use: { _, _ -> Response in throw HTTPError(.notFound) })
     }
@@ -116,6 +117,7 @@ public struct ConsoleController: Sendable {
             nav: true, "canReadAudit": AccessPolicy.allows(signedIn.caller, .readAuditLogs),
             "canInspectSubscriptions": SubscriptionService.mayInspectAll(signedIn.caller),
             "canReadConditionalAccess": AccessPolicy.allows(signedIn.caller, .readConditionalAccess),
+            "canReadAccessRules": AccessPolicy.allows(signedIn.caller, .readAccessRules),
         ]
     }
 

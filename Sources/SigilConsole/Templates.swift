@@ -24,6 +24,12 @@ enum Templates {
         ("policy-form", PackageResources.policy_form_mustache),
         ("policy-delete", PackageResources.policy_delete_mustache),
         ("whatif", PackageResources.whatif_mustache),
+        ("access-rules", PackageResources.access_rules_mustache),
+        ("access-rule", PackageResources.access_rule_mustache),
+        ("access-rule-form", PackageResources.access_rule_form_mustache),
+        ("access-rule-delete", PackageResources.access_rule_delete_mustache),
+        ("access-test", PackageResources.access_test_mustache),
+        ("access-who", PackageResources.access_who_mustache),
         ("problem", PackageResources.problem_mustache),
     ].map { ($0, String(decoding: $1, as: UTF8.self)) }
 
