@@ -99,13 +99,16 @@ public enum DirectoryRole: String, Sendable, CaseIterable {
         case .attributeLogAdministrator, .attributeLogReader:
             [.readAuditLogs]
         case .attributeProvisioningAdministrator:
-            [.readAttributeSets, .readDefinitions, .readProvisioning, .provisionUsers, .readProvisioningLogs]
+            [
+                .readAttributeSets, .readDefinitions, .readProvisioning, .provisionUsers, .readProvisioningLogs,
+                .readProvisioningMapping, .manageProvisioningMapping,
+            ]
         case .attributeProvisioningReader:
-            [.readAttributeSets, .readDefinitions, .readProvisioning, .readProvisioningLogs]
+            [.readAttributeSets, .readDefinitions, .readProvisioning, .readProvisioningLogs, .readProvisioningMapping]
         case .globalAdministrator:
             [
                 .manageUsers, .manageApplications, .manageRoleAssignments, .readConditionalAccess, .manageConditionalAccess,
-                .readProvisioningLogs,
+                .readProvisioningLogs, .readProvisioningMapping, .manageProvisioningMapping,
             ]
         case .privilegedRoleAdministrator:
             [.manageRoleAssignments]
@@ -115,8 +118,10 @@ public enum DirectoryRole: String, Sendable, CaseIterable {
             [.readConditionalAccess, .manageConditionalAccess]
         case .securityAdministrator:
             [.readConditionalAccess, .manageConditionalAccess, .readProvisioningLogs]
-        case .securityReader, .globalReader:
+        case .securityReader:
             [.readConditionalAccess, .readProvisioningLogs]
+        case .globalReader:
+            [.readConditionalAccess, .readProvisioningLogs, .readProvisioningMapping]
         case .attributeAccessAdministrator:
             [.readAccessRules, .manageAccessRules]
         case .attributeAccessEvaluator:
@@ -157,6 +162,10 @@ public enum Capability: Sendable, Hashable {
     /// Read the provisioning logs (`/auditLogs/provisioning`); custom security attribute values
     /// in them also need `readProvisioning`. Tenant-wide.
     case readProvisioningLogs
+    /// The inbound provisioning mapping (`/sigil/v1/provisioning/mapping`): which SCIM attribute
+    /// matches users and which go to which custom security attributes. Tenant-wide.
+    case readProvisioningMapping
+    case manageProvisioningMapping
 
     /// Capabilities a grant on one attribute set can give (audit records belong to a set too).
     var isAttributeScoped: Bool {
@@ -170,6 +179,12 @@ public enum Capability: Sendable, Hashable {
 
     /// Access rules and decisions on them, which read attribute values; guests never get them.
     var isAccessRuleCapability: Bool { self == .readAccessRules || self == .manageAccessRules || self == .evaluateAccess }
+
+    /// The provisioning mapping names custom security attributes; guests never get it.
+    var isProvisioningMappingCapability: Bool { self == .readProvisioningMapping || self == .manageProvisioningMapping }
+
+    /// What guests never get, whatever roles they were given.
+    var isDeniedToGuests: Bool { isAttributeCapability || isAccessRuleCapability || isProvisioningMappingCapability }
 
     /// Everything about custom security attributes; guests never get any of it.
     var isAttributeCapability: Bool { isAttributeScoped || self == .manageAttributeSets }
@@ -253,7 +268,7 @@ public enum AccessPolicy {
     /// nil, tenant-wide. Set names match case-insensitively; tenant grants cover every set.
     public static func allows(_ caller: Caller, _ capability: Capability, inSet set: String? = nil) -> Bool {
         // Guests never touch custom security attributes, whatever roles they were given.
-        if caller.kind == .guest, capability.isAttributeCapability || capability.isAccessRuleCapability { return false }
+        if caller.kind == .guest, capability.isDeniedToGuests { return false }
         return caller.grants.contains { grant in
             guard grant.role.capabilities.contains(capability) else { return false }
             switch grant.scope {
@@ -269,7 +284,7 @@ public enum AccessPolicy {
     /// Whether any grant gives `capability` somewhere (tenant or some set); for list routes that
     /// then filter item by item.
     public static func allowsAnywhere(_ caller: Caller, _ capability: Capability) -> Bool {
-        if caller.kind == .guest, capability.isAttributeCapability || capability.isAccessRuleCapability { return false }
+        if caller.kind == .guest, capability.isDeniedToGuests { return false }
         return caller.grants.contains { $0.role.capabilities.contains(capability) }
     }
 

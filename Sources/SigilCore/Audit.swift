@@ -19,16 +19,20 @@ public enum AuditActivity: String, Sendable, CaseIterable {
     case addAccessRule = "Add access rule"
     case updateAccessRule = "Update access rule"
     case deleteAccessRule = "Delete access rule"
+    /// The inbound provisioning mapping (`/sigil/v1/provisioning/mapping`), in a category of its own.
+    case updateProvisioningMapping = "Update provisioning mapping"
 
     public static let category = "AttributeManagement"
     public static let policyCategory = "Policy"
     public static let accessRuleCategory = "AccessRuleManagement"
+    public static let provisioningCategory = "ProvisioningManagement"
 
     /// The records' `category`.
     public var category: String {
         switch self {
         case .addConditionalAccessPolicy, .updateConditionalAccessPolicy, .deleteConditionalAccessPolicy: Self.policyCategory
         case .addAccessRule, .updateAccessRule, .deleteAccessRule: Self.accessRuleCategory
+        case .updateProvisioningMapping: Self.provisioningCategory
         default: Self.category
         }
     }
@@ -429,6 +433,7 @@ extension AuditActivity {
         case .addAccessRule: "Add"
         case .updateAccessRule: "Update"
         case .deleteAccessRule: "Delete"
+        case .updateProvisioningMapping: "Update"
         }
     }
 }

@@ -65,12 +65,12 @@ extension InboundProvisioning {
         "preferredLanguage", "accountEnabled",
     ]
 
-    /// The source identity of an operation's user: its `externalId` (the matching identifier)
-    /// and its `displayName` (or `userName`).
-    public static func source(of data: JSONValue?) -> (id: String?, displayName: String?) {
+    /// The source identity of an operation's user: its matching identifier (`externalId` unless
+    /// the provisioning mapping says `userName`) and its `displayName` (or `userName`).
+    public static func source(of data: JSONValue?, mapping: ProvisioningMapping = .default) -> (id: String?, displayName: String?) {
         guard let user = data?.objectValue else { return (nil, nil) }
         return (
-            user.scimValue("externalId")?.stringValue,
+            mapping.identifier(of: user),
             user.scimValue("displayName")?.stringValue ?? user.scimValue("userName")?.stringValue
         )
     }
@@ -236,7 +236,8 @@ public struct ProvisioningLogEntry: Sendable, Equatable {
     /// `AuditRecord.timestamp`: sorts as text.
     public var activityDateTime: String
     public var status: Status
-    /// The source's matching identifier (SCIM `externalId`), when the operation had one.
+    /// The source's matching identifier (SCIM `externalId`, or `userName` as the provisioning
+    /// mapping says), when the operation had one.
     public var sourceId: String?
     /// The whole entry as Graph's `provisioningObjectSummary`, values unredacted.
     public var document: JSONObject

@@ -132,10 +132,11 @@ public enum ScimUserMapping {
     /// change whose `customSecurityAttributes` carries only the attributes that change. In
     /// `.replace` mode an attribute held but absent from the resource is removed; in `.inbound`
     /// mode it is kept. Validation of the values themselves happens where every Graph write is
-    /// validated.
+    /// validated. `mapping` (the administrator's provisioning mapping) applies in `.inbound`
+    /// mode only: `/scim/v2` keeps the schema it publishes.
     public static func graphBody(
         _ resource: JSONValue, current: (object: DirectoryObject, attributes: AttributeAssignments)?, schema: Schema,
-        mode: Mode = .replace
+        mode: Mode = .replace, mapping: ProvisioningMapping = .default
     ) throws(ScimError) -> JSONObject {
         guard case .object(let input) = resource else { throw .invalidSyntax("The request body must be a SCIM User object.") }
         let declared = try declaredSchemas(input, mode: mode)
@@ -170,7 +171,10 @@ public enum ScimUserMapping {
                     switch urn {
                     case ScimURN.enterpriseUser: department = try enterprise(value, mode: mode)
                     case ScimURN.user: throw .invalidValue("Core attributes are sent at the top level, not under '\(key)'.")
-                    default: values += try attributeValues(urn, value, schema: schema, already: values)
+                    default:
+                        values += try attributeValues(urn, value, schema: schema, already: values) { path in
+                            mode == .inbound && mapping.isSource(path)
+                        }
                     }
                 } else if let (_, property) = coreProperties.first(where: { $0.scim.lowercased() == lower }) {
                     guard value == .null || value.stringValue != nil else { throw .invalidValue("'\(key)' must be a string.") }
@@ -192,6 +196,11 @@ public enum ScimUserMapping {
             default:
                 guard mode == .inbound else { throw .invalidValue("Attribute 'name.\(key)' is not supported by this service provider.") }
             }
+        }
+        if mode == .inbound && !mapping.attributeMappings.isEmpty {
+            // A mapped target takes its value from its mapped source only.
+            values.removeAll { mapping.maps($0.definition) }
+            values += try mapping.values(in: input, schema: schema)
         }
         if let mail { body.append("mail", mail) }
         if let department { body.append("department", department) }
@@ -261,20 +270,24 @@ public enum ScimUserMapping {
     }
 
     /// Values from either custom security attribute extension, typed by their definitions.
+    /// Paths `skipping` accepts are left out (a provisioning mapping reads them itself).
     static func attributeValues(
-        _ urn: String, _ value: JSONValue, schema: Schema, already: [(definition: AttributeDefinition, values: [AttributeValue])]
+        _ urn: String, _ value: JSONValue, schema: Schema, already: [(definition: AttributeDefinition, values: [AttributeValue])],
+        skipping: (String) -> Bool = { _ in false }
     ) throws(ScimError) -> [(definition: AttributeDefinition, values: [AttributeValue])] {
         guard case .object(let members) = value else { throw .invalidValue("'\(urn)' must be an object.") }
         var pairs: [(AttributeDefinition, JSONValue)] = []
         for (key, inner) in members where key.lowercased() != "schemas" {
             if urn == ScimURN.flatCustomSecurityAttributes {
-                guard let definition = try definition(forPath: "\(urn):\(key)", schema: schema) else { continue }
+                guard !skipping("\(urn):\(key)"), let definition = try definition(forPath: "\(urn):\(key)", schema: schema) else {
+                    continue
+                }
                 pairs.append((definition, inner))
             } else {
                 guard case .object(let attributes) = inner else {
                     throw .invalidValue("'\(urn):\(key)' must be an object of the attribute set's attributes.")
                 }
-                for (attribute, attributeValue) in attributes {
+                for (attribute, attributeValue) in attributes where !skipping("\(urn):\(key).\(attribute)") {
                     guard let definition = try definition(forPath: "\(urn):\(key).\(attribute)", schema: schema) else { continue }
                     pairs.append((definition, attributeValue))
                 }
@@ -285,13 +298,18 @@ public enum ScimUserMapping {
             guard !(already + out).contains(where: { nameKey($0.definition.id) == nameKey(definition.id) }) else {
                 throw .invalidValue("Attribute '\(definition.attributeSet).\(definition.name)' is given more than once.")
             }
-            do {
-                out.append((definition, try AssignmentRules.parseValues(raw, definition: definition)))
-            } catch {
-                throw ScimError(error)
-            }
+            out.append((definition, try typedValues(raw, definition)))
         }
         return out
+    }
+
+    /// A SCIM value typed by its definition; a wrong type is SCIM's `invalidValue`.
+    static func typedValues(_ raw: JSONValue, _ definition: AttributeDefinition) throws(ScimError) -> [AttributeValue] {
+        do {
+            return try AssignmentRules.parseValues(raw, definition: definition)
+        } catch {
+            throw ScimError(error)
+        }
     }
 
     /// The attributes whose values differ from `held`; with `removingUnsent`, attributes held but

@@ -47,6 +47,7 @@ public func buildRouter(
     let sigil = router.group("sigil/v1").add(middleware: AuthenticationMiddleware(services: services, limiter: limiter))
     ConditionController(services: services).register(on: sigil)
     ConditionalAccessController(services: services).registerTargets(on: sigil)
+    SynchronizationController(services: services).registerMapping(on: sigil)
     let access = AccessController(services: services)
     access.registerRules(on: sigil)
     access.registerDecisions(

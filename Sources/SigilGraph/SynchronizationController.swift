@@ -25,6 +25,12 @@ struct SynchronizationController {
         group.get(RouterPath(Self.logsPath), use: logs)
     }
 
+    /// Sigil's extension: the tenant's provisioning mapping, `GET`/`PUT /sigil/v1/provisioning/mapping`.
+    func registerMapping(on sigil: RouterGroup<GraphContext>) {
+        sigil.get("provisioning/mapping", use: mapping)
+        sigil.put("provisioning/mapping", use: replaceMapping)
+    }
+
     func ids(_ context: GraphContext) throws -> (servicePrincipal: String, job: String?) {
         (
             try decodePathSegment(Substring(try context.parameters.require("id"))),
@@ -92,6 +98,21 @@ struct SynchronizationController {
         }
         let filter = Request.encode("jobid eq '\(job.id)'")
         return Response(status: .accepted, headers: [.location: "\(services.origin(request))/beta/\(Self.logsPath)/?$filter=\(filter)"])
+    }
+
+    // MARK: Mapping
+
+    @Sendable func mapping(_ request: Request, context: GraphContext) async throws -> Response {
+        let mapping = try await ProvisioningMappingService(services: services).mapping(caller: try context.requireCaller())
+        return GraphResponse.json(.object(mapping.json))
+    }
+
+    /// Replaces the whole mapping; answers with it as saved (targets spelled as the schema spells them).
+    @Sendable func replaceMapping(_ request: Request, context: GraphContext) async throws -> Response {
+        let mapping = try await ProvisioningMappingService(services: services).replace(as: try context.initiator(request)) {
+            try await request.jsonBody(context: context)
+        }
+        return GraphResponse.json(.object(mapping.json))
     }
 
     // MARK: Provisioning logs

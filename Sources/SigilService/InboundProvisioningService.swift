@@ -111,8 +111,9 @@ public struct InboundProvisioningService: Sendable {
 
     // MARK: bulkUpload
 
-    /// Runs a bulkUpload into a started job: each POST finds the user whose employeeId matches
-    /// its `externalId` and updates it, or creates one, each operation all or nothing on its own,
+    /// Runs a bulkUpload into a started job: each POST finds the user its matching identifier
+    /// names (the tenant's provisioning mapping: `externalId` = employeeId unless it says
+    /// `userName` = userPrincipalName) and updates it, or creates one, each operation all or nothing on its own,
     /// each leaving one provisioning log entry. A malformed request is refused whole (400)
     /// before anything is written. `body` is read only once the caller may upload. Returns the job.
     public func bulkUpload(
@@ -126,11 +127,13 @@ public struct InboundProvisioningService: Sendable {
                 "The provisioning job '\(job.id)' is not started; start it (POST .../jobs/\(job.id)/start) before uploading.")
         }
         let operations = try InboundProvisioning.operations(try await body())
+        // Read once: every operation of one upload runs on the same mapping.
+        let mapping = try await store.provisioningMapping()
         let parties = ProvisioningLogEntry.Parties(
             tenantId: services.tenantId, job: job, servicePrincipalName: principal.displayName, cycleId: SigilServices.newId(),
             initiator: initiator.audit.initiatedBy)
         for operation in operations {
-            let entry = try await provision(operation.data, parties, provisioner, as: initiator)
+            let entry = try await provision(operation.data, mapping, parties, provisioner, as: initiator)
             try await store.appendProvisioningLog([entry])
         }
         return job
@@ -138,11 +141,11 @@ public struct InboundProvisioningService: Sendable {
 
     /// One operation, and the log entry that records it.
     func provision(
-        _ data: JSONValue, _ parties: ProvisioningLogEntry.Parties, _ provisioner: ProvisioningService.Provisioner,
-        as initiator: Initiator
+        _ data: JSONValue, _ mapping: ProvisioningMapping, _ parties: ProvisioningLogEntry.Parties,
+        _ provisioner: ProvisioningService.Provisioner, as initiator: Initiator
     ) async throws -> ProvisioningLogEntry {
         let started = Date()
-        let source = InboundProvisioning.source(of: data)
+        let source = InboundProvisioning.source(of: data, mapping: mapping)
         func entry(
             _ action: ProvisioningLogEntry.Action, _ status: ProvisioningLogEntry.Status, error: (code: String, reason: String)? = nil,
             target: DirectoryObject? = nil, changes: [ProvisioningLogEntry.Change] = []
@@ -153,10 +156,12 @@ public struct InboundProvisioningService: Sendable {
                 duration: Int(Date().timeIntervalSince(started) * 1000))
         }
         do {
-            guard let externalId = source.id, !externalId.isEmpty else {
-                throw ScimError.invalidValue("'externalId' is required: it is the matching identifier (the user's employeeId).")
+            let identifier = mapping.matchingIdentifier
+            guard let key = source.id, !key.isEmpty else {
+                throw ScimError.invalidValue(
+                    "'\(identifier.rawValue)' is required: it is the matching identifier (the user's \(identifier.property)).")
             }
-            let (before, after) = try await provisioner.upsert(data, matching: externalId, as: initiator)
+            let (before, after) = try await provisioner.upsert(data, matching: key, mapping: mapping, as: initiator)
             let changes = InboundProvisioning.changes(
                 from: before.map { ($0.object, $0.attributes) }, to: (after.object, after.attributes), schema: try await store.schema())
             let action: ProvisioningLogEntry.Action =
@@ -189,20 +194,21 @@ public struct InboundProvisioningService: Sendable {
 }
 
 extension ProvisioningService.Provisioner {
-    /// API-driven inbound provisioning's POST: the user whose employeeId matches `externalId`
-    /// takes what `resource` maps (what it leaves out stays), or a new user is created from it.
-    /// Returns the user before (nil when created) and after.
-    func upsert(_ resource: JSONValue, matching externalId: String, as initiator: Initiator) async throws
+    /// API-driven inbound provisioning's POST: the user whose matching property (`mapping`'s
+    /// identifier) equals `key` takes what `resource` maps (what it leaves out stays), or a new
+    /// user is created from it. Returns the user before (nil when created) and after.
+    func upsert(_ resource: JSONValue, matching key: String, mapping: ProvisioningMapping, as initiator: Initiator) async throws
         -> (before: ObjectState?, after: ObjectState)
     {
         try requireWrites()
         let schema = try await schema()
+        let property = mapping.matchingIdentifier.property
         let (page, _) = try await services.store.query(
-            .user, matching: .property("employeeId", .equals(externalId)), after: nil, limit: 2, count: false, withAttributes: true)
+            .user, matching: .property(property, .equals(key)), after: nil, limit: 2, count: false, withAttributes: true)
         guard page.objects.count <= 1 else {
             throw ScimError(
                 status: 409, scimType: "uniqueness",
-                detail: "More than one user has employeeId '\(externalId)'; the matching identifier must name one user.")
+                detail: "More than one user has \(property) '\(key)'; the matching identifier must name one user.")
         }
         let agentInitiator = Initiator(caller: agent, audit: initiator.audit, logger: initiator.logger)
         var before: ObjectState?
@@ -210,11 +216,11 @@ extension ProvisioningService.Provisioner {
         if let object = page.objects.first {
             let current = ObjectState(object: object, attributes: page.attributes?[object.id] ?? AttributeAssignments())
             let body = try ScimUserMapping.graphBody(
-                resource, current: (current.object, current.attributes), schema: schema, mode: .inbound)
+                resource, current: (current.object, current.attributes), schema: schema, mode: .inbound, mapping: mapping)
             try await scimErrors { try await directory.update(.user, id: object.id, .object(body), as: agentInitiator) }
             (before, id) = (current, object.id)
         } else {
-            let body = try ScimUserMapping.graphBody(resource, current: nil, schema: schema, mode: .inbound)
+            let body = try ScimUserMapping.graphBody(resource, current: nil, schema: schema, mode: .inbound, mapping: mapping)
             id = try await scimErrors { try await directory.create(.user, .object(body), as: agentInitiator, passwordRequired: false) }.id
         }
         guard let after = try await services.store.objectState(.user, id: id) else { throw ScimError.notFound(id) }

@@ -6,6 +6,7 @@ private let allCapabilities: [Capability] = [
     .readAttributeSets, .manageAttributeSets, .readDefinitions, .manageDefinitions, .readAllowedValue, .readAssignments, .manageAssignments,
     .readAuditLogs, .manageUsers, .manageApplications, .manageRoleAssignments, .readConditionalAccess, .manageConditionalAccess,
     .readProvisioning, .provisionUsers, .readProvisioningLogs, .readAccessRules, .manageAccessRules, .evaluateAccess,
+    .readProvisioningMapping, .manageProvisioningMapping,
 ]
 
 /// Everything that touches custom security attributes: configuration, values and their audit log.
@@ -26,17 +27,21 @@ private let expectedMatrix: [DirectoryRole: Set<Capability>] = [
     .attributeAssignmentReader: [.readAttributeSets, .readDefinitions, .readAssignments],
     .attributeLogAdministrator: [.readAuditLogs],
     .attributeLogReader: [.readAuditLogs],
-    .attributeProvisioningAdministrator: [.readAttributeSets, .readDefinitions, .readProvisioning, .provisionUsers, .readProvisioningLogs],
-    .attributeProvisioningReader: [.readAttributeSets, .readDefinitions, .readProvisioning, .readProvisioningLogs],
+    .attributeProvisioningAdministrator: [
+        .readAttributeSets, .readDefinitions, .readProvisioning, .provisionUsers, .readProvisioningLogs, .readProvisioningMapping,
+        .manageProvisioningMapping,
+    ],
+    .attributeProvisioningReader: [.readAttributeSets, .readDefinitions, .readProvisioning, .readProvisioningLogs, .readProvisioningMapping],
     .globalAdministrator: [
         .manageUsers, .manageApplications, .manageRoleAssignments, .readConditionalAccess, .manageConditionalAccess, .readProvisioningLogs,
+        .readProvisioningMapping, .manageProvisioningMapping,
     ],
     .privilegedRoleAdministrator: [.manageRoleAssignments],
     .userAdministrator: [.manageUsers],
     .conditionalAccessAdministrator: [.readConditionalAccess, .manageConditionalAccess],
     .securityAdministrator: [.readConditionalAccess, .manageConditionalAccess, .readProvisioningLogs],
     .securityReader: [.readConditionalAccess, .readProvisioningLogs],
-    .globalReader: [.readConditionalAccess, .readProvisioningLogs],
+    .globalReader: [.readConditionalAccess, .readProvisioningLogs, .readProvisioningMapping],
     .attributeAccessAdministrator: [.readAccessRules, .manageAccessRules],
     .attributeAccessEvaluator: [.readAccessRules, .evaluateAccess],
 ]
@@ -180,6 +185,15 @@ private func scoped(_ role: DirectoryRole, _ set: String) -> RoleGrant { RoleGra
         #expect(!AccessPolicy.allows(everything, capability))
         #expect(!AccessPolicy.allows(everything, capability, inSet: "Engineering"))
         #expect(!AccessPolicy.allowsAnywhere(everything, capability))
+    }
+
+    /// The provisioning mapping names custom security attributes: no guest reads or changes it.
+    @Test func guestsGetNoProvisioningMappingCapability() {
+        let caller = guest(tenant(.attributeProvisioningAdministrator), tenant(.globalAdministrator), tenant(.globalReader))
+        for capability: Capability in [.readProvisioningMapping, .manageProvisioningMapping] {
+            #expect(!AccessPolicy.allows(caller, capability))
+            #expect(!AccessPolicy.allowsAnywhere(caller, capability))
+        }
     }
 
     @Test func theSameGrantsWorkForAMember() {

@@ -9,6 +9,7 @@ import Testing
     static let migrationIds = [
         "v1-directory-and-schema", "v2-query-counts", "v3-display-name-order", "v4-audit-log", "v5-change-log",
         "v6-conditional-access", "v7-access-rules", "v8-inbound-provisioning",
+        "v9-provisioning-mapping",
     ]
 
     @Test func migrationsRunOnANewFile() async throws {
@@ -143,6 +144,29 @@ import Testing
             }
             #expect(applied == Self.migrationIds)
         }
+    }
+
+    /// The tenant's one provisioning mapping: the default until saved, replaced whole, and a
+    /// refused change (an error from `decide`) leaves it as it was.
+    @Test(arguments: StoreKind.allCases) func provisioningMappingIsReplacedWhole(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = fixture.store
+        #expect(try await store.provisioningMapping() == .default)
+        let mapping = ProvisioningMapping(
+            matchingIdentifier: .userName,
+            attributeMappings: [.init(source: "urn:ietf:params:scim:schemas:extension:acme:2.0:User:costCenter", target: "Finance_Cost")])
+        #expect(try await store.changeProvisioningMapping { _, _ in (mapping, []) } == mapping)
+        #expect(try await store.provisioningMapping() == mapping)
+        await #expect(throws: GraphError.self) {
+            try await store.changeProvisioningMapping { current, _ in
+                #expect(current == mapping)
+                throw GraphError.badRequest("refused")
+            }
+        }
+        #expect(try await store.provisioningMapping() == mapping)
+        #expect(try await store.changeProvisioningMapping { _, _ in (.default, []) } == .default)
+        #expect(try await store.provisioningMapping() == .default)
     }
 
     @Test(arguments: StoreKind.allCases) func settingIfAbsentKeepsTheFirstValue(_ kind: StoreKind) async throws {

@@ -185,6 +185,7 @@ enum PostgresMigrations {
         ("conditional-access", PostgresStore.conditionalAccessSchema),
         ("access-rules", PostgresStore.accessRulesSchema),
         ("inbound-provisioning", PostgresStore.provisioningSchema),
+        ("provisioning-mapping", PostgresStore.provisioningMappingSchema),
     ]
 
     /// Applies the steps not yet applied. Holds a session advisory lock on one connection for the

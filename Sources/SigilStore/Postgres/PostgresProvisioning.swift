@@ -104,3 +104,44 @@ extension PostgresStore {
         return ProvisioningSQL.page(rows, limit: limit)
     }
 }
+
+/// The provisioning mapping in PostgreSQL: one row (tenant-wide), the mapping as a JSON document.
+extension PostgresStore {
+    static let provisioningMappingSchema = [
+        """
+        CREATE TABLE provisioning_mapping (
+            id integer PRIMARY KEY CHECK (id = 1),
+            document text NOT NULL
+        )
+        """
+    ]
+
+    public func provisioningMapping() async throws -> ProvisioningMapping {
+        try await withSession { s in
+            try await s.scalar("SELECT document FROM provisioning_mapping WHERE id = 1", String.self)
+                .map(ProvisioningMapping.init(document:)) ?? .default
+        }
+    }
+
+    public func changeProvisioningMapping(
+        _ decide: @escaping @Sendable (ProvisioningMapping, Schema) throws -> (ProvisioningMapping, [AuditRecord])
+    ) async throws -> ProvisioningMapping {
+        let (written, audited) = try await transaction { s -> (ProvisioningMapping, Bool) in
+            // The row is made first (if missing) so that FOR UPDATE serialises concurrent changes.
+            try await s.execute(
+                """
+                INSERT INTO provisioning_mapping (id, document) VALUES (1, \(ProvisioningMapping.default.document))
+                ON CONFLICT (id) DO NOTHING
+                """)
+            let stored = try await s.scalar("SELECT document FROM provisioning_mapping WHERE id = 1 FOR UPDATE", String.self)
+            let current = try stored.map(ProvisioningMapping.init(document:)) ?? .default
+            let version = try await s.scalar("SELECT version FROM store_versions WHERE name = 'schema'", Int64.self) ?? 0
+            let (next, records) = try decide(current, try await Self.loadSchema(s, version: version).schema)
+            try await s.execute("UPDATE provisioning_mapping SET document = \(next.document) WHERE id = 1")
+            try await Self.append(records, s)
+            return (next, !records.isEmpty)
+        }
+        if audited { sealRequests.yield() }
+        return written
+    }
+}

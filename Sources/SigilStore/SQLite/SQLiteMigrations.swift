@@ -140,6 +140,7 @@ extension SQLiteStore {
         registerConditionalAccessMigration(&migrator)
         registerAccessRulesMigration(&migrator)
         registerProvisioningMigration(&migrator)
+        registerProvisioningMappingMigration(&migrator)
         return migrator
     }
 }

@@ -102,3 +102,45 @@ extension SQLiteStore {
         return ProvisioningSQL.page(rows, limit: limit)
     }
 }
+
+/// The provisioning mapping in SQLite: one row (tenant-wide), the mapping as a JSON document.
+extension SQLiteStore {
+    static let provisioningMappingSchema = """
+        CREATE TABLE provisioning_mapping (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            document TEXT NOT NULL
+        );
+        """
+
+    /// Registered after the other migrations, under a name of its own.
+    static func registerProvisioningMappingMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v9-provisioning-mapping") { db in
+            try db.execute(sql: provisioningMappingSchema)
+        }
+    }
+
+    public func provisioningMapping() async throws -> ProvisioningMapping {
+        try await writer.read { db in try Self.loadMapping(db) }
+    }
+
+    public func changeProvisioningMapping(
+        _ decide: @escaping @Sendable (ProvisioningMapping, Schema) throws -> (ProvisioningMapping, [AuditRecord])
+    ) async throws -> ProvisioningMapping {
+        try await writer.write { db in
+            let (next, records) = try decide(try Self.loadMapping(db), try Self.loadSchema(db).schema)
+            try db.execute(
+                sql: """
+                    INSERT INTO provisioning_mapping (id, document) VALUES (1, ?)
+                    ON CONFLICT (id) DO UPDATE SET document = excluded.document
+                    """,
+                arguments: [next.document])
+            try Self.append(records, db)
+            return next
+        }
+    }
+
+    static func loadMapping(_ db: Database) throws -> ProvisioningMapping {
+        try String.fetchOne(db, sql: "SELECT document FROM provisioning_mapping WHERE id = 1")
+            .map(ProvisioningMapping.init(document:)) ?? .default
+    }
+}

@@ -166,6 +166,14 @@ public protocol DirectoryStore: Sendable {
     /// A page of provisioning log entries matching `query`, newest first, continuing after the
     /// sequence number `cursor` (from `ProvisioningLogPage.next`).
     func provisioningLog(_ query: ProvisioningLogQuery, after cursor: Int64?, limit: Int) async throws -> ProvisioningLogPage
+    /// The tenant's provisioning mapping (`ProvisioningMapping.default` when none was saved),
+    /// read from the database on each call, so every instance uploads with the same one.
+    func provisioningMapping() async throws -> ProvisioningMapping
+    /// Reads the mapping and the schema in one write transaction, lets `decide` say what the
+    /// mapping becomes, and writes that with the audit records `decide` returns, all or nothing.
+    func changeProvisioningMapping(
+        _ decide: @escaping @Sendable (ProvisioningMapping, Schema) throws -> (ProvisioningMapping, [AuditRecord])
+    ) async throws -> ProvisioningMapping
 
     // MARK: Audit log
 

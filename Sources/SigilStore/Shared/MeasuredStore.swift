@@ -272,6 +272,16 @@ public struct MeasuredStore: DirectoryStore {
         try await measure("provisioningLog") { try await base.provisioningLog(query, after: cursor, limit: limit) }
     }
 
+    public func provisioningMapping() async throws -> ProvisioningMapping {
+        try await measure("provisioningMapping") { try await base.provisioningMapping() }
+    }
+
+    public func changeProvisioningMapping(
+        _ decide: @escaping @Sendable (ProvisioningMapping, Schema) throws -> (ProvisioningMapping, [AuditRecord])
+    ) async throws -> ProvisioningMapping {
+        try await measure("changeProvisioningMapping") { try await base.changeProvisioningMapping(decide) }
+    }
+
     public func accessRules() async throws -> [AccessRule] {
         try await measure("accessRules") { try await base.accessRules() }
     }
