@@ -88,10 +88,24 @@ public struct TenantFile: Codable, Sendable, Equatable {
         }
     }
 
+    /// The inbound provisioning mapping (`/sigil/v1/provisioning/mapping`), tenant-wide.
+    public struct ProvisioningMappingEntry: Codable, Sendable, Equatable {
+        /// `externalId` (matches employeeId, the default) or `userName` (userPrincipalName).
+        public var matchingIdentifier: String?
+        public var attributeMappings: [AttributeMappingEntry]?
+    }
+
+    /// A SCIM attribute and the custom security attribute (`Set_Attr`) it is written to.
+    public struct AttributeMappingEntry: Codable, Sendable, Equatable {
+        public var source: String
+        public var target: String
+    }
+
     public var attributeSets: [AttributeSetEntry]?
     public var roleAssignments: [RoleEntry]?
     public var conditionalAccessPolicies: [ConditionalAccessEntry]?
     public var accessRules: [AccessRuleEntry]?
+    public var provisioningMapping: ProvisioningMappingEntry?
 
     public static func parse(_ yaml: String) throws -> TenantFile {
         do {
@@ -168,7 +182,9 @@ public struct TenantPlan: Sendable {
     public enum Action: String, Sendable { case create, update, deactivate, reactivate }
 
     /// What a step changes, for `apply --output json`.
-    public enum Kind: String, Sendable { case attributeSet, attribute, allowedValue, roleAssignment, conditionalAccessPolicy, accessRule }
+    public enum Kind: String, Sendable {
+        case attributeSet, attribute, allowedValue, roleAssignment, conditionalAccessPolicy, accessRule, provisioningMapping
+    }
 
     public struct Step: Sendable {
         public let action: Action
@@ -253,7 +269,40 @@ public struct TenantPlan: Sendable {
         try await plan.compareRoles(file.roleAssignments ?? [], client: client)
         try await plan.comparePolicies(file.conditionalAccessPolicies ?? [], client: client)
         try await plan.compareAccessRules(file.accessRules ?? [], client: client)
+        if let mapping = file.provisioningMapping { try await plan.compareMapping(mapping, client: client) }
         return plan
+    }
+
+    static let mappingPath = "/provisioning/mapping"
+
+    /// The mapping as the file states it, in the server's JSON form: what the file leaves out
+    /// takes its default, as a PUT does.
+    static func mappingBody(_ entry: TenantFile.ProvisioningMappingEntry) -> JSONValue {
+        .object(
+            JSONObject([
+                ("matchingIdentifier", .string(entry.matchingIdentifier ?? "externalId")),
+                (
+                    "attributeMappings",
+                    .array((entry.attributeMappings ?? []).map { ["source": .string($0.source), "target": .string($0.target)] })
+                ),
+            ]))
+    }
+
+    /// The one mapping is replaced whole when it differs (sources and targets compare without
+    /// regard to case, as the server compares them).
+    mutating func compareMapping(_ entry: TenantFile.ProvisioningMappingEntry, client: GraphAPIClient) async throws {
+        let wanted = Self.mappingBody(entry)
+        let current = try await client.send("GET", Self.mappingPath, version: "sigil/v1") ?? .null
+        func key(_ value: JSONValue?) -> String { (value ?? .null).serializedString.lowercased() }
+        guard
+            key(current.objectValue?["matchingIdentifier"]) != key(wanted.objectValue?["matchingIdentifier"])
+                || key(current.objectValue?["attributeMappings"]) != key(wanted.objectValue?["attributeMappings"])
+        else { return }
+        steps.append(
+            Step(
+                action: .update, kind: .provisioningMapping, name: "provisioning mapping", what: "the provisioning mapping",
+                detail: "\(entry.attributeMappings?.count ?? 0) attribute mappings, matching on \(entry.matchingIdentifier ?? "externalId")",
+                method: "PUT", path: Self.mappingPath, body: wanted, version: "sigil/v1"))
     }
 
     static let policiesPath = "/identity/conditionalAccess/policies"
@@ -573,6 +622,15 @@ public struct TenantPlan: Sendable {
                         condition: rule["condition"]?.stringValue, conditionVersion: rule["conditionVersion"]?.stringValue))
             }
             file.accessRules = entries
+        }
+        // The mapping only for a caller who may read it, and only when it is not the default.
+        if let mapping = try? await client.send("GET", mappingPath, version: "sigil/v1")?.objectValue {
+            let entry = TenantFile.ProvisioningMappingEntry(
+                matchingIdentifier: mapping["matchingIdentifier"]?.stringValue,
+                attributeMappings: mapping["attributeMappings"]?.arrayValue?.compactMap(\.objectValue).map {
+                    TenantFile.AttributeMappingEntry(source: $0["source"]?.stringValue ?? "", target: $0["target"]?.stringValue ?? "")
+                })
+            if entry.matchingIdentifier != "externalId" || entry.attributeMappings?.isEmpty == false { file.provisioningMapping = entry }
         }
         guard roles else { return file }
         var entries: [TenantFile.RoleEntry] = []

@@ -7,18 +7,20 @@ import SigilCore
 /// roles as code.
 struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "apply", abstract: "Make the server match a tenant file (YAML): sets, attributes, values, roles, policies, access rules.",
+        commandName: "apply",
+        abstract: "Make the server match a tenant file (YAML): sets, attributes, values, roles, policies, access rules, provisioning mapping.",
         discussion: """
             Creates and updates what differs and prints each step. It never deletes, because Entra cannot: an attribute \
             marked status: Deprecated is deactivated, and values not in the file stay (and are listed). Differences Entra \
             cannot make (an attribute's type, say) are reported and left. With --dry-run it prints the plan only.
             --output json prints the plan as {"changes": [{"action", "kind", "name", "details"}], "refusals": […], "notes": […]}, \
             action one of create, update, deactivate, reactivate and kind one of attributeSet, attribute, allowedValue, \
-            roleAssignment, conditionalAccessPolicy, accessRule (after applying it, without --dry-run). Conditional Access \
+            roleAssignment, conditionalAccessPolicy, accessRule, provisioningMapping (after applying it, without --dry-run). Conditional Access \
             policies (conditionalAccessPolicies: displayName, state, and conditions, grantControls, sessionControls in \
             Graph's JSON shape) and access rules (accessRules: displayName, description, principals as all or a list of \
             user principal names and appIds, actions, condition, conditionVersion) are matched by display name, created \
-            or patched, never deleted.
+            or patched, never deleted. The provisioning mapping (provisioningMapping: matchingIdentifier externalId or \
+            userName, attributeMappings as a list of source and target Set_Attr) is replaced whole when it differs.
             Example file:
               attributeSets:
               - id: Engineering

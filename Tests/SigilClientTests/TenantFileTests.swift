@@ -310,3 +310,59 @@ import Testing
         #expect(created?["condition"] == nil, "a rule without a condition is created without one")
     }
 }
+
+@Suite struct TenantFileMappingTests {
+    static let yaml = """
+        provisioningMapping:
+          matchingIdentifier: userName
+          attributeMappings:
+            - source: 'urn:ietf:params:scim:schemas:extension:acme:2.0:User:costCenter'
+              target: Engineering_CostCenter
+
+        """
+
+    static func stub(current: JSONValue) -> StubGraph {
+        StubGraph { request in
+            switch (request.method, request.path) {
+            case ("GET", "/sigil/v1/provisioning/mapping"): return (200, current)
+            case ("PUT", "/sigil/v1/provisioning/mapping"): return (200, request.body ?? .null)
+            case ("GET", let path) where path.hasPrefix("/directory/"): return (200, StubGraph.page([]))
+            default: return (404, StubGraph.error("Request_ResourceNotFound", "Not found: \(request.method) \(request.path)"))
+            }
+        }
+    }
+
+    /// The mapping is replaced whole on Sigil's own path when it differs, left alone when it does
+    /// not (case aside), and exported only when it is not the default.
+    @Test func theMappingIsReplacedWholeWhenItDiffersAndExported() async throws {
+        let file = try TenantFile.parse(Self.yaml)
+        #expect(file.provisioningMapping?.attributeMappings?.first?.target == "Engineering_CostCenter")
+        #expect(try TenantFile.parse(file.yaml()) == file)
+        let changed = Self.stub(current: ["matchingIdentifier": "externalId", "attributeMappings": []])
+        let plan = try await TenantPlan.make(file, client: changed.client)
+        #expect(plan.steps.map { "\($0.action.rawValue) \($0.kind.rawValue)" } == ["update provisioningMapping"])
+        try await plan.apply(client: changed.client) { _ in }
+        #expect(changed.writes == ["PUT /sigil/v1/provisioning/mapping"])
+        let sent = changed.requests.first { $0.method == "PUT" }?.body
+        #expect(sent?.objectValue?["matchingIdentifier"] == "userName")
+        #expect(
+            sent?.objectValue?["attributeMappings"] == [
+                ["source": "urn:ietf:params:scim:schemas:extension:acme:2.0:User:costCenter", "target": "Engineering_CostCenter"]
+            ])
+
+        let same = Self.stub(current: [
+            "matchingIdentifier": "userName",
+            "attributeMappings": [["source": "urn:ietf:params:scim:schemas:extension:ACME:2.0:User:costCenter", "target": "engineering_costcenter"]],
+        ])
+        #expect(try await TenantPlan.make(file, client: same.client).steps.isEmpty)
+
+        let exporting = Self.stub(current: [
+            "matchingIdentifier": "userName", "attributeMappings": [["source": "userType", "target": "Engineering_Project"]],
+        ])
+        let exported = try await TenantPlan.export(client: exporting.client, roles: false)
+        #expect(exported.provisioningMapping?.matchingIdentifier == "userName")
+        #expect(exported.provisioningMapping?.attributeMappings == [.init(source: "userType", target: "Engineering_Project")])
+        let untouched = Self.stub(current: ["matchingIdentifier": "externalId", "attributeMappings": []])
+        #expect(try await TenantPlan.export(client: untouched.client, roles: false).provisioningMapping == nil)
+    }
+}
