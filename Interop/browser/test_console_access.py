@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from test_console_browser import Console, demo_server
+from test_console_browser import Console, demo_server, tab_to
 # The same chromium per module and answer check as the Conditional Access pages.
 from test_console_conditional_access import browser, ok  # noqa: F401
 
@@ -151,6 +151,56 @@ def test_reader_of_one_set_gets_no_access_entry_and_the_services_refusal(server,
     page.goto(f"{server.base}/console/access")
     expect(page.get_by_role("heading", name="You don't have access")).to_be_visible()
     expect(page.get_by_text("Insufficient privileges to complete the operation.")).to_be_visible()
+    console.context.close()
+
+
+def test_keyboard_alone_creates_tests_asks_who_and_deletes(server, browser):
+    """Tab, typing and Enter only: each Access flow from its page's first control."""
+    console = Console(browser, server)
+    console.sign_in("jana")
+    page, keyboard = console.page, console.page.keyboard
+    page.goto(f"{server.base}/console/access/rules/new")
+    tab_to(console, "Name")
+    keyboard.type("Keyboard readers")
+    tab_to(console, "Data actions, one per line (* matches anything)")
+    keyboard.type(BLOB_READ)
+    tab_to(console, "Condition, optional")
+    keyboard.type(REFUSED)
+    tab_to(console, "Create")
+    keyboard.press("Enter")
+    # Refused: the focus is on the condition, so typing goes on where it stopped.
+    expect(page.get_by_label("Condition, optional")).to_be_focused()
+    keyboard.press("End")
+    keyboard.type(" 'Baker'")
+    tab_to(console, "Create")
+    keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("Rule created.")
+
+    page.goto(f"{server.base}/console/access/test")
+    tab_to(console, "User principal name or object id; or service principal object id")
+    keyboard.type("joe@sigil.local")
+    keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Allowed · The rule Keyboard readers admits this request.")
+
+    page.goto(f"{server.base}/console/access/who")
+    tab_to(console, "Or a condition")
+    keyboard.type(BAKER)
+    tab_to(console, "Who has access")
+    keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text(f"{BAKER_APPS + 1} principals have access")
+    tab_to(console, "Next page")
+    keyboard.press("Enter")
+    expect(page.locator("tbody tr")).to_have_count(1)
+
+    page.goto(f"{server.base}/console/access")
+    tab_to(console, "Keyboard readers")
+    keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Keyboard readers", level=1)).to_be_visible()
+    tab_to(console, "Delete rule")
+    keyboard.press("Enter")
+    expect(page.get_by_role("dialog").get_by_role("button", name="Delete")).to_be_focused()
+    keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("Rule deleted.")
     console.context.close()
 
 
