@@ -41,6 +41,7 @@ public struct ConsoleController: Sendable {
         registerSubscriptionsPage(on: console)
         registerConditionalAccessPages(on: console)
         registerAccessPages(on: console)
+        registerProvisioningMappingPage(on: console)
         // Unknown console addresses get the console's own not-found page.
         console.get("**", use: { _, _ -> Response in throw HTTPError(.notFound) })
     }
@@ -118,6 +119,7 @@ public struct ConsoleController: Sendable {
             "canInspectSubscriptions": SubscriptionService.mayInspectAll(signedIn.caller),
             "canReadConditionalAccess": AccessPolicy.allows(signedIn.caller, .readConditionalAccess),
             "canReadAccessRules": AccessPolicy.allows(signedIn.caller, .readAccessRules),
+            "canReadProvisioningMapping": AccessPolicy.allows(signedIn.caller, .readProvisioningMapping),
         ]
     }
 

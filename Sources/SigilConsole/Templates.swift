@@ -30,6 +30,7 @@ enum Templates {
         ("access-rule-delete", PackageResources.access_rule_delete_mustache),
         ("access-test", PackageResources.access_test_mustache),
         ("access-who", PackageResources.access_who_mustache),
+        ("provisioning-mapping", PackageResources.provisioning_mapping_mustache),
         ("problem", PackageResources.problem_mustache),
     ].map { ($0, String(decoding: $1, as: UTF8.self)) }
 
