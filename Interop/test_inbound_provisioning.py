@@ -148,3 +148,55 @@ def test_bulk_upload_of_the_postman_sample_reads_back_through_the_sdk(inbound):
     mine = requests.get(f"{server.base}/beta/auditLogs/provisioning",
                         params={"$filter": f"jobid eq '{job}' and sourceIdentity/id eq '521195'"}, headers=auth, timeout=30)
     assert [e["provisioningAction"] for e in mine.json()["value"]] == ["update", "create"], mine.text
+
+
+ACME = "urn:ietf:params:scim:schemas:extension:acme:2.0:User"
+
+
+def test_a_configured_mapping_writes_a_custom_scim_attribute_and_matches_by_user_name(inbound):
+    server, principal, token, manager = inbound
+    auth = {"Authorization": f"Bearer {token}"}
+    mapping_url = f"{server.base}/sigil/v1/provisioning/mapping"
+    bad = requests.put(mapping_url, json={"attributeMappings": [{"source": "urn:acme", "target": "Engineering_CostCenter"}]},
+                       headers=auth, timeout=30)
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "Request_BadRequest", bad.text
+    saved = requests.put(mapping_url, json={
+        "matchingIdentifier": "userName",
+        "attributeMappings": [{"source": f"{ACME}:costCenter", "target": "Engineering_CostCenter"}],
+    }, headers=auth, timeout=30)
+    assert saved.status_code == 200, saved.text
+    try:
+        jobs = f"{server.base}/v1.0/servicePrincipals/{principal}/synchronization/jobs"
+        job = requests.post(jobs, json={"templateId": "API2AAD"}, headers=auth, timeout=30).json()["id"]
+        assert requests.post(f"{jobs}/{job}/start", headers=auth, timeout=30).status_code == 204
+
+        def upload(external_id, cost_centers):
+            operation = user(str(uuid.uuid4()), external_id, "mapped", "Mapped", "User", "Engineer", "R&D",
+                             {"Engineering_Project": ["Alpine"]})
+            operation["data"]["schemas"].append(ACME)
+            operation["data"][ACME] = {"costCenter": cost_centers}
+            body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": [operation]}
+            reply = requests.post(f"{jobs}/{job}/bulkUpload", data=requests.compat.json.dumps(body),
+                                  headers={**auth, "Content-Type": "application/scim+json"}, timeout=30)
+            assert reply.status_code == 202, reply.text
+
+        upload("610001", [1001])
+        upload("610002", [1002, 1003])  # a new externalId: still the same user, matched by userName
+        client = graph_client(server, manager)
+        config = UserItemRequestBuilder.UserItemRequestBuilderGetRequestConfiguration(
+            query_parameters=UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(
+                select=["id", "employeeId", "customSecurityAttributes"]))
+
+        async def read():
+            return await client.users.by_user_id("mapped@contoso.com").get(request_configuration=config)
+
+        mapped = asyncio.run(read())
+        assert mapped.employee_id == "610002"
+        engineering = mapped.custom_security_attributes.additional_data["Engineering"]
+        assert sorted(engineering["CostCenter"]) == [1002, 1003] and engineering["Project"] == ["Alpine"], engineering
+        logs = requests.get(f"{server.base}/beta/auditLogs/provisioning",
+                            params={"$filter": f"jobid eq '{job}'"}, headers=auth, timeout=30).json()["value"]
+        assert [e["provisioningAction"] for e in logs] == ["update", "create"]
+        assert {e["sourceIdentity"]["id"] for e in logs} == {"mapped@contoso.com"}
+    finally:
+        requests.put(mapping_url, json={}, headers=auth, timeout=30)
