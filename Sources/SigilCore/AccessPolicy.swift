@@ -301,8 +301,21 @@ extension DirectoryRole {
     /// Reading the provisioning logs (`/auditLogs/provisioning`), as Entra names it.
     static let provisioningLogsRead = "microsoft.directory/provisioningLogs/allProperties/read"
 
-    /// Entra's resource actions for the role, as `roleDefinitions` lists them.
+    /// Sigil's provisioning mapping (`/sigil/v1/provisioning/mapping`), in Sigil's own namespace.
+    static let provisioningMappingRead = "sigil.provisioning/mapping/allProperties/read"
+    static let provisioningMappingManage = "sigil.provisioning/mapping/allProperties/allTasks"
+
+    /// Entra's resource actions for the role, as `roleDefinitions` lists them, then Sigil's for
+    /// the provisioning mapping.
     public var resourceActions: [String] {
+        let mapping =
+            capabilities.contains(.manageProvisioningMapping)
+            ? [Self.provisioningMappingManage]
+            : capabilities.contains(.readProvisioningMapping) ? [Self.provisioningMappingRead] : []
+        return entraResourceActions + mapping
+    }
+
+    var entraResourceActions: [String] {
         switch self {
         case .attributeDefinitionAdministrator:
             [

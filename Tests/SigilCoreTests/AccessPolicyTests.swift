@@ -289,6 +289,18 @@ private func scoped(_ role: DirectoryRole, _ set: String) -> RoleGrant { RoleGra
     }
 }
 
+@Suite struct ProvisioningMappingRoleTests {
+    /// `roleDefinitions` lists Sigil's mapping actions exactly for the roles that read or replace it.
+    @Test(arguments: DirectoryRole.allCases)
+    func theMappingActionsMatchTheCapabilities(_ role: DirectoryRole) {
+        let manages = role.capabilities.contains(.manageProvisioningMapping)
+        #expect(role.resourceActions.contains("sigil.provisioning/mapping/allProperties/allTasks") == manages)
+        #expect(
+            role.resourceActions.contains("sigil.provisioning/mapping/allProperties/read")
+                == (!manages && role.capabilities.contains(.readProvisioningMapping)))
+    }
+}
+
 @Suite struct AccessRuleRoleTests {
     /// Sigil's two access roles: tenant-wide only, and never for guests.
     @Test func accessRolesAreTenantWideAndNotForGuests() {
