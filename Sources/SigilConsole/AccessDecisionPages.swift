@@ -33,28 +33,27 @@ extension ConsoleController {
     // MARK: Test access
 
     @Sendable func testAccessPage(_ request: Request, context: GraphContext) async throws -> Response {
-        try await refusingPage(request) { signedIn in
-            let query = Self.query(request)
-            let form = TestAccessForm(query)
-            var values = accessLayout(signedIn).merging(form.values) { _, new in new }
-            values["rules"] = try await ruleOptions(signedIn, chosen: form.rule)
-            var status = HTTPResponse.Status.ok
-            if query["principal"] != nil {
-                do {
-                    try await answer(form, signedIn, into: &values)
-                } catch let error as GraphError where [400, 403, 404].contains(error.status) {
-                    status = HTTPResponse.Status(code: error.status)
-                    values["asked"] = nil
-                    let field = form.field(of: error)
-                    values["\(field)Error"] = field == "principal" && error.status == 404 ? form.notFound : error.message
-                    if field == "condition" {
-                        values.merge(AccessRuleForm.place(of: error.message, in: form.condition)) { _, new in new }
-                    }
-                    values["hasErrors"] = true
+        let signedIn = try await requireSignedIn(request)
+        let query = Self.query(request)
+        let form = TestAccessForm(query)
+        var values = accessLayout(signedIn).merging(form.values) { _, new in new }
+        values["rules"] = try await ruleOptions(signedIn, chosen: form.rule)
+        var status = HTTPResponse.Status.ok
+        if query["principal"] != nil {
+            do {
+                try await answer(form, signedIn, into: &values)
+            } catch let error as GraphError where [400, 403, 404].contains(error.status) {
+                status = HTTPResponse.Status(code: error.status)
+                values["asked"] = nil
+                let field = form.field(of: error)
+                values["\(field)Error"] = field == "principal" && error.status == 404 ? form.notFound : error.message
+                if field == "condition" {
+                    values.merge(AccessRuleForm.place(of: error.message, in: form.condition)) { _, new in new }
                 }
+                values["hasErrors"] = true
             }
-            return page("access-test", values, status: status, cookies: [signedIn.cookie])
         }
+        return page("access-test", values, status: status, cookies: [signedIn.cookie])
     }
 
     /// The decision on the stored rules (or one of them), or a typed condition's result, with traces.
@@ -142,31 +141,30 @@ extension ConsoleController {
     // MARK: Who has access
 
     @Sendable func whoHasAccessPage(_ request: Request, context: GraphContext) async throws -> Response {
-        try await refusingPage(request) { signedIn in
-            let query = Self.query(request)
-            let rule = Self.trimmed(query, "rule")
-            let condition = Self.trimmed(query, "condition")
-            let action = Self.trimmed(query, "action")
-            var values = accessLayout(signedIn)
-            values["condition"] = condition
-            values["action"] = action
-            values["rules"] = try await ruleOptions(signedIn, chosen: rule)
-            var status = HTTPResponse.Status.ok
-            if query["rule"] != nil || query["condition"] != nil {
-                do {
-                    try await admitted(rule: rule, condition: condition, action: action, request, signedIn, into: &values)
-                } catch let error as GraphError where [400, 403, 404].contains(error.status) {
-                    status = HTTPResponse.Status(code: error.status)
-                    let aboutCondition = error.message.hasPrefix(ConditionError.azureMessage)
-                    values[aboutCondition ? "conditionError" : "askError"] = error.message
-                    if aboutCondition {
-                        values.merge(AccessRuleForm.place(of: error.message, in: condition)) { _, new in new }
-                    }
-                    values["hasErrors"] = true
+        let signedIn = try await requireSignedIn(request)
+        let query = Self.query(request)
+        let rule = Self.trimmed(query, "rule")
+        let condition = Self.trimmed(query, "condition")
+        let action = Self.trimmed(query, "action")
+        var values = accessLayout(signedIn)
+        values["condition"] = condition
+        values["action"] = action
+        values["rules"] = try await ruleOptions(signedIn, chosen: rule)
+        var status = HTTPResponse.Status.ok
+        if query["rule"] != nil || query["condition"] != nil {
+            do {
+                try await admitted(rule: rule, condition: condition, action: action, request, signedIn, into: &values)
+            } catch let error as GraphError where [400, 403, 404].contains(error.status) {
+                status = HTTPResponse.Status(code: error.status)
+                let aboutCondition = error.message.hasPrefix(ConditionError.azureMessage)
+                values[aboutCondition ? "conditionError" : "askError"] = error.message
+                if aboutCondition {
+                    values.merge(AccessRuleForm.place(of: error.message, in: condition)) { _, new in new }
                 }
+                values["hasErrors"] = true
             }
-            return page("access-who", values, status: status, cookies: [signedIn.cookie])
         }
+        return page("access-who", values, status: status, cookies: [signedIn.cookie])
     }
 
     /// One page of the principals admitted, 50 a page, with the exact count (read on the first page

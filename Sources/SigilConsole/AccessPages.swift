@@ -29,24 +29,6 @@ extension ConsoleController {
         return values
     }
 
-    /// The service's refusal as a page of its own, in its words.
-    func refusal(_ error: GraphError, _ signedIn: SignedIn) -> Response {
-        var values = accessLayout(signedIn)
-        values["heading"] = "You don't have access"
-        values["message"] = error.message
-        return page("problem", values, status: .forbidden, cookies: [signedIn.cookie])
-    }
-
-    /// Runs a page, showing a 403 of the service as its message rather than the generic page.
-    func refusingPage(_ request: Request, _ body: (SignedIn) async throws -> Response) async throws -> Response {
-        let signedIn = try await requireSignedIn(request)
-        do {
-            return try await body(signedIn)
-        } catch let error as GraphError where error.status == 403 {
-            return refusal(error, signedIn)
-        }
-    }
-
     static func principalsText(_ rule: AccessRule) -> String {
         switch rule.principals {
         case .all: "All users and service principals"
@@ -64,32 +46,30 @@ extension ConsoleController {
     }
 
     @Sendable func accessRulesPage(_ request: Request, context: GraphContext) async throws -> Response {
-        try await refusingPage(request) { signedIn in
-            let rules = try await accessRules.list(caller: signedIn.caller)
-                .sorted { $0.displayName.lowercased() < $1.displayName.lowercased() }
-            var values = accessLayout(signedIn)
-            values["rows"] = rules.map(Self.ruleRow)
-            values["hasRows"] = !rules.isEmpty
-            values["countText"] = rules.count == 1 ? "1 rule" : "\(rules.count) rules"
-            if Self.query(request)["deleted"] != nil { values["notice"] = "Rule deleted." }
-            return page("access-rules", values, cookies: [signedIn.cookie])
-        }
+        let signedIn = try await requireSignedIn(request)
+        let rules = try await accessRules.list(caller: signedIn.caller)
+            .sorted { $0.displayName.lowercased() < $1.displayName.lowercased() }
+        var values = accessLayout(signedIn)
+        values["rows"] = rules.map(Self.ruleRow)
+        values["hasRows"] = !rules.isEmpty
+        values["countText"] = rules.count == 1 ? "1 rule" : "\(rules.count) rules"
+        if Self.query(request)["deleted"] != nil { values["notice"] = "Rule deleted." }
+        return page("access-rules", values, cookies: [signedIn.cookie])
     }
 
     @Sendable func accessRulePage(_ request: Request, context: GraphContext) async throws -> Response {
-        try await refusingPage(request) { signedIn in
-            let rule = try await accessRules.rule(id: try context.parameters.require("id"), caller: signedIn.caller)
-            var values = accessLayout(signedIn).merging(Self.ruleRow(rule)) { _, new in new }
-            values["description"] = rule.description ?? ""
-            values["actionList"] = rule.actions
-            values["created"] = Self.consoleTime(rule.createdDateTime)
-            values["modifiedText"] = rule.modifiedDateTime.map(Self.consoleTime) ?? "Never"
-            values["whoLink"] = Self.link("access/who", [("rule", rule.id)])
-            if let notice = Self.query(request)["saved"] {
-                values["notice"] = notice == "created" ? "Rule created." : "Rule saved."
-            }
-            return page("access-rule", values, cookies: [signedIn.cookie])
+        let signedIn = try await requireSignedIn(request)
+        let rule = try await accessRules.rule(id: try context.parameters.require("id"), caller: signedIn.caller)
+        var values = accessLayout(signedIn).merging(Self.ruleRow(rule)) { _, new in new }
+        values["description"] = rule.description ?? ""
+        values["actionList"] = rule.actions
+        values["created"] = Self.consoleTime(rule.createdDateTime)
+        values["modifiedText"] = rule.modifiedDateTime.map(Self.consoleTime) ?? "Never"
+        values["whoLink"] = Self.link("access/who", [("rule", rule.id)])
+        if let notice = Self.query(request)["saved"] {
+            values["notice"] = notice == "created" ? "Rule created." : "Rule saved."
         }
+        return page("access-rule", values, cookies: [signedIn.cookie])
     }
 
     // MARK: Create and edit
@@ -100,10 +80,9 @@ extension ConsoleController {
     }
 
     @Sendable func editAccessRulePage(_ request: Request, context: GraphContext) async throws -> Response {
-        try await refusingPage(request) { signedIn in
-            let rule = try await accessRules.rule(id: try context.parameters.require("id"), caller: signedIn.caller)
-            return accessRuleForm(AccessRuleForm(rule: rule), signedIn, id: rule.id)
-        }
+        let signedIn = try await requireSignedIn(request)
+        let rule = try await accessRules.rule(id: try context.parameters.require("id"), caller: signedIn.caller)
+        return accessRuleForm(AccessRuleForm(rule: rule), signedIn, id: rule.id)
     }
 
     /// The form page; `id` nil for a new rule. A form with errors answers 400.
@@ -144,8 +123,6 @@ extension ConsoleController {
         } catch let error as GraphError where error.status == 400 {
             form.refuse(error.message)
             return accessRuleForm(form, signedIn, id: id)
-        } catch let error as GraphError where error.status == 403 {
-            return refusal(error, signedIn)
         }
         return Self.redirect(
             "/console/access/rules/\(saved.id)?saved=\(id == nil ? "created" : "1")", cookies: [signedIn.cookie])
@@ -158,18 +135,14 @@ extension ConsoleController {
     @Sendable func deleteAccessRule(_ request: Request, context: GraphContext) async throws -> Response {
         let (signedIn, fields) = try await signedInForm(request)
         let id = try context.parameters.require("id")
-        do {
-            guard fields.first("confirmed") == "1" else {
-                let rule = try await accessRules.rule(id: id, caller: signedIn.caller)
-                var values = accessLayout(signedIn)
-                values["id"] = rule.id
-                values["name"] = rule.displayName
-                return page("access-rule-delete", values, cookies: [signedIn.cookie])
-            }
-            try await accessRules.delete(id: id, as: signedIn.initiator(request, context))
-        } catch let error as GraphError where error.status == 403 {
-            return refusal(error, signedIn)
+        guard fields.first("confirmed") == "1" else {
+            let rule = try await accessRules.rule(id: id, caller: signedIn.caller)
+            var values = accessLayout(signedIn)
+            values["id"] = rule.id
+            values["name"] = rule.displayName
+            return page("access-rule-delete", values, cookies: [signedIn.cookie])
         }
+        try await accessRules.delete(id: id, as: signedIn.initiator(request, context))
         return Self.redirect("/console/access?deleted=1", cookies: [signedIn.cookie])
     }
 }

@@ -253,8 +253,8 @@ struct ConsoleMiddleware: RouterMiddleware {
         } catch let error as GraphError {
             response =
                 switch error.status {
-                case 403:
-                    problem(.forbidden, "You don't have access", "Your roles do not allow this page or action.")
+                // The service's own words: the one place that decided says why.
+                case 403: problem(.forbidden, "You don't have access", error.message)
                 case 404: problem(.notFound, "Not found", error.message)
                 default: problem(HTTPResponse.Status(code: error.status), "Something is not right", error.message)
                 }

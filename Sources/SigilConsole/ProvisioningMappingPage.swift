@@ -16,10 +16,9 @@ extension ConsoleController {
     var provisioningMappings: ProvisioningMappingService { ProvisioningMappingService(services: services) }
 
     @Sendable func provisioningMappingPage(_ request: Request, context: GraphContext) async throws -> Response {
-        try await refusingPage(request) { signedIn in
-            let mapping = try await provisioningMappings.mapping(caller: signedIn.caller)
-            return mappingPage(MappingForm(mapping: mapping), signedIn, saved: Self.query(request)["saved"] != nil)
-        }
+        let signedIn = try await requireSignedIn(request)
+        let mapping = try await provisioningMappings.mapping(caller: signedIn.caller)
+        return mappingPage(MappingForm(mapping: mapping), signedIn, saved: Self.query(request)["saved"] != nil)
     }
 
     /// The page; a form with errors answers 400.
@@ -39,8 +38,6 @@ extension ConsoleController {
         } catch let error as GraphError where error.status == 400 {
             form.refuse(error.message)
             return mappingPage(form, signedIn)
-        } catch let error as GraphError where error.status == 403 {
-            return refusal(error, signedIn)
         }
         return Self.redirect("/console/provisioning-mapping?saved=1", cookies: [signedIn.cookie])
     }
