@@ -96,8 +96,9 @@ extension SQLiteStore {
             guard let term = ValueSets.Term(match) else { return nil }
             let attribute = ValueSets.Attribute(kind: kind.rawValue, seq: seq)
             if let bits = valueSets.bits(attribute, term, upTo: maxRowid) { return bits }
-            if try objects(kind, definition, match, seq, db).map({ $0 >= valueSets.minimumObjects }) == true,
-                valueSets.hasRoom(upTo: maxRowid)
+            // The budget first: it costs a lock, the count a statement.
+            if valueSets.hasRoom(upTo: maxRowid),
+                try objects(kind, definition, match, seq, db).map({ $0 >= valueSets.minimumObjects }) == true
             {
                 wanted.append(WantedSet(definition: definition, match: match, attribute: attribute, term: term))
             }
