@@ -32,6 +32,23 @@ struct OutputOptions: ParsableArguments {
     }
 }
 
+/// A JSON document from a file, or from standard input for `-`; a file that cannot be read or
+/// is not JSON is a command-line mistake (status 2).
+func readJSONFile(_ file: String) throws -> JSONValue {
+    let data: Data
+    if file == "-" {
+        data = FileHandle.standardInput.readDataToEndOfFile()
+    } else {
+        guard let read = FileManager.default.contents(atPath: file) else { throw ClientError.usage("Cannot read '\(file)'.") }
+        data = read
+    }
+    do {
+        return try JSON.parse(Array(data))
+    } catch {
+        throw ClientError.usage("'\(file)' is not JSON: \(error.message)")
+    }
+}
+
 struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sign in to a Sigil (or Graph-compatible) server and keep the token.",

@@ -30,20 +30,7 @@ struct ConditionalAccessCommand: AsyncParsableCommand {
     }
 
     /// A policy body in Graph's JSON, from a file or `-` (standard input).
-    static func body(_ file: String) throws -> JSONValue {
-        let data: Data
-        if file == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard let read = FileManager.default.contents(atPath: file) else { throw ClientError.usage("Cannot read '\(file)'.") }
-            data = read
-        }
-        do {
-            return try JSON.parse(Array(data))
-        } catch {
-            throw ClientError.usage("'\(file)' is not JSON: \(error.message)")
-        }
-    }
+    static func body(_ file: String) throws -> JSONValue { try readJSONFile(file) }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the policies.")

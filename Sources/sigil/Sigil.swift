@@ -13,6 +13,7 @@ struct Sigil: AsyncParsableCommand {
             AllowedValueCommand.self, UserCommand.self, UsersCommand.self, AppCommand.self,
             AppsCommand.self, ImportCommand.self, ExportCommand.self, ApplyCommand.self, AuditCommand.self, KeysCommand.self,
             DevCert.self, DemoCommand.self, WatchCommand.self, AccessCommand.self, ConditionalAccessCommand.self,
+            ProvisioningCommand.self,
         ])
 
     /// ArgumentParser's own `main`, except that a wrong command line (a parsing error, an unknown
