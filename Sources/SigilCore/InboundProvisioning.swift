@@ -121,6 +121,18 @@ public struct SynchronizationJob: Sendable, Equatable {
         /// Created, never started: bulkUpload is refused until it is started.
         case notRun = "NotRun"
         case active = "Active"
+        /// Paused (`…/pause`): bulkUpload is accepted and held until `…/start` processes it, or
+        /// `…/restart` discards it.
+        case paused = "Paused"
+
+        /// `synchronizationSchedule.state`: `Active`, `Paused`, or `Disabled` for a job never started.
+        var scheduleState: String {
+            switch self {
+            case .notRun: "Disabled"
+            case .active: "Active"
+            case .paused: "Paused"
+            }
+        }
     }
 
     public var id: String
@@ -154,7 +166,7 @@ public struct SynchronizationJob: Sendable, Equatable {
             (
                 "schedule",
                 [
-                    "expiration": .null, "interval": "PT40M", "state": .string(state == .active ? "Active" : "Disabled"),
+                    "expiration": .null, "interval": "PT40M", "state": .string(state.scheduleState),
                 ]
             ),
             (

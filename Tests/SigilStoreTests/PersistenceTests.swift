@@ -6,11 +6,12 @@ import Testing
 @testable import SigilStore
 
 @Suite struct PersistenceTests {
+    /// In registration order, sorted as the applied identifiers are read back ("v10-…" sorts after "v1-…").
     static let migrationIds = [
         "v1-directory-and-schema", "v2-query-counts", "v3-display-name-order", "v4-audit-log", "v5-change-log",
         "v6-conditional-access", "v7-access-rules", "v8-inbound-provisioning",
-        "v9-provisioning-mapping",
-    ]
+        "v9-provisioning-mapping", "v10-held-uploads",
+    ].sorted()
 
     @Test func migrationsRunOnANewFile() async throws {
         let directory = try TemporaryDirectory()
@@ -167,6 +168,40 @@ import Testing
         #expect(try await store.provisioningMapping() == mapping)
         #expect(try await store.changeProvisioningMapping { _, _ in (.default, []) } == .default)
         #expect(try await store.provisioningMapping() == .default)
+    }
+
+    /// What a paused job holds: taken oldest first (by source key when asked), only held while
+    /// the job is paused, dropped with the job; a job's state survives reopening as it was saved.
+    @Test(arguments: StoreKind.allCases) func heldUploadsAreKeptOnlyForAPausedJob(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = fixture.store
+        var job = SynchronizationJob(
+            id: "API2AAD.0123456789abcdef0123456789abcdef.tenant", servicePrincipalId: "SP", templateId: "API2AAD", createdDateTime: Date(),
+            state: .active)
+        try await store.saveSynchronizationJob(job)
+        func held(_ bulkId: String, _ source: String?) -> HeldUploadOperation {
+            HeldUploadOperation(
+                jobId: job.id, sourceKey: source, bulkId: bulkId, data: ["externalId": JSONValue(source)], cycleId: "cycle",
+                uploaderId: "uploader", uploaderIsApp: true, correlationId: "request", ipAddress: "10.0.0.1", userAgent: nil,
+                heldAt: Date(timeIntervalSince1970: 1_800_000_000))
+        }
+        #expect(try await store.holdUploads([held("a", "E1")], jobId: job.id) == false, "a running job holds nothing")
+        #expect(try await store.holdUploads([held("a", "E1")], jobId: "API2AAD.missing") == false)
+        job.state = .paused
+        try await store.saveSynchronizationJob(job)
+        #expect(try await store.synchronizationJob(id: job.id.uppercased())?.state == .paused)
+        #expect(try await store.holdUploads([held("a", "E1"), held("b", "E2"), held("c", nil)], jobId: job.id))
+        #expect(try await store.holdUploads([held("d", "e1")], jobId: job.id.uppercased()))
+        #expect(try await store.takeHeldUpload(jobId: job.id, sourceKey: "E1") == held("a", "E1"))
+        #expect(try await store.takeHeldUpload(jobId: job.id, sourceKey: "e1")?.bulkId == "d", "source keys compare case-insensitively")
+        #expect(try await store.takeHeldUpload(jobId: job.id, sourceKey: "E1") == nil)
+        #expect(try await store.takeHeldUpload(jobId: job.id, sourceKey: nil)?.bulkId == "b")
+        #expect(try await store.discardHeldUploads(jobId: job.id) == 1)
+        #expect(try await store.takeHeldUpload(jobId: job.id, sourceKey: nil) == nil)
+        #expect(try await store.holdUploads([held("e", "E3")], jobId: job.id))
+        #expect(try await store.deleteSynchronizationJob(id: job.id))
+        #expect(try await store.takeHeldUpload(jobId: job.id, sourceKey: nil) == nil, "deleting the job drops what it held")
     }
 
     @Test(arguments: StoreKind.allCases) func settingIfAbsentKeepsTheFirstValue(_ kind: StoreKind) async throws {

@@ -186,6 +186,7 @@ enum PostgresMigrations {
         ("access-rules", PostgresStore.accessRulesSchema),
         ("inbound-provisioning", PostgresStore.provisioningSchema),
         ("provisioning-mapping", PostgresStore.provisioningMappingSchema),
+        ("held-uploads", PostgresStore.heldUploadsSchema),
     ]
 
     /// Applies the steps not yet applied. Holds a session advisory lock on one connection for the

@@ -65,7 +65,11 @@ extension PostgresStore {
     public func deleteSynchronizationJob(id: String) async throws -> Bool {
         try await withSession { s in
             try await s.scalar(
-                "WITH gone AS (DELETE FROM synchronization_jobs WHERE job_key = \(id.lowercased()) RETURNING 1) SELECT count(*) FROM gone",
+                """
+                WITH held AS (DELETE FROM held_uploads WHERE job_key = \(id.lowercased())),
+                    gone AS (DELETE FROM synchronization_jobs WHERE job_key = \(id.lowercased()) RETURNING 1)
+                SELECT count(*) FROM gone
+                """,
                 Int64.self) ?? 0 > 0
         }
     }
@@ -143,5 +147,72 @@ extension PostgresStore {
         }
         if audited { sealRequests.yield() }
         return written
+    }
+}
+
+/// What paused jobs hold in PostgreSQL: one row per bulkUpload operation, in upload order. A hold
+/// locks the job's row, as a change of its state does, so the two never interleave.
+extension PostgresStore {
+    static let heldUploadsSchema = [
+        """
+        CREATE TABLE held_uploads (
+            seq bigserial PRIMARY KEY,
+            job_key text COLLATE "C" NOT NULL,
+            source_key text COLLATE "C",
+            document text NOT NULL
+        )
+        """,
+        "CREATE INDEX held_uploads_job ON held_uploads (job_key, seq)",
+        "CREATE INDEX held_uploads_source ON held_uploads (job_key, source_key, seq) WHERE source_key IS NOT NULL",
+    ]
+
+    public func holdUploads(_ operations: [HeldUploadOperation], jobId: String) async throws -> Bool {
+        let key = jobId.lowercased()
+        return try await transaction { s in
+            guard let job = try await s.scalar("SELECT document FROM synchronization_jobs WHERE job_key = \(key) FOR UPDATE", String.self),
+                try SynchronizationJob(document: job).state == .paused
+            else { return false }
+            try await s.execute(
+                """
+                INSERT INTO held_uploads (job_key, source_key, document)
+                SELECT \(key), NULLIF(source, ''), document
+                FROM unnest(\(operations.map { $0.sourceKey ?? "" })::text[], \(operations.map(\.document))::text[])
+                    WITH ORDINALITY AS h(source, document, n)
+                ORDER BY n
+                """)
+            return true
+        }
+    }
+
+    public func takeHeldUpload(jobId: String, sourceKey: String?) async throws -> HeldUploadOperation? {
+        let key = jobId.lowercased()
+        let document = try await withSession { s in
+            if let sourceKey {
+                try await s.scalar(
+                    """
+                    DELETE FROM held_uploads WHERE seq = (
+                        SELECT seq FROM held_uploads WHERE job_key = \(key) AND source_key = \(sourceKey.lowercased())
+                        ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+                    RETURNING document
+                    """, String.self)
+            } else {
+                try await s.scalar(
+                    """
+                    DELETE FROM held_uploads WHERE seq = (
+                        SELECT seq FROM held_uploads WHERE job_key = \(key) ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+                    RETURNING document
+                    """, String.self)
+            }
+        }
+        return try document.map(HeldUploadOperation.init(document:))
+    }
+
+    public func discardHeldUploads(jobId: String) async throws -> Int {
+        try await withSession { s in
+            Int(
+                try await s.scalar(
+                    "WITH gone AS (DELETE FROM held_uploads WHERE job_key = \(jobId.lowercased()) RETURNING 1) SELECT count(*) FROM gone",
+                    Int64.self) ?? 0)
+        }
     }
 }

@@ -141,6 +141,7 @@ extension SQLiteStore {
         registerAccessRulesMigration(&migrator)
         registerProvisioningMigration(&migrator)
         registerProvisioningMappingMigration(&migrator)
+        registerHeldUploadsMigration(&migrator)
         return migrator
     }
 }

@@ -64,6 +64,7 @@ extension SQLiteStore {
 
     public func deleteSynchronizationJob(id: String) async throws -> Bool {
         try await writer.write { db in
+            try db.execute(sql: "DELETE FROM held_uploads WHERE job_key = ?", arguments: [id.lowercased()])
             try db.execute(sql: "DELETE FROM synchronization_jobs WHERE job_key = ?", arguments: [id.lowercased()])
             return db.changesCount > 0
         }
@@ -142,5 +143,65 @@ extension SQLiteStore {
     static func loadMapping(_ db: Database) throws -> ProvisioningMapping {
         try String.fetchOne(db, sql: "SELECT document FROM provisioning_mapping WHERE id = 1")
             .map(ProvisioningMapping.init(document:)) ?? .default
+    }
+}
+
+/// What paused jobs hold in SQLite: one row per bulkUpload operation, in upload order.
+extension SQLiteStore {
+    static let heldUploadsSchema = """
+        CREATE TABLE held_uploads (
+            seq INTEGER PRIMARY KEY,
+            job_key TEXT NOT NULL, -- the job's id, lower-cased
+            source_key TEXT, -- the operation's matching identifier, lower-cased
+            document TEXT NOT NULL
+        );
+        CREATE INDEX held_uploads_job ON held_uploads(job_key, seq);
+        CREATE INDEX held_uploads_source ON held_uploads(job_key, source_key, seq) WHERE source_key IS NOT NULL;
+        """
+
+    /// Registered after the other migrations, under a name of its own.
+    static func registerHeldUploadsMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v10-held-uploads") { db in
+            try db.execute(sql: heldUploadsSchema)
+        }
+    }
+
+    public func holdUploads(_ operations: [HeldUploadOperation], jobId: String) async throws -> Bool {
+        let key = jobId.lowercased()
+        return try await writer.write { db in
+            guard let job = try String.fetchOne(db, sql: "SELECT document FROM synchronization_jobs WHERE job_key = ?", arguments: [key]),
+                try SynchronizationJob(document: job).state == .paused
+            else { return false }
+            let insert = try db.cachedStatement(sql: "INSERT INTO held_uploads (job_key, source_key, document) VALUES (?, ?, ?)")
+            for operation in operations {
+                try insert.execute(arguments: [key, operation.sourceKey, operation.document])
+            }
+            return true
+        }
+    }
+
+    public func takeHeldUpload(jobId: String, sourceKey: String?) async throws -> HeldUploadOperation? {
+        try await writer.write { db in
+            let row =
+                if let sourceKey {
+                    try Row.fetchOne(
+                        db, sql: "SELECT seq, document FROM held_uploads WHERE job_key = ? AND source_key = ? ORDER BY seq LIMIT 1",
+                        arguments: [jobId.lowercased(), sourceKey.lowercased()])
+                } else {
+                    try Row.fetchOne(
+                        db, sql: "SELECT seq, document FROM held_uploads WHERE job_key = ? ORDER BY seq LIMIT 1",
+                        arguments: [jobId.lowercased()])
+                }
+            guard let row else { return nil }
+            try db.execute(sql: "DELETE FROM held_uploads WHERE seq = ?", arguments: [row["seq"] as Int64])
+            return try HeldUploadOperation(document: row["document"])
+        }
+    }
+
+    public func discardHeldUploads(jobId: String) async throws -> Int {
+        try await writer.write { db in
+            try db.execute(sql: "DELETE FROM held_uploads WHERE job_key = ?", arguments: [jobId.lowercased()])
+            return db.changesCount
+        }
     }
 }

@@ -159,8 +159,20 @@ public protocol DirectoryStore: Sendable {
     func synchronizationJob(id: String) async throws -> SynchronizationJob?
     /// Inserts the job, or replaces the one with its id.
     func saveSynchronizationJob(_ job: SynchronizationJob) async throws
-    /// Deletes the job `id`; false when there was none. Its provisioning log entries stay.
+    /// Deletes the job `id` and the uploads it holds; false when there was none. Its provisioning
+    /// log entries stay.
     func deleteSynchronizationJob(id: String) async throws -> Bool
+    /// Holds bulkUpload operations for the job `jobId` while it is paused: appended after those
+    /// it holds already, all or none, in a transaction that reads the job, so a job started
+    /// meanwhile is never left holding them. False, and nothing held, when the job is not paused
+    /// (or does not exist).
+    func holdUploads(_ operations: [HeldUploadOperation], jobId: String) async throws -> Bool
+    /// Removes and returns the job's oldest held operation (of those whose source key is
+    /// `sourceKey`, lower-cased, when given); nil when it holds none. Two callers never take the
+    /// same operation.
+    func takeHeldUpload(jobId: String, sourceKey: String?) async throws -> HeldUploadOperation?
+    /// Removes every operation the job holds; returns how many there were.
+    func discardHeldUploads(jobId: String) async throws -> Int
     /// Appends entries to the provisioning logs, in a transaction of their own.
     func appendProvisioningLog(_ entries: [ProvisioningLogEntry]) async throws
     /// A page of provisioning log entries matching `query`, newest first, continuing after the

@@ -264,6 +264,18 @@ public struct MeasuredStore: DirectoryStore {
         try await measure("deleteSynchronizationJob") { try await base.deleteSynchronizationJob(id: id) }
     }
 
+    public func holdUploads(_ operations: [HeldUploadOperation], jobId: String) async throws -> Bool {
+        try await measure("holdUploads") { try await base.holdUploads(operations, jobId: jobId) }
+    }
+
+    public func takeHeldUpload(jobId: String, sourceKey: String?) async throws -> HeldUploadOperation? {
+        try await measure("takeHeldUpload") { try await base.takeHeldUpload(jobId: jobId, sourceKey: sourceKey) }
+    }
+
+    public func discardHeldUploads(jobId: String) async throws -> Int {
+        try await measure("discardHeldUploads") { try await base.discardHeldUploads(jobId: jobId) }
+    }
+
     public func appendProvisioningLog(_ entries: [ProvisioningLogEntry]) async throws {
         try await measure("appendProvisioningLog") { try await base.appendProvisioningLog(entries) }
     }
