@@ -200,3 +200,67 @@ def test_a_configured_mapping_writes_a_custom_scim_attribute_and_matches_by_user
         assert {e["sourceIdentity"]["id"] for e in logs} == {"mapped@contoso.com"}
     finally:
         requests.put(mapping_url, json={}, headers=auth, timeout=30)
+
+
+def test_pause_holds_uploads_restart_discards_them_and_provision_on_demand_through_the_sdk(inbound):
+    """pause, start, restart and provisionOnDemand as the official msgraph SDK sends them."""
+    from msgraph.generated.models.synchronization_job_application_parameters import SynchronizationJobApplicationParameters
+    from msgraph.generated.models.synchronization_job_restart_criteria import SynchronizationJobRestartCriteria
+    from msgraph.generated.models.synchronization_job_restart_scope import SynchronizationJobRestartScope
+    from msgraph.generated.models.synchronization_job_subject import SynchronizationJobSubject
+    from msgraph.generated.service_principals.item.synchronization.jobs.item.provision_on_demand.provision_on_demand_post_request_body import (  # noqa: E501
+        ProvisionOnDemandPostRequestBody)
+    from msgraph.generated.service_principals.item.synchronization.jobs.item.restart.restart_post_request_body import (
+        RestartPostRequestBody)
+
+    server, principal, token, _ = inbound
+    auth = {"Authorization": f"Bearer {token}"}
+    jobs_url = f"{server.base}/v1.0/servicePrincipals/{principal}/synchronization/jobs"
+    job_id = requests.post(jobs_url, json={"templateId": "API2AAD"}, headers=auth, timeout=30).json()["id"]
+    client = graph_client(server, token)
+    job = client.service_principals.by_service_principal_id(principal).synchronization.jobs.by_synchronization_job_id(job_id)
+
+    def upload(*operations):
+        body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": list(operations)}
+        reply = requests.post(f"{jobs_url}/{job_id}/bulkUpload", data=requests.compat.json.dumps(body),
+                              headers={**auth, "Content-Type": "application/scim+json"}, timeout=30)
+        assert reply.status_code == 202, reply.text
+
+    def logged():
+        return requests.get(f"{server.base}/beta/auditLogs/provisioning", params={"$filter": f"jobid eq '{job_id}'"},
+                            headers=auth, timeout=30).json()["value"]
+
+    def held(external_id, alias):
+        return user(str(uuid.uuid4()), external_id, alias, "Held", alias.title(), "Engineer", "R&D",
+                    {"Engineering_Project": ["Alpine"]})
+
+    async def scenario():
+        await job.start.post()
+        await job.pause.post()
+        paused = await job.get()
+        assert paused.status.code.value == "Paused" and paused.schedule.state.value == "Paused"
+        upload(held("630001", "held1"), held("630002", "held2"))
+        assert logged() == [], "a paused job holds what it receives"
+
+        # One user on demand; the job stays paused.
+        answer = await job.provision_on_demand.post(ProvisionOnDemandPostRequestBody(parameters=[
+            SynchronizationJobApplicationParameters(rule_id="03f7d90d-bf71-41b1-bda6-aaf0ddbee5d8", subjects=[
+                SynchronizationJobSubject(object_id="630001", object_type_name="User")])]))
+        assert requests.compat.json.loads(answer.key)["result"] == "Success", answer.key
+        assert requests.compat.json.loads(answer.value)["sourceIdentity"]["id"] == "630001"
+        assert [entry["sourceIdentity"]["id"] for entry in logged()] == ["630001"]
+
+        # Restart while paused: what is still held (630002) is discarded, never processed.
+        await job.restart.post(RestartPostRequestBody(criteria=SynchronizationJobRestartCriteria(
+            reset_scope=SynchronizationJobRestartScope.Watermark)))
+        running = await job.get()
+        assert running.status.code.value == "Active"
+        assert [entry["sourceIdentity"]["id"] for entry in logged()] == ["630001"]
+
+        # Paused again, then started: the held upload runs.
+        await job.pause.post()
+        upload(held("630003", "held3"))
+        await job.start.post()
+        assert [entry["sourceIdentity"]["id"] for entry in logged()] == ["630003", "630001"]
+
+    asyncio.run(scenario())

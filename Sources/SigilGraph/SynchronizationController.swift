@@ -21,6 +21,9 @@ struct SynchronizationController {
         group.get(RouterPath(Self.synchronization + "/jobs/:jobId"), use: job)
         group.delete(RouterPath(Self.synchronization + "/jobs/:jobId"), use: deleteJob)
         group.post(RouterPath(Self.synchronization + "/jobs/:jobId/start"), use: startJob)
+        group.post(RouterPath(Self.synchronization + "/jobs/:jobId/pause"), use: pauseJob)
+        group.post(RouterPath(Self.synchronization + "/jobs/:jobId/restart"), use: restartJob)
+        group.post(RouterPath(Self.synchronization + "/jobs/:jobId/provisionOnDemand"), use: provisionOnDemand)
         group.post(RouterPath(Self.synchronization + "/jobs/:jobId/bulkUpload"), use: bulkUpload)
         group.get(RouterPath(Self.logsPath), use: logs)
     }
@@ -82,10 +85,40 @@ struct SynchronizationController {
         return GraphResponse.noContent
     }
 
+    /// 204; a paused job has processed what it held when this is sent.
     @Sendable func startJob(_ request: Request, context: GraphContext) async throws -> Response {
         try await inbound.startJob(
+            servicePrincipalId: try ids(context).servicePrincipal, jobId: try jobId(context), as: try context.initiator(request))
+        return GraphResponse.noContent
+    }
+
+    /// 204, no body (Graph documents none; one sent is ignored).
+    @Sendable func pauseJob(_ request: Request, context: GraphContext) async throws -> Response {
+        try await inbound.pauseJob(
             servicePrincipalId: try ids(context).servicePrincipal, jobId: try jobId(context), caller: try context.requireCaller())
         return GraphResponse.noContent
+    }
+
+    /// 204; the body (`criteria`) is optional: none at all, or JSON.
+    @Sendable func restartJob(_ request: Request, context: GraphContext) async throws -> Response {
+        try await inbound.restartJob(
+            servicePrincipalId: try ids(context).servicePrincipal, jobId: try jobId(context), as: try context.initiator(request)
+        ) {
+            let length = request.headers[.contentLength]
+            guard request.headers[.contentType] != nil || (length != nil && length != "0") else { return nil }
+            return try await request.jsonBody(context: context)
+        }
+        return GraphResponse.noContent
+    }
+
+    /// 200 with Graph's `stringKeyStringValuePair`.
+    @Sendable func provisionOnDemand(_ request: Request, context: GraphContext) async throws -> Response {
+        let result = try await inbound.provisionOnDemand(
+            servicePrincipalId: try ids(context).servicePrincipal, jobId: try jobId(context), as: try context.initiator(request)
+        ) {
+            try await request.jsonBody(context: context)
+        }
+        return GraphResponse.entity(result, context: services.odataContext(request, "microsoft.graph.stringKeyStringValuePair"))
     }
 
     /// 202 with no body and `Location` at the job's provisioning logs, as Graph answers; the

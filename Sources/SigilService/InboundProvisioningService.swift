@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SigilCore
 import SigilStore
 
@@ -93,14 +94,59 @@ public struct InboundProvisioningService: Sendable {
         return job
     }
 
-    /// Starts the job: from now on it takes bulkUpload requests. Starting a running job changes nothing.
-    public func startJob(servicePrincipalId: String, jobId: String, caller: Caller) async throws {
+    /// Starts the job: from now on it takes bulkUpload requests. A paused job first processes the
+    /// uploads it held, in the order they came, each as its uploader (with the roles it holds
+    /// now), before this returns. Starting a running job changes nothing but processes anything
+    /// still held.
+    public func startJob(servicePrincipalId: String, jobId: String, as initiator: Initiator) async throws {
+        try Self.requireManageJobs(initiator.caller)
+        var (principal, job) = try await self.job(servicePrincipalId, jobId)
+        if job.state != .active {
+            job.state = .active
+            job.lastStarted = Date()
+            try await store.saveSynchronizationJob(job)
+        }
+        _ = try await processHeld(job, principal, sourceKey: nil, logger: initiator.logger)
+    }
+
+    /// Pauses a started job: bulkUpload requests are checked and accepted (202) as before, but
+    /// held until the job is started again (`startJob`) or discarded by `restartJob`. Pausing a
+    /// paused job changes nothing; a job never started cannot be paused (400).
+    public func pauseJob(servicePrincipalId: String, jobId: String, caller: Caller) async throws {
         try Self.requireManageJobs(caller)
         var (_, job) = try await self.job(servicePrincipalId, jobId)
-        guard job.state != .active else { return }
+        switch job.state {
+        case .paused: return
+        case .notRun:
+            throw GraphError.badRequest(
+                "The provisioning job '\(job.id)' is not running; start it (POST .../jobs/\(job.id)/start) before pausing it.")
+        case .active:
+            job.state = .paused
+            try await store.saveSynchronizationJob(job)
+        }
+    }
+
+    /// Restarts the job (`criteria.resetScope` is checked against Graph's scopes; Sigil keeps no
+    /// escrows, watermark or quarantine, so every scope has the same effect). As Entra's FAQ
+    /// says: a job that is not running (paused, or never started) starts afresh, and the uploads
+    /// it held are discarded, never processed; a running job goes on and processes anything
+    /// still held. `body` is read only once the caller may restart the job.
+    public func restartJob(
+        servicePrincipalId: String, jobId: String, as initiator: Initiator, body: () async throws -> JSONValue?
+    ) async throws {
+        try Self.requireManageJobs(initiator.caller)
+        _ = try SynchronizationJobAction.restartScopes(try await body())
+        var (principal, job) = try await self.job(servicePrincipalId, jobId)
+        guard job.state != .active else {
+            _ = try await processHeld(job, principal, sourceKey: nil, logger: initiator.logger)
+            return
+        }
         job.state = .active
         job.lastStarted = Date()
+        // Running first, so that no upload is held after the discard below.
         try await store.saveSynchronizationJob(job)
+        let discarded = try await store.discardHeldUploads(jobId: job.id)
+        if discarded > 0 { initiator.logger.info("Restarting provisioning job \(job.id) discarded \(discarded) held operations.") }
     }
 
     public func deleteJob(servicePrincipalId: String, jobId: String, caller: Caller) async throws {
@@ -109,34 +155,122 @@ public struct InboundProvisioningService: Sendable {
         guard try await store.deleteSynchronizationJob(id: job.id) else { throw GraphError.notFound(jobId) }
     }
 
+    /// provisionOnDemand for an API-driven inbound job: the one subject's `objectId` is the
+    /// source's matching identifier (externalId unless the mapping says userName), and the
+    /// operations the job holds for it (while paused) are processed now, in the order they came;
+    /// the answer describes the last one (its log entry as the caller may read it), or is
+    /// `Skipped` when the job holds nothing for it. At most 5 calls per 10 seconds (429 beyond).
+    public func provisionOnDemand(
+        servicePrincipalId: String, jobId: String, as initiator: Initiator, body: () async throws -> JSONValue
+    ) async throws -> JSONObject {
+        try Self.requireManageJobs(initiator.caller)
+        try services.provisioningThrottle.onDemandCalls.require()
+        let (principal, job) = try await self.job(servicePrincipalId, jobId)
+        let subject = try SynchronizationJobAction.onDemandSubject(try await body())
+        let entry = try await processHeld(job, principal, sourceKey: subject, logger: initiator.logger).last
+        let readable = entry.map { AccessPolicy.allows(initiator.caller, .readProvisioning) ? $0.document : $0.redactingAttributeValues }
+        return SynchronizationJobAction.onDemandResult(readable, subject: subject)
+    }
+
     // MARK: bulkUpload
 
     /// Runs a bulkUpload into a started job: each POST finds the user its matching identifier
     /// names (the tenant's provisioning mapping: `externalId` = employeeId unless it says
     /// `userName` = userPrincipalName) and updates it, or creates one, each operation all or nothing on its own,
     /// each leaving one provisioning log entry. A malformed request is refused whole (400)
-    /// before anything is written. `body` is read only once the caller may upload. Returns the job.
+    /// before anything is written. A paused job holds the checked operations instead (see
+    /// `pauseJob`); a running one first processes anything still held, so uploads keep their
+    /// order. At most `ProvisioningThrottle.bulkUploads` calls in any 5 seconds (429 beyond).
+    /// `body` is read only once the caller may upload. Returns the job.
     public func bulkUpload(
         servicePrincipalId: String, jobId: String, as initiator: Initiator, body: () async throws -> JSONValue
     ) async throws -> SynchronizationJob {
         try AccessPolicy.require(initiator.caller.kind != .guest && AccessPolicy.allows(initiator.caller, .provisionUsers))
+        try services.provisioningThrottle.uploads.require()
         let provisioner = try provisioning.provisioner(for: initiator.caller)
         let (principal, job) = try await self.job(servicePrincipalId, jobId)
-        guard job.state == .active else {
+        guard job.state != .notRun else {
             throw GraphError.badRequest(
                 "The provisioning job '\(job.id)' is not started; start it (POST .../jobs/\(job.id)/start) before uploading.")
         }
         let operations = try InboundProvisioning.operations(try await body())
         // Read once: every operation of one upload runs on the same mapping.
         let mapping = try await store.provisioningMapping()
+        let cycleId = SigilServices.newId()
+        // A paused job holds the operations; when it was started meanwhile (false), they run now.
+        if job.state == .paused, try await store.holdUploads(held(operations, job, cycleId, mapping, initiator), jobId: job.id) {
+            return job
+        }
+        _ = try await processHeld(job, principal, sourceKey: nil, logger: initiator.logger)
         let parties = ProvisioningLogEntry.Parties(
-            tenantId: services.tenantId, job: job, servicePrincipalName: principal.displayName, cycleId: SigilServices.newId(),
+            tenantId: services.tenantId, job: job, servicePrincipalName: principal.displayName, cycleId: cycleId,
             initiator: initiator.audit.initiatedBy)
         for operation in operations {
             let entry = try await provision(operation.data, mapping, parties, provisioner, as: initiator)
             try await store.appendProvisioningLog([entry])
         }
         return job
+    }
+
+    /// The operations of one upload as a paused job holds them, with who uploaded them and how.
+    func held(
+        _ operations: [InboundProvisioning.Operation], _ job: SynchronizationJob, _ cycleId: String, _ mapping: ProvisioningMapping,
+        _ initiator: Initiator
+    ) -> [HeldUploadOperation] {
+        let caller = initiator.caller
+        return operations.map { operation in
+            HeldUploadOperation(
+                jobId: job.id, sourceKey: InboundProvisioning.source(of: operation.data, mapping: mapping).id, bulkId: operation.bulkId,
+                data: operation.data, cycleId: cycleId, uploaderId: caller.principalId, uploaderIsApp: caller.kind == .servicePrincipal,
+                correlationId: initiator.audit.correlationId, ipAddress: initiator.audit.initiatedBy.ipAddress,
+                userAgent: initiator.audit.userAgent, heldAt: Date())
+        }
+    }
+
+    /// Processes what the job holds (for one source key, when given), oldest first, taking each
+    /// operation from the store before it runs so that no two requests run the same one. Each
+    /// runs as its uploader with the roles it holds now and the upload's audit context; an
+    /// uploader that no longer exists, or may no longer upload, fails its operations (logged).
+    /// Returns the log entries written.
+    func processHeld(_ job: SynchronizationJob, _ principal: DirectoryObject, sourceKey: String?, logger: Logger) async throws
+        -> [ProvisioningLogEntry]
+    {
+        var entries: [ProvisioningLogEntry] = []
+        var mapping: ProvisioningMapping?
+        while let held = try await store.takeHeldUpload(jobId: job.id, sourceKey: sourceKey) {
+            let current: ProvisioningMapping
+            if let mapping { current = mapping } else { current = try await store.provisioningMapping() }
+            mapping = current
+            let entry: ProvisioningLogEntry
+            do {
+                let caller = try await services.caller(principalId: held.uploaderId, isApp: held.uploaderIsApp)
+                try AccessPolicy.require(caller.kind != .guest && AccessPolicy.allows(caller, .provisionUsers))
+                let initiator = Initiator(
+                    caller: caller,
+                    audit: AuditContext(
+                        initiatedBy: caller.auditInitiator(ipAddress: held.ipAddress), correlationId: held.correlationId,
+                        userAgent: held.userAgent),
+                    logger: logger)
+                let parties = ProvisioningLogEntry.Parties(
+                    tenantId: services.tenantId, job: job, servicePrincipalName: principal.displayName, cycleId: held.cycleId,
+                    initiator: initiator.audit.initiatedBy)
+                entry = try await provision(held.data, current, parties, try provisioning.provisioner(for: caller), as: initiator)
+            } catch let error as GraphError {
+                let parties = ProvisioningLogEntry.Parties(
+                    tenantId: services.tenantId, job: job, servicePrincipalName: principal.displayName, cycleId: held.cycleId,
+                    initiator: AuditInitiator(
+                        kind: held.uploaderIsApp ? .app(appId: nil) : .user(userPrincipalName: nil), id: held.uploaderId,
+                        displayName: nil, ipAddress: held.ipAddress))
+                let failure = ScimError(error)
+                entry = ProvisioningLogEntry.make(
+                    parties, at: Date(), action: .other, status: .failure,
+                    error: (failure.scimType ?? "status\(failure.status)", "The uploader may no longer provision users: \(failure.detail)"),
+                    source: InboundProvisioning.source(of: held.data, mapping: current), target: (nil, nil), changes: [], duration: 0)
+            }
+            try await store.appendProvisioningLog([entry])
+            entries.append(entry)
+        }
+        return entries
     }
 
     /// One operation, and the log entry that records it.

@@ -38,6 +38,8 @@ public struct SigilServices: Sendable {
     package let callers = CallerCache()
     /// Failed password sign-ins by user name and address, shared by every front-end.
     package let signInThrottle = SignInThrottle()
+    /// bulkUpload and provisionOnDemand calls, against the limits Microsoft documents.
+    package let provisioningThrottle = ProvisioningThrottle()
 
     /// The caller behind a bearer token: validated once, then served from the cache.
     package func caller(forToken token: String) async throws -> Caller {

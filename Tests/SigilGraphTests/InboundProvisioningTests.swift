@@ -364,26 +364,27 @@ import Testing
     // MARK: Access
 
     /// Expected statuses per role at tenant scope, written out independently of the code:
-    /// list jobs, create a job, bulkUpload (no operations) into a started job, read the logs.
+    /// list jobs, create a job, bulkUpload (no operations) into a started job, read the logs,
+    /// then on that job pause, start, restart and provisionOnDemand.
     // swift-format-ignore
     static let matrix: [DirectoryRole: [Int]] = [
-        .attributeDefinitionAdministrator:   [403, 403, 403, 403],
-        .attributeDefinitionReader:          [403, 403, 403, 403],
-        .attributeAssignmentAdministrator:   [403, 403, 403, 403],
-        .attributeAssignmentReader:          [403, 403, 403, 403],
-        .attributeLogAdministrator:          [403, 403, 403, 403],
-        .attributeLogReader:                 [403, 403, 403, 403],
-        .attributeProvisioningAdministrator: [200, 201, 202, 200],
-        .attributeProvisioningReader:        [200, 403, 403, 200],
-        .globalAdministrator:                [200, 201, 403, 200],
-        .privilegedRoleAdministrator:        [403, 403, 403, 403],
-        .userAdministrator:                  [403, 403, 403, 403],
-        .conditionalAccessAdministrator:     [403, 403, 403, 403],
-        .securityAdministrator:              [403, 403, 403, 200],
-        .securityReader:                     [403, 403, 403, 200],
-        .globalReader:                       [403, 403, 403, 200],
-        .attributeAccessAdministrator:       [403, 403, 403, 403],
-        .attributeAccessEvaluator:           [403, 403, 403, 403],
+        .attributeDefinitionAdministrator:   [403, 403, 403, 403, 403, 403, 403, 403],
+        .attributeDefinitionReader:          [403, 403, 403, 403, 403, 403, 403, 403],
+        .attributeAssignmentAdministrator:   [403, 403, 403, 403, 403, 403, 403, 403],
+        .attributeAssignmentReader:          [403, 403, 403, 403, 403, 403, 403, 403],
+        .attributeLogAdministrator:          [403, 403, 403, 403, 403, 403, 403, 403],
+        .attributeLogReader:                 [403, 403, 403, 403, 403, 403, 403, 403],
+        .attributeProvisioningAdministrator: [200, 201, 202, 200, 204, 204, 204, 200],
+        .attributeProvisioningReader:        [200, 403, 403, 200, 403, 403, 403, 403],
+        .globalAdministrator:                [200, 201, 403, 200, 204, 204, 204, 200],
+        .privilegedRoleAdministrator:        [403, 403, 403, 403, 403, 403, 403, 403],
+        .userAdministrator:                  [403, 403, 403, 403, 403, 403, 403, 403],
+        .conditionalAccessAdministrator:     [403, 403, 403, 403, 403, 403, 403, 403],
+        .securityAdministrator:              [403, 403, 403, 200, 403, 403, 403, 403],
+        .securityReader:                     [403, 403, 403, 200, 403, 403, 403, 403],
+        .globalReader:                       [403, 403, 403, 200, 403, 403, 403, 403],
+        .attributeAccessAdministrator:       [403, 403, 403, 403, 403, 403, 403, 403],
+        .attributeAccessEvaluator:           [403, 403, 403, 403, 403, 403, 403, 403],
     ]
 
     @Test(arguments: DirectoryRole.allCases)
@@ -397,6 +398,13 @@ import Testing
                 try await client.post(s.synchronization + "/jobs", token: caller.token, ["templateId": "API2AAD"]).status.code,
                 try await Self.upload(client, s, job: job, Self.request([]), token: caller.token).status.code,
                 try await client.get("/beta/auditLogs/provisioning", token: caller.token).status.code,
+                try await client.send(.post, s.synchronization + "/jobs/\(job)/pause", token: caller.token).status.code,
+                try await client.send(.post, s.synchronization + "/jobs/\(job)/start", token: caller.token).status.code,
+                try await client.send(.post, s.synchronization + "/jobs/\(job)/restart", token: caller.token).status.code,
+                try await client.post(
+                    s.synchronization + "/jobs/\(job)/provisionOnDemand", token: caller.token,
+                    SynchronizationJobActionsTests.onDemand("521195")
+                ).status.code,
             ]
             #expect(statuses == Self.matrix[role], "\(role)")
         }
