@@ -109,6 +109,15 @@ public struct SigilServices: Sendable {
         return user.accountEnabled ? .valid(user) : .disabled
     }
 
+    /// Runs the requests of one JSON batch, one at a time inside `body`, with their writes sharing
+    /// store transactions (`DirectoryStore.sharingWrites`): each request is still authorised,
+    /// validated, audited and throttled by its own use-case, and each of its writes succeeds or
+    /// fails alone. Read `WriteBatch.failedUnits` once this returns: those requests' answers are
+    /// not durable.
+    public func sharingWrites<T: Sendable>(_ body: @Sendable (WriteBatch) async throws -> T) async throws -> T {
+        try await store.sharingWrites(body)
+    }
+
     /// A new object id: a lowercase GUID, as Graph writes them.
     public static func newId() -> String { UUID().uuidString.lowercased() }
 }

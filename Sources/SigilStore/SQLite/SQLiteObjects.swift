@@ -11,7 +11,7 @@ extension SQLiteStore {
         attributes: @escaping @Sendable (Schema) throws -> AttributeAssignments
     ) async throws {
         try await writeValues { db in
-            let values = try attributes(try Self.loadSchema(db).schema)
+            let values = try attributes(try self.writeSchema(db))
             try self.insert(object, passwordHash: passwordHash, attributes: values, db)
             try Self.log(DirectoryChange.between(nil, ObjectState(object: object, attributes: values)), db)
             if let audit,
@@ -95,8 +95,20 @@ extension SQLiteStore {
                     """
             ).execute(arguments: [delta, key.kind, key.seq, key.value])
         }
-        valueSets.apply(rows.setChanges)
-        for change in rows.prefixChanges {
+        let changes = PendingMemoryChanges(valueSets: rows.setChanges, prefixes: rows.prefixChanges)
+        let held = pendingMemoryChanges.withLock { pending -> Bool in
+            guard pending != nil else { return false }
+            pending?.valueSets += changes.valueSets
+            pending?.prefixes += changes.prefixes
+            return true
+        }
+        if !held { apply(changes) }
+    }
+
+    /// Applies a write's changes to the in-memory prefix indexes and value sets.
+    func apply(_ changes: PendingMemoryChanges) {
+        valueSets.apply(changes.valueSets)
+        for change in changes.prefixes {
             prefixIndexes.replace(
                 PrefixIndexes.Key(kind: change.kind, definition: change.definitionKey), removing: change.removing,
                 adding: change.adding)
@@ -106,7 +118,9 @@ extension SQLiteStore {
     /// Runs a write transaction that may change attribute values; if it fails after changing
     /// the in-memory prefix indexes and value sets, they are dropped so they can never disagree
     /// with the database.
+    /// In a batch, a failed write's changes never reached them (`SQLiteWriteScope`).
     func writeValues<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        if let scope = activeScope { return try await scope.write(body) }
         do {
             return try await writer.write(body)
         } catch {
@@ -197,7 +211,7 @@ extension SQLiteStore {
             let before = ObjectState(
                 object: object,
                 attributes: try Self.loadAttributes(db, rowids: [rowid])[rowid] ?? AttributeAssignments())
-            let after = try change(before, try Self.loadSchema(db).schema)
+            let after = try change(before, try self.writeSchema(db))
             if after.object != before.object || passwordHash != nil {
                 do {
                     try db.execute(

@@ -6,6 +6,10 @@ import SigilCore
 extension SQLiteStore {
 
     public func schema() async throws -> Schema {
+        // A batch that changed the schema reads its own, uncommitted one, and caches nothing.
+        if let scope = activeScope, scope.changesSchema {
+            return try await writer.read { db in try Self.loadSchema(db).schema }
+        }
         let (version, cached) = schemaCache.withLock { $0 }
         if let cached { return cached }
         let schema = try await writer.read { db in try Self.loadSchema(db).schema }
@@ -16,13 +20,30 @@ extension SQLiteStore {
     public func changeSchema(audit: AuditContext?, _ decide: @escaping @Sendable (Schema) throws -> [SchemaChange])
         async throws
     {
-        defer { schemaCache.withLock { $0 = ($0.version + 1, nil) } }
+        defer { invalidateSchemaCache() }
         try await writer.write { db in
+            self.heldSchema.withLock { $0.schema = nil }
             let schema = try Self.loadSchema(db).schema
             let changes = try decide(schema)
             for change in changes { try Self.apply(change, db) }
             if let audit { try Self.append(AuditLog.records(for: changes, before: schema, context: audit), db) }
         }
+    }
+
+    /// Inside a batch, invalidated again once the batch's transaction has ended.
+    func invalidateSchemaCache() {
+        schemaCache.withLock { $0 = ($0.version + 1, nil) }
+        activeScope?.schemaChanged()
+    }
+
+    /// The schema for a write transaction: read in it, except in a batch's held transaction,
+    /// which reads it once and reuses it until a write of the batch changes the schema.
+    func writeSchema(_ db: Database) throws -> Schema {
+        let (holding, kept) = heldSchema.withLock { ($0.holding, $0.schema) }
+        if let kept { return kept }
+        let schema = try Self.loadSchema(db).schema
+        if holding { heldSchema.withLock { $0.schema = schema } }
+        return schema
     }
 
     /// The schema with its definitions' row numbers, read in the caller's transaction.

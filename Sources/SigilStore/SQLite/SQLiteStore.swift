@@ -5,7 +5,20 @@ import SigilCore
 /// The embedded store: one SQLite file in WAL mode (readers never wait for the writer), through
 /// GRDB. `synchronous=NORMAL` with WAL keeps every committed transaction across a process crash.
 public final class SQLiteStore: DirectoryStore {
-    let writer: any DatabaseWriter
+    /// GRDB's connections; reached through `writer`, which knows about batches.
+    let pool: any DatabaseWriter
+    var writer: SQLiteAccess { SQLiteAccess(store: self) }
+    /// Ordinary writes and batches' open transactions take turns on the writer connection;
+    /// a batch's transaction left idle this long while others wait is committed for them.
+    let gate = WriterGate(idle: .milliseconds(5))
+    /// A queue (the in-memory store) reads on the writer's connection too.
+    var readsOnWriter: Bool { pool is DatabaseQueue }
+    /// A write's changes to `valueSets` and `prefixIndexes` while its savepoint in a batch's
+    /// shared transaction is open (nil otherwise: changes apply at once).
+    let pendingMemoryChanges = Locked<PendingMemoryChanges?>(nil)
+    /// While a batch holds a transaction: the schema as that transaction sees it, once read
+    /// (`writeSchema`). Only the writer connection touches it.
+    let heldSchema = Locked<(holding: Bool, schema: Schema?)>((false, nil))
     let prefixIndexes = PrefixIndexes()
     let valueSets: ValueSets
     /// Whether prefix indexes and value sets are built after the query that wanted them
@@ -20,7 +33,12 @@ public final class SQLiteStore: DirectoryStore {
 
     public func accessVersion() async throws -> Int64 { accessCounter.withLock { $0 } }
 
-    func bumpAccessVersion() { accessCounter.withLock { $0 += 1 } }
+    /// Inside a batch, bumped again once the batch's transaction has ended, so no caller is
+    /// cached from the state before the change.
+    func bumpAccessVersion() {
+        accessCounter.withLock { $0 += 1 }
+        activeScope?.accessChanged()
+    }
 
     /// Opens (creating when needed) the database file at `path` and migrates it.
     public init(path: String) throws {
@@ -30,11 +48,15 @@ public final class SQLiteStore: DirectoryStore {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
+        // A batch keeps its transaction open between accesses (`SQLiteWriteScope`).
+        configuration.allowsUnsafeTransactions = true
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // The writer's savepoints (a batch's writes) journal in memory, not in temporary files.
+            if !db.configuration.readonly { try db.execute(sql: "PRAGMA temp_store = MEMORY") }
         }
-        writer = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(writer)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
     }
 
     /// Creates a missing database file readable by its owner only, whatever the umask. SQLite gives
@@ -56,8 +78,9 @@ public final class SQLiteStore: DirectoryStore {
         buildsInBackground = false
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
-        writer = try DatabaseQueue(configuration: configuration)
-        try Self.migrator.migrate(writer)
+        configuration.allowsUnsafeTransactions = true
+        pool = try DatabaseQueue(configuration: configuration)
+        try Self.migrator.migrate(pool)
     }
 
     // MARK: Settings

@@ -26,6 +26,16 @@ public protocol DirectoryStore: Sendable {
     /// body: first-start work (bootstrap, demo data) that must happen once.
     func exclusively<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T
 
+    /// Runs `body` (the requests of one JSON batch, one at a time) with its writes sharing
+    /// transactions: each write this task makes inside `body` runs in a savepoint of its own (a
+    /// failed write rolls back to it and nothing else), its reads see the writes before them, and
+    /// the transaction commits when `body` ends, or earlier when `body` stops using the store for
+    /// a moment (slow work such as hashing a password must not hold other writers back). When
+    /// `body` throws, the open transaction is rolled back. Afterwards `WriteBatch.failedUnits`
+    /// names the requests whose work did not commit. A store may instead commit each write on its
+    /// own, as outside a batch (PostgreSQL does).
+    func sharingWrites<T: Sendable>(_ body: @Sendable (WriteBatch) async throws -> T) async throws -> T
+
     // MARK: Attribute schema
 
     func schema() async throws -> Schema
@@ -259,6 +269,11 @@ extension DirectoryStore {
     }
 
     public func sealAudit() async throws {}
+
+    /// Each write commits on its own, exactly as outside a batch.
+    public func sharingWrites<T: Sendable>(_ body: @Sendable (WriteBatch) async throws -> T) async throws -> T {
+        try await body(WriteBatch())
+    }
 
     /// Unaudited writes: start-up data and tests of the store itself.
     public func changeSchema(_ decide: @escaping @Sendable (Schema) throws -> [SchemaChange]) async throws {

@@ -62,6 +62,11 @@ public struct MeasuredStore: DirectoryStore {
         try await base.exclusively(body)
     }
 
+    public func sharingWrites<T: Sendable>(_ body: @Sendable (WriteBatch) async throws -> T) async throws -> T {
+        // Not timed as a whole: the writes inside are.
+        try await base.sharingWrites(body)
+    }
+
     public func schema() async throws -> Schema {
         try await measure("schema") { try await base.schema() }
     }
