@@ -12,6 +12,9 @@ public struct BatchStep: Sendable, Equatable {
     /// In the client's order; names and values already checked as HTTP fields.
     public let headers: [(name: String, value: String)]
     public let body: [UInt8]?
+    /// The body as the batch carried it, when it was JSON (an object or array): already parsed
+    /// and checked with the batch, so the inner request need not parse `body` again.
+    public let json: JSONValue?
     /// Indices into the batch's steps, not ids.
     public let dependsOn: [Int]
 
@@ -41,7 +44,11 @@ public enum BatchRules {
                 "The batch holds \(items.count) requests; the limit is \(Limits.batchRequests) requests per batch.")
         }
         var positions: [String: Int] = [:]
-        var drafts: [(id: String, method: String, target: String, headers: [(String, String)], body: [UInt8]?, dependsOn: [String])] = []
+        var drafts:
+            [(
+                id: String, method: String, target: String, headers: [(String, String)], body: [UInt8]?, json: JSONValue?,
+                dependsOn: [String]
+            )] = []
         for (index, item) in items.enumerated() {
             let draft = try parseItem(item, index: index, version: version)
             // Graph compares batch ids case-insensitively.
@@ -65,6 +72,7 @@ public enum BatchRules {
             steps.append(
                 BatchStep(
                     id: draft.id, method: draft.method, target: draft.target, headers: draft.headers, body: draft.body,
+                    json: draft.json,
                     dependsOn: dependsOn))
         }
         if let cycle = firstCycle(steps) {
@@ -89,7 +97,8 @@ public enum BatchRules {
     }
 
     static func parseItem(_ item: JSONValue, index: Int, version: String) throws(GraphError) -> (
-        id: String, method: String, target: String, headers: [(String, String)], body: [UInt8]?, dependsOn: [String]
+        id: String, method: String, target: String, headers: [(String, String)], body: [UInt8]?, json: JSONValue?,
+        dependsOn: [String]
     ) {
         let label = "Request \(index + 1) of the batch"
         guard let object = item.objectValue else { throw .badRequest("\(label) must be a JSON object.") }
@@ -110,7 +119,12 @@ public enum BatchRules {
         if body != nil, !headers.contains(where: { $0.0.lowercased() == "content-type" }) {
             throw .badRequest("Request '\(id)' has a body but no Content-Type header; a request with a body must name its type.")
         }
-        return (id, method.uppercased(), target, headers, body, try dependsOn(object, id: id))
+        let json: JSONValue? =
+            switch object["body"] {
+            case .object?, .array?: object["body"]
+            default: nil
+            }
+        return (id, method.uppercased(), target, headers, body, json, try dependsOn(object, id: id))
     }
 
     /// A relative URL, with or without a version segment; `/$batch` may not be nested.

@@ -39,7 +39,7 @@ public func buildRouter(
         ConditionalAccessController(services: services).register(on: group, version: version)
         SubscriptionController(services: services).register(on: group)
         SynchronizationController(services: services).register(on: group)
-        BatchController(dispatcher: batches).register(on: group)
+        BatchController(services: services, dispatcher: batches).register(on: group)
         // Graph serves the custom security attribute audit log on beta only.
         if version == "beta" { AuditController(services: services).register(on: group) }
     }

@@ -14,6 +14,10 @@ public struct GraphContext: RequestContext {
     let peer: SocketAddress?
     /// Set when the peer is a trusted proxy (`--trusted-proxy`): the client it forwarded for.
     var forwardedClient: String?
+    /// An inner request of a JSON batch (`BatchController`).
+    var isBatched = false
+    /// An inner request's JSON body as the batch carried it, parsed and checked with the batch.
+    var batchedBody: JSONValue?
     /// The client's IP address, for the audit log and the sign-in throttle.
     public var clientAddress: String? { forwardedClient ?? peer?.ipAddress }
 

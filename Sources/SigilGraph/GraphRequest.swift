@@ -28,6 +28,8 @@ extension Request {
         if let type, !type.hasPrefix(mediaType) {
             throw GraphError.badRequest("Content-Type '\(type)' is not supported; send \(mediaType).")
         }
+        // A batch's inner request: its body was parsed, bounded and checked for NUL with the batch.
+        if let parsed = context.batchedBody { return parsed }
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: Limits.requestBodyBytes)

@@ -80,6 +80,8 @@ struct RequestDeadlineMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: GraphContext, next: (Request, GraphContext) async throws -> Response) async throws
         -> Response
     {
+        // A batch's inner requests run within the batch's own deadline, which began first.
+        if context.isBatched { return try await next(request, context) }
         let seconds = Int(timeout.components.seconds)
         return try await withoutActuallyEscaping(next) { next in
             // The task group ends before withoutActuallyEscaping returns, so `next` never
