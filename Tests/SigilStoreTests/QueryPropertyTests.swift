@@ -136,7 +136,66 @@ import Testing
         try await matchesReference(seed: seed, try await Self.makeStore(keepingEverySet: true))
     }
 
-    func matchesReference(seed: UInt64, _ store: any DirectoryStore) async throws {
+    /// The same with the changes made as a JSON batch makes them (`sharingWrites`), a refused
+    /// write after each: a rolled-back write must leave the kept sets and counts exact.
+    @Test(arguments: [6, 7])
+    func keptSetsMatchReferenceAfterBatchedWrites(seed: UInt64) async throws {
+        try await matchesReference(seed: seed, try await Self.makeStore(keepingEverySet: true), batched: true)
+    }
+
+    /// The changes of the reference test: all at once, or in a batch with a refused write after
+    /// each (on SQLite, also one whose value rows were written before it failed).
+    func change(
+        _ store: any DirectoryStore, _ objects: inout [(DirectoryObject, AttributeAssignments)], batched: Bool,
+        rng: inout SplitMix64
+    ) async throws {
+        var changes: [(index: Int, values: AttributeAssignments, refused: AttributeAssignments)] = []
+        for _ in 0..<60 {
+            let index = Int.random(in: 0..<objects.count, using: &rng)
+            let values = Self.randomValues(&rng)
+            changes.append((index, values, batched ? Self.randomValues(&rng) : AttributeAssignments()))
+        }
+        let ids = objects.map(\.0.id)
+        let planned = changes
+        let write: @Sendable () async throws -> Void = {
+            for change in planned {
+                let id = ids[change.index]
+                try await store.modify(.user, id: id, passwordHash: nil) { state, _ in
+                    ObjectState(object: state.object, attributes: change.values)
+                }
+                guard batched else { continue }
+                await #expect(throws: GraphError.self) {
+                    try await store.modify(.user, id: id, passwordHash: nil) { _, _ in throw GraphError.badRequest("refused") }
+                }
+                // Value rows, counts and sets changed inside the write, then the write fails.
+                if let sqlite = store as? SQLiteStore {
+                    await #expect(throws: GraphError.self) {
+                        try await sqlite.writeValues { db in
+                            let rowid = try Int64.fetchOne(db, sql: "SELECT rowid FROM directory_objects WHERE id = ?", arguments: [id]) ?? 0
+                            var rows = ValueRows()
+                            try rows.add(
+                                change.refused, previous: change.values, rowid: rowid, kind: .user,
+                                definition: SQLiteStore.definitionLookup(db))
+                            try sqlite.write(rows, db)
+                            throw GraphError.badRequest("refused after writing")
+                        }
+                    }
+                }
+            }
+        }
+        if batched {
+            let batch = try await store.sharingWrites { batch in
+                try await batch.unit(0) { try await write() }
+                return batch
+            }
+            #expect(batch.failedUnits.isEmpty)
+        } else {
+            try await write()
+        }
+        for change in changes { objects[change.index].1 = change.values }
+    }
+
+    func matchesReference(seed: UInt64, _ store: any DirectoryStore, batched: Bool = false) async throws {
         var rng = SplitMix64(state: seed)
         var objects: [(DirectoryObject, AttributeAssignments)] = []
         for index in 0..<250 {
@@ -170,14 +229,7 @@ import Testing
         try await check(store, other, reader: principal.id, expected: reference(other), rng: &rng)
 
         // Change and delete some objects; counts and indexes must follow.
-        for _ in 0..<60 {
-            let index = Int.random(in: 0..<objects.count, using: &rng)
-            let values = Self.randomValues(&rng)
-            try await store.modify(.user, id: objects[index].0.id, passwordHash: nil) { state, _ in
-                ObjectState(object: state.object, attributes: values)
-            }
-            objects[index].1 = values
-        }
+        try await change(store, &objects, batched: batched, rng: &rng)
         for _ in 0..<20 {
             let index = Int.random(in: 0..<objects.count, using: &rng)
             #expect(try await store.delete(.user, id: objects[index].0.id))

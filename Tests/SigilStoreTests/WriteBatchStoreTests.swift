@@ -1,0 +1,156 @@
+import Foundation
+import GRDB
+import SigilCore
+import Testing
+
+@testable import SigilStore
+
+/// `sharingWrites`, the store side of a JSON batch: each write succeeds or fails alone, with its
+/// audit record in one unbroken chain; the batch's reads see its writes; a transaction that does
+/// not commit names every request whose work was in it. On SQLite the writes share one
+/// transaction (a savepoint each); PostgreSQL commits each write on its own, with the same results.
+@Suite struct WriteBatchStoreTests {
+    typealias Audit = AuditStoreTests
+    static let projectDefinition = seededDefinitions[0]
+
+    static func project(_ store: any DirectoryStore, _ id: String) async throws -> String? {
+        try await store.objectState(.user, id: id)?.attributes.values(of: Attr.project).first?.stringValue
+    }
+
+    static func prepared(_ kind: StoreKind) async throws -> (StoreFixture, [DirectoryObject]) {
+        let fixture = try await StoreFixture(kind)
+        try await seedSchema(fixture.store)
+        var users: [DirectoryObject] = []
+        for name in ["Ada", "Bo", "Cy"] {
+            let user = makeUser(name)
+            try await fixture.store.create(user, passwordHash: nil) { _ in Audit.project("Start") }
+            users.append(user)
+        }
+        return (fixture, users)
+    }
+
+    @Test(arguments: StoreKind.allCases) func aFailingWriteInTheMiddleLeavesTheOthersCommitted(_ kind: StoreKind) async throws {
+        let (fixture, users) = try await Self.prepared(kind)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let before = try await Audit.all(store).count
+        let batch = try await store.sharingWrites { batch in
+            try await batch.unit(0) { try await Audit.setProject(store, users[0].id, "Apollo") }
+            await batch.unit(1) {
+                await #expect(throws: GraphError.self) {
+                    try await store.modify(.user, id: users[1].id, passwordHash: nil, audit: Audit.context) { state, _ in
+                        var next = state
+                        next.attributes = Audit.project("Refused")
+                        // Decided, then refused: nothing of it may remain.
+                        throw GraphError.badRequest("refused")
+                    }
+                }
+            }
+            // Its refusal is recorded, as a direct request's is.
+            try await batch.unit(1) {
+                try await store.appendAudit([
+                    AuditLog.failure(
+                        .values(of: .user), target: AuditTarget(id: users[1].id, displayName: nil, type: "user"),
+                        reason: "refused", context: Audit.context)
+                ])
+            }
+            try await batch.unit(2) { try await Audit.setProject(store, users[2].id, "Gemini") }
+            return batch
+        }
+        #expect(batch.failedUnits.isEmpty)
+        #expect(try await Self.project(store, users[0].id) == "Apollo")
+        #expect(try await Self.project(store, users[1].id) == "Start")
+        #expect(try await Self.project(store, users[2].id) == "Gemini")
+        // One record per request, in order, in one intact chain.
+        let records = try await Audit.all(store)
+        #expect(records.count == before + 3)
+        let results = records.suffix(3).compactMap { try? JSON.parse($0.json).objectValue?["result"]?.stringValue }
+        #expect(results == ["success", "failure", "success"])
+        #expect(try await store.verifyAuditChain() == .intact(records: records.count, headHash: records.last?.hash ?? ""))
+        // The value counts followed only the writes that stayed.
+        let (_, count) = try await store.query(
+            .user, matching: .attribute(Self.projectDefinition, .equals(.string("Start"))), after: nil, limit: 10, count: true)
+        #expect(count == 1)
+        // The changes were logged for delta and notifications, the refused one not.
+        let changes = try await store.changes(ChangeQuery(kind: .user, after: 0, through: try await store.latestChange(), limit: 1000))
+        #expect(changes.filter { $0.objectId == users[1].id }.count == 1)
+        #expect(changes.filter { $0.objectId == users[2].id }.count == 2)
+    }
+
+    @Test(arguments: StoreKind.allCases) func readsInsideTheBatchSeeItsEarlierWrites(_ kind: StoreKind) async throws {
+        let (fixture, users) = try await Self.prepared(kind)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let seen = try await store.sharingWrites { batch in
+            try await batch.unit(0) { try await Audit.setProject(store, users[0].id, "Apollo") }
+            let created = makeUser("Dee")
+            try await batch.unit(1) { try await store.create(created, passwordHash: nil) { _ in Audit.project("Apollo") } }
+            return try await batch.unit(2) {
+                let (page, count) = try await store.query(
+                    .user, matching: .attribute(Self.projectDefinition, .equals(.string("Apollo"))), after: nil, limit: 10,
+                    count: true)
+                return (try await Self.project(store, users[0].id), try await store.object(.user, id: created.id)?.id, count, page.objects.count)
+            }
+        }
+        #expect(seen.0 == "Apollo")
+        #expect(seen.1 != nil)
+        #expect(seen.2 == 2)
+        #expect(seen.3 == 2)
+    }
+
+    /// SQLite only (PostgreSQL commits each write alone): a commit that fails (here a foreign key
+    /// checked at commit) reports every request whose work was in the transaction, and none of
+    /// it remains.
+    @Test(arguments: StoreKind.allCases.filter { $0 != .postgres })
+    func aFailedCommitReportsEveryRequestOfItsTransaction(_ kind: StoreKind) async throws {
+        let (fixture, users) = try await Self.prepared(kind)
+        defer { fixture.remove() }
+        guard let store = fixture.store as? SQLiteStore else { throw TestFailure(reason: "not SQLite") }
+        let batch = try await store.sharingWrites { batch in
+            try await batch.unit(0) { try await Audit.setProject(store, users[0].id, "Apollo") }
+            try await batch.unit(1) {
+                try await store.writer.write { db in try db.execute(sql: "PRAGMA defer_foreign_keys = ON") }
+                // Accepted now, refused at the commit: the principal does not exist.
+                try await store.create(
+                    RoleAssignment(id: newId(), principalId: newId(), role: .attributeAssignmentReader, scope: .tenant))
+            }
+            _ = try await batch.unit(2) { try await Self.project(store, users[0].id) }
+            return batch
+        }
+        #expect(batch.failedUnits == [0, 1, 2])
+        #expect(batch.failure != nil)
+        #expect(try await Self.project(store, users[0].id) == "Start")
+        #expect(try await store.roleAssignments(principalId: nil).isEmpty)
+        // The store still writes afterwards, and its chain and counts are whole.
+        try await Audit.setProject(store, users[1].id, "Gemini")
+        let (_, count) = try await store.query(
+            .user, matching: .attribute(Self.projectDefinition, .equals(.string("Start"))), after: nil, limit: 10, count: true)
+        #expect(count == 2)
+        guard case .intact = try await store.verifyAuditChain() else { throw TestFailure(reason: "chain broken") }
+    }
+
+    /// SQLite: a batch holding its transaction does not keep another writer waiting for long
+    /// once it leaves the transaction idle (slow work between its writes).
+    @Test(arguments: StoreKind.allCases.filter { $0 != .postgres })
+    func anIdleBatchTransactionIsCommittedForAWaitingWriter(_ kind: StoreKind) async throws {
+        let (fixture, users) = try await Self.prepared(kind)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let batch = try await store.sharingWrites { batch in
+            try await batch.unit(0) { try await Audit.setProject(store, users[0].id, "Apollo") }
+            // Another task writes while the batch is busy elsewhere: it gets through, and sees
+            // the batch's committed write.
+            let other = Task {
+                try await Audit.setProject(store, users[1].id, "Gemini")
+                return try await Self.project(store, users[0].id)
+            }
+            #expect(try await other.value == "Apollo")
+            try await batch.unit(1) { try await Audit.setProject(store, users[2].id, "Mercury") }
+            return batch
+        }
+        #expect(batch.failedUnits.isEmpty)
+        #expect(try await Self.project(store, users[2].id) == "Mercury")
+        let records = try await Audit.all(store)
+        #expect(try await store.verifyAuditChain() == .intact(records: records.count, headHash: records.last?.hash ?? ""))
+    }
+}
