@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import SigilCore
+import SigilStore
 import Testing
 
 @testable import SigilGraph
@@ -342,6 +343,61 @@ import Testing
             // The bucket is empty now: the batch itself is refused.
             let refused = try await client.post("/v1.0/$batch", token: busy, Self.batch(steps))
             refused.expectError(429, "TooManyRequests")
+        }
+    }
+
+    // MARK: Writes sharing a transaction (SQLite) or committed one by one (PostgreSQL)
+
+    @Test func aFailingInnerWriteInTheMiddleLeavesTheOthersCommittedEachAudited() async throws {
+        let f = try await Fixture.make()
+        let logs = try await f.tenant.user("Logan", grants: [.tenant(.attributeLogReader)])
+        try await f.tenant.test { client in
+            let bad: JSONValue = [
+                "customSecurityAttributes": ["Engineering": ["@odata.type": .string(Self.writeType), "NumVendors": "many"]]
+            ]
+            let steps: [JSONValue] = [
+                Self.patchStep("first", "/users/\(f.userId)", vendors: 3),
+                [
+                    "id": "bad", "method": "PATCH", "url": .string("/servicePrincipals/\(f.servicePrincipalId)"),
+                    "headers": ["Content-Type": "application/json"], "body": bad,
+                ],
+                Self.patchStep("last", "/servicePrincipals/\(f.servicePrincipalId)", vendors: 5),
+                Self.getStep("read", "/servicePrincipals/\(f.servicePrincipalId)?$select=customSecurityAttributes", dependsOn: ["last"]),
+            ]
+            let byId = Self.responses(try await client.post("/v1.0/$batch", token: f.admin, Self.batch(steps)))
+            #expect(["first", "bad", "last", "read"].map { Self.status(byId[$0]) } == [204, 400, 204, 200])
+            // The read that depends on the write sees it.
+            let read = byId["read"]?["body"]?.objectValue?["customSecurityAttributes"]?.objectValue
+            #expect(read?["Engineering"]?.objectValue?["NumVendors"] == 5)
+            #expect(try await Self.numVendors(client, f) == 3)
+            let principal = try await client.get(
+                "/v1.0/servicePrincipals/\(f.servicePrincipalId)?$select=customSecurityAttributes", token: f.admin)
+            #expect(principal["customSecurityAttributes"]?.objectValue?["Engineering"]?.objectValue?["NumVendors"] == 5)
+
+            // One audit record per inner write, each under its own request id, the refusal included.
+            let audits = try await client.get("/beta/auditLogs/customSecurityAttributeAudits?$top=100", token: logs.token)
+            let records = audits.values.compactMap(\.objectValue)
+            for (id, result) in [("first", "success"), ("bad", "failure"), ("last", "success")] {
+                let requestId = byId[id]?["headers"]?.objectValue?["request-id"]?.stringValue
+                let mine = records.filter { $0["correlationId"]?.stringValue == requestId }
+                #expect(mine.count == 1, "\(id): \(audits.text)")
+                #expect(mine.first?["result"]?.stringValue == result, "\(id)")
+            }
+            // And the chain over them is intact.
+            let verified = try await f.tenant.store.verifyAuditChain()
+            if case .intact = verified {} else { Issue.record("audit chain: \(verified)") }
+        }
+    }
+
+    @Test func twentyWritesInOneBatchAllCommitAndReadBack() async throws {
+        let f = try await Fixture.make()
+        try await f.tenant.test { client in
+            var steps = (1...19).map { Self.patchStep("\($0)", "/users/\(f.userId)", vendors: $0, dependsOn: $0 > 1 ? ["\($0 - 1)"] : []) }
+            steps.append(Self.getStep("20", "/users/\(f.userId)?$select=customSecurityAttributes", dependsOn: ["19"]))
+            let byId = Self.responses(try await client.post("/v1.0/$batch", token: f.admin, Self.batch(steps)))
+            #expect((1...19).allSatisfy { Self.status(byId["\($0)"]) == 204 })
+            #expect(byId["20"]?["body"]?.objectValue?["customSecurityAttributes"]?.objectValue?["Engineering"]?.objectValue?["NumVendors"] == 19)
+            #expect(try await Self.numVendors(client, f) == 19)
         }
     }
 }
