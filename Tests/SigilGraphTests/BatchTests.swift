@@ -1,11 +1,11 @@
 import Foundation
 import HTTPTypes
 import SigilCore
-import SigilStore
 import Testing
 
 @testable import SigilGraph
 @testable import SigilService
+@testable import SigilStore
 
 /// JSON batching (docs/api.md, "JSON batching"): the payload, the order requests run and answer
 /// in, dependsOn and 424, the documented refusals, and inner requests being authorised, audited
@@ -398,6 +398,39 @@ import Testing
             #expect((1...19).allSatisfy { Self.status(byId["\($0)"]) == 204 })
             #expect(byId["20"]?["body"]?.objectValue?["customSecurityAttributes"]?.objectValue?["Engineering"]?.objectValue?["NumVendors"] == 19)
             #expect(try await Self.numVendors(client, f) == 19)
+        }
+    }
+
+    /// SQLite: when the batch's commit fails (here a foreign key checked at commit, which a
+    /// trigger on the audit log adds), every inner write answers 500 and none of them remains.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["SIGIL_TEST_DATABASE_URL"] == nil, "SQLite shares the transaction"))
+    func aFailedCommitTurnsEveryInnerWriteIntoAFailure() async throws {
+        let f = try await Fixture.make()
+        guard let store = f.tenant.store as? SQLiteStore else {
+            Issue.record("not SQLite")
+            return
+        }
+        try await f.tenant.test { client in
+            #expect(try await client.patch("/v1.0/users/\(f.userId)", token: f.admin, Self.vendors(1)).status == .noContent)
+            try await store.writer.write { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE doomed (object_id TEXT REFERENCES directory_objects(id) DEFERRABLE INITIALLY DEFERRED);
+                        CREATE TRIGGER doom AFTER INSERT ON audit_records BEGIN INSERT INTO doomed VALUES ('nobody'); END;
+                        """)
+            }
+            let steps = [
+                Self.patchStep("a", "/users/\(f.userId)", vendors: 2),
+                Self.patchStep("b", "/servicePrincipals/\(f.servicePrincipalId)", vendors: 3),
+                Self.getStep("c", "/users/\(f.userId)?$select=customSecurityAttributes", dependsOn: ["a"]),
+            ]
+            let byId = Self.responses(try await client.post("/v1.0/$batch", token: f.admin, Self.batch(steps)))
+            for id in ["a", "b", "c"] {
+                #expect(Self.status(byId[id]) == 500, "\(id)")
+                #expect(byId[id]?["body"]?.objectValue?["error"]?.objectValue?["code"] == "Service_InternalServerError", "\(id)")
+            }
+            try await store.writer.write { db in try db.execute(sql: "DROP TRIGGER doom; DROP TABLE doomed") }
+            #expect(try await Self.numVendors(client, f) == 1)
         }
     }
 }
