@@ -337,4 +337,64 @@ import Testing
         #expect(stored?.id == winners.first)
         #expect(try await store.count(.user) == 1)
     }
+
+    /// The writer keeps the schema it last read between writes; a schema change must reach the
+    /// very next write, on every store.
+    @Test(arguments: StoreKind.allCases) func theNextWriteSeesASchemaChange(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = fixture.store
+        try await seedSchema(store)
+        let alice = makeUser("Alice")
+        try await store.create(alice, passwordHash: nil)
+        let site = "Engineering_Site"
+        try await store.modify(.user, id: alice.id, passwordHash: nil) { state, schema in
+            guard schema.definition(id: site) == nil else { throw TestFailure(reason: "Site exists before it is created") }
+            var next = state
+            next.attributes.set(Attr.level, [.integer(1)])
+            return next
+        }
+        try await store.changeSchema { _ in
+            [
+                .createDefinition(
+                    AttributeDefinition(
+                        attributeSet: "Engineering", name: "Site", type: .string, isCollection: false, isSearchable: true,
+                        usePreDefinedValuesOnly: false),
+                    allowedValues: [])
+            ]
+        }
+        try await store.modify(.user, id: alice.id, passwordHash: nil) { state, schema in
+            guard schema.definition(id: site) != nil else { throw TestFailure(reason: "the write saw the schema before the change") }
+            var next = state
+            next.attributes.set(site, [.string("Oslo")])
+            return next
+        }
+        #expect(try await store.values(of: alice.id).values(of: site) == [.string("Oslo")])
+    }
+
+    /// Point reads take a reader of their own without waiting; many more at once than there are
+    /// readers all answer, and each sees the last committed write.
+    @Test(arguments: StoreKind.allCases) func manyConcurrentPointReadsSeeTheLastCommit(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = fixture.store
+        try await seedSchema(store)
+        let alice = makeUser("Alice")
+        try await store.create(alice, passwordHash: nil)
+        for round in 1...3 {
+            try await store.modify(.user, id: alice.id, passwordHash: nil) { state, _ in
+                var next = state
+                next.attributes.set(Attr.level, [.integer(Int32(round))])
+                return next
+            }
+            let seen = try await withThrowingTaskGroup(of: [AttributeValue].self) { group in
+                for _ in 0..<64 {
+                    group.addTask { try await store.objectState(.user, id: alice.id)?.attributes.values(of: Attr.level) ?? [] }
+                }
+                return try await group.reduce(into: [[AttributeValue]]()) { $0.append($1) }
+            }
+            #expect(seen.count == 64)
+            #expect(seen.allSatisfy { $0 == [.integer(Int32(round))] })
+        }
+    }
 }

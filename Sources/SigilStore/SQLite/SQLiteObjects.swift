@@ -142,7 +142,7 @@ extension SQLiteStore {
     }
 
     public func attributes(of objectIds: [String]) async throws -> [String: AttributeAssignments] {
-        try await writer.read { db in try Self.loadAttributes(db, objectIds: objectIds) }
+        try await writer.shortRead { db in try Self.loadAttributes(db, objectIds: objectIds) }
     }
 
     static let objectColumns = "rowid, id, kind, properties"
@@ -157,7 +157,7 @@ extension SQLiteStore {
     }
 
     public func object(_ kind: DirectoryObjectKind, id: String) async throws -> DirectoryObject? {
-        try await writer.read { db in
+        try await writer.shortRead { db in
             let row =
                 if kind == .user, id.contains("@") {
                     try Row.fetchOne(
@@ -173,7 +173,7 @@ extension SQLiteStore {
     }
 
     public func objectState(_ kind: DirectoryObjectKind, id: String) async throws -> ObjectState? {
-        try await writer.read { db in
+        try await writer.shortRead { db in
             let sql =
                 kind == .user && id.contains("@")
                 ? "SELECT \(Self.objectColumns) FROM directory_objects WHERE upn_key = ? AND kind = ?"
@@ -203,7 +203,7 @@ extension SQLiteStore {
         let principalChanged = try await writeValues { db -> Bool in
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT \(Self.objectColumns) FROM directory_objects WHERE id = ? AND kind = ?",
+                    db.cachedStatement(sql: "SELECT \(Self.objectColumns) FROM directory_objects WHERE id = ? AND kind = ?"),
                     arguments: [id.lowercased(), kind.rawValue])
             else { throw GraphError.notFound(id) }
             let object = try Self.decodeObject(row)
@@ -281,7 +281,7 @@ extension SQLiteStore {
     }
 
     private func objectByAppId(_ kind: DirectoryObjectKind, _ appId: String) async throws -> DirectoryObject? {
-        try await writer.read { db in
+        try await writer.shortRead { db in
             try Row.fetchOne(
                 db, sql: "SELECT \(Self.objectColumns) FROM directory_objects WHERE kind = ? AND app_id = ?",
                 arguments: [kind.rawValue, appId.lowercased()]
@@ -298,7 +298,7 @@ extension SQLiteStore {
     }
 
     public func userCredentials(userPrincipalName: String) async throws -> (user: DirectoryObject, passwordHash: String?)? {
-        try await writer.read { db in
+        try await writer.shortRead { db in
             guard
                 let row = try Row.fetchOne(
                     db,
@@ -312,7 +312,7 @@ extension SQLiteStore {
     // MARK: Application secrets
 
     public func passwordCredentials(applicationId: String) async throws -> [PasswordCredential] {
-        try await writer.read { db in
+        try await writer.shortRead { db in
             try Row.fetchAll(
                 db,
                 sql: """
@@ -390,7 +390,7 @@ extension SQLiteStore {
     }
 
     public func roleAssignments(principalId: String?) async throws -> [RoleAssignment] {
-        try await writer.read { db in
+        try await writer.shortRead { db in
             let rows =
                 if let principalId {
                     try Row.fetchAll(
@@ -404,7 +404,7 @@ extension SQLiteStore {
     }
 
     public func roleAssignment(id: String) async throws -> RoleAssignment? {
-        try await writer.read { db in
+        try await writer.shortRead { db in
             try Row.fetchOne(db, sql: "SELECT * FROM role_assignments WHERE id = ?", arguments: [id.lowercased()]).flatMap(
                 Self.decodeAssignment)
         }

@@ -13,12 +13,17 @@ public final class SQLiteStore: DirectoryStore {
     let gate = WriterGate(idle: .milliseconds(5))
     /// A queue (the in-memory store) reads on the writer's connection too.
     var readsOnWriter: Bool { pool is DatabaseQueue }
+    /// Connections for short reads on the calling thread (a database file only).
+    let shortReaders: ShortReaders?
     /// A write's changes to `valueSets` and `prefixIndexes` while its savepoint in a batch's
     /// shared transaction is open (nil otherwise: changes apply at once).
     let pendingMemoryChanges = Locked<PendingMemoryChanges?>(nil)
     /// While a batch holds a transaction: the schema as that transaction sees it, once read
     /// (`writeSchema`). Only the writer connection touches it.
     let heldSchema = Locked<(holding: Bool, schema: Schema?)>((false, nil))
+    /// The committed schema as the writer connection last read it, outside batches
+    /// (`writeSchema`). Only the writer connection touches it.
+    let writerSchema = Locked<Schema?>(nil)
     let prefixIndexes = PrefixIndexes()
     let valueSets: ValueSets
     /// Whether prefix indexes and value sets are built after the query that wanted them
@@ -57,6 +62,7 @@ public final class SQLiteStore: DirectoryStore {
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
+        shortReaders = try ShortReaders(path: path, count: max(2, ProcessInfo.processInfo.activeProcessorCount))
     }
 
     /// Creates a missing database file readable by its owner only, whatever the umask. SQLite gives
@@ -81,6 +87,7 @@ public final class SQLiteStore: DirectoryStore {
         configuration.allowsUnsafeTransactions = true
         pool = try DatabaseQueue(configuration: configuration)
         try Self.migrator.migrate(pool)
+        shortReaders = nil
     }
 
     // MARK: Settings
