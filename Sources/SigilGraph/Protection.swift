@@ -76,29 +76,99 @@ final class RateLimiter: Sendable {
 struct RequestDeadlineMiddleware: RouterMiddleware {
     typealias Context = GraphContext
     let timeout: Duration
+    let watch: DeadlineWatch
+
+    init(timeout: Duration) {
+        self.timeout = timeout
+        self.watch = DeadlineWatch(timeout: timeout)
+    }
 
     func handle(_ request: Request, context: GraphContext, next: (Request, GraphContext) async throws -> Response) async throws
         -> Response
     {
         // A batch's inner requests run within the batch's own deadline, which began first.
         if context.isBatched { return try await next(request, context) }
-        let seconds = Int(timeout.components.seconds)
         return try await withoutActuallyEscaping(next) { next in
-            // The task group ends before withoutActuallyEscaping returns, so `next` never
+            // The task is awaited before withoutActuallyEscaping returns, so `next` never
             // outlives this call; the box only carries it across the Sendable boundary.
             let handler = UncheckedSendable(next)
-            return try await withThrowingTaskGroup(of: Response?.self) { group in
-                group.addTask { try await handler.value(request, context) }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let response = first else {
-                    throw GraphError.requestTimeout(seconds: seconds)
-                }
-                return response
+            // The handler gets a task of its own: cancelling the connection's task would end the
+            // connection, and its next request with it.
+            let task = Task { try await handler.value(request, context) }
+            let watched = watch.start { task.cancel() }
+            let result = await withTaskCancellationHandler {
+                await task.result
+            } onCancel: {
+                task.cancel()
             }
+            if watch.end(watched) { throw GraphError.requestTimeout(seconds: Int(timeout.components.seconds)) }
+            return try result.get()
+        }
+    }
+}
+
+/// The deadlines of the requests in flight, watched by one sleeping task that wakes at the
+/// earliest one. A timer task per request (two tasks, a timer and a cancellation for each) was
+/// about 5% of a point read's CPU. Every deadline is `timeout` after its start, so a deadline
+/// added later is never earlier than the one the watcher sleeps towards.
+final class DeadlineWatch: Sendable {
+    private struct Running {
+        let deadline: ContinuousClock.Instant
+        let cancel: @Sendable () -> Void
+    }
+
+    private struct State {
+        var nextId = 0
+        var running: [Int: Running] = [:]
+        var expired: Set<Int> = []
+        var watching = false
+    }
+
+    let timeout: Duration
+    private let state = Locked(State())
+
+    init(timeout: Duration) {
+        self.timeout = timeout
+    }
+
+    /// Watches a request from now; `cancel` runs if it is still running at its deadline.
+    func start(cancel: @escaping @Sendable () -> Void) -> Int {
+        let deadline = ContinuousClock.now + timeout
+        let (id, startWatching) = state.withLock { state in
+            let id = state.nextId
+            state.nextId += 1
+            state.running[id] = Running(deadline: deadline, cancel: cancel)
+            defer { state.watching = true }
+            return (id, !state.watching)
+        }
+        if startWatching { Task.detached { await self.watchUntilIdle() } }
+        return id
+    }
+
+    /// Stops watching request `id`; true when its deadline came first.
+    func end(_ id: Int) -> Bool {
+        state.withLock { state in
+            state.running[id] = nil
+            return state.expired.remove(id) != nil
+        }
+    }
+
+    private func watchUntilIdle() async {
+        while true {
+            let (due, wakeAt) = state.withLock { state -> ([@Sendable () -> Void], ContinuousClock.Instant?) in
+                let now = ContinuousClock.now
+                let passed = state.running.filter { $0.value.deadline <= now }
+                for id in passed.keys {
+                    state.running[id] = nil
+                    state.expired.insert(id)
+                }
+                let wakeAt = state.running.values.lazy.map(\.deadline).min()
+                if wakeAt == nil { state.watching = false }
+                return (passed.values.map(\.cancel), wakeAt)
+            }
+            for cancel in due { cancel() }
+            guard let wakeAt else { return }
+            try? await Task.sleep(until: wakeAt, clock: .continuous)
         }
     }
 }

@@ -157,6 +157,49 @@ import Testing
         #expect(ContinuousClock.now - start < .seconds(10))
     }
 
+    /// One watcher serves every request in flight: a request that ends in time is never
+    /// cancelled, one past its deadline is, and the watcher stops once nothing is in flight and
+    /// starts again for the next request.
+    @Test func theDeadlineWatchCancelsOnlyRequestsPastTheirDeadline() async throws {
+        let watch = DeadlineWatch(timeout: .seconds(1))
+        for _ in 0..<2 {
+            let quickCancelled = Locked(false)
+            let slowCancelled = Locked(false)
+            let quick = watch.start { quickCancelled.withLock { $0 = true } }
+            let slow = watch.start { slowCancelled.withLock { $0 = true } }
+            #expect(watch.end(quick) == false)
+            // Waits for the watcher however busy the machine is (bounded, so a broken watch fails).
+            let giveUp = ContinuousClock.now + .seconds(60)
+            while !slowCancelled.withLock({ $0 }), ContinuousClock.now < giveUp { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(slowCancelled.withLock { $0 })
+            #expect(watch.end(slow) == true)
+            #expect(quickCancelled.withLock { $0 } == false)
+        }
+    }
+
+    @Test func requestsWithinTheirDeadlineAreAnsweredBesideOneThatIsNot() async throws {
+        let router = Router(context: GraphContext.self)
+        router.middlewares.add(GraphErrorMiddleware())
+        // Long enough that a quick request is never late, even when the whole suite shares the machine.
+        router.middlewares.add(RequestDeadlineMiddleware(timeout: .seconds(5)))
+        router.get("slow") { _, _ -> Response in
+            try await Task.sleep(for: .seconds(120))
+            return Response(status: .ok)
+        }
+        router.get("quick") { _, _ in Response(status: .ok) }
+        try await Application(router: router).test(.live) { raw in
+            let client = GraphClient(client: raw)
+            async let slow = client.get("/slow", token: nil)
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for _ in 0..<40 { group.addTask { try await client.get("/quick", token: nil).status } }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.count == 40)
+            #expect(statuses.allSatisfy { $0 == .ok })
+            #expect(try await slow.status == .gatewayTimeout)
+        }
+    }
+
     // MARK: Tokens
 
     /// Signs `claims` with the tenant's current signing key.
