@@ -33,9 +33,9 @@ public struct AssignmentService: Sendable {
             if let preloaded { preloaded } else { try await services.store.attributes(of: objects.map(\.id)) }
         let schema = try await services.store.schema()
         var result: [String: JSONValue] = [:]
+        var renderer = AttributeRenderer(schema: schema, caller: caller)
         for object in objects {
-            result[object.id] = AssignmentRules.render(
-                assignments[object.id] ?? AttributeAssignments(), objectId: object.id, schema: schema, caller: caller)
+            result[object.id] = renderer.render(assignments[object.id] ?? AttributeAssignments(), objectId: object.id)
         }
         return result
     }
