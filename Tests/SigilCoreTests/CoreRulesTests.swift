@@ -298,4 +298,34 @@ import Testing
             #expect(throws: JSONParseError.self) { _ = try JSON.parse(bad) }
         }
     }
+
+    // MARK: Rendering a page
+
+    /// One renderer serves a page: each object as `render` writes it alone, the caller's own
+    /// object null (whatever its id's case), a set the caller cannot read left out of every object.
+    @Test func aPageRendererWritesEachObjectAsRenderDoes() throws {
+        let schema = try Self.schema([
+            Self.set("Engineering"), Self.set("Marketing"), Self.definition("Project"),
+            Self.definition("Tags", collection: true), Self.definition("AppCountry", set: "Marketing"),
+        ])
+        let reader = Caller(
+            principalId: "R", kind: .servicePrincipal,
+            grants: [RoleGrant(role: .attributeAssignmentReader, scope: .attributeSet("Engineering"))])
+        let values = AttributeAssignments([
+            AssignedAttribute(definitionId: "Engineering_Project", values: [.string("Baker")]),
+            AssignedAttribute(definitionId: "Marketing_AppCountry", values: [.string("Chile")]),
+            AssignedAttribute(definitionId: "Engineering_Tags", values: [.string("a"), .string("b")]),
+        ])
+        let engineering = JSONObject([
+            ("@odata.type", "#microsoft.graph.customSecurityAttributeValue"), ("Project", "Baker"),
+            ("Tags@odata.type", "#Collection(String)"), ("Tags", ["a", "b"]),
+        ])
+        var renderer = AttributeRenderer(schema: schema, caller: reader)
+        for id in ["u1", "r", "u2", "R"] {
+            let rendered = renderer.render(values, objectId: id)
+            #expect(rendered == AssignmentRules.render(values, objectId: id, schema: schema, caller: reader))
+            #expect(rendered == (id.lowercased() == "r" ? .null : .object(JSONObject([("Engineering", .object(engineering))]))))
+        }
+        #expect(renderer.render(AttributeAssignments(), objectId: "u3") == .null)
+    }
 }
