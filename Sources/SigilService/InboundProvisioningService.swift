@@ -164,7 +164,7 @@ public struct InboundProvisioningService: Sendable {
         servicePrincipalId: String, jobId: String, as initiator: Initiator, body: () async throws -> JSONValue
     ) async throws -> JSONObject {
         try Self.requireManageJobs(initiator.caller)
-        try services.provisioningThrottle.onDemandCalls.require()
+        try services.provisioningThrottle.onDemandCalls.require(now: services.provisioningThrottle.now())
         let (principal, job) = try await self.job(servicePrincipalId, jobId)
         let subject = try SynchronizationJobAction.onDemandSubject(try await body())
         let entry = try await processHeld(job, principal, sourceKey: subject, logger: initiator.logger).last
@@ -186,7 +186,7 @@ public struct InboundProvisioningService: Sendable {
         servicePrincipalId: String, jobId: String, as initiator: Initiator, body: () async throws -> JSONValue
     ) async throws -> SynchronizationJob {
         try AccessPolicy.require(initiator.caller.kind != .guest && AccessPolicy.allows(initiator.caller, .provisionUsers))
-        try services.provisioningThrottle.uploads.require()
+        try services.provisioningThrottle.uploads.require(now: services.provisioningThrottle.now())
         let provisioner = try provisioning.provisioner(for: initiator.caller)
         let (principal, job) = try await self.job(servicePrincipalId, jobId)
         guard job.state != .notRun else {

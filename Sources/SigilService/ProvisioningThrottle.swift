@@ -14,8 +14,17 @@ package final class ProvisioningThrottle: Sendable {
 
     package let uploads = SlidingWindow(limit: bulkUploads, window: bulkUploadWindow)
     package let onDemandCalls = SlidingWindow(limit: onDemand, window: onDemandWindow)
+    /// The time calls are counted at. Tests freeze it, so that a machine slow enough to spread
+    /// forty calls over more than five seconds cannot slide the window under them.
+    private let clock = Locked<@Sendable () -> ContinuousClock.Instant>({ .now })
 
     package init() {}
+
+    package func now() -> ContinuousClock.Instant { clock.withLock { $0 }() }
+
+    package func freezeClock(at instant: ContinuousClock.Instant = .now) {
+        clock.withLock { $0 = { instant } }
+    }
 }
 
 /// At most `limit` calls in any window of `window`: the times of the calls admitted within the
