@@ -309,14 +309,12 @@ public enum AssignmentRules {
 }
 
 /// Renders `customSecurityAttributes` of many objects for one caller (a page, a batch of reads)
-/// as `AssignmentRules.render` describes. Whether the caller reads a set is decided once per set
-/// and kept: deciding it per value was a tenth of a filter page's CPU.
+/// as `AssignmentRules.render` describes. Whether the caller reads a definition's set is decided
+/// once per definition and kept: deciding it per value was a tenth of a filter page's CPU.
 public struct AttributeRenderer {
     let schema: Schema
     let caller: Caller
     private let callerKey: String
-    /// By the definition's `attributeSet` as the schema spells it.
-    private var readsSet: [String: Bool] = [:]
     /// By definition id as the values carry it: the definition and its set's key when the
     /// caller reads that set, nil when not (or when the schema lacks it).
     private var resolved: [String: (definition: AttributeDefinition, setKey: String)?] = [:]
@@ -356,18 +354,13 @@ public struct AttributeRenderer {
     private mutating func readable(_ definitionId: String) -> (definition: AttributeDefinition, setKey: String)? {
         if let known = resolved[definitionId] { return known }
         var found: (definition: AttributeDefinition, setKey: String)?
-        if let definition = schema.definition(id: definitionId), reads(definition.attributeSet) {
+        if let definition = schema.definition(id: definitionId),
+            AccessPolicy.allows(caller, .readAssignments, inSet: definition.attributeSet)
+        {
             found = (definition, nameKey(definition.attributeSet))
         }
         resolved[definitionId] = found
         return found
-    }
-
-    private mutating func reads(_ set: String) -> Bool {
-        if let known = readsSet[set] { return known }
-        let allowed = AccessPolicy.allows(caller, .readAssignments, inSet: set)
-        readsSet[set] = allowed
-        return allowed
     }
 }
 
