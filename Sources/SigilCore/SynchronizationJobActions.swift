@@ -1,5 +1,20 @@
 import Foundation
 
+/// A held operation claimed for processing (`DirectoryStore.claimHeldUpload`): it stays held,
+/// out of other callers' reach until `until`, and leaves the store only with the provisioning
+/// log entry that records it (`DirectoryStore.finishHeldUpload`). A process that stops between
+/// the two leaves it to be claimed again once the claim has run out, so nothing accepted is lost.
+public struct HeldUploadClaim: Sendable, Equatable {
+    /// The store's number for the held row.
+    public var seq: Int64
+    public var operation: HeldUploadOperation
+
+    public init(seq: Int64, operation: HeldUploadOperation) {
+        self.seq = seq
+        self.operation = operation
+    }
+}
+
 /// One bulkUpload operation held for a paused job: accepted (202) and checked, but not yet
 /// processed. Entra stages what a paused API-driven provisioning job receives and processes it
 /// when the job is started again; a restart of a paused job discards it.

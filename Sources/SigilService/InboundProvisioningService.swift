@@ -227,17 +227,30 @@ public struct InboundProvisioningService: Sendable {
         }
     }
 
-    /// Processes what the job holds (for one source key, when given), oldest first, taking each
-    /// operation from the store before it runs so that no two requests run the same one. Each
-    /// runs as its uploader with the roles it holds now and the upload's audit context; an
-    /// uploader that no longer exists, or may no longer upload, fails its operations (logged).
-    /// Returns the log entries written.
+    /// How long a claim on a held operation keeps it from other requests. Processing one takes
+    /// milliseconds; a claim outlives its request only when the process stopped (or the store
+    /// failed) mid-way, and the operation is then processed by a later request.
+    static let heldUploadClaim: Duration = .seconds(60)
+
+    /// Processes what the job holds (for one source key, when given), oldest first. Each
+    /// operation is claimed before it runs, so that no two requests run the same one, and leaves
+    /// the store only with its log entry: an operation is processed at least once, and a second
+    /// run after a crash matches the user the first one created or updated. Each runs as its
+    /// uploader with the roles it holds now and the upload's audit context; an uploader that no
+    /// longer exists, or may no longer upload, fails its operations (logged). Returns the log
+    /// entries written.
     func processHeld(_ job: SynchronizationJob, _ principal: DirectoryObject, sourceKey: String?, logger: Logger) async throws
         -> [ProvisioningLogEntry]
     {
         var entries: [ProvisioningLogEntry] = []
         var mapping: ProvisioningMapping?
-        while let held = try await store.takeHeldUpload(jobId: job.id, sourceKey: sourceKey) {
+        while true {
+            let now = Date()
+            guard
+                let claim = try await store.claimHeldUpload(
+                    jobId: job.id, sourceKey: sourceKey, now: now, until: now.addingTimeInterval(TimeInterval(Self.heldUploadClaim.components.seconds)))
+            else { break }
+            let held = claim.operation
             let current: ProvisioningMapping
             if let mapping { current = mapping } else { current = try await store.provisioningMapping() }
             mapping = current
@@ -267,7 +280,7 @@ public struct InboundProvisioningService: Sendable {
                     error: (failure.scimType ?? "status\(failure.status)", "The uploader may no longer provision users: \(failure.detail)"),
                     source: InboundProvisioning.source(of: held.data, mapping: current), target: (nil, nil), changes: [], duration: 0)
             }
-            try await store.appendProvisioningLog([entry])
+            try await store.finishHeldUpload(claim, log: entry)
             entries.append(entry)
         }
         return entries

@@ -40,6 +40,12 @@ import Testing
         return (job, try await s.tenant.store.count(.user))
     }
 
+    /// The job's oldest held operation free to claim (claimed for a moment that is already over,
+    /// so the check itself keeps nothing from the service).
+    static func held(_ s: Base.Setup, _ job: String) async throws -> HeldUploadOperation? {
+        try await s.tenant.store.claimHeldUpload(jobId: job, sourceKey: nil, now: Date(), until: Date.distantPast)?.operation
+    }
+
     static func logCount(_ s: Base.Setup) async throws -> Int {
         try await s.tenant.store.provisioningLog(ProvisioningLogQuery(), after: nil, limit: 100).entries.count
     }
@@ -72,7 +78,7 @@ import Testing
             // Each held operation ran as its uploader, in its upload's cycle.
             #expect(Set(entries.compactMap { $0["initiatedBy"]?.objectValue?["id"]?.stringValue }) == [s.writer.id])
             #expect(Set(entries.compactMap { $0["cycleId"]?.stringValue }).count == 1)
-            #expect(try await s.tenant.store.takeHeldUpload(jobId: job, sourceKey: nil) == nil, "nothing is left held")
+            #expect(try await Self.held(s, job) == nil, "nothing is left held")
             let monica = try #require(try await Base.scimUser(client, s, "521195").first)
             #expect(monica[ScimURN.customSecurityAttributes]?.objectValue?["Engineering"]?.objectValue?["NumVendors"] == 4)
 
@@ -81,6 +87,32 @@ import Testing
             let idleId = try #require(idle["id"]?.stringValue)
             try await Self.action(client, s, idleId, "pause").expectError(400, "Request_BadRequest")
             try await Self.action(client, s, "API2AAD.0.0", "pause").expectError(404, "Request_ResourceNotFound")
+        }
+    }
+
+    @Test func aHeldUploadOutlivesAProcessThatStoppedWhileProcessingIt() async throws {
+        let s = try await Base.make()
+        try await s.tenant.test { client in
+            let (job, users) = try await Self.pausedJobHoldingTheSample(client, s)
+            // A process claims the first operation and stops before processing it: nothing is
+            // written, and while its claim is live no other request takes the operation.
+            let now = Date()
+            let claimed = try #require(
+                try await s.tenant.store.claimHeldUpload(jobId: job, sourceKey: nil, now: now, until: now.addingTimeInterval(3600)))
+            #expect(try await Self.action(client, s, job, "start").status == .noContent)
+            #expect(try await s.tenant.store.count(.user) == users + 2, "the two others were processed")
+            #expect(try await Self.logCount(s) == 2)
+            #expect(try await Self.held(s, job) == nil, "the claimed operation is not free yet")
+            // An hour on, the claim has run out (claimed again at that instant with an end already
+            // past, which frees it now): the next request processes it; nothing accepted was lost.
+            _ = try await s.tenant.store.claimHeldUpload(jobId: job, sourceKey: nil, now: now.addingTimeInterval(3600), until: now)
+            #expect(try await Self.action(client, s, job, "start").status == .noContent)
+            #expect(try await s.tenant.store.count(.user) == users + 3)
+            let entries = Base.entries(try await Base.logs(client, "jobid eq '\(job)'", token: s.reader))
+            #expect(entries.count == 3)
+            let sources = entries.compactMap { $0["sourceIdentity"]?.objectValue?["id"]?.stringValue?.lowercased() }
+            #expect(sources.contains(try #require(claimed.operation.sourceKey)), "\(entries)")
+            #expect(try await Self.held(s, job) == nil)
         }
     }
 
@@ -104,7 +136,7 @@ import Testing
             #expect(try await Self.status(client, s, job) == ("Active", "Active"))
             #expect(try await s.tenant.store.count(.user) == users, "the held uploads were discarded, not processed")
             #expect(try await Self.logCount(s) == 0)
-            #expect(try await s.tenant.store.takeHeldUpload(jobId: job, sourceKey: nil) == nil)
+            #expect(try await Self.held(s, job) == nil)
             // Running again: the next upload is processed at once. A restart without a body is fine too.
             #expect(try await Base.upload(client, s, job: job, Base.sample()).status == .accepted)
             #expect(try await s.tenant.store.count(.user) == users + 3)
@@ -176,7 +208,7 @@ import Testing
             #expect(try await Self.action(client, s, job, "pause").status == .noContent)
             #expect(try await Base.upload(client, s, job: job, Base.sample()).status == .accepted)
             #expect(try await client.delete(s.synchronization + "/jobs/\(job)", token: s.writer.token).status == .noContent)
-            #expect(try await s.tenant.store.takeHeldUpload(jobId: job, sourceKey: nil) == nil)
+            #expect(try await Self.held(s, job) == nil)
         }
     }
 

@@ -10,7 +10,7 @@ import Testing
     static let migrationIds = [
         "v1-directory-and-schema", "v2-query-counts", "v3-display-name-order", "v4-audit-log", "v5-change-log",
         "v6-conditional-access", "v7-access-rules", "v8-inbound-provisioning",
-        "v9-provisioning-mapping", "v10-held-uploads",
+        "v9-provisioning-mapping", "v10-held-uploads", "v11-held-upload-claims",
     ].sorted()
 
     @Test func migrationsRunOnANewFile() async throws {
@@ -172,7 +172,7 @@ import Testing
 
     /// What a paused job holds: taken oldest first (by source key when asked), only held while
     /// the job is paused, dropped with the job; a job's state survives reopening as it was saved.
-    @Test(arguments: StoreKind.allCases) func heldUploadsAreKeptOnlyForAPausedJob(_ kind: StoreKind) async throws {
+    @Test(arguments: StoreKind.allCases) func heldUploadsAreKeptForAPausedJobUntilTheirProcessingIsLogged(_ kind: StoreKind) async throws {
         let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }
         let store = fixture.store
@@ -193,15 +193,37 @@ import Testing
         #expect(try await store.synchronizationJob(id: job.id.uppercased())?.state == .paused)
         #expect(try await store.holdUploads([held("a", "E1"), held("b", "E2"), held("c", nil)], jobId: job.id))
         #expect(try await store.holdUploads([held("d", "e1")], jobId: job.id.uppercased()))
-        #expect(try await store.takeHeldUpload(jobId: job.id, sourceKey: "E1") == held("a", "E1"))
-        #expect(try await store.takeHeldUpload(jobId: job.id, sourceKey: "e1")?.bulkId == "d", "source keys compare case-insensitively")
-        #expect(try await store.takeHeldUpload(jobId: job.id, sourceKey: "E1") == nil)
-        #expect(try await store.takeHeldUpload(jobId: job.id, sourceKey: nil)?.bulkId == "b")
-        #expect(try await store.discardHeldUploads(jobId: job.id) == 1)
-        #expect(try await store.takeHeldUpload(jobId: job.id, sourceKey: nil) == nil)
+        let now = Date(timeIntervalSince1970: 1_900_000_000)
+        let later = now.addingTimeInterval(60)
+        func claim(_ source: String?, at time: Date = now) async throws -> HeldUploadClaim? {
+            try await store.claimHeldUpload(jobId: job.id, sourceKey: source, now: time, until: time.addingTimeInterval(60))
+        }
+        let a = try #require(try await claim("E1"))
+        #expect(a.operation == held("a", "E1"))
+        #expect(try await claim("e1")?.operation.bulkId == "d", "source keys compare case-insensitively; a claimed one is passed over")
+        #expect(try await claim("E1") == nil, "both E1 operations are claimed")
+        #expect(try await claim("E1", at: later)?.operation.bulkId == "a", "a claim that ran out frees the operation")
+        try await store.finishHeldUpload(a, log: logEntry(job, source: "E1"))
+        #expect(try await claim("E1", at: later.addingTimeInterval(60))?.operation.bulkId == "d", "a finished operation is gone")
+        #expect(try await store.provisioningLog(ProvisioningLogQuery(), after: nil, limit: 10).entries.map(\.sourceId) == ["E1"])
+        let b = try #require(try await claim(nil))
+        #expect(b.operation.bulkId == "b")
+        #expect(try await store.discardHeldUploads(jobId: job.id) == 3, "a discard takes claimed operations too")
+        try await store.finishHeldUpload(b, log: logEntry(job, source: "E2"))
+        #expect(try await store.provisioningLog(ProvisioningLogQuery(), after: nil, limit: 10).entries.count == 2)
+        #expect(try await claim(nil, at: later.addingTimeInterval(600)) == nil)
         #expect(try await store.holdUploads([held("e", "E3")], jobId: job.id))
         #expect(try await store.deleteSynchronizationJob(id: job.id))
-        #expect(try await store.takeHeldUpload(jobId: job.id, sourceKey: nil) == nil, "deleting the job drops what it held")
+        #expect(try await claim(nil) == nil, "deleting the job drops what it held")
+    }
+
+    func logEntry(_ job: SynchronizationJob, source: String) -> ProvisioningLogEntry {
+        ProvisioningLogEntry.make(
+            .init(
+                tenantId: "tenant", job: job, servicePrincipalName: "HR", cycleId: "cycle",
+                initiator: AuditInitiator(kind: .app(appId: nil), id: "uploader", displayName: nil, ipAddress: nil)),
+            at: Date(timeIntervalSince1970: 1_900_000_000), action: .create, status: .success, error: nil, source: (source, nil),
+            target: (nil, nil), changes: [], duration: 1)
     }
 
     @Test(arguments: StoreKind.allCases) func settingIfAbsentKeepsTheFirstValue(_ kind: StoreKind) async throws {

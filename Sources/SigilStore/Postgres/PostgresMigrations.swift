@@ -187,6 +187,7 @@ enum PostgresMigrations {
         ("inbound-provisioning", PostgresStore.provisioningSchema),
         ("provisioning-mapping", PostgresStore.provisioningMappingSchema),
         ("held-uploads", PostgresStore.heldUploadsSchema),
+        ("held-upload-claims", PostgresStore.heldUploadClaimsSchema),
     ]
 
     /// Applies the steps not yet applied. Holds a session advisory lock on one connection for the

@@ -76,18 +76,20 @@ extension PostgresStore {
 
     public func appendProvisioningLog(_ entries: [ProvisioningLogEntry]) async throws {
         guard !entries.isEmpty else { return }
-        try await withSession { s in
-            try await s.execute(
-                """
-                INSERT INTO provisioning_log (id, job_key, activity_date_time, status, source_id, document)
-                SELECT id, job, at, status, NULLIF(source, ''), document
-                FROM unnest(\(entries.map(\.id))::text[], \(entries.map { $0.jobId.lowercased() })::text[],
-                    \(entries.map(\.activityDateTime))::text[], \(entries.map(\.status.rawValue))::text[],
-                    \(entries.map { $0.sourceId ?? "" })::text[],
-                    \(entries.map { JSONValue.object($0.document).serializedString })::text[])
-                    AS e(id, job, at, status, source, document)
-                """)
-        }
+        try await withSession { s in try await Self.insertProvisioningLog(entries, s) }
+    }
+
+    static func insertProvisioningLog(_ entries: [ProvisioningLogEntry], _ s: Session) async throws {
+        try await s.execute(
+            """
+            INSERT INTO provisioning_log (id, job_key, activity_date_time, status, source_id, document)
+            SELECT id, job, at, status, NULLIF(source, ''), document
+            FROM unnest(\(entries.map(\.id))::text[], \(entries.map { $0.jobId.lowercased() })::text[],
+                \(entries.map(\.activityDateTime))::text[], \(entries.map(\.status.rawValue))::text[],
+                \(entries.map { $0.sourceId ?? "" })::text[],
+                \(entries.map { JSONValue.object($0.document).serializedString })::text[])
+                AS e(id, job, at, status, source, document)
+            """)
     }
 
     public func provisioningLog(_ query: ProvisioningLogQuery, after cursor: Int64?, limit: Int) async throws -> ProvisioningLogPage {
@@ -166,6 +168,9 @@ extension PostgresStore {
         "CREATE INDEX held_uploads_source ON held_uploads (job_key, source_key, seq) WHERE source_key IS NOT NULL",
     ]
 
+    /// Seconds since 1970 until which a claim keeps the row from other callers.
+    static let heldUploadClaimsSchema = ["ALTER TABLE held_uploads ADD COLUMN claimed_until double precision"]
+
     public func holdUploads(_ operations: [HeldUploadOperation], jobId: String) async throws -> Bool {
         let key = jobId.lowercased()
         return try await transaction { s in
@@ -184,27 +189,42 @@ extension PostgresStore {
         }
     }
 
-    public func takeHeldUpload(jobId: String, sourceKey: String?) async throws -> HeldUploadOperation? {
+    public func claimHeldUpload(jobId: String, sourceKey: String?, now: Date, until: Date) async throws -> HeldUploadClaim? {
         let key = jobId.lowercased()
-        let document = try await withSession { s in
-            if let sourceKey {
-                try await s.scalar(
+        let (nowSeconds, untilSeconds) = (now.timeIntervalSince1970, until.timeIntervalSince1970)
+        let row = try await withSession { s in
+            // SKIP LOCKED: two callers at once claim different operations.
+            let statement: PostgresQuery =
+                if let sourceKey {
                     """
-                    DELETE FROM held_uploads WHERE seq = (
-                        SELECT seq FROM held_uploads WHERE job_key = \(key) AND source_key = \(sourceKey.lowercased())
+                    UPDATE held_uploads SET claimed_until = \(untilSeconds) WHERE seq = (
+                        SELECT seq FROM held_uploads
+                        WHERE job_key = \(key) AND source_key = \(sourceKey.lowercased())
+                            AND (claimed_until IS NULL OR claimed_until <= \(nowSeconds))
                         ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
-                    RETURNING document
-                    """, String.self)
-            } else {
-                try await s.scalar(
+                    RETURNING seq, document
                     """
-                    DELETE FROM held_uploads WHERE seq = (
-                        SELECT seq FROM held_uploads WHERE job_key = \(key) ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
-                    RETURNING document
-                    """, String.self)
-            }
+                } else {
+                    """
+                    UPDATE held_uploads SET claimed_until = \(untilSeconds) WHERE seq = (
+                        SELECT seq FROM held_uploads
+                        WHERE job_key = \(key) AND (claimed_until IS NULL OR claimed_until <= \(nowSeconds))
+                        ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED)
+                    RETURNING seq, document
+                    """
+                }
+            var found: (Int64, String)?
+            for try await row in try await s.query(statement).decode((Int64, String).self) { found = row }
+            return found
         }
-        return try document.map(HeldUploadOperation.init(document:))
+        return try row.map { HeldUploadClaim(seq: $0.0, operation: try HeldUploadOperation(document: $0.1)) }
+    }
+
+    public func finishHeldUpload(_ claim: HeldUploadClaim, log entry: ProvisioningLogEntry) async throws {
+        try await transaction { s in
+            try await Self.insertProvisioningLog([entry], s)
+            try await s.execute("DELETE FROM held_uploads WHERE seq = \(claim.seq)")
+        }
     }
 
     public func discardHeldUploads(jobId: String) async throws -> Int {

@@ -72,19 +72,21 @@ extension SQLiteStore {
 
     public func appendProvisioningLog(_ entries: [ProvisioningLogEntry]) async throws {
         guard !entries.isEmpty else { return }
-        try await writer.write { db in
-            let insert = try db.cachedStatement(
-                sql: """
-                    INSERT INTO provisioning_log (id, job_key, activity_date_time, status, source_id, document)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """)
-            for entry in entries {
-                try insert.execute(
-                    arguments: [
-                        entry.id, entry.jobId.lowercased(), entry.activityDateTime, entry.status.rawValue, entry.sourceId,
-                        JSONValue.object(entry.document).serializedString,
-                    ])
-            }
+        try await writer.write { db in try Self.insertProvisioningLog(entries, db) }
+    }
+
+    static func insertProvisioningLog(_ entries: [ProvisioningLogEntry], _ db: Database) throws {
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO provisioning_log (id, job_key, activity_date_time, status, source_id, document)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """)
+        for entry in entries {
+            try insert.execute(
+                arguments: [
+                    entry.id, entry.jobId.lowercased(), entry.activityDateTime, entry.status.rawValue, entry.sourceId,
+                    JSONValue.object(entry.document).serializedString,
+                ])
         }
     }
 
@@ -159,10 +161,14 @@ extension SQLiteStore {
         CREATE INDEX held_uploads_source ON held_uploads(job_key, source_key, seq) WHERE source_key IS NOT NULL;
         """
 
-    /// Registered after the other migrations, under a name of its own.
+    /// Registered after the other migrations, under names of their own.
     static func registerHeldUploadsMigration(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v10-held-uploads") { db in
             try db.execute(sql: heldUploadsSchema)
+        }
+        migrator.registerMigration("v11-held-upload-claims") { db in
+            // Seconds since 1970 until which a claim keeps the row from other callers.
+            try db.execute(sql: "ALTER TABLE held_uploads ADD COLUMN claimed_until REAL")
         }
     }
 
@@ -180,21 +186,31 @@ extension SQLiteStore {
         }
     }
 
-    public func takeHeldUpload(jobId: String, sourceKey: String?) async throws -> HeldUploadOperation? {
+    public func claimHeldUpload(jobId: String, sourceKey: String?, now: Date, until: Date) async throws -> HeldUploadClaim? {
         try await writer.write { db in
+            let free = "job_key = ? AND (claimed_until IS NULL OR claimed_until <= ?)"
             let row =
                 if let sourceKey {
                     try Row.fetchOne(
-                        db, sql: "SELECT seq, document FROM held_uploads WHERE job_key = ? AND source_key = ? ORDER BY seq LIMIT 1",
-                        arguments: [jobId.lowercased(), sourceKey.lowercased()])
+                        db, sql: "SELECT seq, document FROM held_uploads WHERE \(free) AND source_key = ? ORDER BY seq LIMIT 1",
+                        arguments: [jobId.lowercased(), now.timeIntervalSince1970, sourceKey.lowercased()])
                 } else {
                     try Row.fetchOne(
-                        db, sql: "SELECT seq, document FROM held_uploads WHERE job_key = ? ORDER BY seq LIMIT 1",
-                        arguments: [jobId.lowercased()])
+                        db, sql: "SELECT seq, document FROM held_uploads WHERE \(free) ORDER BY seq LIMIT 1",
+                        arguments: [jobId.lowercased(), now.timeIntervalSince1970])
                 }
             guard let row else { return nil }
-            try db.execute(sql: "DELETE FROM held_uploads WHERE seq = ?", arguments: [row["seq"] as Int64])
-            return try HeldUploadOperation(document: row["document"])
+            let seq: Int64 = row["seq"]
+            try db.execute(
+                sql: "UPDATE held_uploads SET claimed_until = ? WHERE seq = ?", arguments: [until.timeIntervalSince1970, seq])
+            return HeldUploadClaim(seq: seq, operation: try HeldUploadOperation(document: row["document"]))
+        }
+    }
+
+    public func finishHeldUpload(_ claim: HeldUploadClaim, log entry: ProvisioningLogEntry) async throws {
+        try await writer.write { db in
+            try Self.insertProvisioningLog([entry], db)
+            try db.execute(sql: "DELETE FROM held_uploads WHERE seq = ?", arguments: [claim.seq])
         }
     }
 

@@ -177,10 +177,14 @@ public protocol DirectoryStore: Sendable {
     /// meanwhile is never left holding them. False, and nothing held, when the job is not paused
     /// (or does not exist).
     func holdUploads(_ operations: [HeldUploadOperation], jobId: String) async throws -> Bool
-    /// Removes and returns the job's oldest held operation (of those whose source key is
-    /// `sourceKey`, lower-cased, when given); nil when it holds none. Two callers never take the
-    /// same operation.
-    func takeHeldUpload(jobId: String, sourceKey: String?) async throws -> HeldUploadOperation?
+    /// Claims the job's oldest held operation that no live claim holds (of those whose source key
+    /// is `sourceKey`, lower-cased, when given) until `until`, a claim being live while its
+    /// `until` is later than `now`; nil when there is none. Two callers never hold a live claim on
+    /// the same operation. The operation stays held until `finishHeldUpload`.
+    func claimHeldUpload(jobId: String, sourceKey: String?, now: Date, until: Date) async throws -> HeldUploadClaim?
+    /// Removes the claimed operation (when a discard has not already) and appends `entry`, the
+    /// log entry of its processing, to the provisioning logs, in one transaction.
+    func finishHeldUpload(_ claim: HeldUploadClaim, log entry: ProvisioningLogEntry) async throws
     /// Removes every operation the job holds; returns how many there were.
     func discardHeldUploads(jobId: String) async throws -> Int
     /// Appends entries to the provisioning logs, in a transaction of their own.

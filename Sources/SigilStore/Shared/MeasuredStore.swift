@@ -273,8 +273,12 @@ public struct MeasuredStore: DirectoryStore {
         try await measure("holdUploads") { try await base.holdUploads(operations, jobId: jobId) }
     }
 
-    public func takeHeldUpload(jobId: String, sourceKey: String?) async throws -> HeldUploadOperation? {
-        try await measure("takeHeldUpload") { try await base.takeHeldUpload(jobId: jobId, sourceKey: sourceKey) }
+    public func claimHeldUpload(jobId: String, sourceKey: String?, now: Date, until: Date) async throws -> HeldUploadClaim? {
+        try await measure("claimHeldUpload") { try await base.claimHeldUpload(jobId: jobId, sourceKey: sourceKey, now: now, until: until) }
+    }
+
+    public func finishHeldUpload(_ claim: HeldUploadClaim, log entry: ProvisioningLogEntry) async throws {
+        try await measure("finishHeldUpload") { try await base.finishHeldUpload(claim, log: entry) }
     }
 
     public func discardHeldUploads(jobId: String) async throws -> Int {
