@@ -76,7 +76,7 @@ struct ScimController {
 
     func origin(_ request: Request) -> String { "\(services.origin(request))/\(Self.base)" }
 
-    func userLocation(_ request: Request) -> (String) -> String {
+    func userLocation(_ request: Request) -> @Sendable (String) -> String {
         let base = origin(request)
         return { "\(base)/Users/\($0)" }
     }

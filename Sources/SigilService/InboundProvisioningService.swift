@@ -205,9 +205,23 @@ public struct InboundProvisioningService: Sendable {
         let parties = ProvisioningLogEntry.Parties(
             tenantId: services.tenantId, job: job, servicePrincipalName: principal.displayName, cycleId: cycleId,
             initiator: initiator.audit.initiatedBy)
-        for operation in operations {
-            let entry = try await provision(operation.data, mapping, parties, provisioner, as: initiator)
-            try await store.appendProvisioningLog([entry])
+        // The operations and their log entries share the store's write transactions (a savepoint
+        // each): one commit per upload. Work that did not commit fails the request, so a 202
+        // never stands for operations that were not kept.
+        let batch = try await services.sharingWrites { batch in
+            for (index, operation) in operations.enumerated() {
+                try await batch.unit(index) {
+                    let entry = try await provision(operation.data, mapping, parties, provisioner, as: initiator)
+                    try await store.appendProvisioningLog([entry])
+                }
+            }
+            return batch
+        }
+        if !batch.failedUnits.isEmpty {
+            initiator.logger.error(
+                "a bulkUpload's shared transaction did not commit",
+                metadata: ["error": "\(batch.failure.map { "\($0)" } ?? "unknown")", "job": "\(job.id)"])
+            throw GraphError.serviceNotAvailable
         }
         return job
     }

@@ -157,29 +157,71 @@ public struct ProvisioningService: Sendable {
         /// `bulkId:` references resolved by running the operation that defines them first (a
         /// cycle fails every operation in it), processing stopped after `failOnErrors` failures.
         /// More than `maxOperations` operations is refused whole, before anything is written.
-        public func bulk(_ body: JSONValue, as initiator: Initiator, location: @escaping (String) -> String) async throws
+        ///
+        /// The operations share the store's write transactions (`SigilServices.sharingWrites`, a
+        /// savepoint each, as a Graph `$batch` does): one commit per `operationsPerCommit`
+        /// operations instead of one per operation. The answer is built after the commit; an operation whose work went into
+        /// a transaction that did not commit answers 500, so nothing is reported done that is not.
+        public func bulk(_ body: JSONValue, as initiator: Initiator, location: @escaping @Sendable (String) -> String) async throws
             -> JSONObject
         {
             try requireWrites()
             let request = try ScimBulkRequest(body)
             var run = BulkRun(request: request)
-            for index in request.operations.indices where !run.stopped {
-                try await perform(index, &run, as: initiator, location: location)
+            var failed: Set<Int> = []
+            var next = request.operations.startIndex
+            while next < request.operations.endIndex, !run.stopped {
+                let chunk = next..<min(next + Self.operationsPerCommit, request.operations.endIndex)
+                next = chunk.upperBound
+                let (chunkRun, batch) = try await services.sharingWrites { [run] batch in
+                    var run = run
+                    for index in chunk where !run.stopped {
+                        try await perform(index, &run, batch: batch, as: initiator, location: location)
+                    }
+                    return (run, batch)
+                }
+                run = chunkRun
+                if !batch.failedUnits.isEmpty {
+                    failed.formUnion(batch.failedUnits)
+                    initiator.logger.error(
+                        "a SCIM Bulk's shared transaction did not commit",
+                        metadata: ["error": "\(batch.failure.map { "\($0)" } ?? "unknown")", "operations": "\(batch.failedUnits.count)"])
+                }
             }
-            return JSONObject([("schemas", [.string(ScimURN.bulkResponse)]), ("Operations", .array(run.results.map { .object($0) }))])
+            let results = run.results.map { index, result in
+                failed.contains(index) ? Self.uncommitted(run.request.operations[index]) : result
+            }
+            return JSONObject([("schemas", [.string(ScimURN.bulkResponse)]), ("Operations", .array(results.map { .object($0) }))])
         }
 
-        struct BulkRun {
+        /// Operations per shared transaction: one commit per operation was most of a Bulk's time,
+        /// and one for a whole Bulk of 1,000 would hold every other writer back for its length.
+        static let operationsPerCommit = 100
+
+        struct BulkRun: Sendable {
             let request: ScimBulkRequest
             var created: [String: String] = [:]
             var failed: Set<String> = []
             var states: [Int: Bool] = [:]  // false while running, true when done
-            var results: [JSONObject] = []
+            /// Each operation's result, in the order they ran, with the operation's index.
+            var results: [(index: Int, result: JSONObject)] = []
             var errors = 0
             var stopped: Bool { request.failOnErrors.map { errors >= $0 } ?? false }
         }
 
-        func perform(_ index: Int, _ run: inout BulkRun, as initiator: Initiator, location: @escaping (String) -> String) async throws {
+        /// The result of an operation whose write did not commit.
+        static func uncommitted(_ operation: ScimBulkRequest.Operation) -> JSONObject {
+            let error = ScimError(status: 500, detail: "The operation's write did not commit; nothing of it was kept.")
+            var result = JSONObject([("method", .string(operation.method))])
+            if let bulkId = operation.bulkId { result.append("bulkId", .string(bulkId)) }
+            result.append("status", .string(String(error.status)))
+            result.append("response", error.body)
+            return result
+        }
+
+        func perform(
+            _ index: Int, _ run: inout BulkRun, batch: WriteBatch, as initiator: Initiator, location: @escaping @Sendable (String) -> String
+        ) async throws {
             guard run.states[index] == nil, !run.stopped else { return }
             run.states[index] = false
             let operation = run.request.operations[index]
@@ -193,7 +235,7 @@ public struct ProvisioningService: Sendable {
                     failure = ScimError(status: 409, scimType: "invalidValue", detail: "bulkId '\(reference)' is part of a circular reference.")
                     break
                 }
-                try await perform(defining, &run, as: initiator, location: location)
+                try await perform(defining, &run, batch: batch, as: initiator, location: location)
                 if run.created[reference] == nil {
                     failure = ScimError(status: 409, scimType: "invalidValue", detail: "The operation defining bulkId '\(reference)' failed.")
                     break
@@ -203,7 +245,8 @@ public struct ProvisioningService: Sendable {
             if let bulkId = operation.bulkId { result.append("bulkId", .string(bulkId)) }
             do {
                 if let failure { throw failure }
-                let (status, resource) = try await execute(operation.resolved(run.created), as: initiator, location: location)
+                let resolved = operation.resolved(run.created)
+                let (status, resource) = try await batch.unit(index) { try await execute(resolved, as: initiator, location: location) }
                 if let resource, case .string(let id)? = resource["id"] {
                     if let bulkId = operation.bulkId, operation.method == "POST" { run.created[bulkId] = id }
                     result.append("location", .string(location(id)))
@@ -218,7 +261,7 @@ public struct ProvisioningService: Sendable {
                 result.append("response", scim.body)
             }
             run.states[index] = true
-            run.results.append(result)
+            run.results.append((index, result))
         }
 
         func execute(_ operation: ScimBulkRequest.Operation, as initiator: Initiator, location: @escaping (String) -> String) async throws
