@@ -76,7 +76,7 @@ def ask_for_access(console, server, rule, shots=False):
     page.goto(f"{server.base}/console/access")
     page.get_by_role("link", name="Test access").click()
     page.get_by_label("A user").check()
-    page.get_by_label("User principal name or object id; or service principal object id").fill("joe@sigil.local")
+    page.get_by_label("User principal name or object id; or service principal object id or application id").fill("joe@sigil.local")
     expect(page.get_by_label("Data action")).to_have_value(BLOB_READ)
     page.get_by_label(re.compile(r"^Resource attributes")).fill("Project=Baker")
     page.get_by_role("button", name="Test access").click()
@@ -177,7 +177,7 @@ def test_keyboard_alone_creates_tests_asks_who_and_deletes(server, browser):
     expect(page.get_by_role("status")).to_have_text("Rule created.")
 
     page.goto(f"{server.base}/console/access/test")
-    tab_to(console, "User principal name or object id; or service principal object id")
+    tab_to(console, "User principal name or object id; or service principal object id or application id")
     keyboard.type("joe@sigil.local")
     keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Allowed · The rule Keyboard readers admits this request.")

@@ -60,9 +60,8 @@ extension ConsoleController {
     func answer(_ form: TestAccessForm, _ signedIn: SignedIn, into values: inout [String: Any]) async throws {
         let resource = try form.resource()
         values["asked"] = true
+        let principal = try await DirectoryService(services: services).principal(form.kind, named: form.principal, caller: signedIn.caller)
         if !form.condition.isEmpty {
-            let (principal, _) = try await DirectoryService(services: services).readable(
-                form.kind, id: form.principal, caller: signedIn.caller)
             let evaluation = try await ConditionService(services: services).tester(for: signedIn.caller)
                 .evaluate(try form.conditionRequest(form.condition, principalId: principal.id, resource: resource))
             values["allowed"] = evaluation.result
@@ -78,7 +77,7 @@ extension ConsoleController {
             return
         }
         let question = AccessRuleService.Question(
-            subjectKind: form.kind, subjectId: form.principal, action: form.action, resource: resource, context: JSONObject())
+            subjectKind: form.kind, subjectId: principal.id, action: form.action, resource: resource, context: JSONObject())
         let explanation = try await accessRules.decider(for: signedIn.caller)
             .explain(question, ruleId: form.rule.isEmpty ? nil : form.rule)
         guard let subject = explanation.subject else { throw GraphError.notFound(form.principal) }
@@ -146,18 +145,22 @@ extension ConsoleController {
         let rule = Self.trimmed(query, "rule")
         let condition = Self.trimmed(query, "condition")
         let action = Self.trimmed(query, "action")
+        let resource = query["resource"] ?? ""
         var values = accessLayout(signedIn)
         values["condition"] = condition
         values["action"] = action
+        values["resource"] = resource
         values["rules"] = try await ruleOptions(signedIn, chosen: rule)
         var status = HTTPResponse.Status.ok
         if query["rule"] != nil || query["condition"] != nil {
             do {
-                try await admitted(rule: rule, condition: condition, action: action, request, signedIn, into: &values)
+                try await admitted(
+                    rule: rule, condition: condition, action: action, resource: resource, request, signedIn, into: &values)
             } catch let error as GraphError where [400, 403, 404].contains(error.status) {
                 status = HTTPResponse.Status(code: error.status)
                 let aboutCondition = error.message.hasPrefix(ConditionError.azureMessage)
-                values[aboutCondition ? "conditionError" : "askError"] = error.message
+                let aboutResource = error.message.hasPrefix(TestAccessForm.resourceRefusal)
+                values[aboutCondition ? "conditionError" : aboutResource ? "resourceError" : "askError"] = error.message
                 if aboutCondition {
                     values.merge(AccessRuleForm.place(of: error.message, in: condition)) { _, new in new }
                 }
@@ -170,13 +173,15 @@ extension ConsoleController {
     /// One page of the principals admitted, 50 a page, with the exact count (read on the first page
     /// and carried on the links after it).
     func admitted(
-        rule: String, condition: String, action: String, _ request: Request, _ signedIn: SignedIn,
+        rule: String, condition: String, action: String, resource: String, _ request: Request, _ signedIn: SignedIn,
         into values: inout [String: Any]
     ) async throws {
         var body = JSONObject()
         if !rule.isEmpty { body["ruleId"] = .string(rule) }
         if !condition.isEmpty || rule.isEmpty { body["condition"] = .string(condition) }
         if !action.isEmpty { body["action"] = .string(action) }
+        let attributes = try TestAccessForm.resource(resource)
+        if !attributes.isEmpty { body["resource"] = .object(attributes) }
         let tester = try ConditionService(services: services).tester(for: signedIn.caller)
         let question = try ConditionRequest(.object(body))
         let binding = "console/access/who " + JSONValue.object(body).serializedString
@@ -197,7 +202,9 @@ extension ConsoleController {
         if let total {
             values["countText"] = total == 1 ? "1 principal has access" : "\(total) principals have access"
         }
-        let kept = [("rule", rule), ("condition", condition), ("action", action)] + (total.map { [("total", String($0))] } ?? [])
+        let kept =
+            [("rule", rule), ("condition", condition), ("action", action), ("resource", resource)]
+            + (total.map { [("total", String($0))] } ?? [])
         pagingLinks("access/who", query: query, kept: kept, next: found.next, binding: binding, into: &values)
     }
 
@@ -226,6 +233,9 @@ extension ConsoleController {
 /// The Test access form as asked in the query: who, what action, the resource's attributes, and
 /// a rule or a condition to decide on instead of all the rules.
 struct TestAccessForm {
+    /// How a refusal of the resource's attributes begins, so the page shows it next to them.
+    static let resourceRefusal = "Resource attributes:"
+
     let kind: DirectoryObjectKind
     let principal: String
     let action: String
@@ -253,18 +263,20 @@ struct TestAccessForm {
     var notFound: String {
         kind == .user
             ? "No user has the object id or user principal name “\(principal)”."
-            : "No service principal has the object id “\(principal)”."
+            : "No service principal has the object id or application id “\(principal)”."
     }
 
-    /// The resource's attributes from `key=value` lines; a key is an attribute's name (`Project`)
+    func resource() throws(GraphError) -> JSONObject { try Self.resource(resourceText) }
+
+    /// A resource's attributes from `key=value` lines; a key is an attribute's name (`Project`)
     /// or its whole reference, as a condition's `@Resource[…]` finds it.
-    func resource() throws(GraphError) -> JSONObject {
+    static func resource(_ resourceText: String) throws(GraphError) -> JSONObject {
         var attributes = JSONObject()
         for line in resourceText.split(whereSeparator: \.isNewline) {
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
             guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
-                throw .badRequest("Resource attributes: write each as key=value on a line of its own; “\(text)” is not.")
+                throw .badRequest("\(resourceRefusal) write each as key=value on a line of its own; “\(text)” is not.")
             }
             let key = text[..<equals].trimmingCharacters(in: .whitespaces)
             attributes[key] = .string(text[text.index(after: equals)...].trimmingCharacters(in: .whitespaces))
@@ -285,7 +297,7 @@ struct TestAccessForm {
     /// Which field a refusal is about: `principal`, `resource`, `condition`, or `ask` for the rest.
     func field(of error: GraphError) -> String {
         if error.message.hasPrefix(ConditionError.azureMessage) { return "condition" }
-        if error.message.hasPrefix("Resource attributes") { return "resource" }
+        if error.message.hasPrefix(Self.resourceRefusal) { return "resource" }
         if error.status == 404, !rule.isEmpty, error.message.contains(rule) { return "ask" }
         return error.status == 404 ? "principal" : "ask"
     }

@@ -40,6 +40,18 @@ public struct DirectoryService: Sendable {
         return (object, attributes)
     }
 
+    /// A principal as an administrator names it: a user by object id or user principal name, a
+    /// service principal by object id or application id (`appId`), read as `readable` reads it.
+    /// Graph's routes address a service principal by object id only; this is for Sigil's own forms.
+    public func principal(_ kind: DirectoryObjectKind, named name: String, caller: Caller) async throws -> DirectoryObject {
+        if kind == .servicePrincipal, try await services.store.object(.servicePrincipal, id: name) == nil,
+            let byAppId = try await services.store.servicePrincipal(appId: name)
+        {
+            return try await readable(.servicePrincipal, id: byAppId.id, caller: caller).object
+        }
+        return try await readable(kind, id: name, caller: caller).object
+    }
+
     // MARK: Lists
 
     /// What a list asks for besides its filter.

@@ -170,6 +170,25 @@ import Testing
             let nobody = try await ask("Cascade", principal: "nobody@sigil.test")
             #expect(nobody.status == .notFound)
             #expect(nobody.html.contains("No user has the object id or user principal name “nobody@sigil.test”."))
+
+            // A service principal by its application id, as by its object id.
+            let app = try await tenant.servicePrincipal("Cascade app")
+            try await ConsoleConditionalAccessTests.give(tenant, app.id, "Engineering_Project", "Cascade")
+            let appId = try #require(try await tenant.store.object(.servicePrincipal, id: app.id)?.appId)
+            for name in [appId, app.id] {
+                let byApp = try await browser.request(
+                    .get,
+                    "/console/access/test?"
+                        + Self.query([
+                            ("kind", "servicePrincipal"), ("principal", name), ("action", Self.blobRead), ("resource", "Project=Cascade"),
+                        ]))
+                #expect(byApp.status == .ok, "\(byApp.html)")
+                #expect(byApp.html.contains("<strong>Allowed</strong> · The rule Project readers admits this request."))
+            }
+            let noApp = try await browser.request(
+                .get, "/console/access/test?" + Self.query([("kind", "servicePrincipal"), ("principal", "no-such-app"), ("action", "x")]))
+            #expect(noApp.status == .notFound)
+            #expect(noApp.html.contains("No service principal has the object id or application id “no-such-app”."))
         }
     }
 
@@ -211,6 +230,23 @@ import Testing
             #expect(refused.status == .badRequest)
             #expect(refused.html.contains(#"aria-describedby="condition-error" autofocus"#))
             #expect(try await browser.request(.get, "/console/access/who?condition=x&page=forged").status == .badRequest)
+
+            // The resource's attributes reach the condition: the principals whose project is the blob's tag.
+            func admitted(by resource: String) async throws -> ConsoleBrowser.Page {
+                try await browser.request(
+                    .get, "/console/access/who?" + Self.query([("rule", ""), ("condition", Self.sameProject), ("resource", resource)]))
+            }
+            let cascade = try await admitted(by: "Project=Cascade")
+            #expect(cascade.status == .ok, "\(cascade.html)")
+            #expect(cascade.html.contains("52 principals have access"))
+            let next = try #require(ConsoleConditionalAccessTests.link(cascade.html, "Next page"))
+            #expect(next.contains("resource=Project%3DCascade"), "the resource stays on the paging links")
+            let baker = try await admitted(by: "Project=Baker")
+            #expect(baker.html.contains("1 principal has access"))
+            #expect(baker.html.contains("Baker app"))
+            let malformed = try await admitted(by: "Project")
+            #expect(malformed.status == .badRequest)
+            #expect(malformed.html.contains(#"<p class="error" id="resource-error">Resource attributes:"#))
         }
     }
 
