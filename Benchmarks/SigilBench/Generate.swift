@@ -21,6 +21,9 @@ extension Generate {
 /// Loads N users with realistic custom security attributes straight through the store, and
 /// writes what the load scripts need: credentials, sample ids (with each one's generated
 /// NumVendors, so the bench can undo its PATCH load), and each `BenchFilter` with its true count.
+/// As `sigil serve` does, it takes the bootstrap application's credentials from
+/// CSA_BOOTSTRAP_CLIENT_ID and CSA_BOOTSTRAP_CLIENT_SECRET when set (a bench that needs a Global
+/// Administrator on the generated tenant knows them then).
 struct Generate: AsyncParsableCommand {
     @Option(help: "Data directory of the tenant to create (must not exist).") var dataDir: String
     @Option(help: "Number of users.") var users = 1_000_000
@@ -52,8 +55,10 @@ struct Generate: AsyncParsableCommand {
             } else {
                 try SQLiteStore(path: (dataDir as NSString).appendingPathComponent("sigil.sqlite"))
             }
+        let environment = ProcessInfo.processInfo.environment
         let start = try await TenantBootstrap.start(
-            store: store, tenantId: nil, bootstrapClientId: nil, bootstrapSecret: nil,
+            store: store, tenantId: nil, bootstrapClientId: environment["CSA_BOOTSTRAP_CLIENT_ID"],
+            bootstrapSecret: environment["CSA_BOOTSTRAP_CLIENT_SECRET"],
             hasher: CredentialHasher(passwordRounds: 1_000), scheme: "http")
         let services = start.services
         // The demo's sets and definitions, through the real rules.

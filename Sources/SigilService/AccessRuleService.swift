@@ -177,14 +177,16 @@ public struct AccessRuleService: Sendable {
             _ question: Question, _ parsed: [(rule: AccessRule, condition: AccessCondition??)], now: Date, explaining: Bool
         ) async throws -> Explanation {
             let denied = Decision(allowed: false, ruleId: nil)
-            guard let subject = try await subject(question) else {
+            // The subject and its values in one read (by object id; a user also by
+            // userPrincipalName, as AuthZEN's examples name users).
+            guard let state = try await store.objectState(question.subjectKind, id: question.subjectId) else {
                 return Explanation(decision: denied, subject: nil, considered: [])
             }
+            let (subject, values) = (state.object, state.attributes)
             let candidates = parsed.filter { $0.rule.covers(principalId: subject.id, action: question.action) }
             guard subject.accountEnabled, !candidates.isEmpty else {
                 return Explanation(decision: denied, subject: subject, considered: [])
             }
-            let values = try await store.attributes(of: [subject.id])[subject.id] ?? AttributeAssignments()
             let input = ConditionInput(
                 action: question.action, subOperation: question.subOperation, principal: values,
                 resource: question.resource, request: question.context,
@@ -208,11 +210,5 @@ public struct AccessRuleService: Sendable {
                 decision: Decision(allowed: winner != nil, ruleId: winner?.id), subject: subject, considered: considered)
         }
 
-        /// The subject by object id; a user also by userPrincipalName, as AuthZEN's examples name users.
-        func subject(_ question: Question) async throws -> DirectoryObject? {
-            if let found = try await store.object(question.subjectKind, id: question.subjectId) { return found }
-            guard question.subjectKind == .user, question.subjectId.contains("@") else { return nil }
-            return try await store.userCredentials(userPrincipalName: question.subjectId)?.user
-        }
     }
 }

@@ -22,7 +22,8 @@ extension SQLiteStore {
     }
 
     public func accessRules() async throws -> [AccessRule] {
-        try await writer.read { db in try Self.loadRules(db, id: nil) }
+        // Every access decision reads them: a short read, like an object's.
+        try await writer.shortRead { db in try Self.loadRules(db, id: nil) }
     }
 
     public func changeAccessRule(
