@@ -162,16 +162,17 @@ public struct ProvisioningService: Sendable {
         /// savepoint each, as a Graph `$batch` does): one commit per `operationsPerCommit`
         /// operations instead of one per operation. The answer is built after the commit; an operation whose work went into
         /// a transaction that did not commit answers 500, so nothing is reported done that is not.
-        public func bulk(_ body: JSONValue, as initiator: Initiator, location: @escaping @Sendable (String) -> String) async throws
-            -> JSONObject
-        {
+        public func bulk(
+            _ body: JSONValue, as initiator: Initiator, location: @escaping @Sendable (String) -> String,
+            operationsPerCommit: Int = Self.operationsPerCommit
+        ) async throws -> JSONObject {
             try requireWrites()
             let request = try ScimBulkRequest(body)
             var run = BulkRun(request: request)
             var failed: Set<Int> = []
             var next = request.operations.startIndex
             while next < request.operations.endIndex, !run.stopped {
-                let chunk = next..<min(next + Self.operationsPerCommit, request.operations.endIndex)
+                let chunk = next..<min(next + max(operationsPerCommit, 1), request.operations.endIndex)
                 next = chunk.upperBound
                 let (chunkRun, batch) = try await services.sharingWrites { [run] batch in
                     var run = run
@@ -196,7 +197,7 @@ public struct ProvisioningService: Sendable {
 
         /// Operations per shared transaction: one commit per operation was most of a Bulk's time,
         /// and one for a whole Bulk of 1,000 would hold every other writer back for its length.
-        static let operationsPerCommit = 100
+        public static let operationsPerCommit = 100
 
         struct BulkRun: Sendable {
             let request: ScimBulkRequest

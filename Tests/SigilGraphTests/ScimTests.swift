@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import Logging
 import SigilCore
 import SigilStore
 import SigilTestSupport
@@ -338,50 +339,58 @@ import Testing
         }
     }
 
-    /// Operations share commits, `ProvisioningService.Provisioner.operationsPerCommit` to one: a
-    /// Bulk longer than that still runs each operation all or nothing, and a reference reaches
-    /// across commits.
+    /// Operations share commits, `ProvisioningService.Provisioner.operationsPerCommit` to one (10
+    /// here, so that a short Bulk spans three): each operation stays all or nothing on its own,
+    /// and a reference reaches across commits.
     @Test func aBulkLongerThanOneCommitKeepsEachOperationOnItsOwn() async throws {
         let p = try await Self.make()
-        try await p.fixture.tenant.test { client in
-            let before = try await Self.userCount(p)
-            let count = ProvisioningService.Provisioner.operationsPerCommit * 2 + 50
-            let bad = ProvisioningService.Provisioner.operationsPerCommit + 20
-            var operations: [JSONValue] = [
-                [
-                    "method": "PATCH", "path": "/Users/bulkId:last",
-                    "data": [
-                        "schemas": [.string(ScimURN.patchOp)],
-                        "Operations": [["op": "add", "path": .string("\(Self.csa):Engineering.NumVendors"), "value": 7]],
-                    ],
-                ]
+        let tenant = p.fixture.tenant
+        let (perCommit, count) = (10, 25)
+        let bad = 15
+        var operations: [JSONValue] = [
+            [
+                "method": "PATCH", "path": "/Users/bulkId:last",
+                "data": [
+                    "schemas": [.string(ScimURN.patchOp)],
+                    "Operations": [["op": "add", "path": .string("\(Self.csa):Engineering.NumVendors"), "value": 7]],
+                ],
             ]
-            for index in 1..<(count - 1) {
-                let refused: JSONValue = ["Engineering": ["Project": ["Zulu"]]]
-                let values: JSONValue = index == bad ? refused : ["Engineering": ["NumVendors": .integer(Int64(index))]]
-                operations.append(
-                    [
-                        "method": "POST", "path": "/Users", "bulkId": .string("u\(index)"),
-                        "data": Self.user("u\(index)@contoso.com", externalId: "U\(index)", values: values),
-                    ])
-            }
-            operations.append(["method": "POST", "path": "/Users", "bulkId": "last", "data": Self.user("last@contoso.com", externalId: "LAST")])
-            let reply = try await Self.send(
-                client, .post, "/Bulk", token: p.writer, ["schemas": [.string(ScimURN.bulkRequest)], "Operations": .array(operations)])
-            #expect(reply.status == .ok, "\(reply.text.prefix(500))")
-            let results = reply["Operations"]?.arrayValue?.compactMap(\.objectValue) ?? []
-            #expect(results.count == count)
-            #expect(results.first?["bulkId"] == "last", "the referenced operation ran first")
-            #expect(results.filter { $0["status"] == "201" }.count == count - 2)
-            #expect(results.filter { $0["status"] == "200" }.count == 1)
-            #expect(results.filter { $0["status"] == "400" }.map { $0["bulkId"] } == [.string("u\(bad)")])
-            #expect(try await Self.userCount(p) == before + count - 2)
+        ]
+        for index in 1..<(count - 1) {
+            let refused: JSONValue = ["Engineering": ["Project": ["Zulu"]]]
+            let values: JSONValue = index == bad ? refused : ["Engineering": ["NumVendors": .integer(Int64(index))]]
+            operations.append(
+                [
+                    "method": "POST", "path": "/Users", "bulkId": .string("u\(index)"),
+                    "data": Self.user("u\(index)@contoso.com", externalId: "U\(index)", values: values),
+                ])
+        }
+        operations.append(["method": "POST", "path": "/Users", "bulkId": "last", "data": Self.user("last@contoso.com", externalId: "LAST")])
+        let before = try await Self.userCount(p)
+        let caller = try await tenant.services.caller(principalId: p.writerId, isApp: true)
+        let provisioner = try ProvisioningService(services: tenant.services).provisioner(for: caller)
+        let answer = try await provisioner.bulk(
+            ["schemas": [.string(ScimURN.bulkRequest)], "Operations": .array(operations)],
+            as: Initiator(
+                caller: caller,
+                audit: AuditContext(
+                    initiatedBy: caller.auditInitiator(ipAddress: nil), correlationId: "bulk-test", userAgent: nil),
+                logger: Logger(label: "test")),
+            location: { "https://sigil.test/scim/v2/Users/\($0)" }, operationsPerCommit: perCommit)
+        let results = answer["Operations"]?.arrayValue?.compactMap(\.objectValue) ?? []
+        #expect(results.count == count)
+        #expect(results.first?["bulkId"] == "last", "the referenced operation, in the last commit, ran first")
+        #expect(results.filter { $0["status"] == "201" }.count == count - 2)
+        #expect(results.filter { $0["status"] == "200" }.count == 1)
+        #expect(results.filter { $0["status"] == "400" }.map { $0["bulkId"] } == [.string("u\(bad)")])
+        #expect(try await Self.userCount(p) == before + count - 2)
+        try await tenant.test { client in
             let last = try await Self.send(client, .get, "/Users?filter=externalId%20eq%20%22LAST%22", token: p.reader)
             #expect(last["Resources"]?.arrayValue?.first?.objectValue?[Self.csa] == ["Engineering": ["NumVendors": 7]], "\(last.text)")
             let late = try await Self.send(client, .get, "/Users?filter=externalId%20eq%20%22U\(count - 2)%22", token: p.reader)
             #expect(late["Resources"]?.arrayValue?.first?.objectValue?[Self.csa] == ["Engineering": ["NumVendors": .integer(Int64(count - 2))]])
-            #expect(try await p.fixture.tenant.store.object(.user, id: "u\(bad)@contoso.com") == nil)
         }
+        #expect(try await tenant.store.object(.user, id: "u\(bad)@contoso.com") == nil)
     }
 
     @Test func bulkCycleFailsFailOnErrorsStopsAndLimitsRefuseWhole() async throws {

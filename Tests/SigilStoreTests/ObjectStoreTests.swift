@@ -182,6 +182,48 @@ import Testing
         #expect(rest == Array(users[10...]).filter { $0.id != users[12].id })
     }
 
+    /// The value index holds every kind's objects: asking one kind for a value that many objects
+    /// of another kind hold finds exactly this kind's holders, page by page, and none when it has none.
+    @Test(arguments: StoreKind.allCases) func anEqualityQueryFindsOnlyItsKindsHolders(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = fixture.store
+        try await seedSchema(store)
+        let project = try #require(try await store.schema().definition(id: Attr.project))
+        func holding(_ value: String) -> AttributeAssignments {
+            AttributeAssignments([AssignedAttribute(definitionId: Attr.project, values: [.string(value)])])
+        }
+        let users = (0..<12).map { makeUser("Holder\($0)") }
+        try await store.createAll(users.map { NewObject(object: $0, attributes: holding("Cascade")) })
+        let principals = (0..<3).map { makeServicePrincipal("App\($0)", appId: newId()) }
+        for (index, principal) in principals.enumerated() {
+            let values = index == 1 ? AttributeAssignments() : holding(index == 0 ? "Cascade" : "Baker")
+            try await store.create(principal, passwordHash: nil) { _ in values }
+        }
+        func ids(_ kind: DirectoryObjectKind, _ value: String, pageSize: Int) async throws -> (ids: [String], count: Int?) {
+            var seen: [String] = []
+            var cursor: Int64?
+            var counted: Int?
+            repeat {
+                let (page, count) = try await store.query(
+                    kind, matching: .attribute(project, .equals(.string(value))), after: cursor, limit: pageSize, count: cursor == nil)
+                if cursor == nil { counted = count }
+                seen += page.objects.map(\.id)
+                cursor = page.next
+            } while cursor != nil
+            return (seen, counted)
+        }
+        for pageSize in [1, 2, 100] {
+            let cascade = try await ids(.servicePrincipal, "Cascade", pageSize: pageSize)
+            #expect(cascade.ids == [principals[0].id] && cascade.count == 1)
+            #expect(try await ids(.servicePrincipal, "Baker", pageSize: pageSize).ids == [principals[2].id])
+            let holders = try await ids(.user, "Cascade", pageSize: pageSize)
+            #expect(Set(holders.ids) == Set(users.map(\.id)) && holders.ids.count == 12 && holders.count == 12)
+            #expect(try await ids(.user, "Baker", pageSize: pageSize).ids.isEmpty)
+            #expect(try await ids(.application, "Cascade", pageSize: pageSize).ids.isEmpty)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func emptyKindHasOneEmptyPage(_ kind: StoreKind) async throws {
         let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }

@@ -33,6 +33,17 @@ extension SQLiteStore {
         try Int.fetchOne(db.cachedStatement(sql: "SELECT objects FROM object_counts WHERE kind = ?"), arguments: [kind.rawValue]) ?? 0
     }
 
+    /// How many objects of each kind hold `value` of the definition numbered `seq` (the maintained counts).
+    static func holders(of value: AttributeValue, _ seq: Int64, _ db: Database) throws -> [DirectoryObjectKind: Int] {
+        let statement = try db.cachedStatement(
+            sql: "SELECT objects FROM attribute_value_counts WHERE kind = ? AND definition_seq = ? AND value_key = ?")
+        var holders: [DirectoryObjectKind: Int] = [:]
+        for kind in DirectoryObjectKind.allCases {
+            holders[kind] = try Int.fetchOne(statement, arguments: [kind.rawValue, seq, StoredValue.countKey(value)]) ?? 0
+        }
+        return holders
+    }
+
     /// The exact number of objects of `kind` matching `predicate`, by the cheapest exact means.
     func countMatches(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?, _ db: Database) throws -> Int {
         guard let predicate else { return try Self.total(kind, db) }
@@ -387,6 +398,21 @@ extension SQLiteStore {
         }) {
             let condition = compiler.valueCondition(.equals(value), alias: "d")
             let seq = try Self.definitionSeq(definition, db)
+            // The index holds every kind's objects: when no object of this kind holds the value,
+            // there is nothing to read; when other kinds' objects holding it outnumber this kind's
+            // objects (service principals asked for a value a third of the users hold), walking
+            // this kind's objects reads fewer rows than walking the value's.
+            let holders = try Self.holders(of: value, seq, db)
+            let here = holders[kind] ?? 0
+            if here == 0 { return ("SELECT \(sql: columns) FROM directory_objects o WHERE 0", true) }
+            if try Self.total(kind, db) < holders.values.reduce(0, +) - here {
+                return (
+                    """
+                    SELECT \(sql: columns) FROM directory_objects o WHERE o.kind = \(kind.rawValue) AND o.rowid > \(cursor) \
+                    AND \(compiled) ORDER BY o.rowid LIMIT \(Int64(limit))
+                    """, false
+                )
+            }
             return (
                 """
                 SELECT \(sql: columns) FROM attribute_values d JOIN directory_objects o ON o.rowid = d.object_rowid
