@@ -95,7 +95,7 @@ def who_has_access(console, server, shots=False):
     page = console.page
     page.goto(f"{server.base}/console/access")
     page.get_by_role("link", name="Who has access").click()
-    page.get_by_label("Or a condition").fill(BAKER)
+    page.get_by_label("Or a condition", exact=True).fill(BAKER)
     page.get_by_role("button", name="Who has access").click()
     total = BAKER_APPS + 1
     expect(page.get_by_role("status")).to_have_text(f"{total} principals have access")
