@@ -14,7 +14,9 @@ public struct AccessRule: Sendable, Equatable {
     public var description: String?
     public var principals: Principals
     /// Data-action patterns as `ActionMatches` takes them (`*` is a wildcard).
-    public var actions: [String]
+    public var actions: [String] { didSet { loweredActions = actions.map { $0.lowercased() } } }
+    /// `actions` lower-cased, for `covers`, which every decision asks of every rule.
+    private(set) var loweredActions: [String]
     public var condition: String?
     public var conditionVersion: String?
     public var createdDateTime: Date
@@ -29,6 +31,7 @@ public struct AccessRule: Sendable, Equatable {
         self.description = description
         self.principals = principals
         self.actions = actions
+        self.loweredActions = actions.map { $0.lowercased() }
         self.condition = condition
         self.conditionVersion = conditionVersion
         self.createdDateTime = createdDateTime
@@ -80,12 +83,16 @@ public struct AccessRule: Sendable, Equatable {
     /// Whether the rule grants `action` to the principal `principalId` before its condition is
     /// considered.
     public func covers(principalId: String, action: String) -> Bool {
+        covers(principalId: principalId, loweredAction: action.lowercased())
+    }
+
+    /// `covers` for an action already lower-cased (a decision asks it of every rule).
+    public func covers(principalId: String, loweredAction: String) -> Bool {
         switch principals {
         case .all: break
         case .ids(let ids): guard ids.contains(principalId.lowercased()) else { return false }
         }
-        let lowered = action.lowercased()
-        return actions.contains { ConditionValues.like(lowered, pattern: $0.lowercased(), escapes: false) }
+        return loweredActions.contains { ConditionValues.like(loweredAction, pattern: $0, escapes: false) }
     }
 
     /// The parsed condition; nil when the rule has none. A stored condition was valid when

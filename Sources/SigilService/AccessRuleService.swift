@@ -183,7 +183,8 @@ public struct AccessRuleService: Sendable {
                 return Explanation(decision: denied, subject: nil, considered: [])
             }
             let (subject, values) = (state.object, state.attributes)
-            let candidates = parsed.filter { $0.rule.covers(principalId: subject.id, action: question.action) }
+            let action = question.action.lowercased()
+            let candidates = parsed.filter { $0.rule.covers(principalId: subject.id, loweredAction: action) }
             guard subject.accountEnabled, !candidates.isEmpty else {
                 return Explanation(decision: denied, subject: subject, considered: [])
             }

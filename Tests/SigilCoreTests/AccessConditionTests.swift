@@ -71,6 +71,36 @@ private func resource(_ members: [(String, JSONValue)]) -> JSONObject { JSONObje
         #expect(try !holds(#"@Resource[name1] StringLike 'a\*c\?'"#, abcd))
     }
 
+    /// `ConditionValues.like` takes shortcuts for patterns without wildcards and with one `*` at
+    /// the end: for random values and patterns it answers as a plain glob match does (`*` any
+    /// run, `?` one character, `\*` and `\?` literal when escapes count), accents and case included.
+    @Test func likeAnswersAsAGlobMatch() {
+        func reference(_ value: [Character], _ pattern: [Character], _ escapes: Bool) -> Bool {
+            guard let first = pattern.first else { return value.isEmpty }
+            if escapes, first == "\\", pattern.count > 1, pattern[1] == "*" || pattern[1] == "?" {
+                return value.first == pattern[1] && reference(Array(value.dropFirst()), Array(pattern.dropFirst(2)), escapes)
+            }
+            switch first {
+            case "*": return (0...value.count).contains { reference(Array(value.dropFirst($0)), Array(pattern.dropFirst()), escapes) }
+            case "?": return !value.isEmpty && reference(Array(value.dropFirst()), Array(pattern.dropFirst()), escapes)
+            default: return value.first == first && reference(Array(value.dropFirst()), Array(pattern.dropFirst()), escapes)
+            }
+        }
+        var rng = SplitMix64(state: 17)
+        let alphabet: [Character] = ["a", "b", "A", "é", "e\u{301}", "/", "*", "?", "\\"]
+        for _ in 0..<4_000 {
+            let value = String((0..<Int.random(in: 0...5, using: &rng)).map { _ in alphabet[Int.random(in: 0..<6, using: &rng)] })
+            let pattern = String((0..<Int.random(in: 0...5, using: &rng)).map { _ in alphabet.randomElement(using: &rng) ?? "a" })
+            for escapes in [false, true] {
+                #expect(
+                    ConditionValues.like(value, pattern: pattern, escapes: escapes) == reference(Array(value), Array(pattern), escapes),
+                    "\(value) like \(pattern), escapes \(escapes)")
+            }
+        }
+        #expect(ConditionValues.like(blobRead, pattern: "Microsoft.Storage/*", escapes: false))
+        #expect(!ConditionValues.like(blobRead, pattern: "Microsoft.Storage/*/write", escapes: false))
+    }
+
     /// The string comparison table: each operator and its IgnoreCase and Not forms.
     @Test func stringOperators() throws {
         let input = ConditionInput(action: blobRead, resource: resource([("name", "Cascade")]))
