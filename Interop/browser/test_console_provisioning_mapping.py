@@ -1,7 +1,8 @@
 """The console's Provisioning mapping page in a real browser (Debian's chromium driven by
 Playwright), on a demo server of its own: a refused mapping comes back with the message next to
 its row (the row's fields marked, nothing saved), then the corrected mapping is saved; with and
-without JavaScript, checked by axe-core at 1280 and 390 px."""
+without JavaScript, checked by axe-core at 1280 and 390 px; with SIGIL_CONSOLE_SCREENSHOTS=1 the
+pages shown in docs/console.md go to docs/console-screenshots/."""
 import pytest
 from playwright.sync_api import expect
 
@@ -29,7 +30,7 @@ def test_a_refused_row_is_marked_then_the_mapping_is_saved(server, browser, java
     page = console.page
     page.get_by_role("navigation").get_by_role("link", name="Provisioning mapping").click()
     expect(page.get_by_role("heading", name="Provisioning mapping", level=1)).to_be_visible()
-    console.shot("provisioning-mapping")
+    console.shot("provisioning-mapping", doc=javascript)
     page.get_by_label("userName matches the user's user principal name").check()
     page.get_by_label("Source, row 1").fill(f"{ACME}:costCenter")
     page.get_by_label("Target, row 1").fill("Engineering_Nope")
@@ -38,7 +39,7 @@ def test_a_refused_row_is_marked_then_the_mapping_is_saved(server, browser, java
     expect(message).to_contain_text("Engineering_Nope")
     expect(page.get_by_label("Target, row 1")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Target, row 1")).to_have_value("Engineering_Nope")
-    console.shot("provisioning-mapping-error")
+    console.shot("provisioning-mapping-error", doc=javascript)
 
     page.get_by_label("Target, row 1").fill("Engineering_CostCenter")
     page.get_by_role("button", name="Save").click()
