@@ -355,6 +355,55 @@ import Testing
         #expect(try await store.query(.user, matching: gs, after: nil, limit: 1, count: true).count == 28)
     }
 
+    /// A `startsWith` count, its prefix index and a kept set read the value index without each
+    /// row's object while only one kind holds the attribute, and with it once another kind does
+    /// (built before and after the other kind's values arrive): a kind's answer holds its own
+    /// objects only.
+    @Test func prefixCountsAndKeptSetsHoldOnlyTheirKind() async throws {
+        for keepingEverySet in [false, true] {
+            for principalsFirst in [false, true] {
+                let store = try await Self.makeStore(keepingEverySet: keepingEverySet)
+                let employeeId = Self.definitions[0]
+                let gs = ObjectPredicate.attribute(employeeId, .startsWith("GS"))
+                let gsNotGS1 = ObjectPredicate.and(gs, .not(.attribute(employeeId, .equals(.string("GS1")))))
+                for index in 0..<5 {
+                    try await store.create(user(index), passwordHash: nil) { _ in
+                        AttributeAssignments([AssignedAttribute(definitionId: "Marketing_EmployeeId", values: [.string("GS\(index)")])])
+                    }
+                }
+                func addPrincipals() async throws {
+                    for index in 0..<3 {
+                        let principal = DirectoryObject(
+                            kind: .servicePrincipal, id: UUID().uuidString.lowercased(),
+                            properties: JSONObject([("displayName", .string("App")), ("appId", .string(UUID().uuidString.lowercased()))]))
+                        try await store.create(principal, passwordHash: nil) { _ in
+                            AttributeAssignments([AssignedAttribute(definitionId: "Marketing_EmployeeId", values: [.string("GS\(index)")])])
+                        }
+                    }
+                }
+                func counts() async throws -> [Int?] {
+                    var counts: [Int?] = []
+                    for kind in [DirectoryObjectKind.user, .servicePrincipal] {
+                        for predicate in [gs, gsNotGS1] {
+                            let (page, count) = try await store.query(kind, matching: predicate, after: nil, limit: 10, count: true)
+                            #expect(page.objects.allSatisfy { $0.kind == kind })
+                            counts.append(count)
+                        }
+                    }
+                    return counts
+                }
+                let context = "keeping every set: \(keepingEverySet), principals first: \(principalsFirst)"
+                if principalsFirst {
+                    try await addPrincipals()
+                } else {
+                    #expect(try await counts() == [5, 4, 0, 0], "only users hold it; \(context)")
+                    try await addPrincipals()
+                }
+                #expect(try await counts() == [5, 4, 3, 2], "both kinds hold it; \(context)")
+            }
+        }
+    }
+
     @Test func sortedSetCountsPrefixesBytewise() {
         var list = SortedStrings(sorted: [])
         let values = (0..<3000).map { "GS\($0)" } + ["G", "GT", "Gs1", "GS", "é", "e"]
