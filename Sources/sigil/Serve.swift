@@ -159,6 +159,12 @@ struct Serve: AsyncParsableCommand {
             notifications.cancel()
         }
         try await app.runService()
+        // Stopped gracefully: the next start reads the filter structures instead of building them.
+        do {
+            try await store.keepFilterStructures()
+        } catch {
+            logger.warning("could not keep the filter structures for the next start", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Keeps the audit log to `days` days: at start, then every hour. Pruning leaves an anchor,

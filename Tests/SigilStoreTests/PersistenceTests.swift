@@ -10,7 +10,7 @@ import Testing
     static let migrationIds = [
         "v1-directory-and-schema", "v2-query-counts", "v3-display-name-order", "v4-audit-log", "v5-change-log",
         "v6-conditional-access", "v7-access-rules", "v8-inbound-provisioning",
-        "v9-provisioning-mapping", "v10-held-uploads", "v11-held-upload-claims",
+        "v9-provisioning-mapping", "v10-held-uploads", "v11-held-upload-claims", "v12-kept-filters",
     ].sorted()
 
     @Test func migrationsRunOnANewFile() async throws {

@@ -142,6 +142,7 @@ extension SQLiteStore {
         registerProvisioningMigration(&migrator)
         registerProvisioningMappingMigration(&migrator)
         registerHeldUploadsMigration(&migrator)
+        registerKeptFiltersMigration(&migrator)
         return migrator
     }
 }

@@ -63,6 +63,7 @@ public final class SQLiteStore: DirectoryStore {
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
         shortReaders = try ShortReaders(path: path, count: max(2, ProcessInfo.processInfo.activeProcessorCount))
+        try loadKeptFilterStructures()
     }
 
     /// Creates a missing database file readable by its owner only, whatever the umask. SQLite gives

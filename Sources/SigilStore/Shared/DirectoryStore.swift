@@ -26,6 +26,10 @@ public protocol DirectoryStore: Sendable {
     /// body: first-start work (bootstrap, demo data) that must happen once.
     func exclusively<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T
 
+    /// Saves what the store keeps in memory to answer filters quickly, so that the next start
+    /// has it at once; called when the server stops. A store that keeps nothing does nothing.
+    func keepFilterStructures() async throws
+
     /// Runs `body` (the requests of one JSON batch, one at a time) with its writes sharing
     /// transactions: each write this task makes inside `body` runs in a savepoint of its own (a
     /// failed write rolls back to it and nothing else), its reads see the writes before them, and
@@ -253,6 +257,8 @@ public struct ObjectState: Sendable, Equatable {
 }
 
 extension DirectoryStore {
+    public func keepFilterStructures() async throws {}
+
     /// One process per database (SQLite): nothing to wait for.
     public func exclusively<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         try await body()

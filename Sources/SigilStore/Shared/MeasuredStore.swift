@@ -57,6 +57,10 @@ public struct MeasuredStore: DirectoryStore {
         try await measure("accessVersion") { try await base.accessVersion() }
     }
 
+    public func keepFilterStructures() async throws {
+        try await base.keepFilterStructures()
+    }
+
     public func exclusively<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         // Not timed: the body's own store calls are, and the wait is for other instances.
         try await base.exclusively(body)

@@ -23,6 +23,48 @@ struct SortedStrings: Sendable {
 
     static func precedes(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
 
+    /// The values in order, each as a 4-byte little-endian length and its UTF-8 bytes, for keeping
+    /// the index across a restart.
+    var encoded: [UInt8] {
+        var bytes: [UInt8] = []
+        for chunk in chunks {
+            for value in chunk {
+                withUnsafeBytes(of: UInt32(value.utf8.count).littleEndian) { bytes.append(contentsOf: $0) }
+                bytes.append(contentsOf: value.utf8)
+            }
+        }
+        return bytes
+    }
+
+    /// The index `encoded` wrote; nil when the bytes are not such a list.
+    init?(encoded bytes: some ContiguousBytes) {
+        // Read straight into chunks: a restart reads a million values here.
+        let read = bytes.withUnsafeBytes { raw -> (chunks: [[String]], count: Int)? in
+            var chunks: [[String]] = []
+            var chunk: [String] = []
+            chunk.reserveCapacity(Self.chunkSize)
+            var count = 0
+            var index = 0
+            while index < raw.count {
+                guard index + 4 <= raw.count else { return nil }
+                let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt32.self)))
+                index += 4
+                guard index + length <= raw.count else { return nil }
+                chunk.append(String(decoding: UnsafeRawBufferPointer(rebasing: raw[index..<index + length]), as: UTF8.self))
+                index += length
+                count += 1
+                if chunk.count == Self.chunkSize {
+                    chunks.append(chunk)
+                    chunk.removeAll(keepingCapacity: true)
+                }
+            }
+            if !chunk.isEmpty { chunks.append(chunk) }
+            return (chunks, count)
+        }
+        guard let read else { return nil }
+        (chunks, count) = read
+    }
+
     /// The first chunk whose last element is not before `value` (where `value` would go).
     private func chunkIndex(for value: String) -> Int {
         var low = 0
@@ -126,6 +168,11 @@ final class PrefixIndexes: Sendable {
 
     func dropAll() {
         indexes.withLock { $0.removeAll() }
+    }
+
+    /// Every index, to be saved across a restart.
+    func all() -> [(key: Key, index: SortedStrings)] {
+        indexes.withLock { $0.map { ($0.key, $0.value) } }
     }
 
     /// Applies a value change if that index exists; absent indexes are built from the database later.

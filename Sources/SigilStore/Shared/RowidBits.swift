@@ -1,3 +1,4 @@
+import Foundation
 import SigilCore
 
 /// A set of object rowids as a bitset. `and`, `or` and `not` of attribute terms become word-wise
@@ -9,6 +10,25 @@ struct RowidBits: Sendable {
     /// Room for rowids 0 through `maxRowid`.
     init(maxRowid: Int64) {
         words = Array(repeating: 0, count: Int(max(maxRowid, 0) / 64) + 1)
+    }
+
+    /// The set as `bytes` wrote it (the words in little-endian order); nil when they are not
+    /// whole words.
+    init?(bytes: some ContiguousBytes) {
+        let words = bytes.withUnsafeBytes { raw -> [UInt64]? in
+            guard !raw.isEmpty, raw.count % 8 == 0 else { return nil }
+            return (0..<raw.count / 8).map { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }
+        }
+        guard let words else { return nil }
+        self.words = words
+    }
+
+    /// The words as little-endian bytes, for keeping the set across a restart.
+    var bytes: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(words.count * 8)
+        for word in words { withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) } }
+        return bytes
     }
 
     mutating func insert(_ rowid: Int64) {

@@ -35,6 +35,22 @@ final class ValueSets: Sendable {
             }
         }
 
+        /// The term as saved: a tag byte (`=` or `^`), then the value's bytes.
+        var encoded: [UInt8] {
+            switch self {
+            case .equals(let key): [UInt8(ascii: "=")] + key
+            case .prefix(let prefix): [UInt8(ascii: "^")] + prefix
+            }
+        }
+
+        init?(encoded: [UInt8]) {
+            switch encoded.first {
+            case UInt8(ascii: "=")?: self = .equals(Array(encoded.dropFirst()))
+            case UInt8(ascii: "^")?: self = .prefix(Array(encoded.dropFirst()))
+            default: return nil
+            }
+        }
+
         /// Whether one stored value satisfies the term, exactly as the store's SQL condition does.
         func holds(_ value: AttributeValue) -> Bool {
             switch self {
@@ -94,6 +110,13 @@ final class ValueSets: Sendable {
 
     func dropAll() {
         state.withLock { $0 = State() }
+    }
+
+    /// Every kept set, to be saved across a restart.
+    func all() -> [(attribute: Attribute, term: Term, bits: RowidBits)] {
+        state.withLock { state in
+            state.sets.flatMap { attribute, terms in terms.map { (attribute, $0.key, $0.value) } }
+        }
     }
 
     /// Applies a write's changes to the sets that exist; absent sets are built from the database later.

@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+import SigilCore
+import Testing
+
+@testable import SigilStore
+
+/// The value sets and prefix indexes a SQLite store saves when the server stops come back at the
+/// next start, and only while no value or object has changed since.
+@Suite struct KeptFiltersTests {
+    static let employeeId = QueryPropertyTests.definitions[0]
+    static let holders = 1_100
+    static let gs = ObjectPredicate.attribute(employeeId, .startsWith("GS"))
+    static let prefixKey = PrefixIndexes.Key(kind: DirectoryObjectKind.user.rawValue, definition: nameKey(employeeId.id))
+
+    static func user(_ index: Int) -> DirectoryObject {
+        DirectoryObject(
+            kind: .user, id: UUID().uuidString.lowercased(),
+            properties: JSONObject([("displayName", .string("User\(index)")), ("userPrincipalName", .string("u\(index)@x.test"))]))
+    }
+
+    /// A kept `startsWith GS` set (the term of a combination, held by more than 1,024 users).
+    static func gsSet(_ store: SQLiteStore) async throws -> (ValueSets.Attribute, ValueSets.Term) {
+        let seq = try await store.writer.read { db in try SQLiteStore.definitionSeq(employeeId, db) }
+        return (ValueSets.Attribute(kind: DirectoryObjectKind.user.rawValue, seq: seq), .prefix(Array("GS".utf8)))
+    }
+
+    static func waitUntil(_ condition: () async throws -> Bool) async throws {
+        for _ in 0..<500 {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("a background build did not finish in 5 s")
+    }
+
+    static func counts(_ store: SQLiteStore) async throws -> [Int?] {
+        let combined = ObjectPredicate.and(gs, .not(.attribute(employeeId, .equals(.string("GS1")))))
+        var counts: [Int?] = []
+        for predicate in [gs, combined] {
+            counts.append(try await store.query(.user, matching: predicate, after: nil, limit: 5, count: true).count)
+        }
+        return counts
+    }
+
+    @Test func savedStructuresReturnAtTheNextStartUntilSomethingChanges() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.databasePath
+        var ids: [String] = []
+        do {
+            let store = try SQLiteStore(path: path)
+            try await store.changeSchema { _ in
+                [.createSet(AttributeSet(id: "Marketing")), .createDefinition(Self.employeeId, allowedValues: [])]
+            }
+            for index in 0..<Self.holders {
+                let object = Self.user(index)
+                ids.append(object.id)
+                try await store.create(object, passwordHash: nil) { _ in
+                    AttributeAssignments([AssignedAttribute(definitionId: "Marketing_EmployeeId", values: [.string("GS\(index)")])])
+                }
+            }
+            // Built after the answers, in the background: the prefix index first, then the set.
+            let (attribute, term) = try await Self.gsSet(store)
+            try await Self.waitUntil { () async throws -> Bool in
+                #expect(try await Self.counts(store) == [Self.holders, Self.holders - 1])
+                return store.valueSets.contains(attribute, term) && store.prefixIndexes.withIndex(Self.prefixKey, { _ in () }) != nil
+            }
+            try await store.keepFilterStructures()
+        }
+
+        let (attribute, term) = try await Self.gsSet(try SQLiteStore(path: path))
+        do {
+            let store = try SQLiteStore(path: path)
+            // There before any query, and answering as before.
+            #expect(store.valueSets.contains(attribute, term))
+            #expect(store.valueSets.bits(attribute, term, upTo: Int64(Self.holders + 10))?.count == Self.holders)
+            #expect(store.prefixIndexes.withIndex(Self.prefixKey, { $0.count(prefix: "GS") }) == Self.holders)
+            #expect(try await Self.counts(store) == [Self.holders, Self.holders - 1])
+            // A change, then a stop without saving (a crash).
+            try await store.modify(.user, id: ids[0], passwordHash: nil) { state, _ in
+                ObjectState(
+                    object: state.object,
+                    attributes: AttributeAssignments([AssignedAttribute(definitionId: "Marketing_EmployeeId", values: [.string("KX")])]))
+            }
+            #expect(try await Self.counts(store) == [Self.holders - 1, Self.holders - 2])
+        }
+
+        do {
+            let store = try SQLiteStore(path: path)
+            // What was saved no longer describes the database: built again from the rows.
+            #expect(!store.valueSets.contains(attribute, term))
+            #expect(store.prefixIndexes.withIndex(Self.prefixKey, { _ in () }) == nil)
+            #expect(try await Self.counts(store) == [Self.holders - 1, Self.holders - 2])
+            try await store.keepFilterStructures()
+        }
+
+        // Another program's write to the file also makes the saved structures stale.
+        let other = try DatabaseQueue(path: path)
+        #expect(try await other.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM kept_filters_current") } == 1)
+        try await other.write { db in
+            try db.execute(sql: "DELETE FROM attribute_values WHERE object_rowid = (SELECT min(object_rowid) FROM attribute_values)")
+        }
+        #expect(try await other.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM kept_filters_current") } == 0)
+    }
+
+    @Test func setsAndValueListsReadBackAsWritten() throws {
+        var bits = RowidBits(maxRowid: 700)
+        for rowid: Int64 in [0, 1, 63, 64, 65, 511, 700] { bits.insert(rowid) }
+        let read = try #require(RowidBits(bytes: bits.bytes))
+        #expect(read.words == bits.words)
+        #expect(RowidBits(bytes: Array(bits.bytes.dropLast())) == nil)
+
+        let values = ["", "GS1", "GS10", "e\u{301}", "é", "日本", String(repeating: "x", count: 1_000)]
+        let sorted = values.sorted(by: SortedStrings.precedes)
+        let list = SortedStrings(sorted: sorted)
+        let back = try #require(SortedStrings(encoded: list.encoded))
+        #expect(back.chunks.flatMap { $0 } == sorted)
+        #expect(back.count(prefix: "GS1") == 2)
+        #expect(SortedStrings(encoded: Array(list.encoded.dropLast())) == nil)
+
+        for term in [ValueSets.Term.equals(Array("s:Chile".utf8)), .prefix(Array("GS".utf8)), .prefix([])] {
+            #expect(ValueSets.Term(encoded: term.encoded) == term)
+        }
+    }
+}
