@@ -80,13 +80,8 @@ public struct AccessRule: Sendable, Equatable {
         ])
     }
 
-    /// Whether the rule grants `action` to the principal `principalId` before its condition is
-    /// considered.
-    public func covers(principalId: String, action: String) -> Bool {
-        covers(principalId: principalId, loweredAction: action.lowercased())
-    }
-
-    /// `covers` for an action already lower-cased (a decision asks it of every rule).
+    /// Whether the rule grants the action (lower-cased by the caller, once per decision rather
+    /// than once per rule) to the principal `principalId` before its condition is considered.
     public func covers(principalId: String, loweredAction: String) -> Bool {
         switch principals {
         case .all: break
