@@ -17,7 +17,11 @@ public struct AccessRule: Sendable, Equatable {
     public var actions: [String] { didSet { loweredActions = actions.map { $0.lowercased() } } }
     /// `actions` lower-cased, for `covers`, which every decision asks of every rule.
     private(set) var loweredActions: [String]
-    public var condition: String?
+    public var condition: String? { didSet { parsedCondition = Self.parse(condition) } }
+    /// `condition` parsed, once per rule rather than once per decision: nil when the condition no
+    /// longer parses (a stored condition was valid when written; one whose attribute was renamed
+    /// away admits nobody), `.some(nil)` when the rule has none.
+    public private(set) var parsedCondition: AccessCondition??
     public var conditionVersion: String?
     public var createdDateTime: Date
     public var modifiedDateTime: Date?
@@ -33,6 +37,7 @@ public struct AccessRule: Sendable, Equatable {
         self.actions = actions
         self.loweredActions = actions.map { $0.lowercased() }
         self.condition = condition
+        self.parsedCondition = Self.parse(condition)
         self.conditionVersion = conditionVersion
         self.createdDateTime = createdDateTime
         self.modifiedDateTime = modifiedDateTime
@@ -90,23 +95,11 @@ public struct AccessRule: Sendable, Equatable {
         return loweredActions.contains { ConditionValues.like(loweredAction, pattern: $0, escapes: false) }
     }
 
-    /// The parsed condition; nil when the rule has none. A stored condition was valid when
-    /// written; one that no longer parses (its attribute was renamed away) admits nobody.
-    public func parsedCondition() -> AccessCondition?? {
+    static func parse(_ condition: String?) -> AccessCondition?? {
         guard let condition else { return .some(nil) }
-        if let cached = Self.parsed.withLock({ $0[condition] }) { return .some(cached) }
         guard let parsed = try? ConditionParser.parse(condition) else { return nil }
-        Self.parsed.withLock { cache in
-            if cache.count >= Self.parsedLimit { cache.removeAll(keepingCapacity: true) }
-            cache[condition] = parsed
-        }
         return .some(parsed)
     }
-
-    /// Conditions parse the same every time (syntax only, no schema), so every decision after
-    /// the first reuses the parse; bounded, and simply emptied when full.
-    static let parsed = Locked<[String: AccessCondition]>([:])
-    static let parsedLimit = 1024
 }
 
 /// A stored document that cannot be read back.

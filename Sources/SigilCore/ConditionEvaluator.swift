@@ -233,14 +233,14 @@ public enum ConditionValues {
     /// `*` matches any run of characters, `?` one character; with `escapes`, `\*` and `\?` match
     /// themselves.
     public static func like(_ value: String, pattern: String, escapes: Bool) -> Bool {
-        // Most patterns (data actions above all) hold no wildcard, or one at the end: compared as
-        // characters, as the general match below compares them, without building its pieces.
+        // Most patterns (data actions above all) hold no wildcard, or one at the end: compared
+        // with String's canonical equivalence (Character's, whole), without building pieces.
         let wildcard = { (byte: UInt8) in byte == UInt8(ascii: "*") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "\\") }
         if !pattern.utf8.contains(where: wildcard) {
-            return value.elementsEqual(pattern)
+            return value == pattern
         }
         if pattern.utf8.last == UInt8(ascii: "*"), !pattern.utf8.dropLast().contains(where: wildcard) {
-            return value.starts(with: pattern.dropLast())
+            return value.hasPrefix(pattern.dropLast())
         }
         enum Piece: Equatable {
             case char(Character)

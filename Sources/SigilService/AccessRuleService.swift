@@ -148,10 +148,10 @@ public struct AccessRuleService: Sendable {
         /// Azure's semantics: allowed iff some rule covers the subject and the action and its
         /// condition holds; no rule, no access. A subject that does not exist or is disabled is denied.
         public func decide(_ questions: [Question], now: Date = Date()) async throws -> [Decision] {
-            let parsed = try await parsedRules()
+            let rules = try await store.accessRules()
             var decisions: [Decision] = []
             for question in questions {
-                decisions.append(try await judge(question, parsed, now: now, explaining: false).decision)
+                decisions.append(try await judge(question, rules, now: now, explaining: false).decision)
             }
             return decisions
         }
@@ -160,21 +160,17 @@ public struct AccessRuleService: Sendable {
         /// action, in the order they are tried, with whether its condition admits. `ruleId`
         /// decides on that rule alone.
         public func explain(_ question: Question, ruleId: String? = nil, now: Date = Date()) async throws -> Explanation {
-            var parsed = try await parsedRules()
+            var rules = try await store.accessRules()
             if let ruleId {
-                parsed = parsed.filter { $0.rule.id == ruleId.lowercased() }
-                guard !parsed.isEmpty else { throw GraphError.notFound(ruleId) }
+                rules = rules.filter { $0.id == ruleId.lowercased() }
+                guard !rules.isEmpty else { throw GraphError.notFound(ruleId) }
             }
-            return try await judge(question, parsed, now: now, explaining: true)
-        }
-
-        func parsedRules() async throws -> [(rule: AccessRule, condition: AccessCondition??)] {
-            try await store.accessRules().map { ($0, $0.parsedCondition()) }
+            return try await judge(question, rules, now: now, explaining: true)
         }
 
         /// Without `explaining`, stops at the first rule that admits, as a decision needs no more.
         func judge(
-            _ question: Question, _ parsed: [(rule: AccessRule, condition: AccessCondition??)], now: Date, explaining: Bool
+            _ question: Question, _ rules: [AccessRule], now: Date, explaining: Bool
         ) async throws -> Explanation {
             let denied = Decision(allowed: false, ruleId: nil)
             // The subject and its values in one read (by object id; a user also by
@@ -184,7 +180,7 @@ public struct AccessRuleService: Sendable {
             }
             let (subject, values) = (state.object, state.attributes)
             let action = question.action.lowercased()
-            let candidates = parsed.filter { $0.rule.covers(principalId: subject.id, loweredAction: action) }
+            let candidates = rules.filter { $0.covers(principalId: subject.id, loweredAction: action) }
             guard subject.accountEnabled, !candidates.isEmpty else {
                 return Explanation(decision: denied, subject: subject, considered: [])
             }
@@ -194,9 +190,9 @@ public struct AccessRuleService: Sendable {
                 environment: ConditionRequest.environment(question.context, now: now))
             var considered: [Considered] = []
             var winner: AccessRule?
-            for (rule, condition) in candidates {
+            for rule in candidates {
                 let admits =
-                    switch condition {
+                    switch rule.parsedCondition {
                     case .none: false  // a stored condition that no longer parses admits nobody
                     case .some(.none): true
                     case .some(.some(let condition)): ConditionEvaluator.evaluate(condition, input)

@@ -2,8 +2,9 @@ import Foundation
 import PostgresNIO
 import SigilCore
 
-/// Access rules in PostgreSQL: one row each, the rule as a JSON document. Every read goes to the
-/// database, so all instances decide on the same rules.
+/// Access rules in PostgreSQL: one row each, the rule as a JSON document. Every change bumps the
+/// `access-rules` version in its transaction; every read compares that version first, so all
+/// instances decide on the same rules while reading them only after a change.
 extension PostgresStore {
     static let accessRulesSchema = [
         """
@@ -17,8 +18,25 @@ extension PostgresStore {
         """
     ]
 
+    static let accessRulesVersionSchema = [
+        "INSERT INTO store_versions (name, version) VALUES ('access-rules', 0) ON CONFLICT (name) DO NOTHING"
+    ]
+
     public func accessRules() async throws -> [AccessRule] {
-        try await withSession { s in try await Self.loadRules(s, id: nil) }
+        let version = try await withSession { s in try await Self.rulesVersion(s) }
+        if let cached = rulesCache.withLock({ $0 }), cached.version == version { return cached.rules }
+        // The rules with the version they are, in one snapshot, so what is cached is that version.
+        let (read, rules) = try await transaction(readOnly: true) { s in
+            (try await Self.rulesVersion(s), try await Self.loadRules(s, id: nil))
+        }
+        rulesCache.withLock { current in
+            if (current?.version ?? -1) < read { current = (read, rules) }
+        }
+        return rules
+    }
+
+    static func rulesVersion(_ s: Session) async throws -> Int64 {
+        try await s.scalar("SELECT version FROM store_versions WHERE name = 'access-rules'", Int64.self) ?? 0
     }
 
     public func changeAccessRule(
@@ -41,6 +59,7 @@ extension PostgresStore {
             } else if current != nil {
                 try await s.execute("DELETE FROM access_rules WHERE id = \(id)")
             }
+            try await Self.bump("access-rules", s)
             try await Self.append(records, s)
             return (next, !records.isEmpty)
         }

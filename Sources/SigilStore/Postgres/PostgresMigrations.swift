@@ -188,6 +188,7 @@ enum PostgresMigrations {
         ("provisioning-mapping", PostgresStore.provisioningMappingSchema),
         ("held-uploads", PostgresStore.heldUploadsSchema),
         ("held-upload-claims", PostgresStore.heldUploadClaimsSchema),
+        ("access-rules-version", PostgresStore.accessRulesVersionSchema),
     ]
 
     /// Applies the steps not yet applied. Holds a session advisory lock on one connection for the

@@ -21,6 +21,8 @@ public final class PostgresStore: DirectoryStore {
     /// `Task.sleep` keeps its memory until its deadline.)
     let waitingLeases = WaitingLeases()
     let schemaCache = Locked<SchemaSnapshot?>(nil)
+    /// The access rules with the `access-rules` version they were read at (`accessRules()`).
+    let rulesCache = Locked<(version: Int64, rules: [AccessRule])?>(nil)
     /// The schema version as last read with the access version, which every authenticated
     /// request reads first: reads within `versionReuse` of it trust it instead of asking again.
     let schemaVersionSeen = Locked<(version: Int64, at: ContinuousClock.Instant)?>(nil)

@@ -21,15 +21,31 @@ extension SQLiteStore {
         }
     }
 
+    /// Every access decision reads them, so they are cached until this process changes them
+    /// (one process owns the file), versioned like the schema cache: a read that raced a
+    /// change never installs the old rules. A batch that changed a rule reads its own.
     public func accessRules() async throws -> [AccessRule] {
-        // Every access decision reads them: a short read, like an object's.
-        try await writer.shortRead { db in try Self.loadRules(db, id: nil) }
+        if let scope = activeScope, scope.changesRules {
+            return try await writer.read { db in try Self.loadRules(db, id: nil) }
+        }
+        let (version, cached) = rulesCache.withLock { $0 }
+        if let cached { return cached }
+        let rules = try await writer.shortRead { db in try Self.loadRules(db, id: nil) }
+        rulesCache.withLock { if $0.version == version { $0.rules = rules } }
+        return rules
+    }
+
+    /// Inside a batch, invalidated again once the batch's transaction has ended.
+    func invalidateRulesCache() {
+        rulesCache.withLock { $0 = ($0.version + 1, nil) }
+        activeScope?.rulesChanged()
     }
 
     public func changeAccessRule(
         id: String, _ decide: @escaping @Sendable (AccessRule?, Schema) throws -> (AccessRule?, [AuditRecord])
     ) async throws -> AccessRule? {
-        try await writer.write { db in
+        defer { invalidateRulesCache() }
+        return try await writer.write { db in
             let current = try Self.loadRules(db, id: id).first
             let (next, records) = try decide(current, try Self.loadSchema(db).schema)
             if let next {

@@ -32,6 +32,8 @@ public final class SQLiteStore: DirectoryStore {
     /// The schema is read on most requests and changes rarely: cached, with a version so a read
     /// that raced a change never installs a stale copy.
     let schemaCache = Locked<(version: Int, schema: Schema?)>((0, nil))
+    /// The access rules, cached the same way (`accessRules()`).
+    let rulesCache = Locked<(version: Int, rules: [AccessRule]?)>((0, nil))
     /// One process owns the file, so the access version can live in memory; it is bumped after
     /// the change commits, and a cache compares it before resolving a caller.
     let accessCounter = Locked<Int64>(0)

@@ -86,8 +86,8 @@ extension SQLiteStore {
 /// The in-memory structures kept in step with writes (`ValueSets`, `PrefixIndexes`) take a
 /// write's changes only when its savepoint is released, so a rolled-back write never reaches
 /// them; a transaction that does not commit drops them (they are rebuilt from the database).
-/// The access version and the schema cache, which other tasks read before the commit, are
-/// moved again after it, so nothing cached from the old state outlives the change.
+/// The access version and the schema and rules caches, which other tasks read before the commit,
+/// are moved again after it, so nothing cached from the old state outlives the change.
 final class SQLiteWriteScope: Sendable {
     @TaskLocal static var current: SQLiteWriteScope?
 
@@ -98,6 +98,7 @@ final class SQLiteWriteScope: Sendable {
         var transactions = 0
         var bumpsAccessVersion = false
         var invalidatesSchema = false
+        var invalidatesRules = false
     }
 
     private let state = Locked(State())
@@ -117,8 +118,14 @@ final class SQLiteWriteScope: Sendable {
         state.withLock { $0.invalidatesSchema = true }
     }
 
+    func rulesChanged() {
+        state.withLock { $0.invalidatesRules = true }
+    }
+
     /// Whether a write of this batch changed the schema (read from the transaction from then on).
     var changesSchema: Bool { state.withLock { $0.invalidatesSchema } }
+    /// Whether a write of this batch changed an access rule (likewise).
+    var changesRules: Bool { state.withLock { $0.invalidatesRules } }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         if let open = try await store.gate.use(for: self, starting: false) {
@@ -178,9 +185,10 @@ final class SQLiteWriteScope: Sendable {
 
     /// Moves what other tasks may have cached from the state before this batch's changes.
     func afterTransaction() {
-        let (access, schema) = state.withLock { ($0.bumpsAccessVersion, $0.invalidatesSchema) }
+        let (access, schema, rules) = state.withLock { ($0.bumpsAccessVersion, $0.invalidatesSchema, $0.invalidatesRules) }
         if access { store.bumpAccessVersion() }
         if schema { store.invalidateSchemaCache() }
+        if rules { store.invalidateRulesCache() }
     }
 }
 

@@ -155,8 +155,8 @@ public protocol DirectoryStore: Sendable {
 
     // MARK: Access rules
 
-    /// Every access rule, oldest first, read from the database on each call (no cache), so a
-    /// change through any instance holds for the next decision everywhere.
+    /// Every access rule, oldest first. A store may cache them, but a change through any instance
+    /// holds for the next call everywhere (PostgreSQL compares a version the change bumps).
     func accessRules() async throws -> [AccessRule]
     /// Reads the rule `id` (nil when there is none) and the schema in one write transaction, lets
     /// `decide` say what it becomes (nil deletes it), and writes that with the audit records
