@@ -152,7 +152,7 @@ public struct SynchronizationJob: Sendable, Equatable {
 
     /// A new job id in Entra's shape: `<template>.<32 hex digits>.<tenant id>`.
     public static func newId(templateId: String, tenantId: String) -> String {
-        "\(templateId).\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")).\(tenantId)"
+        "\(templateId).\(RandomId.uuid().replacingOccurrences(of: "-", with: "")).\(tenantId)"
     }
 
     /// The key the stores look jobs up by: ids compare case-insensitively.
@@ -288,7 +288,7 @@ public struct ProvisioningLogEntry: Sendable, Equatable {
         source: (id: String?, displayName: String?), target: (id: String?, displayName: String?), changes: [Change],
         duration: Int
     ) -> ProvisioningLogEntry {
-        let id = UUID().uuidString.lowercased()
+        let id = RandomId.uuid()
         let timestamp = AuditRecord.timestamp(date)
         let errorInformation: JSONValue =
             error.map { error in
@@ -306,7 +306,7 @@ public struct ProvisioningLogEntry: Sendable, Equatable {
         let document = JSONObject([
             ("id", .string(id)), ("activityDateTime", .string(timestamp)), ("tenantId", .string(parties.tenantId)),
             ("jobId", .string(parties.job.id)), ("cycleId", .string(parties.cycleId)),
-            ("changeId", .string(UUID().uuidString.lowercased())), ("durationInMilliseconds", .integer(Int64(duration))),
+            ("changeId", .string(RandomId.uuid())), ("durationInMilliseconds", .integer(Int64(duration))),
             ("provisioningAction", .string(action.rawValue)),
             ("provisioningStatusInfo", ["status": .string(status.rawValue), "errorInformation": errorInformation]),
             ("statusInfo", .object(statusInfo)), ("provisioningSteps", []),

@@ -111,7 +111,7 @@ struct BatchController: Sendable {
     /// authentication runs again for it.
     func innerContext(of outer: GraphContext, step: BatchStep) -> GraphContext {
         var context = outer
-        context.requestId = Self.newRequestId()
+        context.requestId = RandomId.uuid()
         context.clientRequestId = step.headers.first { $0.name.lowercased() == "client-request-id" }?.value
         context.caller = nil
         context.forwardedClient = nil
@@ -119,17 +119,6 @@ struct BatchController: Sendable {
         context.batchedBody = step.json
         context.logger[metadataKey: "request_id"] = .string(context.requestId)
         return context
-    }
-
-    /// A random (version 4) UUID in lower case, from the system's generator: Foundation's
-    /// `UUID()` opens a device file each time, which a batch would pay 20 times.
-    static func newRequestId() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let words: (UInt64, UInt64) = (generator.next(), generator.next())
-        var uuid = unsafeBitCast(words, to: uuid_t.self)
-        uuid.6 = uuid.6 & 0x0F | 0x40
-        uuid.8 = uuid.8 & 0x3F | 0x80
-        return UUID(uuid: uuid).uuidString.lowercased()
     }
 
     /// `{id, status, headers, body}`: a JSON body embedded as JSON, any other body base64 encoded.

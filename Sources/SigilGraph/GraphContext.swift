@@ -23,7 +23,7 @@ public struct GraphContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        requestId = UUID().uuidString.lowercased()
+        requestId = RandomId.uuid()
         peer = source.channel.remoteAddress
     }
 

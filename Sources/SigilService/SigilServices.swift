@@ -119,7 +119,7 @@ public struct SigilServices: Sendable {
     }
 
     /// A new object id: a lowercase GUID, as Graph writes them.
-    public static func newId() -> String { UUID().uuidString.lowercased() }
+    public static func newId() -> String { RandomId.uuid() }
 }
 
 /// Recently seen callers by token. An entry lives until its token expires, for at most a
