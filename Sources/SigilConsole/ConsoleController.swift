@@ -129,7 +129,7 @@ public struct ConsoleController: Sendable {
         let buffer = try await request.body.collect(upTo: Self.formBodyBytes)
         let fields = formFields(String(buffer: buffer))
         // PostgreSQL cannot store U+0000, and no name or value needs it.
-        if let field = fields.first(where: { $0.name.contains("\u{0}") || $0.value.contains("\u{0}") }) {
+        if let field = fields.first(where: { $0.name.utf8.contains(0) || $0.value.utf8.contains(0) }) {
             throw GraphError.nulCharacter("The form field '\(field.name.replacingOccurrences(of: "\u{0}", with: ""))'")
         }
         return FormFields(fields: fields)

@@ -99,7 +99,7 @@ public struct ConditionRequest: Sendable {
             guard case .object(let attributes) = setValue else {
                 throw .badRequest("Attribute set '\(setKey)' must be an object of attribute values.")
             }
-            for (key, value) in attributes where !key.contains("@") {
+            for (key, value) in attributes where !key.utf8.contains(UInt8(ascii: "@")) {
                 guard let definition = schema.definition(set: set.id, name: key) else { throw .invalidProperty(key) }
                 result.set(definition.id, try AssignmentRules.parseValues(value, definition: definition))
             }

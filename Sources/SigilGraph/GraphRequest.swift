@@ -59,7 +59,7 @@ extension Request {
     /// `queryItems` for the API: a name or value holding U+0000 (`%00`) is refused.
     func apiQueryItems() throws -> [(name: String, value: String)] {
         let items = queryItems
-        if let item = items.first(where: { $0.name.contains("\u{0}") || $0.value.contains("\u{0}") }) {
+        if let item = items.first(where: { $0.name.utf8.contains(0) || $0.value.utf8.contains(0) }) {
             throw GraphError.nulCharacter("Query option '\(item.name.replacingOccurrences(of: "\u{0}", with: "%00"))'")
         }
         return items
@@ -116,9 +116,10 @@ extension JSONValue {
     /// Whether any string or member name in the value holds U+0000.
     var containsNul: Bool {
         switch self {
-        case .string(let text): text.contains("\u{0}")
+        // As bytes: `String.contains` with Foundation imported searches through NSString.
+        case .string(let text): text.utf8.contains(0)
         case .array(let elements): elements.contains { $0.containsNul }
-        case .object(let object): object.contains { $0.key.contains("\u{0}") || $0.value.containsNul }
+        case .object(let object): object.contains { $0.key.utf8.contains(0) || $0.value.containsNul }
         case .null, .bool, .integer, .double: false
         }
     }
@@ -136,7 +137,7 @@ public func formFields(_ text: String) -> [(name: String, value: String)] {
 /// A `%` without two hexadecimal digits, bytes that are not UTF-8, or U+0000 are refused (400).
 public func decodePathSegment(_ segment: Substring) throws(GraphError) -> String {
     guard segment.utf8.contains(UInt8(ascii: "%")) else {
-        guard !segment.contains("\u{0}") else { throw GraphError.nulCharacter("The path segment") }
+        guard !segment.utf8.contains(0) else { throw GraphError.nulCharacter("The path segment") }
         return String(segment)
     }
     let input = Array(segment.utf8)
@@ -159,7 +160,7 @@ public func decodePathSegment(_ segment: Substring) throws(GraphError) -> String
     guard let text = String(validating: output, as: UTF8.self) else {
         throw GraphError.badRequest("The path segment '\(segment)' does not decode to UTF-8 text.")
     }
-    guard !text.contains("\u{0}") else { throw GraphError.nulCharacter("The path segment '\(segment)'") }
+    guard !text.utf8.contains(0) else { throw GraphError.nulCharacter("The path segment '\(segment)'") }
     return text
 }
 

@@ -62,7 +62,7 @@ struct IdentityController {
             let buffer = try await request.body.collect(upTo: 64 * 1024)
             // A repeated field keeps its last value.
             let form = Dictionary(formFields(String(buffer: buffer)), uniquingKeysWith: { _, last in last })
-            guard !form.contains(where: { $0.key.contains("\u{0}") || $0.value.contains("\u{0}") }) else {
+            guard !form.contains(where: { $0.key.utf8.contains(0) || $0.value.utf8.contains(0) }) else {
                 throw OAuthError(
                     status: .badRequest, error: "invalid_request",
                     description: "AADSTS9002313: Invalid request. Request is malformed or invalid: it contains the character U+0000 (NUL).",

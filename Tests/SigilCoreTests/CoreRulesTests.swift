@@ -328,4 +328,30 @@ import Testing
         }
         #expect(renderer.render(AttributeAssignments(), objectId: "u3") == .null)
     }
+
+    /// Inside a set, `Name@odata.type` is an annotation of the attribute `Name` sent beside it;
+    /// any other key holding `@` (another annotation, an annotation of nothing, `@` in a name)
+    /// is refused naming the key, and changes nothing.
+    @Test func keysHoldingAnAtSignAreAnnotationsOfAnAttributeBesideThemOrRefused() throws {
+        let schema = try Self.schema([Self.set("Engineering"), Self.definition("Project"), Self.definition("Tags", collection: true)])
+        let admin = Caller(
+            principalId: "A", kind: .servicePrincipal, grants: [RoleGrant(role: .attributeAssignmentAdministrator, scope: .tenant)])
+        func merge(_ engineering: JSONObject) throws(GraphError) -> AttributeAssignments {
+            try AssignmentRules.merge(
+                .object(JSONObject([("Engineering", .object(engineering))])), into: AttributeAssignments(), of: "u1", schema: schema,
+                caller: admin)
+        }
+        let merged = try merge(
+            JSONObject([
+                ("@odata.type", "#microsoft.graph.customSecurityAttributeValue"), ("Tags@odata.type", "#Collection(String)"),
+                ("Tags", ["a", "b"]), ("Project", "Baker"),
+            ]))
+        #expect(merged.values(of: "Engineering_Tags") == [.string("a"), .string("b")])
+        for key in ["Project@odata.typeX", "Ghost@odata.type", "Pro@ject", "@odata.context", "Project@odata.type@odata.type"] {
+            #expect(throws: GraphError.invalidProperty(key)) {
+                _ = try merge(
+                    JSONObject([("@odata.type", "#microsoft.graph.customSecurityAttributeValue"), (key, "#String"), ("Project", "Baker")]))
+            }
+        }
+    }
 }
