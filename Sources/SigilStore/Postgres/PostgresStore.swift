@@ -47,7 +47,14 @@ public final class PostgresStore: DirectoryStore {
             database: location.database, tls: location.tls)
         configuration.options.maximumConnections = max(2, location.poolSize ?? maximumConnections)
         configuration.options.connectTimeout = connectTimeout
-        configuration.options.connectionIdleTimeout = .seconds(30)
+        // Every connection stays open, with no keep-alive query: the pool starts an idle-timeout
+        // timer and a keep-alive timer each time a connection goes back idle, and each timer task
+        // lives its whole period (30 s) even when the connection is leased again at once. At 4,700
+        // requests/s that was 3 KB more memory per request (`heaptrack`: 72,250 live timer tasks
+        // after 8 s); without them the server's memory stays flat. A dead connection shows on its
+        // next use, as it would between two keep-alive queries.
+        configuration.options.minimumConnections = configuration.options.maximumConnections
+        configuration.options.keepAliveBehavior = nil
         if let schema = location.schema {
             configuration.options.additionalStartupParameters = [("search_path", PostgresMigrations.quoteIdentifier(schema))]
         }
