@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -31,6 +32,23 @@ def call(method, url, token=None, body=None, content_type="application/json", he
     except urllib.error.HTTPError as error:
         text = error.read().decode()
         return error.code, json.loads(text) if text else None
+
+
+def generated_tenant(users, boot_id, boot_secret, prefix="sigil-generated-"):
+    """A new data directory holding `users` generated users (`sigil-bench generate`, beside the
+    `sigil` binary in use), bootstrapped with (boot_id, boot_secret). Returns (directory, facts):
+    facts is the generator's bench.json, whose clientId/clientSecret hold the attribute roles."""
+    data = os.path.join(tempfile.mkdtemp(prefix=prefix), "data")
+    generator = os.path.join(os.path.dirname(os.path.abspath(SIGIL)), "sigil-bench")
+    started = time.perf_counter()
+    subprocess.run([generator, "generate", "--data-dir", data, "--users", str(users), "--seed", "42"], check=True,
+                   stdout=subprocess.DEVNULL,
+                   env=dict(os.environ, CSA_BOOTSTRAP_CLIENT_ID=boot_id, CSA_BOOTSTRAP_CLIENT_SECRET=boot_secret))
+    print(f"generated {users:,} users in {time.perf_counter() - started:.0f} s", flush=True)
+    # The new database's pages go to disk now, not while the load is measured.
+    os.sync()
+    with open(os.path.join(data, "bench.json")) as facts:
+        return data, json.load(facts)
 
 
 class SigilServer:
