@@ -142,8 +142,13 @@ extension SQLiteStore {
             return nil
         }
         func term(_ predicate: ObjectPredicate) throws -> RowidTerm {
-            if case .or = predicate, let (definition, matches) = predicate.disjunctionOnOneAttribute {
+            if case .or = predicate, let (definition, spelled) = predicate.disjunctionOnOneAttribute {
                 let seq = try Self.definitionSeq(definition, db)
+                // Terms the maintained counts say no object of this kind holds add nothing (a
+                // case-insensitive filter's 32 spellings of 'Baker', of which one is held): left
+                // out, the held ones may all be kept sets, and no value rows are read.
+                let matches = try spelled.filter { try objects(kind, definition, $0, seq, db) != 0 }
+                guard !matches.isEmpty else { return RowidTerm(bits: RowidBits(maxRowid: maxRowid), complemented: false) }
                 let sets = try matches.map { try kept(definition, $0, seq: seq) }
                 if let first = sets.first, var union = first, sets.allSatisfy({ $0 != nil }) {
                     for next in sets.dropFirst() { if let next { union.combine(next) { $0 | $1 } } }
