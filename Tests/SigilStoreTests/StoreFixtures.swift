@@ -69,7 +69,7 @@ func freshPostgresStore(
     return try await PostgresStore(
         url: url + (url.contains("?") ? "&" : "?") + "schema=\(schema.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? schema)", maximumConnections: 4,
         // Hundreds of tests share two cores here: a long wait for a pooled connection is load, not an outage.
-        leaseTimeout: .seconds(120), sealsPendingAudit: sealsPendingAudit)
+        leaseTimeout: .seconds(120), sealsPendingAudit: sealsPendingAudit, keepsConnectionsOpen: false)
 }
 
 struct TestFailure: Error, Equatable {

@@ -34,7 +34,7 @@ public struct TestTenant: Sendable {
         return try await PostgresStore(
             url: url + (url.contains("?") ? "&" : "?") + "schema=\(schema)", maximumConnections: 4,
             // Hundreds of tests share two cores here: a long wait for a pooled connection is load, not an outage.
-            leaseTimeout: .seconds(120))
+            leaseTimeout: .seconds(120), keepsConnectionsOpen: false)
     }
 
     public var store: any DirectoryStore { services.store }

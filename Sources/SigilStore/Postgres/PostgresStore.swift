@@ -33,11 +33,12 @@ public final class PostgresStore: DirectoryStore {
     /// Connects to the database at `url`, checks it answers, and applies pending migrations.
     /// `sealsPendingAudit` false leaves records other instances committed unsealed until this
     /// instance writes its own (for tests that need a pending record to stay pending).
+    /// `keepsConnectionsOpen` false closes connections idle for 30 s (test suites; see below).
     /// Throws `PostgresStoreError.unreachable` (one line naming host and port) when it cannot.
     public init(
         url: String, maximumConnections: Int = 20, connectTimeout: Duration = .seconds(10),
         leaseTimeout: Duration = .seconds(5), logger: Logger = PostgresStore.warningsOnly,
-        sealsPendingAudit: Bool = true
+        sealsPendingAudit: Bool = true, keepsConnectionsOpen: Bool = true
     ) async throws {
         location = try PostgresLocation(url: url)
         self.logger = logger
@@ -52,9 +53,14 @@ public final class PostgresStore: DirectoryStore {
         // lives its whole period (30 s) even when the connection is leased again at once. At 4,700
         // requests/s that was 3 KB more memory per request (`heaptrack`: 72,250 live timer tasks
         // after 8 s); without them the server's memory stays flat. A dead connection shows on its
-        // next use, as it would between two keep-alive queries.
-        configuration.options.minimumConnections = configuration.options.maximumConnections
+        // next use, as it would between two keep-alive queries. Test suites, which open hundreds
+        // of short-lived stores on one cluster, let idle connections close instead.
         configuration.options.keepAliveBehavior = nil
+        if keepsConnectionsOpen {
+            configuration.options.minimumConnections = configuration.options.maximumConnections
+        } else {
+            configuration.options.connectionIdleTimeout = .seconds(30)
+        }
         if let schema = location.schema {
             configuration.options.additionalStartupParameters = [("search_path", PostgresMigrations.quoteIdentifier(schema))]
         }
