@@ -21,23 +21,18 @@ extension SQLiteStore {
         }
     }
 
-    /// Every access decision reads them, so they are cached until this process changes them
-    /// (one process owns the file), versioned like the schema cache: a read that raced a
-    /// change never installs the old rules. A batch that changed a rule reads its own.
+    /// Every access decision reads them, so they are cached like the schema (`VersionedCache`).
+    /// A batch that changed a rule reads its own.
     public func accessRules() async throws -> [AccessRule] {
         if let scope = activeScope, scope.changesRules {
             return try await writer.read { db in try Self.loadRules(db, id: nil) }
         }
-        let (version, cached) = rulesCache.withLock { $0 }
-        if let cached { return cached }
-        let rules = try await writer.shortRead { db in try Self.loadRules(db, id: nil) }
-        rulesCache.withLock { if $0.version == version { $0.rules = rules } }
-        return rules
+        return try await rulesCache.value { try await writer.shortRead { db in try Self.loadRules(db, id: nil) } }
     }
 
     /// Inside a batch, invalidated again once the batch's transaction has ended.
     func invalidateRulesCache() {
-        rulesCache.withLock { $0 = ($0.version + 1, nil) }
+        rulesCache.invalidate()
         activeScope?.rulesChanged()
     }
 

@@ -10,11 +10,7 @@ extension SQLiteStore {
         if let scope = activeScope, scope.changesSchema {
             return try await writer.read { db in try Self.loadSchema(db).schema }
         }
-        let (version, cached) = schemaCache.withLock { $0 }
-        if let cached { return cached }
-        let schema = try await writer.read { db in try Self.loadSchema(db).schema }
-        schemaCache.withLock { if $0.version == version { $0.schema = schema } }
-        return schema
+        return try await schemaCache.value { try await writer.read { db in try Self.loadSchema(db).schema } }
     }
 
     public func changeSchema(audit: AuditContext?, _ decide: @escaping @Sendable (Schema) throws -> [SchemaChange])
@@ -33,7 +29,7 @@ extension SQLiteStore {
 
     /// Inside a batch, invalidated again once the batch's transaction has ended.
     func invalidateSchemaCache() {
-        schemaCache.withLock { $0 = ($0.version + 1, nil) }
+        schemaCache.invalidate()
         activeScope?.schemaChanged()
     }
 

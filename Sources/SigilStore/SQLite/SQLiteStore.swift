@@ -29,11 +29,10 @@ public final class SQLiteStore: DirectoryStore {
     /// Whether prefix indexes and value sets are built after the query that wanted them
     /// answers (a database file) or before (an in-memory store, for tests).
     let buildsInBackground: Bool
-    /// The schema is read on most requests and changes rarely: cached, with a version so a read
-    /// that raced a change never installs a stale copy.
-    let schemaCache = Locked<(version: Int, schema: Schema?)>((0, nil))
-    /// The access rules, cached the same way (`accessRules()`).
-    let rulesCache = Locked<(version: Int, rules: [AccessRule]?)>((0, nil))
+    /// The schema is read on most requests and changes rarely.
+    let schemaCache = VersionedCache<Schema>()
+    /// Every access decision reads all the access rules (`accessRules()`).
+    let rulesCache = VersionedCache<[AccessRule]>()
     /// One process owns the file, so the access version can live in memory; it is bumped after
     /// the change commits, and a cache compares it before resolving a caller.
     let accessCounter = Locked<Int64>(0)
