@@ -6,6 +6,13 @@ public enum DirectoryObjectKind: String, Sendable, CaseIterable {
     case application
     case servicePrincipal
 
+    /// Whether `id` names an object of this kind by userPrincipalName rather than by object id,
+    /// as Graph allows for users (`/users/chandra@sigil.local`). Searched as bytes: Foundation's
+    /// `String.contains` showed in every point read's profile.
+    public func isPrincipalName(_ id: String) -> Bool {
+        self == .user && id.utf8.contains(UInt8(ascii: "@"))
+    }
+
     /// The entity set name in URLs and `@odata.context`.
     public var entitySet: String {
         switch self {

@@ -53,7 +53,7 @@ public struct ConditionalAccessService: Sendable {
     /// Creates a policy from a POST body, read after the access check.
     public func create(as initiator: Initiator, _ body: () async throws -> JSONValue) async throws -> Visible {
         let caller = initiator.caller
-        let id = RandomId.uuid()
+        let id = SigilServices.newId()
         return try await services.recordingRefusal(
             .addConditionalAccessPolicy, target: AuditTarget(id: id, displayName: nil, type: "Policy"),
             audit: initiator.audit, logger: initiator.logger

@@ -168,7 +168,7 @@ public struct DirectoryService: Sendable {
         // The write itself finds the object (404 when missing); a separate read is needed only to
         // resolve a userPrincipalName or to let a guest update no one but themselves.
         let objectId =
-            id.utf8.contains(UInt8(ascii: "@")) || !AccessPolicy.mayReadDirectory(caller)
+            kind.isPrincipalName(id) || !AccessPolicy.mayReadDirectory(caller)
             ? try await readable(kind, id: id, caller: caller).object.id : id
         // A refused change of attribute values is recorded; other refused updates are not
         // attribute activity.

@@ -92,7 +92,7 @@ extension PostgresStore {
 
     /// An object (by id, or a user by userPrincipalName) and its values in one statement, so one snapshot.
     func objectState(_ kind: DirectoryObjectKind, id: String, withAttributes: Bool) async throws -> ObjectState? {
-        let byName = kind == .user && id.utf8.contains(UInt8(ascii: "@"))
+        let byName = kind.isPrincipalName(id)
         let key = byName ? nameKey(id) : id.lowercased()
         let column = byName ? "upn_key" : "id"
         return try await withSession { s in

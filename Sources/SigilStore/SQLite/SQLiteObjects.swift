@@ -159,7 +159,7 @@ extension SQLiteStore {
     public func object(_ kind: DirectoryObjectKind, id: String) async throws -> DirectoryObject? {
         try await writer.shortRead { db in
             let row =
-                if kind == .user, id.utf8.contains(UInt8(ascii: "@")) {
+                if kind.isPrincipalName(id) {
                     try Row.fetchOne(
                         db, sql: "SELECT \(Self.objectColumns) FROM directory_objects WHERE upn_key = ? AND kind = 'user'",
                         arguments: [nameKey(id)])
@@ -174,11 +174,12 @@ extension SQLiteStore {
 
     public func objectState(_ kind: DirectoryObjectKind, id: String) async throws -> ObjectState? {
         try await writer.shortRead { db in
+            let byName = kind.isPrincipalName(id)
             let sql =
-                kind == .user && id.utf8.contains(UInt8(ascii: "@"))
+                byName
                 ? "SELECT \(Self.objectColumns) FROM directory_objects WHERE upn_key = ? AND kind = ?"
                 : "SELECT \(Self.objectColumns) FROM directory_objects WHERE id = ? AND kind = ?"
-            let key = kind == .user && id.utf8.contains(UInt8(ascii: "@")) ? nameKey(id) : id.lowercased()
+            let key = byName ? nameKey(id) : id.lowercased()
             guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [key, kind.rawValue]) else { return nil }
             let object = try Self.decodeObject(row)
             let rowid: Int64 = row["rowid"]
