@@ -28,12 +28,14 @@ import Testing
             usePreDefinedValuesOnly: false),
     ]
 
-    /// `keepingEverySet`: on SQLite, every term's rowid set is kept in memory from its first use,
-    /// however few objects hold it, so the kept sets are checked on a small tenant.
+    /// `keepingEverySet`: every term's rowid set is kept in memory from its first use, however
+    /// few objects hold it, so the kept sets are checked on a small tenant.
     static func makeStore(keepingEverySet: Bool = false) async throws -> any DirectoryStore {
+        let minimum = keepingEverySet ? 0 : 1024
         let store: any DirectoryStore =
             StoreKind.postgresURL == nil
-            ? try SQLiteStore(valueSets: ValueSets(minimumObjects: keepingEverySet ? 0 : 1024)) : try await freshPostgresStore()
+            ? try SQLiteStore(valueSets: ValueSets(minimumObjects: minimum))
+            : try await freshPostgresStore(keptSets: LoggedValueSets(minimumObjects: minimum))
         try await store.changeSchema { _ in
             [.createSet(AttributeSet(id: "Marketing")), .createSet(AttributeSet(id: "Engineering"))]
                 + definitions.map { .createDefinition($0, allowedValues: []) }

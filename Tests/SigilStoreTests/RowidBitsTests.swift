@@ -67,4 +67,26 @@ import Testing
         #expect(bits.fitted(to: 700).count == 2)
         #expect(bits.fitted(to: 699).count == 1, "a rowid above the snapshot's largest in the same word is masked out")
     }
+
+    /// The log window of PostgreSQL's kept sets: what continues it is appended, a later range
+    /// with a gap replaces it, an older one changes nothing, and only the latest entries stay.
+    @Test func recentLogKeepsOneContiguousWindow() {
+        var log = LoggedValueSets.RecentLog()
+        log.record(after: 10, [101, 102, 103], limit: 5)
+        #expect(log.rowids(after: 10, through: 13) == [101, 102, 103])
+        #expect(log.rowids(after: 11, through: 12) == [102])
+        #expect(log.rowids(after: 9, through: 12) == nil)  // entry 10 was never read
+        log.record(after: 12, [103, 104, nil], limit: 5)  // overlaps, continues
+        #expect(log.rowids(after: 10, through: 14) == [101, 102, 103, 104])
+        #expect(log.rowids(after: 13, through: 15) == nil)  // entry 15 has no rowid
+        log.record(after: 15, [106, 107], limit: 5)  // past the limit: the oldest go
+        #expect(log.rowids(after: 10, through: 12) == nil)
+        #expect(log.rowids(after: 12, through: 14) == [103, 104])
+        log.record(after: 2, [1, 2], limit: 5)  // older and apart: ignored
+        #expect(log.rowids(after: 15, through: 17) == [106, 107])
+        log.record(after: 30, [131], limit: 5)  // a gap: replaces
+        #expect(log.rowids(after: 15, through: 17) == nil)
+        #expect(log.rowids(after: 30, through: 31) == [131])
+        #expect(log.rowids(after: 31, through: 31) == [])
+    }
 }

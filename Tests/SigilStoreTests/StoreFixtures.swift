@@ -62,14 +62,18 @@ struct StoreFixture {
 }
 
 /// A PostgresStore on a schema no other test uses (the cluster is thrown away after the run).
+/// `keptSets` as the server's unless a test keeps every set.
 func freshPostgresStore(
-    schema: String = "t_" + newId().replacingOccurrences(of: "-", with: ""), sealsPendingAudit: Bool = true
+    schema: String = "t_" + newId().replacingOccurrences(of: "-", with: ""), sealsPendingAudit: Bool = true,
+    keptSets: LoggedValueSets = LoggedValueSets()
 ) async throws -> PostgresStore {
     guard let url = StoreKind.postgresURL else { throw TestFailure(reason: "SIGIL_TEST_DATABASE_URL is not set") }
     return try await PostgresStore(
-        url: url + (url.contains("?") ? "&" : "?") + "schema=\(schema.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? schema)", maximumConnections: 4,
+        url: url + (url.contains("?") ? "&" : "?") + "schema=\(schema.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? schema)",
+        maximumConnections: 4, connectTimeout: .seconds(10),
         // Hundreds of tests share two cores here: a long wait for a pooled connection is load, not an outage.
-        leaseTimeout: .seconds(120), sealsPendingAudit: sealsPendingAudit, keepsConnectionsOpen: false)
+        leaseTimeout: .seconds(120), logger: PostgresStore.warningsOnly, sealsPendingAudit: sealsPendingAudit,
+        keepsConnectionsOpen: false, keptSets: keptSets)
 }
 
 struct TestFailure: Error, Equatable {

@@ -51,10 +51,16 @@ extension PostgresStore {
         "CREATE INDEX subscriptions_creator ON subscriptions (creator_id, seq)",
     ]
 
-    /// Appends the changes (nils skipped) inside the writing transaction.
-    static func log(_ changes: [DirectoryChange?], _ s: Session) async throws {
-        let changes = changes.compactMap { $0 }
-        guard !changes.isEmpty else { return }
+    /// Each change's object rowid, so an instance's kept value sets can follow the log (a
+    /// deleted object's id no longer leads to its rowid). Rows logged before this step have none.
+    static let changeLogRowidSchema = ["ALTER TABLE directory_changes ADD COLUMN object_rowid bigint"]
+
+    /// Appends the changes (nils skipped), each with its object's rowid, inside the writing
+    /// transaction.
+    static func log(_ changes: [(change: DirectoryChange?, rowid: Int64?)], _ s: Session) async throws {
+        let logged = changes.compactMap { entry in entry.change.map { ($0, entry.rowid ?? -1) } }
+        guard !logged.isEmpty else { return }
+        let changes = logged.map(\.0)
         guard
             let last = try await s.scalar(
                 "UPDATE change_log_head SET seq = seq + \(Int64(changes.count)) WHERE id = 1 RETURNING seq", Int64.self)
@@ -62,11 +68,14 @@ extension PostgresStore {
         let first = last - Int64(changes.count) + 1
         try await s.execute(
             """
-            INSERT INTO directory_changes (seq, kind, object_id, change, properties, attribute_sets, time)
-            SELECT *, \(Date().timeIntervalSince1970)::float8 FROM unnest(\(changes.indices.map { first + Int64($0) })::bigint[],
+            INSERT INTO directory_changes (seq, kind, object_id, change, properties, attribute_sets, object_rowid, time)
+            SELECT seq, kind, object_id, change, properties, attribute_sets, NULLIF(object_rowid, -1),
+                \(Date().timeIntervalSince1970)::float8
+            FROM unnest(\(changes.indices.map { first + Int64($0) })::bigint[],
                 \(changes.map(\.kind.rawValue))::text[], \(changes.map(\.objectId))::text[],
                 \(changes.map(\.type.rawValue))::text[], \(changes.map { DirectoryChange.column($0.properties) })::text[],
-                \(changes.map { DirectoryChange.column($0.attributeSets) })::text[])
+                \(changes.map { DirectoryChange.column($0.attributeSets) })::text[], \(logged.map(\.1))::bigint[])
+                AS c(seq, kind, object_id, change, properties, attribute_sets, object_rowid)
             """)
     }
 

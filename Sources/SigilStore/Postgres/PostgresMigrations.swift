@@ -189,6 +189,7 @@ enum PostgresMigrations {
         ("held-uploads", PostgresStore.heldUploadsSchema),
         ("held-upload-claims", PostgresStore.heldUploadClaimsSchema),
         ("access-rules-version", PostgresStore.accessRulesVersionSchema),
+        ("change-log-rowids", PostgresStore.changeLogRowidSchema),
     ]
 
     /// Applies the steps not yet applied. Holds a session advisory lock on one connection for the

@@ -17,8 +17,10 @@ extension PostgresStore {
 
     static func objects(_ rows: PostgresRowSequence) async throws -> [(rowid: Int64, object: DirectoryObject)] {
         var result: [(rowid: Int64, object: DirectoryObject)] = []
-        for try await (rowid, id, kind, properties) in rows.decode((Int64, String, String, String).self) {
-            result.append((rowid, try decodeObject(id: id, kind: kind, properties: properties)))
+        for try await row in rows {
+            var columns = ColumnReader(row)
+            let (rowid, id) = (try columns.next(Int64.self), try columns.next(String.self))
+            result.append((rowid, try decodeObject(id: id, kind: try columns.next(), properties: try columns.next())))
         }
         return result
     }
@@ -31,8 +33,9 @@ extension PostgresStore {
             try await s.execute("SELECT pg_advisory_xact_lock_shared(\(self.schemaLockKey))")
             let snapshot = try await self.snapshot(s)
             let values = try attributes(snapshot.schema)
-            try await self.insert([NewObject(object: object, passwordHash: passwordHash, attributes: values)], snapshot, s)
-            try await Self.log([DirectoryChange.between(nil, ObjectState(object: object, attributes: values))], s)
+            let rowids = try await self.insert([NewObject(object: object, passwordHash: passwordHash, attributes: values)], snapshot, s)
+            try await Self.log(
+                [(DirectoryChange.between(nil, ObjectState(object: object, attributes: values)), rowids[object.id])], s)
             guard let audit,
                 let record = AuditLog.record(valuesOf: object, before: AttributeAssignments(), after: values, context: audit)
             else { return false }
@@ -46,14 +49,19 @@ extension PostgresStore {
         guard !objects.isEmpty else { return }
         try await transaction { s in
             try await s.execute("SELECT pg_advisory_xact_lock_shared(\(self.schemaLockKey))")
-            try await self.insert(objects, try await self.snapshot(s), s)
-            try await Self.log(objects.map { DirectoryChange.between(nil, ObjectState(object: $0.object, attributes: $0.attributes)) }, s)
+            let rowids = try await self.insert(objects, try await self.snapshot(s), s)
+            try await Self.log(
+                objects.map {
+                    (DirectoryChange.between(nil, ObjectState(object: $0.object, attributes: $0.attributes)), rowids[$0.object.id])
+                }, s)
         }
     }
 
     /// Inserts objects and their values with one statement per table (arrays through unnest;
-    /// empty strings stand for NULL there, as a bound text[] cannot carry NULLs).
-    func insert(_ objects: [NewObject], _ snapshot: SchemaSnapshot, _ s: Session) async throws {
+    /// empty strings stand for NULL there, as a bound text[] cannot carry NULLs). Returns the
+    /// new objects' rowids by id.
+    @discardableResult
+    func insert(_ objects: [NewObject], _ snapshot: SchemaSnapshot, _ s: Session) async throws -> [String: Int64] {
         var rowids: [String: Int64] = [:]
         do {
             let rows = try await s.query(
@@ -80,6 +88,7 @@ extension PostgresStore {
                 definition: snapshot.definition(key:))
         }
         try await Self.write(rows, s)
+        return rowids
     }
 
     public func object(_ kind: DirectoryObjectKind, id: String) async throws -> DirectoryObject? {
@@ -113,7 +122,7 @@ extension PostgresStore {
             if withAttributes && !byName {
                 rows = try await s.execute(ObjectStateById(id: key, kind: kind.rawValue))
             } else {
-                for try await row in try await s.select(statement).decode(ObjectStateById.Row.self) { rows.append(row) }
+                for try await row in try await s.select(statement) { rows.append(try ObjectStateById.row(from: row)) }
             }
             for (id, kind, properties, seq, text, int) in rows {
                 if object == nil { object = try Self.decodeObject(id: id, kind: kind, properties: properties) }
@@ -175,7 +184,7 @@ extension PostgresStore {
             try rows.add(
                 after.attributes, previous: before.attributes, rowid: rowid, kind: kind, definition: snapshot.definition(key:))
             try await Self.write(rows, s)
-            try await Self.log([DirectoryChange.between(before, after)], s)
+            try await Self.log([(DirectoryChange.between(before, after), rowid)], s)
             guard let audit,
                 let record = AuditLog.record(
                     valuesOf: after.object, before: before.attributes, after: after.attributes, context: audit)
@@ -211,11 +220,28 @@ extension PostgresStore {
     /// Attribute values of objects by rowid, in one statement.
     func loadAttributes(_ s: Session, rowids: [Int64]) async throws -> [Int64: AttributeAssignments] {
         guard !rowids.isEmpty else { return [:] }
+        // One row of four arrays instead of a row per value: a page of 100 users holds ~800
+        // values, and each row costs the client more than the database (its own message, state
+        // machine step and decode). A value's unused column is sent as '' or 0, which
+        // `ValueReader` ignores (it reads the column of the definition's type).
+        let order = "ORDER BY object_rowid, definition_seq, ordinal"
         var reader = ValueReader()
-        for try await (rowid, seq, text, int) in try await s.query(
-            "\(unescaped: ValueReader.select) WHERE object_rowid = ANY(\(rowids)) \(unescaped: ValueReader.order)"
-        ).decode((Int64, Int64, String?, Int64?).self) {
-            reader.add(rowid: rowid, seq: seq, text: text, int: int)
+        for try await row in try await s.query(
+            """
+            SELECT array_agg(object_rowid \(unescaped: order)), array_agg(definition_seq \(unescaped: order)),
+                array_agg(COALESCE(value_text, '') \(unescaped: order)), array_agg(COALESCE(value_int, 0) \(unescaped: order))
+            FROM attribute_values WHERE object_rowid = ANY(\(rowids))
+            """
+        ) {
+            var columns = ColumnReader(row)
+            let (objects, definitions) = (try columns.next([Int64]?.self) ?? [], try columns.next([Int64]?.self) ?? [])
+            let (texts, ints) = (try columns.next([String]?.self) ?? [], try columns.next([Int64]?.self) ?? [])
+            guard objects.count == definitions.count, objects.count == texts.count, objects.count == ints.count else {
+                throw PostgresStoreError.corrupt("value arrays of different lengths")
+            }
+            for index in objects.indices {
+                reader.add(rowid: objects[index], seq: definitions[index], text: texts[index], int: ints[index])
+            }
         }
         return try await decode(reader, s)
     }
@@ -246,7 +272,8 @@ extension PostgresStore {
             }
             try await Self.write(rows, s)
             try await s.execute("DELETE FROM directory_objects WHERE rowid = ANY(\(doomed.map(\.0)))")
-            try await Self.log(doomed.map { DirectoryChange.between(ObjectState(object: $0.1, attributes: AttributeAssignments()), nil) }, s)
+            try await Self.log(
+                doomed.map { (DirectoryChange.between(ObjectState(object: $0.1, attributes: AttributeAssignments()), nil), $0.0) }, s)
             try await Self.bump("access", s)
             return true
         }
@@ -474,5 +501,10 @@ struct ObjectStateById: PostgresPreparedStatement {
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try Self.row(from: row) }
+
+    static func row(from row: PostgresRow) throws -> Row {
+        var columns = ColumnReader(row)
+        return (try columns.next(), try columns.next(), try columns.next(), try columns.next(), try columns.next(), try columns.next())
+    }
 }

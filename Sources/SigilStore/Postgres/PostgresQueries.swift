@@ -18,13 +18,13 @@ extension PostgresStore {
     }
 
     /// The exact number of objects of `kind` matching `predicate`, by the cheapest exact means.
-    static func countMatches(
+    func countMatches(
         _ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?, _ snapshot: SchemaSnapshot, _ s: Session
     ) async throws -> Int {
-        guard let predicate else { return try await total(kind, s) }
+        guard let predicate else { return try await Self.total(kind, s) }
         switch predicate {
         case .not(let inner):
-            return try await total(kind, s) - countMatches(kind, inner, snapshot, s)
+            return try await Self.total(kind, s) - countMatches(kind, inner, snapshot, s)
         case .attribute(let definition, .equals(let value)):
             return Int(
                 try await s.scalar(
@@ -34,7 +34,18 @@ extension PostgresStore {
                         AND value_key = \(StoredValue.countKey(value))
                     """, Int64.self) ?? 0)
         case .attribute(let definition, let match):
-            return try await count(rangeCount(kind, definition, match, snapshot), s)
+            // A broad term's kept set counts in microseconds; the index range of a broad
+            // `startsWith` takes a row per holder.
+            if let term = ValueSets.Term(match), let seq = snapshot.seq(definition.id),
+                keptSets.kept(ValueSets.Attribute(kind: kind.rawValue, seq: seq), term) != nil
+            {
+                return try await matchingSet(kind, predicate, snapshot, s).term.bits.count
+            }
+            let counted = try await Self.count(Self.rangeCount(kind, definition, match, snapshot), s)
+            if counted >= keptSets.minimumObjects, ValueSets.Term(match) != nil, DirectoryChange.isTracked(kind) {
+                _ = try await matchingSet(kind, predicate, snapshot, s)  // kept from now on
+            }
+            return counted
         default:
             if let (definition, keys) = predicate.equalityCountKeys {
                 var counts: [Int] = []
@@ -48,56 +59,13 @@ extension PostgresStore {
                 if let counted = StoredValue.disjointCount(counts, isCollection: definition.isCollection) { return counted }
             }
             if predicate.testsOnlyAttributes {
-                let (rowids, complemented) = rowidSet(kind, predicate, snapshot)
-                let counted = try await count("SELECT count(*) FROM (\(rowids)) AS matched", s)
-                return complemented ? try await total(kind, s) - counted : counted
+                let (term, total) = try await matchingSet(kind, predicate, snapshot, s)
+                return term.complemented ? total - term.bits.count : term.bits.count
             }
             var compiler = Self.compiler(snapshot)
             let condition = try compiler.compile(predicate)
-            return try await count("SELECT count(*) FROM directory_objects o WHERE o.kind = \(kind.rawValue) AND \(condition)", s)
-        }
-    }
-
-    /// An `and`/`or`/`not` combination of attribute terms as set operations over the terms'
-    /// rowids, each an index range of the value rows (which carry their object's kind), so the
-    /// cost follows the sizes of the terms rather than the directory's. A complement is kept
-    /// symbolic (De Morgan), as in `RowidTerm`, and the caller subtracts its count from the total.
-    static func rowidSet(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate, _ snapshot: SchemaSnapshot) -> (
-        SQLFragment, complemented: Bool
-    ) {
-        switch predicate {
-        case .attribute(let definition, let match):
-            let condition = compiler(snapshot).valueCondition(match, alias: "v")
-            return (
-                """
-                SELECT v.object_rowid FROM attribute_values v
-                WHERE v.definition_seq = \(snapshot.seq(definition.id) ?? -1) AND \(condition) AND v.kind = \(kind.rawValue)
-                """, false
-            )
-        case .not(let inner):
-            let (set, complemented) = rowidSet(kind, inner, snapshot)
-            return (set, !complemented)
-        case .and(let l, let r):
-            return intersection(rowidSet(kind, l, snapshot), rowidSet(kind, r, snapshot))
-        case .or(let l, let r):
-            // a ∨ b = ¬(¬a ∧ ¬b)
-            let (a, ca) = rowidSet(kind, l, snapshot)
-            let (b, cb) = rowidSet(kind, r, snapshot)
-            let (set, complemented) = intersection((a, !ca), (b, !cb))
-            return (set, !complemented)
-        case .property:
-            // Only reached for attribute-only predicates (`testsOnlyAttributes`).
-            return ("SELECT NULL::bigint WHERE false", false)
-        }
-    }
-
-    /// `a ∧ b` by which sides are complements; only `¬a ∧ ¬b` stays one (of `a ∪ b`).
-    static func intersection(_ a: (SQLFragment, Bool), _ b: (SQLFragment, Bool)) -> (SQLFragment, complemented: Bool) {
-        switch (a.1, b.1) {
-        case (false, false): ("(\(a.0)) INTERSECT (\(b.0))", false)
-        case (false, true): ("(\(a.0)) EXCEPT (\(b.0))", false)
-        case (true, false): ("(\(b.0)) EXCEPT (\(a.0))", false)
-        case (true, true): ("(\(a.0)) UNION (\(b.0))", true)
+            return try await Self.count(
+                "SELECT count(*) FROM directory_objects o WHERE o.kind = \(kind.rawValue) AND \(condition)", s)
         }
     }
 
@@ -128,15 +96,28 @@ extension PostgresStore {
         try await transaction(readOnly: true) { s in
             let snapshot = try await self.snapshot(s, fresh: false)
             let (seen, adjustment) = try await self.asSeen(predicate, by: reader, kind, s)
-            // Counted with the original predicate's fast paths, corrected by the reader's object.
-            let matches = count ? try await Self.countMatches(kind, predicate, snapshot, s) + adjustment : nil
-            let statement = try Self.pageStatement(
-                kind, seen, order, after: cursor, afterSortKey: afterSortKey, limit: limit + 1, snapshot)
+            let matches: Int?
+            let statement: SQLFragment
+            if count, order == nil, adjustment == 0, let predicate, predicate.isCombination, predicate.testsOnlyAttributes {
+                // A combination of terms: one set answers both the count and the page.
+                let (term, total) = try await self.matchingSet(kind, predicate, snapshot, s)
+                matches = term.complemented ? total - term.bits.count : term.bits.count
+                let rowids = try await self.rowids(of: term, kind, after: cursor ?? 0, limit: limit + 1, s)
+                // Integers only, so written into the statement as an array literal.
+                let list = "'{" + rowids.map(String.init).joined(separator: ",") + "}'::bigint[]"
+                statement = "SELECT \(sql: Self.pageColumns) FROM directory_objects o WHERE o.rowid = ANY(\(sql: list)) ORDER BY o.rowid"
+            } else {
+                // Counted with the original predicate's fast paths, corrected by the reader's object.
+                matches = count ? try await self.countMatches(kind, predicate, snapshot, s) + adjustment : nil
+                statement = try Self.pageStatement(
+                    kind, seen, order, after: cursor, afterSortKey: afterSortKey, limit: limit + 1, snapshot)
+            }
             var rows: [(rowid: Int64, object: DirectoryObject, sortKey: String)] = []
-            for try await (rowid, id, kind, properties, sortKey) in try await s.select(statement).decode(
-                (Int64, String, String, String, String).self)
-            {
-                rows.append((rowid, try Self.decodeObject(id: id, kind: kind, properties: properties), sortKey))
+            for try await row in try await s.select(statement) {
+                var columns = ColumnReader(row)
+                let (rowid, id, kind) = (try columns.next(Int64.self), try columns.next(String.self), try columns.next(String.self))
+                let object = try Self.decodeObject(id: id, kind: kind, properties: try columns.next())
+                rows.append((rowid, object, try columns.next()))
             }
             let page = rows.prefix(limit)
             let next = rows.count > limit ? page.last?.rowid : nil
@@ -177,6 +158,9 @@ extension PostgresStore {
         return (seen.predicate, seen.countAdjustment)
     }
 
+    /// The columns of a page's rows, in the order `query` decodes them.
+    static let pageColumns = "o.rowid, o.id, o.kind, o.properties, o.display_key"
+
     /// The statement for one page: in display-name order along its index, else in rowid order,
     /// driven by an `eq` term's (definition, value, object) index when there is one.
     static func pageStatement(
@@ -184,7 +168,7 @@ extension PostgresStore {
         afterSortKey: String?, limit: Int, _ snapshot: SchemaSnapshot
     ) throws -> SQLFragment {
         var compiler = Self.compiler(snapshot)
-        let columns = "o.rowid, o.id, o.kind, o.properties, o.display_key"
+        let columns = pageColumns
         if case .displayName(let descending)? = order {
             let condition = try predicate.map { try compiler.compile($0) } ?? "true"
             let (op, direction) = descending ? ("<", "DESC") : (">", "ASC")

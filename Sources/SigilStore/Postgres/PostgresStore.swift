@@ -21,6 +21,8 @@ public final class PostgresStore: DirectoryStore {
     /// `Task.sleep` keeps its memory until its deadline.)
     let waitingLeases = WaitingLeases()
     let schemaCache = Locked<SchemaSnapshot?>(nil)
+    /// Broad filter terms' rowid sets, brought to each reader's snapshot through the change log.
+    let keptSets: LoggedValueSets
     /// The access rules with the `access-rules` version they were read at (`accessRules()`).
     let rulesCache = Locked<(version: Int64, rules: [AccessRule])?>(nil)
     /// The schema version as last read with the access version, which every authenticated
@@ -35,11 +37,23 @@ public final class PostgresStore: DirectoryStore {
     /// instance writes its own (for tests that need a pending record to stay pending).
     /// `keepsConnectionsOpen` false closes connections idle for 30 s (test suites; see below).
     /// Throws `PostgresStoreError.unreachable` (one line naming host and port) when it cannot.
-    public init(
+    public convenience init(
         url: String, maximumConnections: Int = 20, connectTimeout: Duration = .seconds(10),
         leaseTimeout: Duration = .seconds(5), logger: Logger = PostgresStore.warningsOnly,
         sealsPendingAudit: Bool = true, keepsConnectionsOpen: Bool = true
     ) async throws {
+        try await self.init(
+            url: url, maximumConnections: maximumConnections, connectTimeout: connectTimeout, leaseTimeout: leaseTimeout,
+            logger: logger, sealsPendingAudit: sealsPendingAudit, keepsConnectionsOpen: keepsConnectionsOpen,
+            keptSets: LoggedValueSets())
+    }
+
+    /// `keptSets` chooses which filter terms' sets are kept (tests keep every one).
+    init(
+        url: String, maximumConnections: Int, connectTimeout: Duration, leaseTimeout: Duration, logger: Logger,
+        sealsPendingAudit: Bool, keepsConnectionsOpen: Bool, keptSets: LoggedValueSets
+    ) async throws {
+        self.keptSets = keptSets
         location = try PostgresLocation(url: url)
         self.logger = logger
         self.leaseTimeout = leaseTimeout

@@ -525,15 +525,3 @@ struct MatchingSet {
         return found
     }
 }
-
-extension ObjectPredicate {
-    /// Whether terms are joined by `and` or `or` somewhere: one term alone (or its `not`) has
-    /// faster ways to its count and page.
-    var isCombination: Bool {
-        switch self {
-        case .and, .or: true
-        case .not(let inner): inner.isCombination
-        case .attribute, .property: false
-        }
-    }
-}

@@ -37,6 +37,12 @@ struct RowidBits: Sendable {
         words[word] |= 1 << UInt64(rowid & 63)
     }
 
+    /// Adds the rowids `64 * index` onwards whose bits are set in `word`.
+    mutating func formUnion(word: UInt64, at index: Int) {
+        guard index >= 0, index < words.count else { return }
+        words[index] |= word
+    }
+
     mutating func remove(_ rowid: Int64) {
         let word = Int(rowid >> 6)
         guard rowid >= 0, word < words.count else { return }
@@ -148,6 +154,16 @@ extension ObjectPredicate {
         case .property: false
         case .not(let inner): inner.testsOnlyAttributes
         case .and(let l, let r), .or(let l, let r): l.testsOnlyAttributes && r.testsOnlyAttributes
+        }
+    }
+
+    /// Whether terms are joined by `and` or `or` somewhere: one term alone (or its `not`) has
+    /// faster ways to its count and page.
+    var isCombination: Bool {
+        switch self {
+        case .and, .or: true
+        case .not(let inner): inner.isCombination
+        case .attribute, .property: false
         }
     }
 }

@@ -53,11 +53,19 @@ final class ValueSets: Sendable {
 
         /// Whether one stored value satisfies the term, exactly as the store's SQL condition does.
         func holds(_ value: AttributeValue) -> Bool {
+            let (text, int) = StoredValue.columns(value)
+            return holds(text: text, int: int)
+        }
+
+        /// Whether a value row with these (text, integer) columns satisfies the term.
+        func holds(text: String?, int: Int64?) -> Bool {
             switch self {
-            case .equals(let key): return StoredValue.countKey(value).utf8.elementsEqual(key)
+            case .equals(let key):
+                if let text { return key.first == UInt8(ascii: "s") && key.dropFirst(2).elementsEqual(text.utf8) }
+                guard let int else { return false }
+                return key.elementsEqual("i:\(int)".utf8)
             case .prefix(let prefix):
-                guard case .string(let text) = value else { return false }
-                return text.utf8.starts(with: prefix)
+                return text?.utf8.starts(with: prefix) ?? false
             }
         }
     }
