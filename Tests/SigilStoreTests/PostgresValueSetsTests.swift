@@ -144,4 +144,24 @@ struct PostgresValueSetsTests {
         #expect(counts[1] == counts[0])
         #expect(counts[2] == 20)
     }
+
+    /// Sets saved when an instance stops are read by the next instance to start, and brought
+    /// forward through the writes made in between.
+    @Test func savedSetsServeTheNextStartAfterLaterWrites() async throws {
+        let (reader, writer, seeded) = try await Self.twoInstances(users: 30)
+        var tenant = seeded
+        try await Self.expectAnswers(reader, tenant, "before saving")
+        try await reader.keepFilterStructures()
+        for id in tenant.values.keys.sorted().prefix(8) {
+            try await writer.modify(.user, id: id, passwordHash: nil) { state, _ in
+                ObjectState(object: state.object, attributes: Self.values(0))
+            }
+            tenant.values[id] = Self.values(0)
+        }
+        let next = try await freshPostgresStore(schema: reader.location.schema ?? "", keptSets: LoggedValueSets(minimumObjects: 0))
+        let saved = reader.keptSets.all().map { "\($0.attribute)\($0.term)" }.sorted()
+        #expect(next.keptSets.all().map { "\($0.attribute)\($0.term)" }.sorted() == saved)
+        #expect(!saved.isEmpty)
+        try await Self.expectAnswers(next, tenant, "read back, after later writes")
+    }
 }

@@ -190,6 +190,7 @@ enum PostgresMigrations {
         ("held-upload-claims", PostgresStore.heldUploadClaimsSchema),
         ("access-rules-version", PostgresStore.accessRulesVersionSchema),
         ("change-log-rowids", PostgresStore.changeLogRowidSchema),
+        ("kept-value-sets", PostgresStore.keptValueSetsSchema),
     ]
 
     /// Applies the steps not yet applied. Holds a session advisory lock on one connection for the

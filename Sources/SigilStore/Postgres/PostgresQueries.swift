@@ -34,18 +34,13 @@ extension PostgresStore {
                         AND value_key = \(StoredValue.countKey(value))
                     """, Int64.self) ?? 0)
         case .attribute(let definition, let match):
-            // A broad term's kept set counts in microseconds; the index range of a broad
-            // `startsWith` takes a row per holder.
-            if let term = ValueSets.Term(match), let seq = snapshot.seq(definition.id),
-                keptSets.kept(ValueSets.Attribute(kind: kind.rawValue, seq: seq), term) != nil
-            {
+            // By its set: a broad term's is kept, and counts in microseconds where the index
+            // range of a broad `startsWith` takes a row per holder; the first reading costs
+            // what that range count would, and keeps the set.
+            if ValueSets.Term(match) != nil, DirectoryChange.isTracked(kind) {
                 return try await matchingSet(kind, predicate, snapshot, s).term.bits.count
             }
-            let counted = try await Self.count(Self.rangeCount(kind, definition, match, snapshot), s)
-            if counted >= keptSets.minimumObjects, ValueSets.Term(match) != nil, DirectoryChange.isTracked(kind) {
-                _ = try await matchingSet(kind, predicate, snapshot, s)  // kept from now on
-            }
-            return counted
+            return try await Self.count(Self.rangeCount(kind, definition, match, snapshot), s)
         default:
             if let (definition, keys) = predicate.equalityCountKeys {
                 var counts: [Int] = []

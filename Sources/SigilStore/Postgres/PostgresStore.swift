@@ -124,6 +124,7 @@ public final class PostgresStore: DirectoryStore {
         sealer.store = self
         // Records an instance committed but could not seal before it stopped.
         try await sealAudit()
+        try await loadKeptValueSets()
     }
 
     deinit {

@@ -1,3 +1,4 @@
+import Foundation
 import PostgresNIO
 import SigilCore
 
@@ -103,9 +104,64 @@ final class LoggedValueSets: Sendable {
     }
 
     var byteCount: Int { state.withLock { $0.bytes } }
+
+    /// Every kept set, to be saved for the next start.
+    func all() -> [(attribute: ValueSets.Attribute, term: ValueSets.Term, kept: Kept)] {
+        state.withLock { state in
+            state.sets.flatMap { attribute, terms in terms.map { (attribute, $0.key, $0.value) } }
+        }
+    }
 }
 
 extension PostgresStore {
+    /// Sets saved when an instance stops, each with the log number it describes, so the next
+    /// start (of any instance) brings them forward through the log instead of reading hundreds
+    /// of thousands of value rows for its first requests. A saved set stays true of its number
+    /// whatever happens later: every write after it is in the log.
+    static let keptValueSetsSchema = [
+        """
+        CREATE TABLE kept_value_sets (
+            kind text COLLATE "C" NOT NULL,
+            definition_seq bigint NOT NULL,
+            term bytea NOT NULL, -- ValueSets.Term.encoded
+            bits bytea NOT NULL, -- RowidBits.bytes
+            version bigint NOT NULL,
+            PRIMARY KEY (kind, definition_seq, term)
+        )
+        """
+    ]
+
+    /// Saves this instance's sets where they are later than the saved ones.
+    public func keepFilterStructures() async throws {
+        let sets = keptSets.all()
+        guard !sets.isEmpty else { return }
+        try await withSession { s in
+            for (attribute, term, kept) in sets {
+                try await s.execute(
+                    """
+                    INSERT INTO kept_value_sets (kind, definition_seq, term, bits, version)
+                    VALUES (\(attribute.kind), \(attribute.seq), \(Data(term.encoded)), \(Data(kept.bits.bytes)), \(kept.version))
+                    ON CONFLICT (kind, definition_seq, term) DO UPDATE SET bits = excluded.bits, version = excluded.version
+                    WHERE kept_value_sets.version < excluded.version
+                    """)
+            }
+        }
+    }
+
+    /// Reads the saved sets, at start.
+    func loadKeptValueSets() async throws {
+        try await withSession { s in
+            for try await row in try await s.query("SELECT kind, definition_seq, term, bits, version FROM kept_value_sets") {
+                var columns = ColumnReader(row)
+                let attribute = ValueSets.Attribute(kind: try columns.next(), seq: try columns.next())
+                guard let term = ValueSets.Term(encoded: Array(try columns.next(Data.self))),
+                    let bits = RowidBits(bytes: try columns.next(Data.self))
+                else { continue }
+                self.keptSets.keep(bits, version: try columns.next(), for: attribute, term)
+            }
+        }
+    }
+
     /// What one snapshot's set reading needs: the snapshot's log number and largest rowid, and
     /// the value rows of objects read to bring sets to it (read once per request).
     final class SetReading {
