@@ -387,4 +387,47 @@ import Testing
         #expect(try await store.count(.application) == 1)
         #expect(try await store.count(.user) == 0)
     }
+
+    /// A page read with its objects' values holds each object's values exactly as a read of
+    /// those objects does (collections in order, Integers, Booleans, objects without values), in
+    /// either order and on every page.
+    @Test(arguments: StoreKind.allCases) func pagesWithValuesHoldEachObjectsValues(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = fixture.store
+        try await seedSchema(store)
+        var users: [DirectoryObject] = []
+        for index in 0..<7 {
+            let user = makeUser("User \(index % 3)", upn: "user\(index)@sigil.test")
+            try await store.create(user, passwordHash: nil) { _ in
+                var values = AttributeAssignments()
+                guard index % 4 != 3 else { return values }
+                values.set(Attr.project, [.string("P\(index)")])
+                values.set(Attr.tags, ["z", "", "a\(index)"].map { .string($0) })
+                values.set(Attr.codes, [.integer(Int32(index * 7)), .integer(-1)])
+                values.set(Attr.active, [.boolean(index % 2 == 0)])
+                return values
+            }
+            users.append(user)
+        }
+        let expected = try await store.attributes(of: users.map(\.id))
+        #expect(expected.count == 6)  // user 3 holds none
+        for order in [nil, ObjectOrder.displayName(descending: true)] {
+            var seen: [String: AttributeAssignments] = [:]
+            var ids: [String] = []
+            var cursor: Int64?
+            var sortKey: String?
+            repeat {
+                let (page, _) = try await store.query(
+                    .user, matching: nil, reader: nil, order: order, after: cursor, afterSortKey: sortKey, limit: 3,
+                    count: false, withAttributes: true)
+                ids += page.objects.map(\.id)
+                seen.merge(page.attributes ?? [:]) { first, _ in first }
+                (cursor, sortKey) = (page.next, page.nextSortKey)
+            } while cursor != nil
+            #expect(Set(ids) == Set(users.map(\.id)), "every user once, order \(String(describing: order))")
+            #expect(ids.count == users.count)
+            #expect(seen == expected, "values, order \(String(describing: order))")
+        }
+    }
 }

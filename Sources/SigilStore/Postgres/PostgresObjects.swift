@@ -220,30 +220,40 @@ extension PostgresStore {
     /// Attribute values of objects by rowid, in one statement.
     func loadAttributes(_ s: Session, rowids: [Int64]) async throws -> [Int64: AttributeAssignments] {
         guard !rowids.isEmpty else { return [:] }
-        // One row of four arrays instead of a row per value: a page of 100 users holds ~800
-        // values, and each row costs the client more than the database (its own message, state
-        // machine step and decode). A value's unused column is sent as '' or 0, which
-        // `ValueReader` ignores (it reads the column of the definition's type).
-        let order = "ORDER BY object_rowid, definition_seq, ordinal"
         var reader = ValueReader()
         for try await row in try await s.query(
             """
-            SELECT array_agg(object_rowid \(unescaped: order)), array_agg(definition_seq \(unescaped: order)),
-                array_agg(COALESCE(value_text, '') \(unescaped: order)), array_agg(COALESCE(value_int, 0) \(unescaped: order))
-            FROM attribute_values WHERE object_rowid = ANY(\(rowids))
+            SELECT o.rowid, \(unescaped: Self.valueArrays)
+            FROM unnest(\(rowids)::bigint[]) AS o(rowid) JOIN attribute_values v ON v.object_rowid = o.rowid GROUP BY o.rowid
             """
         ) {
             var columns = ColumnReader(row)
-            let (objects, definitions) = (try columns.next([Int64]?.self) ?? [], try columns.next([Int64]?.self) ?? [])
-            let (texts, ints) = (try columns.next([String]?.self) ?? [], try columns.next([Int64]?.self) ?? [])
-            guard objects.count == definitions.count, objects.count == texts.count, objects.count == ints.count else {
-                throw PostgresStoreError.corrupt("value arrays of different lengths")
-            }
-            for index in objects.indices {
-                reader.add(rowid: objects[index], seq: definitions[index], text: texts[index], int: ints[index])
-            }
+            try Self.readValueArrays(of: try columns.next(), &columns, into: &reader)
         }
         return try await decode(reader, s)
+    }
+
+    /// An object's values as three arrays in (definition, ordinal) order, aggregated over value
+    /// rows `v` of one object `o`: one row per object instead of a row per value (a page of 100
+    /// users holds ~800 values, and each row costs the client more than the database: its own
+    /// message, state machine step and decode). A value's unused column is sent as '' or 0, which
+    /// `ValueReader` ignores (it reads the column of the definition's type).
+    static let valueArrays = """
+        array_agg(v.definition_seq ORDER BY v.definition_seq, v.ordinal),
+            array_agg(COALESCE(v.value_text, '') ORDER BY v.definition_seq, v.ordinal),
+            array_agg(COALESCE(v.value_int, 0) ORDER BY v.definition_seq, v.ordinal)
+        """
+
+    /// Reads the three `valueArrays` columns (NULL for an object without values) of object `rowid`.
+    static func readValueArrays(of rowid: Int64, _ columns: inout ColumnReader, into reader: inout ValueReader) throws {
+        let definitions = try columns.next([Int64]?.self) ?? []
+        let (texts, ints) = (try columns.next([String]?.self) ?? [], try columns.next([Int64]?.self) ?? [])
+        guard definitions.count == texts.count, definitions.count == ints.count else {
+            throw PostgresStoreError.corrupt("value arrays of different lengths")
+        }
+        for index in definitions.indices {
+            reader.add(rowid: rowid, seq: definitions[index], text: texts[index], int: ints[index])
+        }
     }
 
     public func delete(_ kind: DirectoryObjectKind, id: String) async throws -> Bool {

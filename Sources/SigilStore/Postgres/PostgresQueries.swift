@@ -92,7 +92,7 @@ extension PostgresStore {
             let snapshot = try await self.snapshot(s, fresh: false)
             let (seen, adjustment) = try await self.asSeen(predicate, by: reader, kind, s)
             let matches: Int?
-            let statement: SQLFragment
+            var statement: SQLFragment
             if count, order == nil, adjustment == 0, let predicate, predicate.isCombination, predicate.testsOnlyAttributes {
                 // A combination of terms: one set answers both the count and the page.
                 let (term, total) = try await self.matchingSet(kind, predicate, snapshot, s)
@@ -107,18 +107,33 @@ extension PostgresStore {
                 statement = try Self.pageStatement(
                     kind, seen, order, after: cursor, afterSortKey: afterSortKey, limit: limit + 1, snapshot)
             }
+            if withAttributes {
+                // The page's values in the same statement, one row of arrays per object.
+                let ordering =
+                    switch order {
+                    case .displayName(let descending)?: descending ? "p.display_key DESC, p.rowid DESC" : "p.display_key, p.rowid"
+                    case nil: "p.rowid"
+                    }
+                statement = """
+                    SELECT p.*, vals.* FROM (\(statement)) AS p LEFT JOIN LATERAL (
+                        SELECT \(sql: Self.valueArrays) FROM attribute_values v WHERE v.object_rowid = p.rowid) AS vals ON true
+                    ORDER BY \(sql: ordering)
+                    """
+            }
             var rows: [(rowid: Int64, object: DirectoryObject, sortKey: String)] = []
+            var values = ValueReader()
             for try await row in try await s.select(statement) {
                 var columns = ColumnReader(row)
                 let (rowid, id, kind) = (try columns.next(Int64.self), try columns.next(String.self), try columns.next(String.self))
                 let object = try Self.decodeObject(id: id, kind: kind, properties: try columns.next())
                 rows.append((rowid, object, try columns.next()))
+                if withAttributes, rows.count <= limit { try Self.readValueArrays(of: rowid, &columns, into: &values) }
             }
             let page = rows.prefix(limit)
             let next = rows.count > limit ? page.last?.rowid : nil
             let attributes: [String: AttributeAssignments]?
             if withAttributes {
-                let byRowid = try await self.loadAttributes(s, rowids: page.map(\.rowid))
+                let byRowid = try await self.decode(values, s)
                 var byId: [String: AttributeAssignments] = [:]
                 for row in page { byId[row.object.id] = byRowid[row.rowid] }
                 attributes = byId
