@@ -61,22 +61,26 @@ extension PostgresStore {
         let logged = changes.compactMap { entry in entry.change.map { ($0, entry.rowid ?? -1) } }
         guard !logged.isEmpty else { return }
         let changes = logged.map(\.0)
-        guard
-            let last = try await s.scalar(
-                "UPDATE change_log_head SET seq = seq + \(Int64(changes.count)) WHERE id = 1 RETURNING seq", Int64.self)
-        else { throw PostgresStoreError.corrupt("the change log has no head row") }
-        let first = last - Int64(changes.count) + 1
-        try await s.execute(
+        let count = Int64(changes.count)
+        // One statement: the head row's update (whose lock, held to commit, orders the numbers)
+        // and the rows it numbers.
+        var inserted = 0
+        for try await _ in try await s.query(
             """
+            WITH head AS (UPDATE change_log_head SET seq = seq + \(count) WHERE id = 1 RETURNING seq)
             INSERT INTO directory_changes (seq, kind, object_id, change, properties, attribute_sets, object_rowid, time)
-            SELECT seq, kind, object_id, change, properties, attribute_sets, NULLIF(object_rowid, -1),
-                \(Date().timeIntervalSince1970)::float8
-            FROM unnest(\(changes.indices.map { first + Int64($0) })::bigint[],
-                \(changes.map(\.kind.rawValue))::text[], \(changes.map(\.objectId))::text[],
+            SELECT head.seq - \(count) + c.n, c.kind, c.object_id, c.change, c.properties, c.attribute_sets,
+                NULLIF(c.object_rowid, -1), \(Date().timeIntervalSince1970)::float8
+            FROM head, unnest(\(changes.map(\.kind.rawValue))::text[], \(changes.map(\.objectId))::text[],
                 \(changes.map(\.type.rawValue))::text[], \(changes.map { DirectoryChange.column($0.properties) })::text[],
                 \(changes.map { DirectoryChange.column($0.attributeSets) })::text[], \(logged.map(\.1))::bigint[])
-                AS c(seq, kind, object_id, change, properties, attribute_sets, object_rowid)
-            """)
+                WITH ORDINALITY AS c(kind, object_id, change, properties, attribute_sets, object_rowid, n)
+            RETURNING seq
+            """
+        ) {
+            inserted += 1
+        }
+        guard inserted == changes.count else { throw PostgresStoreError.corrupt("the change log has no head row") }
     }
 
     public func latestChange() async throws -> Int64 {
