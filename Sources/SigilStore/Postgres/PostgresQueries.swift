@@ -55,7 +55,7 @@ extension PostgresStore {
             }
             if predicate.testsOnlyAttributes {
                 let (term, total) = try await matchingSet(kind, predicate, snapshot, s)
-                return term.complemented ? total - term.bits.count : term.bits.count
+                return term.count(among: total)
             }
             var compiler = Self.compiler(snapshot)
             let condition = try compiler.compile(predicate)
@@ -96,7 +96,7 @@ extension PostgresStore {
             if count, order == nil, adjustment == 0, let predicate, predicate.isCombination, predicate.testsOnlyAttributes {
                 // A combination of terms: one set answers both the count and the page.
                 let (term, total) = try await self.matchingSet(kind, predicate, snapshot, s)
-                matches = term.complemented ? total - term.bits.count : term.bits.count
+                matches = term.count(among: total)
                 let rowids = try await self.rowids(of: term, kind, after: cursor ?? 0, limit: limit + 1, s)
                 // Integers only, so written into the statement as an array literal.
                 let list = "'{" + rowids.map(String.init).joined(separator: ",") + "}'::bigint[]"

@@ -265,11 +265,12 @@ extension PostgresStore {
         guard through <= reading.head, through - from <= Int64(keptSets.logWindow) else { return nil }
         var entries: [Int64?] = []
         var expected = from + 1
-        for try await (seq, rowid) in try await s.query(
+        for try await row in try await s.query(
             "SELECT seq, object_rowid FROM directory_changes WHERE seq > \(from) AND seq <= \(through) ORDER BY seq"
-        ).decode((Int64, Int64?).self) {
-            guard seq == expected else { return nil }
-            entries.append(rowid)
+        ) {
+            var columns = ColumnReader(row)
+            guard try columns.next(Int64.self) == expected else { return nil }
+            entries.append(try columns.next(Int64?.self))
             expected += 1
         }
         guard expected == through + 1 else { return nil }

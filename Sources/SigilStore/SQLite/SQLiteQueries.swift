@@ -509,7 +509,7 @@ struct MatchingSet {
     let total: Int
     let wanted: [WantedSet]
 
-    var count: Int { term.complemented ? total - term.bits.count : term.bits.count }
+    var count: Int { term.count(among: total) }
 
     /// Up to `limit` matching rowids after `cursor`, in order. A complement walks the kind's
     /// objects and skips the set's, which is quick because a complement is most objects.

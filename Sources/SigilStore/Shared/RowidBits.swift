@@ -129,6 +129,9 @@ struct RowidTerm {
 
     var negated: RowidTerm { RowidTerm(bits: bits, complemented: !complemented) }
 
+    /// The number of objects the term stands for, among `total` objects of its kind.
+    func count(among total: Int) -> Int { complemented ? total - bits.count : bits.count }
+
     /// `a ∧ b` by the four cases of which sides are complements; only `¬a ∧ ¬b` stays a
     /// complement (of `a ∪ b`).
     private static func combined(

@@ -14,7 +14,13 @@ enum StoredValue {
 
     /// The key of a value in `attribute_value_counts`.
     static func countKey(_ value: AttributeValue) -> String {
-        switch columns(value) {
+        let (text, int) = columns(value)
+        return countKey(text: text, int: int)
+    }
+
+    /// The key of a value row with these (text, integer) columns.
+    static func countKey(text: String?, int: Int64?) -> String {
+        switch (text, int) {
         case (let text?, _): "s:" + text
         case (_, let int?): "i:\(int)"
         default: ""

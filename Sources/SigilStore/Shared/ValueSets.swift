@@ -60,10 +60,7 @@ final class ValueSets: Sendable {
         /// Whether a value row with these (text, integer) columns satisfies the term.
         func holds(text: String?, int: Int64?) -> Bool {
             switch self {
-            case .equals(let key):
-                if let text { return key.first == UInt8(ascii: "s") && key.dropFirst(2).elementsEqual(text.utf8) }
-                guard let int else { return false }
-                return key.elementsEqual("i:\(int)".utf8)
+            case .equals(let key): return StoredValue.countKey(text: text, int: int).utf8.elementsEqual(key)
             case .prefix(let prefix):
                 return text?.utf8.starts(with: prefix) ?? false
             }
