@@ -29,12 +29,16 @@ import Testing
     ]
 
     /// `keepingEverySet`: every term's rowid set is kept in memory from its first use, however
-    /// few objects hold it, so the kept sets are checked on a small tenant.
-    static func makeStore(keepingEverySet: Bool = false) async throws -> any DirectoryStore {
+    /// few objects hold it, so the kept sets are checked on a small tenant. `prefixCountRows`:
+    /// how many distinct values a SQLite `startsWith` count may sum from the maintained counts
+    /// before it takes the prefix index (0: always the index).
+    static func makeStore(keepingEverySet: Bool = false, prefixCountRows: Int = SQLiteStore.defaultPrefixCountRows)
+        async throws -> any DirectoryStore
+    {
         let minimum = keepingEverySet ? 0 : 1024
         let store: any DirectoryStore =
             StoreKind.postgresURL == nil
-            ? try SQLiteStore(valueSets: ValueSets(minimumObjects: minimum))
+            ? try SQLiteStore(valueSets: ValueSets(minimumObjects: minimum), prefixCountRows: prefixCountRows)
             : try await freshPostgresStore(keptSets: LoggedValueSets(minimumObjects: minimum))
         try await store.changeSchema { _ in
             [.createSet(AttributeSet(id: "Marketing")), .createSet(AttributeSet(id: "Engineering"))]
@@ -127,9 +131,13 @@ import Testing
         #expect(seen == expected, "rows for \(String(describing: predicate)) read by \(reader ?? "-")")
     }
 
-    @Test(arguments: [1, 2, 3])
-    func engineMatchesReference(seed: UInt64) async throws {
-        try await matchesReference(seed: seed, try await Self.makeStore())
+    /// Seed 1 counts every prefix from the prefix index, seed 2 each from whichever of the index
+    /// and the maintained counts its span of values chooses, seed 3 all from the counts.
+    static let prefixCountCases: [(seed: UInt64, prefixCountRows: Int)] = [(1, 0), (2, 20), (3, SQLiteStore.defaultPrefixCountRows)]
+
+    @Test(arguments: prefixCountCases)
+    func engineMatchesReference(seed: UInt64, prefixCountRows: Int) async throws {
+        try await matchesReference(seed: seed, try await Self.makeStore(prefixCountRows: prefixCountRows))
     }
 
     /// The same with every term's set kept in memory and changed by each later write.
@@ -323,8 +331,10 @@ import Testing
         #expect(try await store.query(.user, matching: spellings(country, of: "Cascade"), after: nil, limit: 10, count: true).count == 2)
     }
 
-    @Test func prefixCountsFollowWritesAfterTheIndexIsBuilt() async throws {
-        let store = try await Self.makeStore()
+    /// From the prefix index (built by the first count) and from the maintained counts alike.
+    @Test(arguments: [0, SQLiteStore.defaultPrefixCountRows])
+    func prefixCountsFollowWrites(prefixCountRows: Int) async throws {
+        let store = try await Self.makeStore(prefixCountRows: prefixCountRows)
         let employeeId = Self.definitions[0]
         let gs = ObjectPredicate.attribute(employeeId, .startsWith("GS"))
         var ids: [String] = []
@@ -336,7 +346,7 @@ import Testing
             }
         }
         #expect(try await store.query(.user, matching: gs, after: nil, limit: 1, count: true).count == 30)
-        // The index now exists; these writes must update it.
+        // The index now exists (with prefixCountRows 0); these writes must update it.
         try await store.modify(.user, id: ids[0], passwordHash: nil) { state, _ in
             ObjectState(
                 object: state.object,

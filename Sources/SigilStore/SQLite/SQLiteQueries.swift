@@ -85,8 +85,7 @@ extension SQLiteStore {
         case .attribute(let definition, let match):
             let seq = try Self.definitionSeq(definition, db)
             if case .startsWith(let prefix) = match, Self.isSingleValuedString(definition),
-                let counted = prefixIndexes.withIndex(
-                    PrefixIndexes.Key(kind: kind.rawValue, definition: nameKey(definition.id)), { $0.count(prefix: prefix) })
+                let counted = try prefixCount(kind, definition, prefix, seq, db)
             {
                 return counted
             }
@@ -98,19 +97,24 @@ extension SQLiteStore {
                 Self.compiler(db).valueCondition(match, alias: "v"), of: kind, db)
             return try Int.fetchOne(db, SQLRequest(literal: statement.grdb)) ?? 0
         default:
-            if let (definition, keys) = predicate.equalityCountKeys {
-                let seq = try Self.definitionSeq(definition, db)
-                let statement = try db.cachedStatement(
-                    sql: "SELECT objects FROM attribute_value_counts WHERE kind = ? AND definition_seq = ? AND value_key = ?")
-                let counts = try keys.map { try Int.fetchOne(statement, arguments: [kind.rawValue, seq, $0]) ?? 0 }
-                if let counted = StoredValue.disjointCount(counts, isCollection: definition.isCollection) { return counted }
-            }
+            if let counted = try equalitiesCount(kind, predicate, db) { return counted }
             if let counted = try countBySets(kind, predicate, db) { return counted }
             var compiler = Self.compiler(db)
             let compiled = try compiler.compile(predicate)
             let statement: SQLFragment = "SELECT COUNT(*) FROM directory_objects o WHERE o.kind = \(kind.rawValue) AND \(compiled)"
             return try Int.fetchOne(db, SQLRequest(literal: statement.grdb)) ?? 0
         }
+    }
+
+    /// The count of an `or` of equalities on one attribute (a filter's spellings), when the
+    /// maintained per-value counts decide it; nil otherwise.
+    func equalitiesCount(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate, _ db: Database) throws -> Int? {
+        guard let (definition, keys) = predicate.equalityCountKeys else { return nil }
+        let seq = try Self.definitionSeq(definition, db)
+        let statement = try db.cachedStatement(
+            sql: "SELECT objects FROM attribute_value_counts WHERE kind = ? AND definition_seq = ? AND value_key = ?")
+        let counts = try keys.map { try Int.fetchOne(statement, arguments: [kind.rawValue, seq, $0]) ?? 0 }
+        return StoredValue.disjointCount(counts, isCollection: definition.isCollection)
     }
 
     /// Counts an `and`/`or`/`not` combination of attribute terms as set algebra over the terms'
@@ -211,11 +215,44 @@ extension SQLiteStore {
                 db.cachedStatement(sql: "SELECT objects FROM attribute_value_counts WHERE kind = ? AND definition_seq = ? AND value_key = ?"),
                 arguments: [kind.rawValue, seq, StoredValue.countKey(value)]) ?? 0
         case .startsWith(let prefix) where Self.isSingleValuedString(definition):
-            return prefixIndexes.withIndex(
-                PrefixIndexes.Key(kind: kind.rawValue, definition: nameKey(definition.id)), { $0.count(prefix: prefix) })
+            return try prefixCount(kind, definition, prefix, seq, db)
         default:
             return nil
         }
+    }
+
+    /// How many objects of `kind` hold a value of a single-valued String attribute starting with
+    /// `prefix`: from its prefix index, else from the maintained per-value counts when the prefix
+    /// spans few distinct values; nil when neither knows.
+    func prefixCount(_ kind: DirectoryObjectKind, _ definition: AttributeDefinition, _ prefix: String, _ seq: Int64, _ db: Database)
+        throws -> Int?
+    {
+        let key = PrefixIndexes.Key(kind: kind.rawValue, definition: nameKey(definition.id))
+        if let counted = prefixIndexes.withIndex(key, { $0.count(prefix: prefix) }) { return counted }
+        return try prefixCountFromValueCounts(kind, seq, prefix, db)
+    }
+
+    /// A prefix count summed from the maintained per-value counts, when the prefix spans at most
+    /// `prefixCountRows` distinct values; nil when it spans more. A value with few spellings (a
+    /// date, a code) has a few rows there where the value index has one per object, and the
+    /// counts are per kind, so no value row is read for its object's kind.
+    func prefixCountFromValueCounts(_ kind: DirectoryObjectKind, _ seq: Int64, _ prefix: String, _ db: Database)
+        throws -> Int?
+    {
+        let low = StoredValue.countKey(text: prefix, int: nil)
+        // The key's "s:" can always be stepped, so there is always an upper bound.
+        guard let high = StoredValue.prefixSuccessor(low) else { return nil }
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT count(*), coalesce(sum(objects), 0) FROM (
+                    SELECT objects FROM attribute_value_counts
+                    WHERE kind = ? AND definition_seq = ? AND value_key >= ? AND value_key < ? LIMIT ?)
+                """)
+        guard let row = try Row.fetchOne(statement, arguments: [kind.rawValue, seq, low, high, prefixCountRows + 1]) else {
+            return nil
+        }
+        let values: Int = row[0]
+        return values <= prefixCountRows ? row[1] : nil
     }
 
     /// Builds, inside a write transaction, the sets a query found broad enough to keep.
@@ -234,32 +271,37 @@ extension SQLiteStore {
         }
     }
 
-    /// The single-valued String attributes a predicate's `startsWith` terms test.
-    static func prefixTermDefinitions(_ predicate: ObjectPredicate?) -> [AttributeDefinition] {
+    /// A predicate's `startsWith` terms on single-valued String attributes.
+    static func prefixTerms(_ predicate: ObjectPredicate?) -> [(definition: AttributeDefinition, prefix: String)] {
         switch predicate {
-        case .attribute(let definition, .startsWith)? where isSingleValuedString(definition): [definition]
-        case .not(let inner)?: prefixTermDefinitions(inner)
-        case .and(let l, let r)?, .or(let l, let r)?: prefixTermDefinitions(l) + prefixTermDefinitions(r)
+        case .attribute(let definition, .startsWith(let prefix))? where isSingleValuedString(definition): [(definition, prefix)]
+        case .not(let inner)?: prefixTerms(inner)
+        case .and(let l, let r)?, .or(let l, let r)?: prefixTerms(l) + prefixTerms(r)
         default: []
         }
     }
 
-    /// Whether a predicate's `startsWith` counts want a prefix index that is not built yet.
-    func prefixIndexesMissing(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?) -> Bool {
-        Self.prefixTermDefinitions(predicate).contains {
-            prefixIndexes.withIndex(PrefixIndexes.Key(kind: kind.rawValue, definition: nameKey($0.id)), { _ in () }) == nil
+    /// Whether a predicate's `startsWith` counts want a prefix index that is not built yet: one
+    /// whose prefix the maintained counts do not answer.
+    func prefixIndexWanted(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?, _ db: Database) throws -> Bool {
+        try Self.prefixTerms(predicate).contains { definition, prefix in
+            let key = PrefixIndexes.Key(kind: kind.rawValue, definition: nameKey(definition.id))
+            guard prefixIndexes.withIndex(key, { _ in () }) == nil else { return false }
+            return try self.prefixCountFromValueCounts(kind, Self.definitionSeq(definition, db), prefix, db) == nil
         }
     }
 
     /// Builds the prefix indexes a predicate's counts will use, inside a write transaction so no
     /// commit can slip between the snapshot and the index going live.
     func preparePrefixIndexes(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate?) async throws {
-        for definition in Self.prefixTermDefinitions(predicate) {
+        for (definition, prefix) in Self.prefixTerms(predicate) {
             let key = PrefixIndexes.Key(kind: kind.rawValue, definition: nameKey(definition.id))
             guard prefixIndexes.withIndex(key, { _ in () }) == nil else { continue }
             try await writer.write { db in
                 let seq = try Self.definitionSeq(definition, db)
                 guard self.prefixIndexes.withIndex(key, { _ in () }) == nil else { return }
+                // The maintained counts answer this prefix: no index of every value is needed for it.
+                guard try self.prefixCountFromValueCounts(kind, seq, prefix, db) == nil else { return }
                 let rows = try Self.valueRows("v.value_text", seq, "v.value_text IS NOT NULL", of: kind, db)
                 let ordered: SQLFragment = "\(rows) ORDER BY v.value_text"
                 let values = try String.fetchAll(db, SQLRequest(literal: ordered.grdb))
@@ -274,20 +316,26 @@ extension SQLiteStore {
         _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, reader: String?, order: ObjectOrder?,
         after cursor: Int64?, afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
     ) async throws -> (page: DirectoryPage, count: Int?) {
-        if prefixIndexesMissing(kind, predicate) { try await build { try await self.preparePrefixIndexes(kind, predicate) } }
-        let (result, wanted) = try await writer.read { db -> ((page: DirectoryPage, count: Int?), [WantedSet]) in
+        let (result, wanted, wantsPrefixIndex) = try await writer.read {
+            db -> ((page: DirectoryPage, count: Int?), [WantedSet], Bool) in
+            let wantsPrefixIndex = try count && self.prefixIndexWanted(kind, predicate, db)
             let (seen, adjustment) = try Self.asSeen(predicate, by: reader, kind, db)
             let rows: [Row]
             let matches: Int?
             var wanted: [WantedSet] = []
-            if count, order == nil, adjustment == 0, let predicate, predicate.isCombination, predicate.testsOnlyAttributes {
+            // An `or` of one attribute's values counted by the maintained counts pages by probing
+            // or from the value index, without reading every holder into a set first.
+            let counted = try count && adjustment == 0 ? predicate.flatMap { try self.equalitiesCount(kind, $0, db) } : nil
+            if count, counted == nil, order == nil, adjustment == 0, let predicate, predicate.isCombination,
+                predicate.testsOnlyAttributes
+            {
                 // A combination of terms: one set answers both the count and the page.
                 let set = try self.matchingSet(kind, predicate, db)
                 (matches, wanted) = (set.count, set.wanted)
                 rows = try Self.objects(rowids: try set.rowids(after: cursor ?? 0, limit: limit + 1, kind, db), db)
             } else {
                 // Counted with the original predicate's fast paths, corrected by the reader's object.
-                matches = try count ? self.countMatches(kind, predicate, db) + adjustment : nil
+                matches = try count ? counted ?? self.countMatches(kind, predicate, db) + adjustment : nil
                 let (statement, cached) = try self.pageStatement(
                     kind, seen, order, after: cursor, afterSortKey: afterSortKey, limit: limit + 1,
                     knownCount: adjustment == 0 ? matches : nil, db)
@@ -308,9 +356,14 @@ extension SQLiteStore {
                 attributes = [:]
                 for (row, object) in zip(page, objects) { attributes?[object.id] = byRowid[row["rowid"]] }
             }
-            return ((DirectoryPage(objects: objects, next: next, attributes: attributes, nextSortKey: nextSortKey), matches), wanted)
+            return (
+                (DirectoryPage(objects: objects, next: next, attributes: attributes, nextSortKey: nextSortKey), matches), wanted,
+                wantsPrefixIndex
+            )
         }
-        // Broad terms read from rows this time are kept from now on; the answer is already exact.
+        // Broad terms read from rows this time are kept from now on, and prefixes counted from
+        // the value index get their prefix index; the answer is already exact.
+        if wantsPrefixIndex { try await build { try await self.preparePrefixIndexes(kind, predicate) } }
         if !wanted.isEmpty { try await build { try await self.keepValueSets(wanted, kind) } }
         return result
     }

@@ -26,9 +26,14 @@ public final class SQLiteStore: DirectoryStore {
     let writerSchema = Locked<Schema?>(nil)
     let prefixIndexes = PrefixIndexes()
     let valueSets: ValueSets
-    /// Whether prefix indexes and value sets are built after the query that wanted them
-    /// answers (a database file) or before (an in-memory store, for tests).
+    /// Whether prefix indexes and value sets are built in the background once the query that
+    /// wanted them has answered (a database file), or before it returns (an in-memory store, for
+    /// tests).
     let buildsInBackground: Bool
+    /// The most distinct values a `startsWith` count sums from the maintained per-value counts
+    /// (about 2 ms); a prefix spanning more is counted from a prefix index.
+    let prefixCountRows: Int
+    static let defaultPrefixCountRows = 16_384
     /// The schema is read on most requests and changes rarely.
     let schemaCache = VersionedCache<Schema>()
     /// Every access decision reads all the access rules (`accessRules()`).
@@ -47,9 +52,15 @@ public final class SQLiteStore: DirectoryStore {
     }
 
     /// Opens (creating when needed) the database file at `path` and migrates it.
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(path: path, prefixCountRows: Self.defaultPrefixCountRows)
+    }
+
+    /// `prefixCountRows` lets a test reach the prefix index with few values.
+    init(path: String, prefixCountRows: Int) throws {
         valueSets = ValueSets()
         buildsInBackground = true
+        self.prefixCountRows = prefixCountRows
         Self.createPrivately(path)
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
@@ -81,9 +92,10 @@ public final class SQLiteStore: DirectoryStore {
         try self.init(valueSets: ValueSets())
     }
 
-    init(valueSets: ValueSets) throws {
+    init(valueSets: ValueSets, prefixCountRows: Int = defaultPrefixCountRows) throws {
         self.valueSets = valueSets
         buildsInBackground = false
+        self.prefixCountRows = prefixCountRows
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.allowsUnsafeTransactions = true
