@@ -153,4 +153,41 @@ import Testing
         let records = try await Audit.all(store)
         #expect(try await store.verifyAuditChain() == .intact(records: records.count, headHash: records.last?.hash ?? ""))
     }
+
+    /// SQLite: batches arriving back to back (several clients sending `$batch`) do not keep an
+    /// ordinary write out until they stop: it goes in as soon as one batch's transaction ends.
+    @Test(arguments: StoreKind.allCases.filter { $0 != .postgres })
+    func aStreamOfBatchesLetsAnOrdinaryWriteThrough(_ kind: StoreKind) async throws {
+        let (fixture, users) = try await Self.prepared(kind)
+        defer { fixture.remove() }
+        let store = fixture.store
+        let batchesDone = Locked(0)
+        let batchesEach = 100
+        let clients = (0..<8).map { client in
+            Task {
+                for round in 0..<batchesEach {
+                    _ = try await store.sharingWrites { batch in
+                        for unit in 0..<5 {
+                            try await batch.unit(unit) { try await Audit.setProject(store, users[client % 2].id, "R\(round)-\(unit)") }
+                        }
+                        return batch
+                    }
+                    batchesDone.withLock { $0 += 1 }
+                    // A client waits for its answer between batches; without a suspension here,
+                    // one task would run all its batches before any other task ran at all.
+                    await Task.yield()
+                }
+            }
+        }
+        // Once the batches are flowing, an ordinary write. It waits for the batch transaction
+        // under way, and the next ones wait for it: a few batches at most finish meanwhile (here
+        // 1 to 4), where without its turn it waited for 42 to 790 of them.
+        while batchesDone.withLock({ $0 }) < 8 { try await Task.sleep(for: .milliseconds(1)) }
+        let before = batchesDone.withLock { $0 }
+        try await Audit.setProject(store, users[2].id, "Ordinary")
+        let waited = batchesDone.withLock { $0 } - before
+        for client in clients { try await client.value }
+        #expect(waited < 24, "the ordinary write waited while \(waited) batches finished")
+        #expect(try await Self.project(store, users[2].id) == "Ordinary")
+    }
 }

@@ -236,7 +236,11 @@ final class OpenTransaction: Sendable {
 /// GRDB's queue), or one batch keeping a transaction open on it between its accesses. A batch
 /// waits until the ordinary accesses under way have finished; ordinary accesses wait while a
 /// batch's transaction is open, and commit it themselves once the batch has left it idle for
-/// `idle`, so that slow work inside a batch cannot hold them back.
+/// `idle`, so that slow work inside a batch cannot hold them back. Neither side starves the
+/// other: while a batch waits no new ordinary access starts, and when a batch's transaction ends
+/// with ordinary accesses waiting, they go before the next batch opens one (without that turn, a
+/// steady stream of batches kept the notification dispatcher's writes out for as long as it
+/// lasted).
 final class WriterGate: Sendable {
     let idle: Duration
     private struct State {
@@ -244,6 +248,22 @@ final class WriterGate: Sendable {
         var open: OpenTransaction?
         /// Batches waiting to open a transaction: no new ordinary access starts meanwhile.
         var batchesWaiting: Set<ObjectIdentifier> = []
+        /// Ordinary accesses waiting to start.
+        var ordinaryWaiting = 0
+        /// Set when a batch's transaction ends while ordinary accesses wait: they start before
+        /// any batch opens another transaction.
+        var ordinaryTurn = false
+
+        mutating func transactionEnded(_ ended: OpenTransaction) {
+            guard open === ended else { return }
+            open = nil
+            if ordinaryWaiting > 0 { ordinaryTurn = true }
+        }
+
+        mutating func stopWaiting() {
+            ordinaryWaiting -= 1
+            if ordinaryWaiting == 0 { ordinaryTurn = false }
+        }
     }
 
     private let state = Locked(State())
@@ -263,13 +283,19 @@ final class WriterGate: Sendable {
             case commitIdle(OpenTransaction)
             case wait
         }
+        var waiting = false
+        defer { if waiting { state.withLock { $0.stopWaiting() } } }
         while true {
             let step = state.withLock { state -> Step in
-                if state.open == nil, state.batchesWaiting.isEmpty {
+                if state.open == nil, state.batchesWaiting.isEmpty || state.ordinaryTurn {
                     state.ordinary += 1
                     return .entered
                 }
                 if let open = state.open, open.claimIfIdle(for: idle) { return .commitIdle(open) }
+                if !waiting {
+                    waiting = true
+                    state.ordinaryWaiting += 1
+                }
                 return .wait
             }
             switch step {
@@ -304,7 +330,7 @@ final class WriterGate: Sendable {
                     return .wait
                 }
                 guard starting else { return .none }
-                guard state.ordinary == 0 else {
+                guard state.ordinary == 0, !state.ordinaryTurn else {
                     state.batchesWaiting.insert(waiter)
                     return .wait
                 }
@@ -323,7 +349,7 @@ final class WriterGate: Sendable {
                     scope.store.heldSchema.withLock { $0 = (true, nil) }
                 } catch {
                     scope.batch.failed(open.number, error)
-                    state.withLock { $0.open = nil }
+                    state.withLock { $0.transactionEnded(open) }
                     open.release()
                     throw error
                 }
@@ -346,9 +372,7 @@ final class WriterGate: Sendable {
         open.scope.batch.failed(open.number, TransactionLost())
         dropMemory(open.scope.store)
         open.scope.store.heldSchema.withLock { $0 = (false, nil) }
-        state.withLock { state in
-            if state.open === open { state.open = nil }
-        }
+        state.withLock { $0.transactionEnded(open) }
     }
 
     /// Ends the batch's open transaction, if it has one (an idle commit may have ended it).
@@ -386,9 +410,7 @@ final class WriterGate: Sendable {
             dropMemory(store)
         }
         store.heldSchema.withLock { $0 = (false, nil) }
-        state.withLock { state in
-            if state.open === open { state.open = nil }
-        }
+        state.withLock { $0.transactionEnded(open) }
         open.release()
         open.scope.afterTransaction()
     }
