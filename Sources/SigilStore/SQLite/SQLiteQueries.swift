@@ -316,8 +316,7 @@ extension SQLiteStore {
         _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, reader: String?, order: ObjectOrder?,
         after cursor: Int64?, afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
     ) async throws -> (page: DirectoryPage, count: Int?) {
-        let (result, wanted, wantsPrefixIndex) = try await writer.read {
-            db -> ((page: DirectoryPage, count: Int?), [WantedSet], Bool) in
+        let read: @Sendable (Database) throws -> ((page: DirectoryPage, count: Int?), [WantedSet], Bool) = { db in
             let wantsPrefixIndex = try count && self.prefixIndexWanted(kind, predicate, db)
             let (seen, adjustment) = try Self.asSeen(predicate, by: reader, kind, db)
             let rows: [Row]
@@ -361,6 +360,9 @@ extension SQLiteStore {
                 wantsPrefixIndex
             )
         }
+        // An unfiltered page (a listing, a delta round) reads its rows by rowid or by the
+        // displayName index: short enough for the calling thread.
+        let (result, wanted, wantsPrefixIndex) = try await predicate == nil ? writer.shortRead(read) : writer.read(read)
         // Broad terms read from rows this time are kept from now on, and prefixes counted from
         // the value index get their prefix index; the answer is already exact.
         if wantsPrefixIndex { try await build { try await self.preparePrefixIndexes(kind, predicate) } }
