@@ -34,6 +34,15 @@ def call(method, url, token=None, body=None, content_type="application/json", he
         return error.code, json.loads(text) if text else None
 
 
+def steal_seconds():
+    """Time the hypervisor gave this machine's CPUs to others (/proc/stat's steal, all CPUs). On a
+    shared host it comes as whole-machine pauses of about 100 ms, which land in any latency or
+    rate measured meanwhile, so benches report it beside their figures."""
+    with open("/proc/stat") as stat:
+        fields = stat.readline().split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+
+
 def generated_tenant(users, boot_id, boot_secret, prefix="sigil-generated-"):
     """A new data directory holding `users` generated users (`sigil-bench generate`, beside the
     `sigil` binary in use), bootstrapped with (boot_id, boot_secret). Returns (directory, facts):
