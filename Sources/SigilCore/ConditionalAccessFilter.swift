@@ -195,7 +195,7 @@ public struct ApplicationFilterRule: Sendable, Equatable {
 
     /// Both sides lower-cased, then compared as UTF-8 bytes, as a store compares them: no
     /// canonical equivalence, and a prefix is a byte prefix even before a combining mark.
-    private static func holds(
+    static func holds(
         _ op: ConditionalAccessRule.Operator, _ operand: ConditionalAccessRule.Operand, _ value: String, inCollection: Bool
     ) -> Bool {
         let value = Array(value.lowercased().utf8)

@@ -5,10 +5,12 @@
 ///
 /// The question goes to the store as a `ConditionPushdown.Plan`. Filter rules compare without
 /// regard to case and the query engine compares exactly, so a term over ASCII text becomes the
-/// `or` of its spellings in every case (`"Baker"`: 32 of them); a term the store cannot answer
-/// exactly (non-ASCII text, too many spellings, `-endsWith`, `-contains` on one value) is
-/// bounded by "holds the attribute", and each candidate between the bounds is judged by
-/// `roles(of:_:)`, the same code the token endpoint runs.
+/// `or` of the spellings service principals actually hold that satisfy it (`heldTexts`, judged by
+/// the token endpoint's own comparison), or else of its spellings in every case (`"Baker"`: 32 of
+/// them); a term the store cannot answer exactly (an attribute with too many distinct values and
+/// non-ASCII text, too many spellings, `-endsWith`, `-contains` on one value) is bounded by
+/// "holds the attribute", and each candidate between the bounds is judged by `roles(of:_:)`, the
+/// same code the token endpoint runs.
 public struct ConditionalAccessTargets: Sendable {
     /// How a policy selects a service principal.
     public enum Role: String, Sendable, CaseIterable {
@@ -26,16 +28,19 @@ public struct ConditionalAccessTargets: Sendable {
     let workloadFilter: ConditionalAccessEvaluation.ParsedFilter?
     let applicationFilter: ConditionalAccessEvaluation.ParsedFilter?
 
-    public init(policy: ConditionalAccessPolicy, schema: Schema) {
+    /// `heldTexts`: by `nameKey` of a definition id, the distinct texts service principals hold
+    /// for it (`filterDefinitions` names the ones worth asking for); a definition missing here is
+    /// planned from the filter's text alone.
+    public init(policy: ConditionalAccessPolicy, schema: Schema, heldTexts: [String: [String]] = [:]) {
         self.policy = policy
         self.schema = schema
         workloadFilter = ConditionalAccessEvaluation.parsedFilter(policy, .servicePrincipalFilter, schema)
         applicationFilter = ConditionalAccessEvaluation.parsedFilter(policy, .applicationFilter, schema)
         let workload = Self.selection(
-            include: Self.includedServicePrincipals(policy), filter: Self.filter(policy, .servicePrincipalFilter, schema),
+            include: Self.includedServicePrincipals(policy), filter: Self.filter(policy, .servicePrincipalFilter, schema, heldTexts),
             exclude: Self.ids("id", policy.list("clientApplications", "excludeServicePrincipals")))
         let application = Self.selection(
-            include: Self.includedApplications(policy), filter: Self.filter(policy, .applicationFilter, schema),
+            include: Self.includedApplications(policy), filter: Self.filter(policy, .applicationFilter, schema, heldTexts),
             exclude: Self.ids("appId", policy.list("applications", "excludeApplications")))
         plan = ConditionPushdown.Plan(
             lower: .or(workload.lower, application.lower), upper: .or(workload.upper, application.upper))
@@ -94,28 +99,54 @@ public struct ConditionalAccessTargets: Sendable {
 
     /// The filter's mode and bounds; a rule that no longer checks against the schema matches
     /// nothing, as at the token endpoint.
-    static func filter(_ policy: ConditionalAccessPolicy, _ which: ConditionalAccessRules.Filter, _ schema: Schema)
-        -> (mode: String, lower: Bound, upper: Bound)?
-    {
+    static func filter(
+        _ policy: ConditionalAccessPolicy, _ which: ConditionalAccessRules.Filter, _ schema: Schema, _ heldTexts: [String: [String]]
+    ) -> (mode: String, lower: Bound, upper: Bound)? {
         guard let (mode, text) = policy.filterRule(which) else { return nil }
         guard let rule = try? ApplicationFilterRule(text, schema: schema) else { return (mode, .none, .none) }
-        let (lower, upper) = bounds(rule.rule.expression, rule, schema)
+        let (lower, upper) = bounds(rule.rule.expression, rule, schema, heldTexts)
         return (mode, lower, upper)
     }
 
-    static func bounds(_ expression: ConditionalAccessRule.Expression, _ rule: ApplicationFilterRule, _ schema: Schema)
-        -> (Bound, Bound)
-    {
+    /// The String attributes the policy's filters test, whose held texts make its plan exact.
+    public static func filterDefinitions(_ policy: ConditionalAccessPolicy, schema: Schema) -> [AttributeDefinition] {
+        var definitions: [AttributeDefinition] = []
+        func walk(_ expression: ConditionalAccessRule.Expression) {
+            switch expression {
+            case .and(let l, let r), .or(let l, let r):
+                walk(l)
+                walk(r)
+            case .term(let term):
+                if let definition = schema.definition(id: term.property), !definitions.contains(where: { $0.id == definition.id }) {
+                    definitions.append(definition)
+                }
+            }
+        }
+        for which in ConditionalAccessRules.Filter.allCases {
+            if let (_, text) = policy.filterRule(which), let rule = try? ApplicationFilterRule(text, schema: schema) {
+                walk(rule.rule.expression)
+            }
+        }
+        return definitions
+    }
+
+    static func bounds(
+        _ expression: ConditionalAccessRule.Expression, _ rule: ApplicationFilterRule, _ schema: Schema,
+        _ heldTexts: [String: [String]]
+    ) -> (Bound, Bound) {
         switch expression {
         case .and(let l, let r):
-            let (a, b) = (bounds(l, rule, schema), bounds(r, rule, schema))
+            let (a, b) = (bounds(l, rule, schema, heldTexts), bounds(r, rule, schema, heldTexts))
             return (.and(a.0, b.0), .and(a.1, b.1))
         case .or(let l, let r):
-            let (a, b) = (bounds(l, rule, schema), bounds(r, rule, schema))
+            let (a, b) = (bounds(l, rule, schema, heldTexts), bounds(r, rule, schema, heldTexts))
             return (.or(a.0, b.0), .or(a.1, b.1))
         case .term(let term):
             guard let definition = schema.definition(id: term.property) else { return (.none, .none) }
-            let (lower, upper) = positive(term, definition, isCollection: rule.isCollection(definition.id))
+            let isCollection = rule.isCollection(definition.id)
+            let (lower, upper) =
+                heldTexts[nameKey(definition.id)].flatMap { held(term, definition, $0, isCollection: isCollection) }
+                ?? positive(term, definition, isCollection: isCollection)
             // A negative operator is the negation of its positive one (it holds without a value).
             return term.op.isNegative ? (.not(upper), .not(lower)) : (lower, upper)
         }
@@ -148,6 +179,21 @@ public struct ConditionalAccessTargets: Sendable {
     }
 
     static let maxVariants = 64
+    /// The most distinct texts of one attribute a plan asks the store for (about a millisecond).
+    public static let heldTextsLimit = 4_096
+
+    /// Bounds of the term's positive operator from the texts objects hold: exactly the `or` of
+    /// those the token endpoint's comparison finds satisfying it (none: nothing matches), when
+    /// there are at most `maxVariants` of them.
+    static func held(_ term: ConditionalAccessRule.Term, _ definition: AttributeDefinition, _ texts: [String], isCollection: Bool)
+        -> (Bound, Bound)?
+    {
+        let satisfying = texts.filter {
+            ApplicationFilterRule.holds(term.op.positive, term.operand, $0, inCollection: isCollection)
+        }
+        guard satisfying.count <= maxVariants else { return nil }
+        return exactly(balancedOr(satisfying.map { .attribute(definition, .equals(.string($0))) }))
+    }
 
     static func exactly(_ bound: Bound) -> (Bound, Bound) { (bound, bound) }
 

@@ -217,7 +217,7 @@ public struct ConditionalAccessService: Sendable {
                     "Insufficient privileges to complete the operation: the policy's filters read attribute set '\(set)', whose assignments the caller may not read."
             )
         }
-        let targets = ConditionalAccessTargets(policy: policy, schema: schema)
+        let targets = try await plannedTargets(policy, schema: schema)
         // The caller's own service principal is judged as holding no values, as in its filters.
         let me = caller.principalId.lowercased()
         let roles: @Sendable (DirectoryObject, AttributeAssignments?) -> [ConditionalAccessTargets.Role] = { object, values in
@@ -230,6 +230,17 @@ public struct ConditionalAccessService: Sendable {
         let page = try await listing.page(limit: limit, position: position, count: position == nil)
         return Targets(
             servicePrincipals: page.objects.map { ($0, roles($0, page.attributes[$0.id])) }, count: page.count, next: page.next)
+    }
+
+    /// The policy's selection planned for the store, with the texts service principals hold for
+    /// the attributes its filters test: those make a case-free term exact, whatever its text.
+    public func plannedTargets(_ policy: ConditionalAccessPolicy, schema: Schema) async throws -> ConditionalAccessTargets {
+        var heldTexts: [String: [String]] = [:]
+        for definition in ConditionalAccessTargets.filterDefinitions(policy, schema: schema) {
+            heldTexts[nameKey(definition.id)] = try await store.heldTexts(
+                .servicePrincipal, of: definition, limit: ConditionalAccessTargets.heldTextsLimit)
+        }
+        return ConditionalAccessTargets(policy: policy, schema: schema, heldTexts: heldTexts)
     }
 
     func visible(_ policy: ConditionalAccessPolicy, to caller: Caller, schema: Schema) -> Visible {

@@ -78,6 +78,18 @@ import Testing
             }
             return (object, AttributeAssignments(assigned))
         }
+        var heldTexts: [String: [String]] = [:]
+        for (_, values) in objects {
+            for assigned in values.attributes {
+                let texts = assigned.values.compactMap(\.stringValue)
+                heldTexts[nameKey(assigned.definitionId), default: []].append(contentsOf: texts)
+            }
+        }
+        // Distinct as the store keeps them, by bytes: Swift's == would take "e\u{0301}te" for "\u{00E9}te".
+        heldTexts = heldTexts.mapValues { texts in
+            var seen = Set<[UInt8]>()
+            return texts.filter { seen.insert(Array($0.utf8)).inserted }
+        }
         var exactPlans = 0
         for _ in 0..<150 {
             var client = JSONObject()
@@ -106,13 +118,18 @@ import Testing
             let policy = Self.policy(JSONObject([("clientApplications", .object(client)), ("applications", .object(applications))]))
             let targets = ConditionalAccessTargets(policy: policy, schema: Self.schema)
             if targets.plan.isExact { exactPlans += 1 }
-            for (object, values) in objects {
-                let selected = !targets.roles(of: object, values).isEmpty
-                let lower = Self.bound(targets.plan.lower, object, values)
-                let upper = Self.bound(targets.plan.upper, object, values)
-                #expect(!lower || selected, "\(policy.conditions) admits \(object.id) below but not in truth")
-                #expect(!selected || upper, "\(policy.conditions) selects \(object.id) outside the upper bound")
-                if targets.plan.isExact { #expect(lower == selected, "\(policy.conditions) exact but wrong on \(object.id)") }
+            // With the texts the objects hold, as the store reads them: every plan is exact.
+            let held = ConditionalAccessTargets(policy: policy, schema: Self.schema, heldTexts: heldTexts)
+            #expect(held.plan.isExact, "\(policy.conditions) with the held texts")
+            for targets in [targets, held] {
+                for (object, values) in objects {
+                    let selected = !targets.roles(of: object, values).isEmpty
+                    let lower = Self.bound(targets.plan.lower, object, values)
+                    let upper = Self.bound(targets.plan.upper, object, values)
+                    #expect(!lower || selected, "\(policy.conditions) admits \(object.id) below but not in truth")
+                    #expect(!selected || upper, "\(policy.conditions) selects \(object.id) outside the upper bound")
+                    if targets.plan.isExact { #expect(lower == selected, "\(policy.conditions) exact but wrong on \(object.id)") }
+                }
             }
         }
         #expect(exactPlans > 10, "the random policies should include exact plans")
@@ -134,6 +151,19 @@ import Testing
         #expect(!plan(#"CustomSecurityAttribute.Engineering_Project -eq "Straße""#).isExact, "not ASCII")
         #expect(!plan(#"CustomSecurityAttribute.Engineering_Project -eq "EngineeringTeam""#).isExact, "2^15 spellings")
         #expect(!plan(#"CustomSecurityAttribute.Engineering_Project -endsWith "24""#).isExact)
+        // With the spellings objects hold, any text and operator is exact: the or of those that satisfy it.
+        let held = [nameKey("Engineering_Project"): ["Straße", "STRASSE", "EngineeringTeam", "Baker", "2024"]]
+        func heldPlan(_ rule: String) -> ConditionPushdown.Plan {
+            let conditions = JSONObject([
+                ("clientApplications", .object(JSONObject([("servicePrincipalFilter", Self.filter("include", rule))])))
+            ])
+            return ConditionalAccessTargets(policy: Self.policy(conditions), schema: Self.schema, heldTexts: held).plan
+        }
+        let straße = ConditionPushdown.Bound.matching(.attribute(Self.schema.definitions[0], .equals(.string("Straße"))))
+        #expect(heldPlan(#"CustomSecurityAttribute.Engineering_Project -eq "straße""#) == ConditionPushdown.Plan(lower: straße, upper: straße))
+        #expect(heldPlan(#"CustomSecurityAttribute.Engineering_Project -eq "engineeringteam""#).isExact)
+        #expect(heldPlan(#"CustomSecurityAttribute.Engineering_Project -endsWith "24""#).isExact)
+        #expect(heldPlan(#"CustomSecurityAttribute.Engineering_Project -eq "Nobody""#) == ConditionPushdown.Plan(lower: .none, upper: .none))
         #expect(ConditionalAccessTargets.caseVariants("Bak")?.sorted() == ["BAK", "BA\u{212A}", "BAk", "BaK", "Ba\u{212A}", "Bak", "bAK", "bA\u{212A}", "bAk", "baK", "ba\u{212A}", "bak"].sorted())
         // A rule that no longer checks against the schema selects nothing, as at the token endpoint.
         #expect(plan(#"CustomSecurityAttribute.Engineering_Gone -eq "x""#) == ConditionPushdown.Plan(lower: .none, upper: .none))

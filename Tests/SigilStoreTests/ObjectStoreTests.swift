@@ -24,6 +24,42 @@ import Testing
         #expect(try await store.object(.servicePrincipal, id: alice.id) == nil)
     }
 
+    /// The distinct texts one kind holds for an attribute, byte for byte as stored (two spellings
+    /// Swift's == would take for one stay two), only while some object holds them, and nil past
+    /// the limit.
+    @Test(arguments: StoreKind.allCases) func heldTextsAreTheStoredSpellingsOfOneKind(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = fixture.store
+        try await seedSchema(store)
+        let project = seededDefinitions[0]
+        var principals: [DirectoryObject] = []
+        for text in ["Baker", "BAKER", "e\u{0301}te", "\u{00E9}te", "Baker"] {
+            let principal = makeServicePrincipal("App \(principals.count)", appId: newId())
+            try await store.create(principal, passwordHash: nil) { _ in
+                AttributeAssignments([AssignedAttribute(definitionId: project.id, values: [.string(text)])])
+            }
+            principals.append(principal)
+        }
+        // A user's value is not a service principal's.
+        try await store.create(makeUser("Ada"), passwordHash: nil) { _ in
+            AttributeAssignments([AssignedAttribute(definitionId: project.id, values: [.string("Cascade")])])
+        }
+        func held(limit: Int = 10) async throws -> [[UInt8]]? {
+            let texts = try await store.heldTexts(.servicePrincipal, of: project, limit: limit)
+            return texts.map { $0.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) } }
+        }
+        let expected = ["BAKER", "Baker", "e\u{0301}te", "\u{00E9}te"].map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
+        #expect(try await held() == expected)
+        #expect(try await held(limit: 3) == nil)
+        #expect(try await store.heldTexts(.user, of: project, limit: 10) == ["Cascade"])
+        // Once no object holds a text, it is not held.
+        _ = try await store.modify(.servicePrincipal, id: principals[1].id, passwordHash: nil) { state, _ in
+            ObjectState(object: state.object, attributes: AttributeAssignments())
+        }
+        #expect(try await held() == expected.filter { $0 != Array("BAKER".utf8) })
+    }
+
     @Test(arguments: StoreKind.allCases) func applicationsAndServicePrincipalsByAppId(_ kind: StoreKind) async throws {
         let fixture = try await StoreFixture(kind)
         defer { fixture.remove() }

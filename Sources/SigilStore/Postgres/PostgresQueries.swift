@@ -82,6 +82,23 @@ extension PostgresStore {
         return 0
     }
 
+    public func heldTexts(_ kind: DirectoryObjectKind, of definition: AttributeDefinition, limit: Int) async throws -> [String]? {
+        try await transaction(readOnly: true) { s in
+            let seq = try await self.snapshot(s, fresh: false).seq(definition.id) ?? -1
+            var texts: [String] = []
+            for try await key in try await s.query(
+                """
+                SELECT value_key FROM attribute_value_counts
+                WHERE kind = \(kind.rawValue) AND definition_seq = \(seq) AND starts_with(value_key, 's:') AND objects > 0
+                LIMIT \(Int64(limit + 1))
+                """
+            ).decode(String.self) {
+                texts.append(String(key.dropFirst(2)))
+            }
+            return texts.count <= limit ? texts : nil
+        }
+    }
+
     // MARK: Paging
 
     public func query(

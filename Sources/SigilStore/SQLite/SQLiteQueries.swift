@@ -310,6 +310,21 @@ extension SQLiteStore {
         }
     }
 
+    public func heldTexts(_ kind: DirectoryObjectKind, of definition: AttributeDefinition, limit: Int) async throws -> [String]? {
+        try await writer.shortRead { db in
+            // Text keys are "s:" and the text, so they sort between "s:" and "s;".
+            let keys = try String.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT value_key FROM attribute_value_counts
+                        WHERE kind = ? AND definition_seq = ? AND value_key >= 's:' AND value_key < 's;' AND objects > 0
+                        LIMIT ?
+                        """),
+                arguments: [kind.rawValue, try Self.definitionSeq(definition, db), limit + 1])
+            return keys.count <= limit ? keys.map { String($0.dropFirst(2)) } : nil
+        }
+    }
+
     // MARK: Paging
 
     public func query(

@@ -67,6 +67,11 @@ public protocol DirectoryStore: Sendable {
     /// A page of objects in a stable order, starting after `cursor` (from `DirectoryPage.next`).
     func objects(_ kind: DirectoryObjectKind, after cursor: Int64?, limit: Int) async throws -> DirectoryPage
     func count(_ kind: DirectoryObjectKind) async throws -> Int
+    /// The distinct texts objects of `kind` hold for the String attribute `definition` (a
+    /// collection's each value), read from the maintained per-value counts; nil when there are
+    /// more than `limit`. A question that compares without regard to case asks the store for the
+    /// stored spellings that match, rather than for every spelling there could be.
+    func heldTexts(_ kind: DirectoryObjectKind, of definition: AttributeDefinition, limit: Int) async throws -> [String]?
     /// A page of the objects of `kind` that match `predicate` (all when nil), in the same stable
     /// order as `objects`, and with `count` the exact number of matches.
     /// With `withAttributes` the page carries the objects' attribute values, read in the same

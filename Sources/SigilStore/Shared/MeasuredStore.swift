@@ -108,6 +108,10 @@ public struct MeasuredStore: DirectoryStore {
         try await measure("count") { try await base.count(kind) }
     }
 
+    public func heldTexts(_ kind: DirectoryObjectKind, of definition: AttributeDefinition, limit: Int) async throws -> [String]? {
+        try await measure("heldTexts") { try await base.heldTexts(kind, of: definition, limit: limit) }
+    }
+
     public func query(
         _ kind: DirectoryObjectKind, matching predicate: ObjectPredicate?, reader: String?, order: ObjectOrder?,
         after cursor: Int64?, afterSortKey: String?, limit: Int, count: Bool, withAttributes: Bool
