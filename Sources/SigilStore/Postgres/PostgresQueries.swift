@@ -34,6 +34,11 @@ extension PostgresStore {
                         AND value_key = \(StoredValue.countKey(value))
                     """, Int64.self) ?? 0)
         case .attribute(let definition, let match):
+            if case .startsWith(let prefix) = match, definition.type == .string, !definition.isCollection,
+                let counted = try await Self.prefixCountFromValueCounts(kind, snapshot.seq(definition.id) ?? -1, prefix, s)
+            {
+                return counted
+            }
             // By its set: a broad term's is kept, and counts in microseconds where the index
             // range of a broad `startsWith` takes a row per holder; the first reading costs
             // what that range count would, and keeps the set.
@@ -42,17 +47,7 @@ extension PostgresStore {
             }
             return try await Self.count(Self.rangeCount(kind, definition, match, snapshot), s)
         default:
-            if let (definition, keys) = predicate.equalityCountKeys {
-                var counts: [Int] = []
-                let rows = try await s.query(
-                    """
-                    SELECT objects FROM attribute_value_counts
-                    WHERE kind = \(kind.rawValue) AND definition_seq = \(snapshot.seq(definition.id) ?? -1)
-                        AND value_key = ANY(\(keys))
-                    """)
-                for try await objects in rows.decode(Int64.self) { counts.append(Int(objects)) }
-                if let counted = StoredValue.disjointCount(counts, isCollection: definition.isCollection) { return counted }
-            }
+            if let counted = try await equalitiesCount(kind, predicate, snapshot, s) { return counted }
             if predicate.testsOnlyAttributes {
                 let (term, total) = try await matchingSet(kind, predicate, snapshot, s)
                 return term.count(among: total)
@@ -62,6 +57,43 @@ extension PostgresStore {
             return try await Self.count(
                 "SELECT count(*) FROM directory_objects o WHERE o.kind = \(kind.rawValue) AND \(condition)", s)
         }
+    }
+
+    /// The count of an `or` of equalities on one attribute (a filter's spellings), when the
+    /// maintained per-value counts decide it; nil otherwise.
+    func equalitiesCount(_ kind: DirectoryObjectKind, _ predicate: ObjectPredicate, _ snapshot: SchemaSnapshot, _ s: Session)
+        async throws -> Int?
+    {
+        guard let (definition, keys) = predicate.equalityCountKeys else { return nil }
+        var counts: [Int] = []
+        let rows = try await s.query(
+            """
+            SELECT objects FROM attribute_value_counts
+            WHERE kind = \(kind.rawValue) AND definition_seq = \(snapshot.seq(definition.id) ?? -1) AND value_key = ANY(\(keys))
+            """)
+        for try await objects in rows.decode(Int64.self) { counts.append(Int(objects)) }
+        return StoredValue.disjointCount(counts, isCollection: definition.isCollection)
+    }
+
+    /// A `startsWith` count on a single-valued String attribute summed from the maintained
+    /// per-value counts, when the prefix spans at most `StoredValue.prefixCountRows` distinct
+    /// values (a date, a code: a few rows where the value index has one per object); nil when
+    /// it spans more.
+    static func prefixCountFromValueCounts(_ kind: DirectoryObjectKind, _ seq: Int64, _ prefix: String, _ s: Session)
+        async throws -> Int?
+    {
+        let (low, high) = StoredValue.prefixKeyRange(prefix)
+        let rows = try await s.query(
+            """
+            SELECT count(*), coalesce(sum(objects), 0)::bigint FROM (
+                SELECT objects FROM attribute_value_counts
+                WHERE kind = \(kind.rawValue) AND definition_seq = \(seq)
+                    AND value_key >= \(low) AND value_key < \(high) LIMIT \(Int64(StoredValue.prefixCountRows + 1))) AS held
+            """)
+        for try await (values, objects) in rows.decode((Int64, Int64).self) {
+            return values <= StoredValue.prefixCountRows ? Int(objects) : nil
+        }
+        return nil
     }
 
     /// A count over one range of the value index (the value rows carry their object's kind);
@@ -110,7 +142,19 @@ extension PostgresStore {
             let (seen, adjustment) = try await self.asSeen(predicate, by: reader, kind, s)
             let matches: Int?
             var statement: SQLFragment
-            if count, order == nil, adjustment == 0, let predicate, predicate.isCombination, predicate.testsOnlyAttributes {
+            // An `or` of one attribute's values counted by the maintained counts, held by at least
+            // one object in 50, pages by walking objects (about 50 per row of the page) without
+            // reading every holder into a set first; a rarer one is read as a set.
+            var counted: Int?
+            if count, adjustment == 0, let predicate, predicate.isCombination,
+                let equalities = try await self.equalitiesCount(kind, predicate, snapshot, s),
+                try await equalities * 50 >= Self.total(kind, s)
+            {
+                counted = equalities
+            }
+            if count, counted == nil, order == nil, adjustment == 0, let predicate, predicate.isCombination,
+                predicate.testsOnlyAttributes
+            {
                 // A combination of terms: one set answers both the count and the page.
                 let (term, total) = try await self.matchingSet(kind, predicate, snapshot, s)
                 matches = term.count(among: total)
@@ -120,7 +164,11 @@ extension PostgresStore {
                 statement = "SELECT \(sql: Self.pageColumns) FROM directory_objects o WHERE o.rowid = ANY(\(sql: list)) ORDER BY o.rowid"
             } else {
                 // Counted with the original predicate's fast paths, corrected by the reader's object.
-                matches = count ? try await self.countMatches(kind, predicate, snapshot, s) + adjustment : nil
+                if let counted {
+                    matches = counted
+                } else {
+                    matches = count ? try await self.countMatches(kind, predicate, snapshot, s) + adjustment : nil
+                }
                 statement = try Self.pageStatement(
                     kind, seen, order, after: cursor, afterSortKey: afterSortKey, limit: limit + 1, snapshot)
             }

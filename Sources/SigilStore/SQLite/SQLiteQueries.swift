@@ -239,9 +239,7 @@ extension SQLiteStore {
     func prefixCountFromValueCounts(_ kind: DirectoryObjectKind, _ seq: Int64, _ prefix: String, _ db: Database)
         throws -> Int?
     {
-        let low = StoredValue.countKey(text: prefix, int: nil)
-        // The key's "s:" can always be stepped, so there is always an upper bound.
-        guard let high = StoredValue.prefixSuccessor(low) else { return nil }
+        let (low, high) = StoredValue.prefixKeyRange(prefix)
         let statement = try db.cachedStatement(
             sql: """
                 SELECT count(*), coalesce(sum(objects), 0) FROM (
@@ -337,9 +335,15 @@ extension SQLiteStore {
             let rows: [Row]
             let matches: Int?
             var wanted: [WantedSet] = []
-            // An `or` of one attribute's values counted by the maintained counts pages by probing
-            // or from the value index, without reading every holder into a set first.
-            let counted = try count && adjustment == 0 ? predicate.flatMap { try self.equalitiesCount(kind, $0, db) } : nil
+            // An `or` of one attribute's values counted by the maintained counts pages from the
+            // value index (a selective one) or by walking objects (one held by at least one object
+            // in 50), without reading every holder into a set first; others are read as a set.
+            var counted: Int?
+            if count, adjustment == 0, let predicate, let equalities = try self.equalitiesCount(kind, predicate, db),
+                try equalities <= Self.sortedDriverLimit || equalities * 50 >= Self.total(kind, db)
+            {
+                counted = equalities
+            }
             if count, counted == nil, order == nil, adjustment == 0, let predicate, predicate.isCombination,
                 predicate.testsOnlyAttributes
             {

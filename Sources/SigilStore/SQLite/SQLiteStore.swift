@@ -30,10 +30,10 @@ public final class SQLiteStore: DirectoryStore {
     /// wanted them has answered (a database file), or before it returns (an in-memory store, for
     /// tests).
     let buildsInBackground: Bool
-    /// The most distinct values a `startsWith` count sums from the maintained per-value counts
-    /// (about 2 ms); a prefix spanning more is counted from a prefix index.
+    /// `StoredValue.prefixCountRows`, lower in tests; a prefix spanning more distinct values is
+    /// counted from a prefix index.
     let prefixCountRows: Int
-    static let defaultPrefixCountRows = 16_384
+    static let defaultPrefixCountRows = StoredValue.prefixCountRows
     /// The schema is read on most requests and changes rarely.
     let schemaCache = VersionedCache<Schema>()
     /// Every access decision reads all the access rules (`accessRules()`).

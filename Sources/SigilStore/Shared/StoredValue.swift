@@ -27,6 +27,18 @@ enum StoredValue {
         }
     }
 
+    /// The most distinct values a `startsWith` count on a single-valued String attribute sums from
+    /// the maintained per-value counts (about 2 ms); a prefix spanning more is counted another way.
+    static let prefixCountRows = 16_384
+
+    /// The bounds of the maintained counts' keys of the texts that start with `prefix`: from the
+    /// prefix's own key (inclusive) to its successor (exclusive). The key's "s:" can always be
+    /// stepped, so there is always an upper bound.
+    static func prefixKeyRange(_ prefix: String) -> (low: String, high: String) {
+        let low = countKey(text: prefix, int: nil)
+        return (low, prefixSuccessor(low) ?? "s;")
+    }
+
     /// The smallest string above every string that starts with `prefix`, in code point (and so
     /// UTF-8 byte) order; nil when there is none (empty prefix, or all maximal code points).
     static func prefixSuccessor(_ prefix: String) -> String? {
