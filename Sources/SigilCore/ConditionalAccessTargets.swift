@@ -111,20 +111,10 @@ public struct ConditionalAccessTargets: Sendable {
     /// The String attributes the policy's filters test, whose held texts make its plan exact.
     public static func filterDefinitions(_ policy: ConditionalAccessPolicy, schema: Schema) -> [AttributeDefinition] {
         var definitions: [AttributeDefinition] = []
-        func walk(_ expression: ConditionalAccessRule.Expression) {
-            switch expression {
-            case .and(let l, let r), .or(let l, let r):
-                walk(l)
-                walk(r)
-            case .term(let term):
-                if let definition = schema.definition(id: term.property), !definitions.contains(where: { $0.id == definition.id }) {
-                    definitions.append(definition)
-                }
-            }
-        }
         for which in ConditionalAccessRules.Filter.allCases {
-            if let (_, text) = policy.filterRule(which), let rule = try? ApplicationFilterRule(text, schema: schema) {
-                walk(rule.rule.expression)
+            guard let (_, text) = policy.filterRule(which), let rule = try? ApplicationFilterRule(text, schema: schema) else { continue }
+            for definition in rule.definitionIds.compactMap(schema.definition(id:)) where !definitions.contains(definition) {
+                definitions.append(definition)
             }
         }
         return definitions

@@ -32,7 +32,7 @@ import Testing
     /// few objects hold it, so the kept sets are checked on a small tenant. `prefixCountRows`:
     /// how many distinct values a SQLite `startsWith` count may sum from the maintained counts
     /// before it takes the prefix index (0: always the index).
-    static func makeStore(keepingEverySet: Bool = false, prefixCountRows: Int = SQLiteStore.defaultPrefixCountRows)
+    static func makeStore(keepingEverySet: Bool = false, prefixCountRows: Int = StoredValue.prefixCountRows)
         async throws -> any DirectoryStore
     {
         let minimum = keepingEverySet ? 0 : 1024
@@ -133,7 +133,7 @@ import Testing
 
     /// Seed 1 counts every prefix from the prefix index, seed 2 each from whichever of the index
     /// and the maintained counts its span of values chooses, seed 3 all from the counts.
-    static let prefixCountCases: [(seed: UInt64, prefixCountRows: Int)] = [(1, 0), (2, 20), (3, SQLiteStore.defaultPrefixCountRows)]
+    static let prefixCountCases: [(seed: UInt64, prefixCountRows: Int)] = [(1, 0), (2, 20), (3, StoredValue.prefixCountRows)]
 
     @Test(arguments: prefixCountCases)
     func engineMatchesReference(seed: UInt64, prefixCountRows: Int) async throws {
@@ -332,7 +332,7 @@ import Testing
     }
 
     /// From the prefix index (built by the first count) and from the maintained counts alike.
-    @Test(arguments: [0, SQLiteStore.defaultPrefixCountRows])
+    @Test(arguments: [0, StoredValue.prefixCountRows])
     func prefixCountsFollowWrites(prefixCountRows: Int) async throws {
         let store = try await Self.makeStore(prefixCountRows: prefixCountRows)
         let employeeId = Self.definitions[0]

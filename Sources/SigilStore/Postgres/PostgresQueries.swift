@@ -117,11 +117,13 @@ extension PostgresStore {
     public func heldTexts(_ kind: DirectoryObjectKind, of definition: AttributeDefinition, limit: Int) async throws -> [String]? {
         try await transaction(readOnly: true) { s in
             let seq = try await self.snapshot(s, fresh: false).seq(definition.id) ?? -1
+            let (low, high) = StoredValue.prefixKeyRange("")
             var texts: [String] = []
             for try await key in try await s.query(
                 """
                 SELECT value_key FROM attribute_value_counts
-                WHERE kind = \(kind.rawValue) AND definition_seq = \(seq) AND starts_with(value_key, 's:') AND objects > 0
+                WHERE kind = \(kind.rawValue) AND definition_seq = \(seq) AND value_key >= \(low) AND value_key < \(high)
+                    AND objects > 0
                 LIMIT \(Int64(limit + 1))
                 """
             ).decode(String.self) {
@@ -148,7 +150,7 @@ extension PostgresStore {
             var counted: Int?
             if count, adjustment == 0, let predicate, predicate.isCombination,
                 let equalities = try await self.equalitiesCount(kind, predicate, snapshot, s),
-                try await equalities * 50 >= Self.total(kind, s)
+                try await StoredValue.pagesByWalking(holders: equalities, among: Self.total(kind, s))
             {
                 counted = equalities
             }

@@ -310,15 +310,14 @@ extension SQLiteStore {
 
     public func heldTexts(_ kind: DirectoryObjectKind, of definition: AttributeDefinition, limit: Int) async throws -> [String]? {
         try await writer.shortRead { db in
-            // Text keys are "s:" and the text, so they sort between "s:" and "s;".
+            let (low, high) = StoredValue.prefixKeyRange("")
             let keys = try String.fetchAll(
                 db.cachedStatement(
                     sql: """
                         SELECT value_key FROM attribute_value_counts
-                        WHERE kind = ? AND definition_seq = ? AND value_key >= 's:' AND value_key < 's;' AND objects > 0
-                        LIMIT ?
+                        WHERE kind = ? AND definition_seq = ? AND value_key >= ? AND value_key < ? AND objects > 0 LIMIT ?
                         """),
-                arguments: [kind.rawValue, try Self.definitionSeq(definition, db), limit + 1])
+                arguments: [kind.rawValue, try Self.definitionSeq(definition, db), low, high, limit + 1])
             return keys.count <= limit ? keys.map { String($0.dropFirst(2)) } : nil
         }
     }
@@ -339,8 +338,9 @@ extension SQLiteStore {
             // value index (a selective one) or by walking objects (one held by at least one object
             // in 50), without reading every holder into a set first; others are read as a set.
             var counted: Int?
-            if count, adjustment == 0, let predicate, let equalities = try self.equalitiesCount(kind, predicate, db),
-                try equalities <= Self.sortedDriverLimit || equalities * 50 >= Self.total(kind, db)
+            if count, adjustment == 0, let predicate, predicate.isCombination,
+                let equalities = try self.equalitiesCount(kind, predicate, db),
+                try equalities <= Self.sortedDriverLimit || StoredValue.pagesByWalking(holders: equalities, among: Self.total(kind, db))
             {
                 counted = equalities
             }

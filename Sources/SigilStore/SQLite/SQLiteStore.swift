@@ -33,7 +33,6 @@ public final class SQLiteStore: DirectoryStore {
     /// `StoredValue.prefixCountRows`, lower in tests; a prefix spanning more distinct values is
     /// counted from a prefix index.
     let prefixCountRows: Int
-    static let defaultPrefixCountRows = StoredValue.prefixCountRows
     /// The schema is read on most requests and changes rarely.
     let schemaCache = VersionedCache<Schema>()
     /// Every access decision reads all the access rules (`accessRules()`).
@@ -53,7 +52,7 @@ public final class SQLiteStore: DirectoryStore {
 
     /// Opens (creating when needed) the database file at `path` and migrates it.
     public convenience init(path: String) throws {
-        try self.init(path: path, prefixCountRows: Self.defaultPrefixCountRows)
+        try self.init(path: path, prefixCountRows: StoredValue.prefixCountRows)
     }
 
     /// `prefixCountRows` lets a test reach the prefix index with few values.
@@ -92,7 +91,7 @@ public final class SQLiteStore: DirectoryStore {
         try self.init(valueSets: ValueSets())
     }
 
-    init(valueSets: ValueSets, prefixCountRows: Int = defaultPrefixCountRows) throws {
+    init(valueSets: ValueSets, prefixCountRows: Int = StoredValue.prefixCountRows) throws {
         self.valueSets = valueSets
         buildsInBackground = false
         self.prefixCountRows = prefixCountRows

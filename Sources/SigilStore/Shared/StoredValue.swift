@@ -31,9 +31,14 @@ enum StoredValue {
     /// the maintained per-value counts (about 2 ms); a prefix spanning more is counted another way.
     static let prefixCountRows = 16_384
 
-    /// The bounds of the maintained counts' keys of the texts that start with `prefix`: from the
-    /// prefix's own key (inclusive) to its successor (exclusive). The key's "s:" can always be
-    /// stepped, so there is always an upper bound.
+    /// Whether a page of objects held by `holders` of `total` is found quickly by walking the
+    /// kind's objects in order and probing each (about 50 per row of the page at most), rather
+    /// than by reading every holder's rowid into a set first.
+    static func pagesByWalking(holders: Int, among total: Int) -> Bool { holders * 50 >= total }
+
+    /// The bounds of the maintained counts' keys of the texts that start with `prefix` (every
+    /// text key for the empty prefix): from the prefix's own key (inclusive) to its successor
+    /// (exclusive). The key's "s:" can always be stepped, so there is always an upper bound.
     static func prefixKeyRange(_ prefix: String) -> (low: String, high: String) {
         let low = countKey(text: prefix, int: nil)
         return (low, prefixSuccessor(low) ?? "s;")
