@@ -1,6 +1,7 @@
 """Starts a real `sigil serve` (demo data, TLS with a fresh dev certificate) for the interop tests."""
 import os
 import re
+import shutil
 import queue
 import signal
 import subprocess
@@ -77,3 +78,6 @@ def sigil():
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+        # The demo's database, its secrets and the certificate's private key go with the server.
+        shutil.rmtree(data, ignore_errors=True)

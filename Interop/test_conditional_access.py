@@ -4,6 +4,7 @@ What-If, and azure-identity's ClientSecretCredential is refused a token for a bl
 identity, then gets one once the attribute value that selected it is removed."""
 import asyncio
 import os
+import shutil
 import subprocess
 import tempfile
 from urllib.parse import urlparse
@@ -66,6 +67,7 @@ def server():
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def ok(answer, status=(200, 201, 204)):
@@ -179,7 +181,6 @@ def test_sdks_manage_a_policy_and_the_token_endpoint_enforces_it(server):
 def test_cli_manages_policies_and_asks_what_if(tmp_path):
     """`sigil ca list|show|create|update|delete|whatif|targets` against a plain-HTTP server."""
     import json
-    import shutil
     database = os.environ.get("SIGIL_TEST_DATABASE_URL")
     url = f"{database}{'&' if '?' in database else '?'}schema=cacli_{os.getpid()}" if database else None
     server = SigilServer(url, "--demo", boot_id=BOOT_ID, boot_secret=BOOT_SECRET)

@@ -12,6 +12,7 @@ and Privileged Role Administrator, so every write path is reached; and a demo us
 (a user token, the only kind /me serves, and the refusals a member meets)."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -111,8 +112,11 @@ def fuzz(server, token, protected, label, capsys):
         print(f"\n{label}: {cases} cases over {report['operations']['tested']} operations in {elapsed:.0f} s "
               f"(seed {SEED}, at most {MAX_EXAMPLES} per operation and phase), "
               f"{len(report['failures'])} failures, {len(report['errors'])} errors")
-    assert run.returncode == 0 and not report["failures"] and not report["errors"], run.stdout[-30000:]
+    assert run.returncode == 0 and not report["failures"] and not report["errors"], \
+        f"report kept in {reports}\n{run.stdout[-30000:]}"
     assert report["operations"]["tested"] == report["operations"]["selected"]
+    # A passing run's report has been read; only a failing run's stays for inspection.
+    shutil.rmtree(reports, ignore_errors=True)
     return report
 
 
