@@ -67,6 +67,13 @@ import Testing
                 #expect(try await Self.counts(store) == [Self.holders, Self.holders - 1])
                 return store.valueSets.contains(attribute, term) && store.prefixIndexes.withIndex(Self.prefixKey, { _ in () }) != nil
             }
+            // A refused write (its change throws inside the transaction) leaves them alone: its
+            // changes are held until its savepoint is released, which it never is.
+            await #expect(throws: GraphError.self) {
+                try await store.modify(.user, id: ids[0], passwordHash: nil) { _, _ in throw GraphError.badRequest("refused") }
+            }
+            #expect(store.valueSets.contains(attribute, term))
+            #expect(store.prefixIndexes.withIndex(Self.prefixKey, { $0.count(prefix: "GS") }) == Self.holders)
             try await store.keepFilterStructures()
         }
 

@@ -46,7 +46,7 @@ extension SQLiteStore {
     /// are not applied yet); the next start then builds them again.
     public func keepFilterStructures() async throws {
         try await writer.write { db in
-            guard self.pendingMemoryChanges.withLock({ $0 == nil }) else { return }
+            guard self.pendingMemoryChanges.withLock({ $0?.isEmpty ?? true }) else { return }
             try db.execute(sql: "DELETE FROM kept_value_sets; DELETE FROM kept_prefix_indexes; DELETE FROM kept_filters_current")
             let set = try db.makeStatement(sql: "INSERT INTO kept_value_sets (kind, definition_seq, term, bits) VALUES (?, ?, ?, ?)")
             for (attribute, term, bits) in self.valueSets.all() {

@@ -115,19 +115,12 @@ extension SQLiteStore {
         }
     }
 
-    /// Runs a write transaction that may change attribute values; if it fails after changing
-    /// the in-memory prefix indexes and value sets, they are dropped so they can never disagree
-    /// with the database.
-    /// In a batch, a failed write's changes never reached them (`SQLiteWriteScope`).
+    /// Runs a write transaction that may change attribute values. Its changes to the in-memory
+    /// prefix indexes and value sets are held until its savepoint is released, so a write that
+    /// fails (a refused value, say) never reaches them, and a transaction that does not commit
+    /// drops them (`GroupCommit`, `SQLiteWriteScope`).
     func writeValues<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        if let scope = activeScope { return try await scope.write(body) }
-        do {
-            return try await writer.write(body)
-        } catch {
-            prefixIndexes.dropAll()
-            valueSets.dropAll()
-            throw error
-        }
+        try await writer.write(body)
     }
 
     /// Attribute values of objects by id: resolves their rowids, then reads as a page does.

@@ -15,8 +15,12 @@ public final class SQLiteStore: DirectoryStore {
     var readsOnWriter: Bool { pool is DatabaseQueue }
     /// Connections for short reads on the calling thread (a database file only).
     let shortReaders: ShortReaders?
-    /// A write's changes to `valueSets` and `prefixIndexes` while its savepoint in a batch's
-    /// shared transaction is open (nil otherwise: changes apply at once).
+    /// Ordinary writes that wait for the writer commit together (`GroupCommit`).
+    let groupCommit = GroupCommit()
+    /// Checkpoints the write-ahead log off the writer's path (a database file only).
+    let checkpointer: WALCheckpointer?
+    /// A write's changes to `valueSets` and `prefixIndexes` while its savepoint (in a group's or a
+    /// batch's transaction) is open; applied when it is released (nil otherwise: changes apply at once).
     let pendingMemoryChanges = Locked<PendingMemoryChanges?>(nil)
     /// While a batch holds a transaction: the schema as that transaction sees it, once read
     /// (`writeSchema`). Only the writer connection touches it.
@@ -50,6 +54,23 @@ public final class SQLiteStore: DirectoryStore {
         activeScope?.accessChanged()
     }
 
+    deinit {
+        checkpointer?.stop()
+    }
+
+    /// A write transaction committed (its log pages are checkpointed soon after).
+    func committed() {
+        checkpointer?.committed()
+    }
+
+    /// After a transaction that did not commit: the in-memory structures may hold its changes,
+    /// and the writer's schema may be the one it saw. They are dropped and read again.
+    func forgetUncommittedState() {
+        prefixIndexes.dropAll()
+        valueSets.dropAll()
+        writerSchema.withLock { $0 = nil }
+    }
+
     /// Opens (creating when needed) the database file at `path` and migrates it.
     public convenience init(path: String) throws {
         try self.init(path: path, prefixCountRows: StoredValue.prefixCountRows)
@@ -68,10 +89,14 @@ public final class SQLiteStore: DirectoryStore {
         configuration.allowsUnsafeTransactions = true
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            // The writer's savepoints (a batch's writes) journal in memory, not in temporary files.
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA temp_store = MEMORY") }
+            if !db.configuration.readonly {
+                // The writer's savepoints (a batch's writes) journal in memory, not in temporary files.
+                try db.execute(sql: "PRAGMA temp_store = MEMORY")
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(WALCheckpointer.backstopPages)")
+            }
         }
         pool = try DatabasePool(path: path, configuration: configuration)
+        checkpointer = try WALCheckpointer(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
         shortReaders = try ShortReaders(path: path, count: max(2, ProcessInfo.processInfo.activeProcessorCount))
         try loadKeptFilterStructures()
@@ -101,6 +126,7 @@ public final class SQLiteStore: DirectoryStore {
         pool = try DatabaseQueue(configuration: configuration)
         try Self.migrator.migrate(pool)
         shortReaders = nil
+        checkpointer = nil
     }
 
     // MARK: Settings

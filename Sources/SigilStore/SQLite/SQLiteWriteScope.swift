@@ -33,7 +33,7 @@ struct SQLiteAccess: Sendable {
         if let scope = store.activeScope { return try await scope.write(body) }
         try await store.gate.enter(store)
         defer { store.gate.leave() }
-        return try await store.pool.write(body)
+        return try await store.groupCommit.write(store, body)
     }
 
     func readOutsideBatch<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
@@ -370,7 +370,7 @@ final class WriterGate: Sendable {
     func lose(_ open: OpenTransaction) {
         open.markLost()
         open.scope.batch.failed(open.number, TransactionLost())
-        dropMemory(open.scope.store)
+        open.scope.store.forgetUncommittedState()
         open.scope.store.heldSchema.withLock { $0 = (false, nil) }
         state.withLock { $0.transactionEnded(open) }
     }
@@ -398,7 +398,12 @@ final class WriterGate: Sendable {
             try store.onWriter { db in
                 guard db.isInsideTransaction else { throw TransactionLost() }
                 do {
-                    if commit { try db.commit() } else { try db.rollback() }
+                    if commit {
+                        try db.commit()
+                        store.committed()
+                    } else {
+                        try db.rollback()
+                    }
                 } catch {
                     if db.isInsideTransaction { try? db.rollback() }
                     throw error
@@ -407,17 +412,12 @@ final class WriterGate: Sendable {
             if !commit { throw TransactionRolledBack() }
         } catch {
             open.scope.batch.failed(open.number, error)
-            dropMemory(store)
+            store.forgetUncommittedState()
         }
         store.heldSchema.withLock { $0 = (false, nil) }
         state.withLock { $0.transactionEnded(open) }
         open.release()
         open.scope.afterTransaction()
-    }
-
-    private func dropMemory(_ store: SQLiteStore) {
-        store.prefixIndexes.dropAll()
-        store.valueSets.dropAll()
     }
 }
 
@@ -435,4 +435,6 @@ struct TransactionRolledBack: Error, CustomStringConvertible {
 struct PendingMemoryChanges: Sendable {
     var valueSets: [ValueSets.Change] = []
     var prefixes: [ValueRows.PrefixChange] = []
+
+    var isEmpty: Bool { valueSets.isEmpty && prefixes.isEmpty }
 }

@@ -1,0 +1,160 @@
+import Foundation
+import GRDB
+import SigilCore
+
+/// Ordinary writes that wait for SQLite's single writer commit together: while one group is
+/// being written, the writes that arrive queue up, and the next group runs them in one
+/// transaction, each in a savepoint of its own, and commits once. A write is answered only after
+/// the commit that holds it, so every acknowledged write is as durable as one committed alone;
+/// a write that fails rolls back to its savepoint and leaves the others of its group alone.
+///
+/// One write per transaction spent most of the writer's time on what every transaction costs
+/// (the hand-over to GRDB's queue, `BEGIN`, the commit's WAL frames for pages that every write
+/// touches, such as the maintained counts and the audit chain's tail), so 32 clients sending
+/// `PATCH`es queued behind one another.
+///
+/// A write's changes to the in-memory value sets and prefix indexes are held until its savepoint
+/// is released (a refused write never reaches them); when a commit fails, they are dropped and
+/// rebuilt from the database, as after a failed batch.
+final class GroupCommit: Sendable {
+    struct Job: Sendable {
+        /// Runs the write's body on the writer connection, keeping its value.
+        let run: @Sendable (Database) throws -> Void
+        /// Answers the waiting write: nil once its group committed, else why it failed.
+        let settle: @Sendable ((any Error)?) -> Void
+    }
+
+    private struct State {
+        var pending: [Job] = []
+        var draining = false
+    }
+
+    private let state = Locked(State())
+
+    /// Runs `body` in the next group and returns its value once the group has committed.
+    func write<T: Sendable>(_ store: SQLiteStore, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let write = GroupedWrite<T>()
+        let job = Job(run: { db in try write.run(body, db) }, settle: { write.settle($0) })
+        let starts = state.withLock { state -> Bool in
+            state.pending.append(job)
+            guard !state.draining else { return false }
+            state.draining = true
+            return true
+        }
+        // The groups are written by a task of their own, so no request's answer waits for the
+        // groups that arrive after its own.
+        if starts { Task { await self.drain(store) } }
+        return try await write.value()
+    }
+
+    /// The writes waiting now, as one group; nil (and no longer draining) when none wait.
+    private func nextGroup() -> [Job]? {
+        state.withLock { state in
+            guard !state.pending.isEmpty else {
+                state.draining = false
+                return nil
+            }
+            defer { state.pending.removeAll(keepingCapacity: true) }
+            return state.pending
+        }
+    }
+
+    private func drain(_ store: SQLiteStore) async {
+        do {
+            try await store.pool.writeWithoutTransaction { db in
+                while let group = self.nextGroup() { Self.commit(group, db, store) }
+            }
+        } catch {
+            // The writer connection could not be reached (a closed database): nothing ran.
+            while let group = nextGroup() { group.forEach { $0.settle(error) } }
+        }
+    }
+
+    /// Writes one group: a transaction for all of it, unless a write's failure ends the
+    /// transaction (SQLite rolls a whole transaction back on a full disk, an I/O error or an
+    /// interrupt), which fails the writes already in it and starts another for the rest.
+    static func commit(_ group: [Job], _ db: Database, _ store: SQLiteStore) {
+        var next = 0
+        while next < group.count {
+            do {
+                try db.beginTransaction(.immediate)
+            } catch {
+                group[next...].forEach { $0.settle(error) }
+                return
+            }
+            var written: [Job] = []
+            var ended: (any Error)?
+            while next < group.count, ended == nil {
+                let job = group[next]
+                next += 1
+                store.pendingMemoryChanges.withLock { $0 = PendingMemoryChanges() }
+                do {
+                    try db.cachedStatement(sql: "SAVEPOINT grouped_write").execute()
+                    try job.run(db)
+                    try db.cachedStatement(sql: "RELEASE grouped_write").execute()
+                    if let changes = store.pendingMemoryChanges.withLock({ $0 }) { store.apply(changes) }
+                    written.append(job)
+                } catch {
+                    if db.isInsideTransaction {
+                        try? db.cachedStatement(sql: "ROLLBACK TO grouped_write").execute()
+                        try? db.cachedStatement(sql: "RELEASE grouped_write").execute()
+                    } else {
+                        ended = error
+                    }
+                    job.settle(error)
+                }
+            }
+            store.pendingMemoryChanges.withLock { $0 = nil }
+            do {
+                if let ended { throw ended }
+                try db.commit()
+            } catch {
+                if db.isInsideTransaction { try? db.rollback() }
+                store.forgetUncommittedState()
+                written.forEach { $0.settle(error) }
+                continue
+            }
+            store.committed()
+            written.forEach { $0.settle(nil) }
+        }
+    }
+}
+
+/// One write waiting in a group: its value once its body ran, its outcome once the group ended.
+private final class GroupedWrite<T: Sendable>: Sendable {
+    private struct State {
+        var value: T?
+        var outcome: Result<T, any Error>?
+        var waiter: CheckedContinuation<T, any Error>?
+    }
+
+    private let state = Locked(State())
+
+    func run(_ body: (Database) throws -> T, _ db: Database) throws {
+        let value = try body(db)
+        state.withLock { $0.value = value }
+    }
+
+    func settle(_ error: (any Error)?) {
+        let (waiter, outcome) = state.withLock { state -> (CheckedContinuation<T, any Error>?, Result<T, any Error>) in
+            let outcome: Result<T, any Error> =
+                if let error { .failure(error) } else if let value = state.value { .success(value) } else {
+                    .failure(TransactionLost())
+                }
+            state.outcome = outcome
+            defer { state.waiter = nil }
+            return (state.waiter, outcome)
+        }
+        waiter?.resume(with: outcome)
+    }
+
+    func value() async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let outcome = state.withLock { state -> Result<T, any Error>? in
+                if state.outcome == nil { state.waiter = continuation }
+                return state.outcome
+            }
+            if let outcome { continuation.resume(with: outcome) }
+        }
+    }
+}
