@@ -40,15 +40,21 @@ import Testing
 
     static func ids(_ entries: [JSONObject]) -> [String] { entries.compactMap { $0["id"]?.stringValue } }
 
-    @Test func initialRoundPagesThroughEveryUserThenReportsNothingNew() async throws {
-        let f = try await Fixture.make()
-        let users = (0..<130).map { index in
+    /// `count` users named "`name` 0", "`name` 1", ..., for the store's `createAll`.
+    static func users(_ count: Int, named name: String) -> [DirectoryObject] {
+        (0..<count).map { index in
             DirectoryObject(
                 kind: .user, id: UUID().uuidString.lowercased(),
                 properties: JSONObject([
-                    ("displayName", .string("Bulk \(index)")), ("userPrincipalName", .string("bulk\(index)@sigil.test")),
+                    ("displayName", .string("\(name) \(index)")),
+                    ("userPrincipalName", .string("\(name.lowercased())\(index)@sigil.test")),
                 ]))
         }
+    }
+
+    @Test func initialRoundPagesThroughEveryUserThenReportsNothingNew() async throws {
+        let f = try await Fixture.make()
+        let users = Self.users(130, named: "Bulk")
         try await f.tenant.store.createAll(users.map { NewObject(object: $0) })
         let total = try await f.tenant.store.count(.user)
         try await f.tenant.test { client in
@@ -104,6 +110,37 @@ import Testing
             // The round's own deltaLink then reports nothing until the next change.
             let quiet = try await Self.round(client, GraphClient.pathAndQuery(of: full.deltaLink), token: f.admin)
             #expect(quiet.entries.isEmpty)
+        }
+    }
+
+    /// A change round of more than a page: each changed user once, in order; a user deleted after
+    /// the round began is left out of it and reported as removed by the next round.
+    @Test func changeRoundPagesAndLeavesLaterDeletesToTheNextRound() async throws {
+        let f = try await Fixture.make()
+        let users = Self.users(130, named: "Paged")
+        try await f.tenant.store.createAll(users.map { NewObject(object: $0) })
+        try await f.tenant.test { client in
+            let start = try await Self.round(client, "/v1.0/users/delta?$select=id,jobTitle", token: f.admin)
+            for user in users {
+                try await f.tenant.store.modify(.user, id: user.id, passwordHash: nil, audit: nil) { state, _ in
+                    var next = state
+                    next.object.properties["jobTitle"] = .string("Changed")
+                    return next
+                }
+            }
+            let first = try await client.follow(start.deltaLink, token: f.admin)
+            let firstIds = Self.ids(first.values.compactMap(\.objectValue))
+            #expect(firstIds.count == 100)
+            let rest = users.map(\.id).filter { !firstIds.contains($0) }
+            let doomed = Array(rest.prefix(5))
+            for id in doomed { #expect(try await f.tenant.store.delete(.user, id: id)) }
+            let nextLink = try #require(first["@odata.nextLink"]?.stringValue)
+            let second = try await Self.round(client, GraphClient.pathAndQuery(of: nextLink), token: f.admin)
+            #expect(Self.ids(second.entries) == rest.filter { !doomed.contains($0) })
+            #expect(second.entries.allSatisfy { $0["jobTitle"] == "Changed" })
+            let following = try await Self.round(client, GraphClient.pathAndQuery(of: second.deltaLink), token: f.admin)
+            #expect(Set(Self.ids(following.entries)) == Set(doomed))
+            #expect(following.entries.allSatisfy { $0["@removed"] == ["reason": "deleted"] })
         }
     }
 
