@@ -35,6 +35,14 @@ import Testing
         Issue.record("a background build did not finish in 5 s")
     }
 
+    /// Waits until every connection to the file has closed (the last one to close removes the
+    /// write-ahead log). A store lives on while work it started in the background finishes, and
+    /// a connection that closes as the file's last one locks it for its final checkpoint: the
+    /// next store opened on the file meanwhile could find it locked.
+    static func waitUntilClosed(_ path: String) async throws {
+        try await waitUntil { !FileManager.default.fileExists(atPath: path + "-wal") }
+    }
+
     static func counts(_ store: SQLiteStore) async throws -> [Int?] {
         let combined = ObjectPredicate.and(gs, .not(.attribute(employeeId, .equals(.string("GS1")))))
         var counts: [Int?] = []
@@ -76,8 +84,10 @@ import Testing
             #expect(store.prefixIndexes.withIndex(Self.prefixKey, { $0.count(prefix: "GS") }) == Self.holders)
             try await store.keepFilterStructures()
         }
+        try await Self.waitUntilClosed(path)
 
         let (attribute, term) = try await Self.gsSet(try SQLiteStore(path: path, prefixCountRows: 0))
+        try await Self.waitUntilClosed(path)
         do {
             let store = try SQLiteStore(path: path, prefixCountRows: 0)
             // There before any query, and answering as before.
@@ -93,6 +103,7 @@ import Testing
             }
             #expect(try await Self.counts(store) == [Self.holders - 1, Self.holders - 2])
         }
+        try await Self.waitUntilClosed(path)
 
         do {
             let store = try SQLiteStore(path: path, prefixCountRows: 0)
@@ -102,6 +113,7 @@ import Testing
             #expect(try await Self.counts(store) == [Self.holders - 1, Self.holders - 2])
             try await store.keepFilterStructures()
         }
+        try await Self.waitUntilClosed(path)
 
         // Another program's write to the file also makes the saved structures stale.
         let other = try DatabaseQueue(path: path)

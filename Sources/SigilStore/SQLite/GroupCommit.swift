@@ -42,8 +42,13 @@ final class GroupCommit: Sendable {
             return true
         }
         // The groups are written by a task of their own, so no request's answer waits for the
-        // groups that arrive after its own.
-        if starts { Task { await self.drain(store) } }
+        // groups that arrive after its own. It holds the store only while a group is written:
+        // a store released by its owner closes its connections then, not when this task ends
+        // (a connection closing late, as the file's last, locked it against the next opener).
+        if starts {
+            let owner = WeakSQLiteStore(store)
+            Task { await self.drain(owner) }
+        }
         return try await write.value()
     }
 
@@ -59,28 +64,35 @@ final class GroupCommit: Sendable {
         }
     }
 
-    private func drain(_ store: SQLiteStore) async {
+    private func drain(_ owner: WeakSQLiteStore) async {
+        while let group = nextGroup() {
+            for (job, error) in await Self.write(group, owner.store) { job.settle(error) }
+        }
+    }
+
+    /// Each write of `group` with nil once committed, or why it failed.
+    private static func write(_ group: [Job], _ store: SQLiteStore?) async -> [(Job, (any Error)?)] {
+        // Every waiting write's caller holds the store, so it is there while writes wait.
+        guard let store else { return group.map { ($0, TransactionLost()) } }
         do {
-            try await store.pool.writeWithoutTransaction { db in
-                while let group = self.nextGroup() { Self.commit(group, db, store) }
-            }
+            return try await store.pool.writeWithoutTransaction { db in commit(group, db, store) }
         } catch {
             // The writer connection could not be reached (a closed database): nothing ran.
-            while let group = nextGroup() { group.forEach { $0.settle(error) } }
+            return group.map { ($0, error) }
         }
     }
 
     /// Writes one group: a transaction for all of it, unless a write's failure ends the
     /// transaction (SQLite rolls a whole transaction back on a full disk, an I/O error or an
     /// interrupt), which fails the writes already in it and starts another for the rest.
-    static func commit(_ group: [Job], _ db: Database, _ store: SQLiteStore) {
+    static func commit(_ group: [Job], _ db: Database, _ store: SQLiteStore) -> [(Job, (any Error)?)] {
+        var outcomes: [(Job, (any Error)?)] = []
         var next = 0
         while next < group.count {
             do {
                 try db.beginTransaction(.immediate)
             } catch {
-                group[next...].forEach { $0.settle(error) }
-                return
+                return outcomes + group[next...].map { ($0, error) }
             }
             var written: [Job] = []
             var ended: (any Error)?
@@ -101,7 +113,7 @@ final class GroupCommit: Sendable {
                     } else {
                         ended = error
                     }
-                    job.settle(error)
+                    outcomes.append((job, error))
                 }
             }
             store.pendingMemoryChanges.withLock { $0 = nil }
@@ -111,12 +123,13 @@ final class GroupCommit: Sendable {
             } catch {
                 if db.isInsideTransaction { try? db.rollback() }
                 store.forgetUncommittedState()
-                written.forEach { $0.settle(error) }
+                outcomes += written.map { ($0, error) }
                 continue
             }
             store.committed()
-            written.forEach { $0.settle(nil) }
+            outcomes += written.map { ($0, nil) }
         }
+        return outcomes
     }
 }
 
@@ -156,5 +169,14 @@ private final class GroupedWrite<T: Sendable>: Sendable {
             }
             if let outcome { continuation.resume(with: outcome) }
         }
+    }
+}
+
+/// The store a group's writer task works for, without keeping it alive.
+private final class WeakSQLiteStore: Sendable {
+    weak let store: SQLiteStore?
+
+    init(_ store: SQLiteStore) {
+        self.store = store
     }
 }

@@ -43,11 +43,16 @@ final class WALCheckpointer: Sendable {
             state.scheduled = true
             return true
         }
-        if schedule { queue.asyncAfter(deadline: .now() + Self.spacing) { self.checkpoint() } }
+        // Weakly: a checkpoint still waiting to run must not keep the connection open after the
+        // store is gone (its closing would then race the next program to open the file).
+        if schedule { queue.asyncAfter(deadline: .now() + Self.spacing) { [weak self] in self?.checkpoint() } }
     }
 
+    /// No checkpoint runs after this returns (one under way has finished), so the connection
+    /// closes with the store that owns it.
     func stop() {
         state.withLock { $0.stopped = true }
+        queue.sync {}
     }
 
     private func checkpoint() {
