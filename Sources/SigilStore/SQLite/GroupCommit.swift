@@ -99,24 +99,14 @@ final class GroupCommit: Sendable {
             while next < group.count, ended == nil {
                 let job = group[next]
                 next += 1
-                store.pendingMemoryChanges.withLock { $0 = PendingMemoryChanges() }
                 do {
-                    try db.cachedStatement(sql: "SAVEPOINT grouped_write").execute()
-                    try job.run(db)
-                    try db.cachedStatement(sql: "RELEASE grouped_write").execute()
-                    if let changes = store.pendingMemoryChanges.withLock({ $0 }) { store.apply(changes) }
+                    try store.inSavepoint(db, job.run)
                     written.append(job)
                 } catch {
-                    if db.isInsideTransaction {
-                        try? db.cachedStatement(sql: "ROLLBACK TO grouped_write").execute()
-                        try? db.cachedStatement(sql: "RELEASE grouped_write").execute()
-                    } else {
-                        ended = error
-                    }
+                    if !db.isInsideTransaction { ended = error }
                     outcomes.append((job, error))
                 }
             }
-            store.pendingMemoryChanges.withLock { $0 = nil }
             do {
                 if let ended { throw ended }
                 try db.commit()

@@ -140,29 +140,7 @@ final class SQLiteWriteScope: Sendable {
         guard let open = try await store.gate.use(for: self, starting: true) else { throw TransactionLost() }
         defer { store.gate.done(open) }
         batch.touched(open.number)
-        store.pendingMemoryChanges.withLock { $0 = PendingMemoryChanges() }
-        let result = Result { () throws -> T in
-            try store.onWriter { db in
-                // Cached statements: compiling them again for every write of a batch shows.
-                try db.cachedStatement(sql: "SAVEPOINT batch_write").execute()
-                do {
-                    let result = try body(db)
-                    try db.cachedStatement(sql: "RELEASE batch_write").execute()
-                    return result
-                } catch {
-                    if db.isInsideTransaction {
-                        try? db.cachedStatement(sql: "ROLLBACK TO batch_write").execute()
-                        try? db.cachedStatement(sql: "RELEASE batch_write").execute()
-                    }
-                    throw error
-                }
-            }
-        }
-        let changes = store.pendingMemoryChanges.withLock { changes in
-            defer { changes = nil }
-            return changes
-        }
-        if case .success = result, let changes { store.apply(changes) }
+        let result = Result { () throws -> T in try store.onWriter { db in try store.inSavepoint(db, body) } }
         // SQLite rolls a whole transaction back on some errors (a full disk, an I/O error, an
         // interrupt): the batch's earlier writes in it are gone.
         if case .failure = result, !store.onWriter({ $0.isInsideTransaction }) { store.gate.lose(open) }
@@ -429,6 +407,33 @@ struct TransactionLost: Error, CustomStringConvertible {
 /// The batch ended with an error, so its open transaction was rolled back.
 struct TransactionRolledBack: Error, CustomStringConvertible {
     var description: String { "the batch ended with an error; its open transaction was rolled back" }
+}
+
+extension SQLiteStore {
+    /// One write of a shared transaction (a batch's, or a group's of ordinary writes) in a
+    /// savepoint of its own: a write that throws rolls back to it and nothing else. Its changes to
+    /// the value sets and prefix indexes are held while it runs and applied once the savepoint is
+    /// released, so a rolled-back write never reaches them. When SQLite has ended the whole
+    /// transaction (a full disk, an I/O error, an interrupt), there is no savepoint left to roll
+    /// back to; the caller sees `db.isInsideTransaction` false.
+    func inSavepoint<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+        pendingMemoryChanges.withLock { $0 = PendingMemoryChanges() }
+        defer { pendingMemoryChanges.withLock { $0 = nil } }
+        do {
+            // Cached statements: compiling them again for every write of a batch shows.
+            try db.cachedStatement(sql: "SAVEPOINT shared_write").execute()
+            let result = try body(db)
+            try db.cachedStatement(sql: "RELEASE shared_write").execute()
+            if let changes = pendingMemoryChanges.withLock({ $0 }) { apply(changes) }
+            return result
+        } catch {
+            if db.isInsideTransaction {
+                try? db.cachedStatement(sql: "ROLLBACK TO shared_write").execute()
+                try? db.cachedStatement(sql: "RELEASE shared_write").execute()
+            }
+            throw error
+        }
+    }
 }
 
 /// A write's changes to the in-memory structures, held until its savepoint is released.
