@@ -144,17 +144,17 @@ extension PostgresStore {
             let (seen, adjustment) = try await self.asSeen(predicate, by: reader, kind, s)
             let matches: Int?
             var statement: SQLFragment
-            // An `or` of one attribute's values counted by the maintained counts, held by at least
-            // one object in 50, pages by walking objects (about 50 per row of the page) without
-            // reading every holder into a set first; a rarer one is read as a set.
+            // An `or` of one attribute's values is counted by the maintained counts (once: the count
+            // below reuses it). Held by at least one object in 50, it pages by walking objects
+            // (about 50 per row of the page) without reading every holder into a set first; a
+            // rarer one is read as a set.
             var counted: Int?
-            if count, adjustment == 0, let predicate, predicate.isCombination,
-                let equalities = try await self.equalitiesCount(kind, predicate, snapshot, s),
-                try await StoredValue.pagesByWalking(holders: equalities, among: Self.total(kind, s))
-            {
-                counted = equalities
+            if count, adjustment == 0, let predicate, predicate.isCombination {
+                counted = try await self.equalitiesCount(kind, predicate, snapshot, s)
             }
-            if count, counted == nil, order == nil, adjustment == 0, let predicate, predicate.isCombination,
+            var pagesWithoutSet = false
+            if let counted { pagesWithoutSet = StoredValue.pagesByWalking(holders: counted, among: try await Self.total(kind, s)) }
+            if count, !pagesWithoutSet, order == nil, adjustment == 0, let predicate, predicate.isCombination,
                 predicate.testsOnlyAttributes
             {
                 // A combination of terms: one set answers both the count and the page.

@@ -334,17 +334,19 @@ extension SQLiteStore {
             let rows: [Row]
             let matches: Int?
             var wanted: [WantedSet] = []
-            // An `or` of one attribute's values counted by the maintained counts pages from the
-            // value index (a selective one) or by walking objects (one held by at least one object
-            // in 50), without reading every holder into a set first; others are read as a set.
-            var counted: Int?
-            if count, adjustment == 0, let predicate, predicate.isCombination,
-                let equalities = try self.equalitiesCount(kind, predicate, db),
-                try equalities <= Self.sortedDriverLimit || StoredValue.pagesByWalking(holders: equalities, among: Self.total(kind, db))
-            {
-                counted = equalities
-            }
-            if count, counted == nil, order == nil, adjustment == 0, let predicate, predicate.isCombination,
+            // An `or` of one attribute's values is counted by the maintained counts (once: the count
+            // below reuses it). It pages from the value index (a selective one) or by walking
+            // objects (one held by at least one object in 50), without reading every holder into a
+            // set first; others are read as a set.
+            let counted =
+                try count && adjustment == 0 && predicate?.isCombination == true
+                ? predicate.flatMap { try self.equalitiesCount(kind, $0, db) } : nil
+            let pagesWithoutSet =
+                try counted.map { equalities in
+                    try equalities <= Self.sortedDriverLimit
+                        || StoredValue.pagesByWalking(holders: equalities, among: Self.total(kind, db))
+                } ?? false
+            if count, !pagesWithoutSet, order == nil, adjustment == 0, let predicate, predicate.isCombination,
                 predicate.testsOnlyAttributes
             {
                 // A combination of terms: one set answers both the count and the page.
