@@ -190,24 +190,26 @@ public struct DeltaService: Sendable {
             // PostgreSQL (about 20 ms for a page of 100).
             var start = 0
             while start < rows.count {
-                var end = start
-                var wanted: [String] = []
+                // The next rows up to the page's remaining room of entries, each with the changes
+                // of its object over the round and those the caller may see (nil: the row makes
+                // no entry — not the object's last change, or nothing the caller may see).
+                var window: [(row: DirectoryChange, entry: (changes: [DirectoryChange], visible: [DirectoryChange])?)] = []
                 var room = pageSize - entries.count
-                while end < rows.count, room > 0 {
-                    let row = rows[end]
-                    end += 1
-                    guard let changes = history[row.objectId], changes.last?.seq == row.seq,
-                        changes.contains(where: { Self.isVisible($0, to: caller) })
-                    else { continue }
-                    room -= 1
-                    if row.type != .deleted { wanted.append(row.objectId) }
+                while start + window.count < rows.count, room > 0 {
+                    let row = rows[start + window.count]
+                    var entry: (changes: [DirectoryChange], visible: [DirectoryChange])?
+                    if let changes = history[row.objectId], changes.last?.seq == row.seq {
+                        let visible = changes.filter { Self.isVisible($0, to: caller) }
+                        if !visible.isEmpty { entry = (changes, visible) }
+                    }
+                    if entry != nil { room -= 1 }
+                    window.append((row, entry))
                 }
-                let current = try await objectStates(kind, wanted)
-                for row in rows[start..<end] {
+                let current = try await objectStates(
+                    kind, window.compactMap { $0.entry != nil && $0.row.type != .deleted ? $0.row.objectId : nil })
+                for (row, entry) in window {
                     cursor = row.seq
-                    guard let changes = history[row.objectId], changes.last?.seq == row.seq else { continue }
-                    let visible = changes.filter { Self.isVisible($0, to: caller) }
-                    guard !visible.isEmpty else { continue }
+                    guard let (changes, visible) = entry else { continue }
                     if row.type == .deleted {
                         entries.append(.removed(id: row.objectId))
                     } else if let current = current[row.objectId] {
@@ -222,7 +224,7 @@ public struct DeltaService: Sendable {
                     // An object missing now was deleted after `through`: the next round reports it.
                     if entries.count >= pageSize { break scan }
                 }
-                start = end
+                start += window.count
             }
         }
         var following = state
