@@ -414,7 +414,7 @@ public enum AuditLog {
         _ activity: AuditActivity, operationType: String, target: AuditTarget?, context: AuditContext, at date: Date
     ) -> AuditRecord {
         AuditRecord(
-            id: RandomId.uuid(), activity: activity, activityDateTime: date, operationType: operationType,
+            id: RandomId.timeOrderedUUID(at: date), activity: activity, activityDateTime: date, operationType: operationType,
             result: .success, correlationId: context.correlationId, initiatedBy: context.initiatedBy,
             targets: target.map { [$0] } ?? [], userAgent: context.userAgent)
     }
