@@ -22,6 +22,9 @@ public enum Limits {
     public static let deltaFilterIds = 50
     /// Requests in one JSON batch (`$batch`): Graph's maximum.
     public static let batchRequests = 20
+    /// Requests of one JSON batch running side by side: enough to keep both sides of the
+    /// database's single writer busy (its work, and the routing and rendering around it).
+    public static let batchConcurrency = 4
     /// Audit log pages: Graph's default and maximum are both 100.
     public static let auditPageSize = 100
 

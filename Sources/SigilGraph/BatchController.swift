@@ -25,8 +25,8 @@ final class BatchDispatcher: Sendable {
 }
 
 /// `POST /{version}/$batch`: Graph's JSON batching. Each inner request is dispatched through the
-/// router with the batch's own Authorization header, one at a time, dependencies first, and its
-/// response captured; the batch answers 200 with the responses in the order the client listed.
+/// router with the batch's own Authorization header, each after the requests it depends on (a few
+/// side by side), and its response captured; the batch answers 200 with the responses in the order the client listed.
 ///
 /// The inner requests run inside `SigilServices.sharingWrites`, so on SQLite their writes share
 /// a transaction (a savepoint each) that commits before the batch answers; an inner request whose
@@ -44,26 +44,7 @@ struct BatchController: Sendable {
         let steps = try BatchRules.parse(try await request.jsonBody(context: context), version: request.apiVersion)
         let contexts = steps.map { innerContext(of: context, step: $0) }
         let (captured, batch) = try await services.sharingWrites { batch in
-            var responses = [Response?](repeating: nil, count: steps.count)
-            var succeeded = [Bool](repeating: false, count: steps.count)
-            for index in BatchRules.executionOrder(steps) {
-                // The batch's deadline stops it between requests (a held transaction's work is not interrupted).
-                try Task.checkCancellation()
-                let step = steps[index]
-                let inner = contexts[index]
-                var response: Response
-                if let failed = step.dependsOn.first(where: { !succeeded[$0] }) {
-                    // Answered here, not by the router, so the ids the middleware adds are added here.
-                    response = Self.answer(.failedDependency(id: step.id, dependency: steps[failed].id), context: inner)
-                } else {
-                    response = try await batch.unit(index) {
-                        try await dispatcher.respond(to: innerRequest(step, outer: request), context: inner)
-                    }
-                }
-                succeeded[index] = (200..<300).contains(response.status.code)
-                responses[index] = response
-            }
-            return (responses, batch)
+            (try await run(steps, contexts: contexts, outer: request, batch: batch), batch)
         }
         // Nothing is reported as done that did not commit.
         let failed = batch.failedUnits
@@ -79,6 +60,52 @@ struct BatchController: Sendable {
             rendered.append(try await Self.render(answer, id: steps[index].id))
         }
         return GraphResponse.json(["responses": .array(rendered)])
+    }
+
+    /// Runs the steps, each once its dependencies have answered, up to `Limits.batchConcurrency`
+    /// side by side (Graph runs requests without `dependsOn` in any order, possibly in parallel):
+    /// one request's routing, checks and rendering overlap another's database work. A step whose
+    /// dependency did not succeed is answered 424 without running.
+    private func run(_ steps: [BatchStep], contexts: [GraphContext], outer request: Request, batch: WriteBatch)
+        async throws -> [Response?]
+    {
+        var responses = [Response?](repeating: nil, count: steps.count)
+        var answered = [Bool](repeating: false, count: steps.count)
+        var succeeded = [Bool](repeating: false, count: steps.count)
+        var started = [Bool](repeating: false, count: steps.count)
+        let order = BatchRules.executionOrder(steps)
+        try await withThrowingTaskGroup(of: (Int, Response).self) { group in
+            var running = 0
+            while true {
+                // In dependency order, so one pass also answers a chain of failed dependencies.
+                for index in order where !started[index] && running < Limits.batchConcurrency {
+                    let step = steps[index]
+                    guard step.dependsOn.allSatisfy({ answered[$0] }) else { continue }
+                    // The batch's deadline stops it between requests (a held transaction's work is not interrupted).
+                    try Task.checkCancellation()
+                    started[index] = true
+                    if let failed = step.dependsOn.first(where: { !succeeded[$0] }) {
+                        // Answered here, not by the router, so the ids the middleware adds are added here.
+                        responses[index] = Self.answer(
+                            .failedDependency(id: step.id, dependency: steps[failed].id), context: contexts[index])
+                        answered[index] = true
+                        continue
+                    }
+                    running += 1
+                    let inner = innerRequest(step, outer: request)
+                    let context = contexts[index]
+                    group.addTask {
+                        (index, try await batch.unit(index) { try await dispatcher.respond(to: inner, context: context) })
+                    }
+                }
+                guard let (index, response) = try await group.next() else { break }
+                running -= 1
+                responses[index] = response
+                answered[index] = true
+                succeeded[index] = (200..<300).contains(response.status.code)
+            }
+        }
+        return responses
     }
 
     /// An inner answer made here rather than by the router, with the ids the middleware adds.

@@ -129,6 +129,45 @@ import Testing
         guard case .intact = try await store.verifyAuditChain() else { throw TestFailure(reason: "chain broken") }
     }
 
+    /// SQLite: requests of a batch running side by side (as `$batch` runs those without
+    /// `dependsOn`) each have their own work attributed to them: when the transaction fails at
+    /// its commit, exactly the requests whose work was in it are named, not one that touched no
+    /// data while the others wrote.
+    @Test(arguments: StoreKind.allCases.filter { $0 != .postgres })
+    func requestsRunningSideBySideAreToldApart(_ kind: StoreKind) async throws {
+        let (fixture, users) = try await Self.prepared(kind)
+        defer { fixture.remove() }
+        guard let store = fixture.store as? SQLiteStore else { throw TestFailure(reason: "not SQLite") }
+        let batch = try await store.sharingWrites { batch in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (unit, user) in users.enumerated() {
+                    group.addTask {
+                        try await batch.unit(unit) {
+                            for round in 0..<5 {
+                                try await Audit.setProject(store, user.id, "Round \(round)")
+                                await Task.yield()
+                            }
+                        }
+                    }
+                }
+                group.addTask {
+                    await batch.unit(users.count) {
+                        for _ in 0..<20 { await Task.yield() }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await batch.unit(users.count + 1) {
+                try await store.writer.write { db in try db.execute(sql: "PRAGMA defer_foreign_keys = ON") }
+                try await store.create(
+                    RoleAssignment(id: newId(), principalId: newId(), role: .attributeAssignmentReader, scope: .tenant))
+            }
+            return batch
+        }
+        #expect(batch.failedUnits == Set(users.indices).union([users.count + 1]))
+        for user in users { #expect(try await Self.project(store, user.id) == "Start") }
+    }
+
     /// SQLite: a batch holding its transaction does not keep another writer waiting for long
     /// once it leaves the transaction idle (slow work between its writes).
     @Test(arguments: StoreKind.allCases.filter { $0 != .postgres })

@@ -102,6 +102,8 @@ final class SQLiteWriteScope: Sendable {
     }
 
     private let state = Locked(State())
+    /// The batch's requests may run side by side; their accesses take turns, in arrival order.
+    private let accesses = TurnTaking()
 
     init(store: SQLiteStore, batch: WriteBatch) {
         self.store = store
@@ -128,6 +130,8 @@ final class SQLiteWriteScope: Sendable {
     var changesRules: Bool { state.withLock { $0.invalidatesRules } }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        await accesses.acquire()
+        defer { accesses.release() }
         if let open = try await store.gate.use(for: self, starting: false) {
             defer { store.gate.done(open) }
             batch.touched(open.number)
@@ -137,6 +141,8 @@ final class SQLiteWriteScope: Sendable {
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        await accesses.acquire()
+        defer { accesses.release() }
         guard let open = try await store.gate.use(for: self, starting: true) else { throw TransactionLost() }
         defer { store.gate.done(open) }
         batch.touched(open.number)
@@ -167,6 +173,37 @@ final class SQLiteWriteScope: Sendable {
         if access { store.bumpAccessVersion() }
         if schema { store.invalidateSchemaCache() }
         if rules { store.invalidateRulesCache() }
+    }
+}
+
+/// One at a time, in arrival order, without polling: the tasks of a batch's requests wait here
+/// for the connection while another of them uses it.
+final class TurnTaking: Sendable {
+    private let state = Locked((taken: false, waiting: [CheckedContinuation<Void, Never>]()))
+
+    func acquire() async {
+        await withCheckedContinuation { (turn: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                guard state.taken else {
+                    state.taken = true
+                    return true
+                }
+                state.waiting.append(turn)
+                return false
+            }
+            if now { turn.resume() }
+        }
+    }
+
+    func release() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard !state.waiting.isEmpty else {
+                state.taken = false
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.resume()
     }
 }
 

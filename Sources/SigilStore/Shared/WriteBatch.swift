@@ -11,7 +11,6 @@ import SigilCore
 /// leaves it empty.
 public final class WriteBatch: Sendable {
     private struct State {
-        var unit: Int?
         /// Unit → the transactions (numbered per batch) its store work went into.
         var touched: [Int: Set<Int>] = [:]
         var failed: Set<Int> = []
@@ -23,12 +22,18 @@ public final class WriteBatch: Sendable {
 
     public init() {}
 
-    /// Runs one request of the batch; its store work is attributed to `unit` (the request's
-    /// index). Requests run one at a time.
+    /// The request the current task runs for, and its batch.
+    private struct Running: Sendable {
+        let batch: WriteBatch
+        let unit: Int
+    }
+
+    @TaskLocal private static var running: Running?
+
+    /// Runs one request of the batch; its store work (and that of tasks it starts) is attributed
+    /// to `unit` (the request's index). Requests of one batch may run side by side.
     public func unit<T>(_ unit: Int, _ body: () async throws -> T) async rethrows -> T {
-        state.withLock { $0.unit = unit }
-        defer { state.withLock { $0.unit = nil } }
-        return try await body()
+        try await Self.$running.withValue(Running(batch: self, unit: unit)) { try await body() }
     }
 
     /// The requests whose store work went into a transaction that did not commit.
@@ -43,10 +48,8 @@ public final class WriteBatch: Sendable {
 
     /// The running request's store work went into transaction `transaction`.
     func touched(_ transaction: Int) {
-        state.withLock { state in
-            guard let unit = state.unit else { return }
-            state.touched[unit, default: []].insert(transaction)
-        }
+        guard let running = Self.running, running.batch === self else { return }
+        state.withLock { $0.touched[running.unit, default: []].insert(transaction) }
     }
 
     /// Transaction `transaction` did not commit.
