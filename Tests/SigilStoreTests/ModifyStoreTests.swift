@@ -372,6 +372,59 @@ import Testing
         #expect(try await store.values(of: alice.id).values(of: site) == [.string("Oslo")])
     }
 
+    /// Point reads decode values with the definitions they remember from committed reads: one
+    /// created since is read when first met, and one seen only inside a batch whose transaction
+    /// rolled back (its number then taken by another definition) is never remembered.
+    @Test(arguments: StoreKind.allCases.filter { $0 != .postgres })
+    func pointReadsMeetNewDefinitionsAndForgetRolledBackOnes(_ kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        defer { fixture.remove() }
+        let store = fixture.store
+        try await seedSchema(store)
+        let alice = makeUser("Alice")
+        try await store.create(alice, passwordHash: nil) { _ in
+            var values = AttributeAssignments()
+            values.set(Attr.level, [.integer(3)])
+            return values
+        }
+        #expect(try await store.objectState(.user, id: alice.id)?.attributes.values(of: Attr.level) == [.integer(3)])
+        @Sendable func define(_ name: String, _ type: AttributeType) -> SchemaChange {
+            .createDefinition(
+                AttributeDefinition(
+                    attributeSet: "Engineering", name: name, type: type, isCollection: false, isSearchable: true,
+                    usePreDefinedValuesOnly: false),
+                allowedValues: [])
+        }
+        @Sendable func assign(_ id: String, _ value: AttributeValue) async throws {
+            try await store.modify(.user, id: alice.id, passwordHash: nil) { state, _ in
+                var next = state
+                next.attributes.set(id, [value])
+                return next
+            }
+        }
+        struct Abandoned: Error {}
+        await #expect(throws: Abandoned.self) {
+            try await store.sharingWrites { batch in
+                try await batch.unit(0) {
+                    let site = define("Site", .string)
+                    try await store.changeSchema { _ in [site] }
+                    try await assign("Engineering_Site", .string("Oslo"))
+                    let inside = try await store.objectState(.user, id: alice.id)
+                    #expect(inside?.attributes.values(of: "Engineering_Site") == [.string("Oslo")])
+                }
+                throw Abandoned()
+            }
+        }
+        // The rolled-back definition's number goes to an Integer definition of another name.
+        let floor = define("Floor", .integer)
+        try await store.changeSchema { _ in [floor] }
+        try await assign("Engineering_Floor", .integer(7))
+        let state = try await store.objectState(.user, id: alice.id)
+        #expect(state?.attributes.values(of: "Engineering_Floor") == [.integer(7)])
+        #expect(state?.attributes.values(of: "Engineering_Site").isEmpty == true)
+        #expect(state?.attributes.values(of: Attr.level) == [.integer(3)])
+    }
+
     /// Point reads take a reader of their own without waiting; many more at once than there are
     /// readers all answer, and each sees the last committed write.
     @Test(arguments: StoreKind.allCases) func manyConcurrentPointReadsSeeTheLastCommit(_ kind: StoreKind) async throws {

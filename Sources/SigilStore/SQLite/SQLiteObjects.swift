@@ -124,7 +124,7 @@ extension SQLiteStore {
     }
 
     /// Attribute values of objects by id: resolves their rowids, then reads as a page does.
-    static func loadAttributes(_ db: Database, objectIds: [String]) throws -> [String: AttributeAssignments] {
+    func loadAttributes(_ db: Database, objectIds: [String]) throws -> [String: AttributeAssignments] {
         let lookup = try db.cachedStatement(sql: "SELECT rowid, id FROM directory_objects WHERE id = ?")
         var idByRowid: [Int64: String] = [:]
         for objectId in objectIds {
@@ -135,7 +135,7 @@ extension SQLiteStore {
     }
 
     public func attributes(of objectIds: [String]) async throws -> [String: AttributeAssignments] {
-        try await writer.shortRead { db in try Self.loadAttributes(db, objectIds: objectIds) }
+        try await writer.shortRead { db in try self.loadAttributes(db, objectIds: objectIds) }
     }
 
     static let objectColumns = "rowid, id, kind, properties"
@@ -166,18 +166,44 @@ extension SQLiteStore {
     }
 
     public func objectState(_ kind: DirectoryObjectKind, id: String) async throws -> ObjectState? {
-        try await writer.shortRead { db in
-            let byName = kind.isPrincipalName(id)
-            let sql =
-                byName
-                ? "SELECT \(Self.objectColumns) FROM directory_objects WHERE upn_key = ? AND kind = ?"
-                : "SELECT \(Self.objectColumns) FROM directory_objects WHERE id = ? AND kind = ?"
-            let key = byName ? nameKey(id) : id.lowercased()
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: [key, kind.rawValue]) else { return nil }
-            let object = try Self.decodeObject(row)
-            let rowid: Int64 = row["rowid"]
-            return ObjectState(object: object, attributes: try Self.loadAttributes(db, rowids: [rowid])[rowid] ?? AttributeAssignments())
+        let byName = kind.isPrincipalName(id)
+        let key = byName ? nameKey(id) : id.lowercased()
+        // The object and its value rows in one statement (the hottest read: GET of an object).
+        return try await writer.statementRead { db in
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(sql: byName ? Self.stateByName : Self.stateById), arguments: [key, kind.rawValue])
+            guard let first = try rows.next() else { return nil }
+            let object = try Self.decodeObject(first)
+            let rowid: Int64 = first[0]
+            var reader = ValueReader()
+            var row: Row? = first
+            while let current = row {
+                if let seq: Int64 = current[4] { reader.add(rowid: rowid, seq: seq, text: current[5], int: current[6]) }
+                row = try rows.next()
+            }
+            return ObjectState(object: object, attributes: try self.decodeCommitted(reader, db)[rowid] ?? AttributeAssignments())
         }
+    }
+
+    /// An object (by id, or by principal name) with its value rows, one row per value (one row
+    /// with NULL values when it has none), in the order `ValueReader` reads them.
+    private static let stateById = stateSQL(where: "o.id = ?")
+    private static let stateByName = stateSQL(where: "o.upn_key = ?")
+    private static func stateSQL(where condition: String) -> String {
+        """
+        SELECT o.rowid, o.id, o.kind, o.properties, v.definition_seq, v.value_text, v.value_int
+        FROM directory_objects o LEFT JOIN attribute_values v ON v.object_rowid = o.rowid
+        WHERE \(condition) AND o.kind = ? ORDER BY v.definition_seq, v.ordinal
+        """
+    }
+
+    /// Value rows decoded against `committedDefinitions`; when a row's definition is not among
+    /// them, the definitions are read from `db` (and kept, when `db` reads committed data).
+    func decodeCommitted(_ reader: ValueReader, _ db: Database) throws -> [Int64: AttributeAssignments] {
+        if let decoded = reader.finish(committedDefinitions.withLock { $0 }) { return decoded }
+        let definitions = try Self.definitions(db)
+        if db.configuration.readonly { committedDefinitions.withLock { $0 = definitions } }
+        return reader.finish(definitions, skippingUnknown: true) ?? [:]
     }
 
     public func objects(_ kind: DirectoryObjectKind, after cursor: Int64?, limit: Int) async throws -> DirectoryPage {
@@ -204,7 +230,7 @@ extension SQLiteStore {
             let rowid: Int64 = row["rowid"]
             let before = ObjectState(
                 object: object,
-                attributes: try Self.loadAttributes(db, rowids: [rowid])[rowid] ?? AttributeAssignments())
+                attributes: try self.loadAttributes(db, rowids: [rowid])[rowid] ?? AttributeAssignments())
             let after = try change(before, try self.writeSchema(db))
             if after.object != before.object || passwordHash != nil {
                 do {
@@ -256,7 +282,7 @@ extension SQLiteStore {
             }
             for object in doomed {
                 // Take the values out through the same path as a write, so counts and indexes follow.
-                let values = try Self.loadAttributes(db, rowids: [object.rowid])[object.rowid] ?? AttributeAssignments()
+                let values = try self.loadAttributes(db, rowids: [object.rowid])[object.rowid] ?? AttributeAssignments()
                 var rows = ValueRows()
                 rows.counts.objects[object.kind.rawValue] = -1
                 try rows.add(

@@ -330,7 +330,7 @@ extension SQLiteStore {
     ) async throws -> (page: DirectoryPage, count: Int?) {
         let read: @Sendable (Database) throws -> ((page: DirectoryPage, count: Int?), [WantedSet], Bool) = { db in
             let wantsPrefixIndex = try count && self.prefixIndexWanted(kind, predicate, db)
-            let (seen, adjustment) = try Self.asSeen(predicate, by: reader, kind, db)
+            let (seen, adjustment) = try self.asSeen(predicate, by: reader, kind, db)
             let rows: [Row]
             let matches: Int?
             var wanted: [WantedSet] = []
@@ -372,7 +372,7 @@ extension SQLiteStore {
             let nextSortKey: String? = next != nil && order != nil ? page.last.flatMap { $0["sort_key"] } : nil
             var attributes: [String: AttributeAssignments]?
             if withAttributes {
-                let byRowid = try Self.loadAttributes(db, rowids: page.map { $0["rowid"] })
+                let byRowid = try self.loadAttributes(db, rowids: page.map { $0["rowid"] })
                 attributes = [:]
                 for (row, object) in zip(page, objects) { attributes?[object.id] = byRowid[row["rowid"]] }
             }
@@ -415,7 +415,7 @@ extension SQLiteStore {
 
     /// `predicate` as `reader` may apply it, judged against the reader's own object and values in
     /// this same read.
-    static func asSeen(_ predicate: ObjectPredicate?, by reader: String?, _ kind: DirectoryObjectKind, _ db: Database)
+    func asSeen(_ predicate: ObjectPredicate?, by reader: String?, _ kind: DirectoryObjectKind, _ db: Database)
         throws -> (ObjectPredicate?, Int)
     {
         guard let predicate, let reader, predicate.mentionsAttributes else { return (predicate, 0) }
@@ -424,7 +424,7 @@ extension SQLiteStore {
                 db.cachedStatement(sql: "SELECT rowid, id, kind, properties FROM directory_objects WHERE id = ? AND kind = ?"),
                 arguments: [reader, kind.rawValue])
         else { return (predicate, 0) }
-        let object = try decodeObject(row)
+        let object = try Self.decodeObject(row)
         let rowid: Int64 = row["rowid"]
         let values = try loadAttributes(db, rowids: [rowid])[rowid]
         let seen = predicate.asSeen(by: object, holding: values ?? AttributeAssignments())
@@ -435,12 +435,18 @@ extension SQLiteStore {
     static let displayNameKey = "lower(coalesce(json_extract(o.properties, '$.displayName'), ''))"
 
     /// Attribute values of objects by rowid, in one statement.
-    static func loadAttributes(_ db: Database, rowids: [Int64]) throws -> [Int64: AttributeAssignments] {
-        guard !rowids.isEmpty else { return [:] }
+    /// Every attribute definition by number.
+    static func definitions(_ db: Database) throws -> [Int64: StoredDefinition] {
         var definitions: [Int64: StoredDefinition] = [:]
         for row in try Row.fetchAll(db.cachedStatement(sql: StoredDefinition.select)) {
             definitions[row[0]] = StoredDefinition(seq: row[0], set: row[1], name: row[2], type: row[3], isCollection: row[4])
         }
+        return definitions
+    }
+
+    /// The values of objects by rowid, decoded with the committed definitions (`decodeCommitted`).
+    func loadAttributes(_ db: Database, rowids: [Int64]) throws -> [Int64: AttributeAssignments] {
+        guard !rowids.isEmpty else { return [:] }
         let list = "[" + rowids.map(String.init).joined(separator: ",") + "]"
         let rows = try Row.fetchCursor(
             db.cachedStatement(
@@ -448,7 +454,7 @@ extension SQLiteStore {
             arguments: [list])
         var reader = ValueReader()
         while let row = try rows.next() { reader.add(rowid: row[0], seq: row[1], text: row[2], int: row[3]) }
-        return reader.finish(definitions, skippingUnknown: true) ?? [:]
+        return try decodeCommitted(reader, db)
     }
 
     /// The statement for one page, and whether GRDB should cache it: in display-name order along

@@ -28,6 +28,12 @@ public final class SQLiteStore: DirectoryStore {
     /// The committed schema as the writer connection last read it, outside batches
     /// (`writeSchema`). Only the writer connection touches it.
     let writerSchema = Locked<Schema?>(nil)
+    /// Attribute definitions by number as committed, for decoding value rows without reading the
+    /// definitions each time. A definition's number, name, set, type and collection flag never
+    /// change once committed and definitions are never removed, so an entry stays true; it is
+    /// filled only from read-only connections, which see committed data (a number taken by a
+    /// transaction that rolls back can be taken again).
+    let committedDefinitions = Locked<[Int64: StoredDefinition]>([:])
     let prefixIndexes = PrefixIndexes()
     let valueSets: ValueSets
     /// Whether prefix indexes and value sets are built in the background once the query that

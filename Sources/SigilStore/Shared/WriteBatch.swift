@@ -49,7 +49,7 @@ public final class WriteBatch: Sendable {
     /// The running request's store work went into transaction `transaction`.
     func touched(_ transaction: Int) {
         guard let running = Self.running, running.batch === self else { return }
-        state.withLock { $0.touched[running.unit, default: []].insert(transaction) }
+        state.withLock { _ = $0.touched[running.unit, default: []].insert(transaction) }
     }
 
     /// Transaction `transaction` did not commit.
