@@ -20,7 +20,7 @@ public enum RandomId {
     /// them grows at its end instead of taking a random page per record: with audit record ids
     /// made so, a commit of one PATCH wrote ~16 pages to the log instead of ~18, and a `$batch`
     /// of 20 ~80 instead of ~86.
-    public static func timeOrderedUUID(at date: Date = Date()) -> String {
+    public static func timeOrderedUUID(at date: Date) -> String {
         var generator = SystemRandomNumberGenerator()
         let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1_000)) & 0xFFFF_FFFF_FFFF
         let random: UInt64 = generator.next()

@@ -26,7 +26,8 @@ final class BatchDispatcher: Sendable {
 
 /// `POST /{version}/$batch`: Graph's JSON batching. Each inner request is dispatched through the
 /// router with the batch's own Authorization header, each after the requests it depends on (a few
-/// side by side), and its response captured; the batch answers 200 with the responses in the order the client listed.
+/// side by side), and its response captured; the batch answers 200 with the responses in the
+/// order the client listed.
 ///
 /// The inner requests run inside `SigilServices.sharingWrites`, so on SQLite their writes share
 /// a transaction (a savepoint each) that commits before the batch answers; an inner request whose

@@ -176,11 +176,11 @@ extension SQLiteStore {
             let object = try Self.decodeObject(first)
             let rowid: Int64 = first[0]
             var reader = ValueReader()
-            var row: Row? = first
-            while let current = row {
-                if let seq: Int64 = current[4] { reader.add(rowid: rowid, seq: seq, text: current[5], int: current[6]) }
-                row = try rows.next()
+            func add(_ row: Row) {
+                if let seq: Int64 = row[4] { reader.add(rowid: rowid, seq: seq, text: row[5], int: row[6]) }
             }
+            add(first)
+            while let row = try rows.next() { add(row) }
             return ObjectState(object: object, attributes: try self.decodeCommitted(reader, db)[rowid] ?? AttributeAssignments())
         }
     }
@@ -195,15 +195,6 @@ extension SQLiteStore {
         FROM directory_objects o LEFT JOIN attribute_values v ON v.object_rowid = o.rowid
         WHERE \(condition) AND o.kind = ? ORDER BY v.definition_seq, v.ordinal
         """
-    }
-
-    /// Value rows decoded against `committedDefinitions`; when a row's definition is not among
-    /// them, the definitions are read from `db` (and kept, when `db` reads committed data).
-    func decodeCommitted(_ reader: ValueReader, _ db: Database) throws -> [Int64: AttributeAssignments] {
-        if let decoded = reader.finish(committedDefinitions.withLock { $0 }) { return decoded }
-        let definitions = try Self.definitions(db)
-        if db.configuration.readonly { committedDefinitions.withLock { $0 = definitions } }
-        return reader.finish(definitions, skippingUnknown: true) ?? [:]
     }
 
     public func objects(_ kind: DirectoryObjectKind, after cursor: Int64?, limit: Int) async throws -> DirectoryPage {

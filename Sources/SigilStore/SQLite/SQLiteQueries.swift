@@ -434,7 +434,6 @@ extension SQLiteStore {
     /// The display-name sort key in SQL; its index is `directory_objects_display_name`.
     static let displayNameKey = "lower(coalesce(json_extract(o.properties, '$.displayName'), ''))"
 
-    /// Attribute values of objects by rowid, in one statement.
     /// Every attribute definition by number.
     static func definitions(_ db: Database) throws -> [Int64: StoredDefinition] {
         var definitions: [Int64: StoredDefinition] = [:]
@@ -444,7 +443,17 @@ extension SQLiteStore {
         return definitions
     }
 
-    /// The values of objects by rowid, decoded with the committed definitions (`decodeCommitted`).
+    /// Value rows decoded against `committedDefinitions`; when a row's definition is not among
+    /// them, the definitions are read from `db` (and kept, when `db` reads committed data).
+    func decodeCommitted(_ reader: ValueReader, _ db: Database) throws -> [Int64: AttributeAssignments] {
+        if let decoded = reader.finish(committedDefinitions.withLock { $0 }) { return decoded }
+        let definitions = try Self.definitions(db)
+        if db.configuration.readonly { committedDefinitions.withLock { $0 = definitions } }
+        return reader.finish(definitions, skippingUnknown: true) ?? [:]
+    }
+
+    /// Attribute values of objects by rowid, in one statement, decoded with the committed
+    /// definitions (`decodeCommitted`).
     func loadAttributes(_ db: Database, rowids: [Int64]) throws -> [Int64: AttributeAssignments] {
         guard !rowids.isEmpty else { return [:] }
         let list = "[" + rowids.map(String.init).joined(separator: ",") + "]"
