@@ -93,6 +93,28 @@ import Testing
         #expect(try Self.written(directory) == [11])
     }
 
+    /// A write alone in its transaction runs without a savepoint (under one, SQLite's statement
+    /// journal made a write of thousands of objects quadratic); its failure, in its body or at
+    /// the commit, still leaves nothing behind, and the writer goes on.
+    @Test func aWriteAloneNeedsNoSavepointAndStillFailsWhole() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try await Self.store(directory)
+        try await store.writer.write { db in
+            #expect(throws: DatabaseError.self) { try db.execute(sql: "RELEASE shared_write") }
+            try Self.insert(1)(db)
+        }
+        await #expect(throws: Refused.self) {
+            try await store.writer.write { db in
+                try Self.insert(2)(db)
+                throw Refused()
+            }
+        }
+        await #expect(throws: DatabaseError.self) { try await store.writer.write(Self.insert(3, parent: 99)) }
+        try await store.writer.write(Self.insert(4))
+        #expect(try Self.written(directory) == [1, 4])
+    }
+
     /// The log's pages reach the database file without a writer copying them: the writer's own
     /// checkpoint waits for `WALCheckpointer.backstopPages`, far more than these writes make.
     @Test func theLogIsCheckpointedOffTheWritersPath() async throws {

@@ -4,7 +4,7 @@ import SigilCore
 
 /// Ordinary writes that wait for SQLite's single writer commit together: while one group is
 /// being written, the writes that arrive queue up, and the next group runs them in one
-/// transaction, each in a savepoint of its own, and commits once. A write is answered only after
+/// transaction, each in a savepoint of its own (a write alone needs none), and commits once. A write is answered only after
 /// the commit that holds it, so every acknowledged write is as durable as one committed alone;
 /// a write that fails rolls back to its savepoint and leaves the others of its group alone.
 ///
@@ -93,6 +93,32 @@ final class GroupCommit: Sendable {
                 try db.beginTransaction(.immediate)
             } catch {
                 return outcomes + group[next...].map { ($0, error) }
+            }
+            if next == 0, group.count == 1, let job = group.first {
+                next = 1
+                // Alone in its transaction, a write needs no savepoint: its failure rolls back
+                // the transaction. Under a savepoint SQLite also journals, for every statement
+                // that changes a page, a copy of each page first changed since the savepoint,
+                // and ending a statement walks that in-memory journal from its start: a write of
+                // thousands of objects (`createAll`) went quadratic (`docs/architecture.md`).
+                do {
+                    try store.withoutSavepoint(db, job.run)
+                } catch {
+                    if db.isInsideTransaction { try? db.rollback() }
+                    outcomes.append((job, error))
+                    continue
+                }
+                do {
+                    try db.commit()
+                } catch {
+                    if db.isInsideTransaction { try? db.rollback() }
+                    store.forgetUncommittedState()
+                    outcomes.append((job, error))
+                    continue
+                }
+                store.committed()
+                outcomes.append((job, nil))
+                continue
             }
             var written: [Job] = []
             var ended: (any Error)?

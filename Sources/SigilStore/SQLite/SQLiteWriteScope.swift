@@ -497,6 +497,19 @@ extension SQLiteStore {
     }
 }
 
+extension SQLiteStore {
+    /// The only write of its transaction: its changes to the value sets and prefix indexes are
+    /// held while it runs and applied once it returns; when it throws, the caller rolls the
+    /// transaction back and they never reach them.
+    func withoutSavepoint<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+        pendingMemoryChanges.withLock { $0 = PendingMemoryChanges() }
+        defer { pendingMemoryChanges.withLock { $0 = nil } }
+        let result = try body(db)
+        if let changes = pendingMemoryChanges.withLock({ $0 }) { apply(changes) }
+        return result
+    }
+}
+
 /// A write's changes to the in-memory structures, held until its savepoint is released.
 struct PendingMemoryChanges: Sendable {
     var valueSets: [ValueSets.Change] = []
