@@ -115,6 +115,32 @@ import Testing
         #expect(try Self.written(directory) == [1, 4])
     }
 
+    /// A read that throws ends its transaction: every reader connection serves the reads after it.
+    @Test func aFailedReadLeavesItsConnectionUsable() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try await Self.store(directory)
+        try await store.writer.write(Self.insert(1))
+        for _ in 0..<8 {
+            await #expect(throws: Refused.self) {
+                try await store.writer.read { db in
+                    _ = try Int.fetchAll(db, sql: "SELECT id FROM probe")
+                    throw Refused()
+                }
+            }
+            await #expect(throws: Refused.self) {
+                try await store.writer.shortRead { db in
+                    _ = try Int.fetchAll(db, sql: "SELECT id FROM probe")
+                    throw Refused()
+                }
+            }
+        }
+        for _ in 0..<8 {
+            #expect(try await store.writer.read { db in try Int.fetchAll(db, sql: "SELECT id FROM probe") } == [1])
+            #expect(try await store.writer.shortRead { db in try Int.fetchAll(db, sql: "SELECT id FROM probe") } == [1])
+        }
+    }
+
     /// The log's pages reach the database file without a writer copying them: the writer's own
     /// checkpoint waits for `WALCheckpointer.backstopPages`, far more than these writes make.
     @Test func theLogIsCheckpointedOffTheWritersPath() async throws {

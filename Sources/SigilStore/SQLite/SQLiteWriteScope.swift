@@ -38,7 +38,22 @@ struct SQLiteAccess: Sendable {
 
     /// GRDB's synchronous read (the async overload is preferred inside a task).
     private static func readHere<T>(_ connection: DatabaseQueue, inTransaction: Bool, _ body: (Database) throws -> T) throws -> T {
-        inTransaction ? try connection.read(body) : try connection.unsafeRead(body)
+        try connection.unsafeRead { db in inTransaction ? try readTransaction(db, body) : try body(db) }
+    }
+
+    /// `body` in a deferred read transaction (one snapshot for all its statements) begun and
+    /// ended with cached statements: GRDB's own read compiles `BEGIN` and `COMMIT` again for
+    /// every read, 2.6% of a filtered page's CPU at 1,000,000 users.
+    static func readTransaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+        try db.cachedStatement(sql: "BEGIN DEFERRED TRANSACTION").execute()
+        do {
+            let value = try body(db)
+            try db.cachedStatement(sql: "COMMIT TRANSACTION").execute()
+            return value
+        } catch {
+            if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK TRANSACTION").execute() }
+            throw error
+        }
     }
 
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
@@ -50,7 +65,7 @@ struct SQLiteAccess: Sendable {
 
     func readOutsideBatch<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         // A queue (in-memory store) reads on the writer's connection, so it waits like a writer.
-        guard store.readsOnWriter else { return try await store.pool.read(body) }
+        guard store.readsOnWriter else { return try await store.pool.unsafeRead { db in try Self.readTransaction(db, body) } }
         try await store.gate.enter(store)
         defer { store.gate.leave() }
         return try await store.pool.read(body)
