@@ -381,12 +381,7 @@ import Testing
         defer { fixture.remove() }
         let store = fixture.store
         try await seedSchema(store)
-        let alice = makeUser("Alice")
-        try await store.create(alice, passwordHash: nil) { _ in
-            var values = AttributeAssignments()
-            values.set(Attr.level, [.integer(3)])
-            return values
-        }
+        let alice = try await Self.aliceAtLevel3(store)
         #expect(try await store.objectState(.user, id: alice.id)?.attributes.values(of: Attr.level) == [.integer(3)])
         @Sendable func define(_ name: String, _ type: AttributeType) -> SchemaChange {
             .createDefinition(
@@ -423,6 +418,58 @@ import Testing
         #expect(state?.attributes.values(of: "Engineering_Floor") == [.integer(7)])
         #expect(state?.attributes.values(of: "Engineering_Site").isEmpty == true)
         #expect(state?.attributes.values(of: Attr.level) == [.integer(3)])
+    }
+
+    /// Alice, created holding Level 3.
+    static func aliceAtLevel3(_ store: any DirectoryStore) async throws -> DirectoryObject {
+        let alice = makeUser("Alice")
+        try await store.create(alice, passwordHash: nil) { _ in
+            var values = AttributeAssignments()
+            values.set(Attr.level, [.integer(3)])
+            return values
+        }
+        return alice
+    }
+
+    /// Writes that read objects only on the writer keep the committed definitions too, read from
+    /// a read-only connection: never one that exists only in the writer's open transaction.
+    @Test func writesOnTheWriterKeepOnlyCommittedDefinitions() async throws {
+        let fixture = try await StoreFixture(.file)
+        defer { fixture.remove() }
+        guard let store = fixture.store as? SQLiteStore else { throw TestFailure(reason: "not a SQLite store") }
+        try await seedSchema(store)
+        let alice = try await Self.aliceAtLevel3(store)
+        @Sendable func assign(_ id: String, _ value: AttributeValue) async throws {
+            try await store.modify(.user, id: alice.id, passwordHash: nil) { state, _ in
+                var next = state
+                next.attributes.set(id, [value])
+                return next
+            }
+        }
+        store.committedDefinitions.withLock { $0 = [:] }
+        try await assign(Attr.level, .integer(4))
+        #expect(store.committedDefinitions.withLock { $0.values.contains { $0.id == Attr.level } })
+
+        struct Abandoned: Error {}
+        await #expect(throws: Abandoned.self) {
+            try await store.sharingWrites { batch in
+                try await batch.unit(0) {
+                    let site = SchemaChange.createDefinition(
+                        AttributeDefinition(
+                            attributeSet: "Engineering", name: "Site", type: .string, isCollection: false, isSearchable: true,
+                            usePreDefinedValuesOnly: false),
+                        allowedValues: [])
+                    try await store.changeSchema { _ in [site] }
+                    try await assign("Engineering_Site", .string("Oslo"))
+                    store.committedDefinitions.withLock { $0 = [:] }
+                    // Decoding Alice's Site value on the writer reads the definitions again.
+                    try await assign(Attr.level, .integer(5))
+                    #expect(store.committedDefinitions.withLock { $0.values.contains { $0.id == Attr.level } })
+                    #expect(!store.committedDefinitions.withLock { $0.values.contains { $0.id == "Engineering_Site" } })
+                }
+                throw Abandoned()
+            }
+        }
     }
 
     /// Point reads take a reader of their own without waiting; many more at once than there are

@@ -446,12 +446,29 @@ extension SQLiteStore {
     }
 
     /// Value rows decoded against `committedDefinitions`; when a row's definition is not among
-    /// them, the definitions are read from `db` (and kept, when `db` reads committed data).
+    /// them, the definitions are read from `db` (and kept, when `db` reads committed data; when
+    /// it is the writer, whose transaction may hold definitions that roll back, they are read
+    /// again from a read-only connection and those are kept).
     func decodeCommitted(_ reader: ValueReader, _ db: Database) throws -> [Int64: AttributeAssignments] {
         if let decoded = reader.finish(committedDefinitions.withLock { $0 }) { return decoded }
         let definitions = try Self.definitions(db)
-        if db.configuration.readonly { committedDefinitions.withLock { $0 = definitions } }
+        if db.configuration.readonly {
+            committedDefinitions.withLock { $0 = definitions }
+        } else {
+            keepCommittedDefinitions()
+        }
         return reader.finish(definitions, skippingUnknown: true) ?? [:]
+    }
+
+    /// Fills `committedDefinitions` from a read-only connection. Writes that read no object
+    /// outside the writer (a server taking only `PATCH`es, a `$batch`) otherwise read every
+    /// definition for each write: 4.5% of a batch's CPU.
+    func keepCommittedDefinitions() {
+        guard let connection = shortReaders?.take() else { return }
+        defer { shortReaders?.put(connection) }
+        // A failed read keeps nothing; the next write tries again.
+        guard let definitions = try? connection.read({ try Self.definitions($0) }) else { return }
+        committedDefinitions.withLock { $0 = definitions }
     }
 
     /// Attribute values of objects by rowid, in one statement, decoded with the committed
