@@ -164,7 +164,7 @@ import Testing
         let tenant = try await TestTenant.make()
         let boot = try await tenant.bootstrapToken()
         let lines = LogLines()
-        let logger = Logger(label: "sigil-test") { label in JSONLogHandler(label: label, write: { lines.append($0) }) }
+        let logger = Logger(label: "sigil-test") { label in LineLogHandler(label: label, format: .json, write: { lines.append($0) }) }
         // A handler that fails unexpectedly: it asks for a parameter its template does not name.
         let router = buildRouter(
             services: tenant.services, options: ServerOptions(accessLog: true),

@@ -329,9 +329,27 @@ import Testing
 
     // MARK: Logs
 
+    @Test func textLogLinesCarryLevelMessageAndMetadata() throws {
+        let lines = LogLines()
+        var logger = Logger(label: "sigil-test") { label in LineLogHandler(label: label, format: .text, write: { lines.append($0) }) }
+        logger[metadataKey: "request_id"] = "r-1"
+        logger[metadataKey: "status"] = "500"
+        logger.info("request", metadata: ["status": "204", "method": "GET"])
+        logger.debug("hidden below info")
+        logger[metadataKey: "request_id"] = nil
+        logger.warning("plain")
+        let written = lines.all
+        #expect(written.count == 2)
+        let first = try #require(written.first)
+        // Time with its offset, level, label, the metadata sorted by key (explicit values win), source, message.
+        let pattern = #/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{4} info sigil-test: method=GET request_id=r-1 status=204 \[SigilGraphTests\] request\n$/#
+        #expect(first.wholeMatch(of: pattern) != nil, "\(first)")
+        #expect(written.last?.hasSuffix(" warning sigil-test: status=500 [SigilGraphTests] plain\n") == true, "\(written)")
+    }
+
     @Test func jsonLogLinesCarryLevelMessageAndMetadata() throws {
         let lines = LogLines()
-        var logger = Logger(label: "sigil-test") { label in JSONLogHandler(label: label, write: { lines.append($0) }) }
+        var logger = Logger(label: "sigil-test") { label in LineLogHandler(label: label, format: .json, write: { lines.append($0) }) }
         logger[metadataKey: "request_id"] = "r-1"
         logger.info("request", metadata: ["status": "204", "nested": ["a": "b"]])
         logger.debug("hidden below info")
