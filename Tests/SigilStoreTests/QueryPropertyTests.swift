@@ -185,7 +185,7 @@ import Testing
                             var rows = ValueRows()
                             try rows.add(
                                 change.refused, previous: change.values, rowid: rowid, kind: .user,
-                                definition: SQLiteStore.definitionLookup(db))
+                                definition: sqlite.definitionLookup(db))
                             try sqlite.write(rows, db)
                             throw GraphError.badRequest("refused after writing")
                         }

@@ -53,15 +53,18 @@ extension SQLiteStore {
         rows.counts.objects[object.kind.rawValue] = 1
         try rows.add(
             attributes, previous: AttributeAssignments(), rowid: db.lastInsertedRowID, kind: object.kind,
-            definition: Self.definitionLookup(db))
+            definition: self.definitionLookup(db))
         try write(rows, db)
     }
 
-    /// Finds a definition by key in `db`, for `ValueRows`.
-    static func definitionLookup(_ db: Database) -> (String) throws -> StoredDefinition? {
-        { key in
+    /// Finds a definition by key among the committed ones kept in memory, else in `db` (one
+    /// created in this transaction), for `ValueRows`. The statement was 2.9% of a batch's CPU.
+    func definitionLookup(_ db: Database) -> (String) throws -> StoredDefinition? {
+        let kept = committedDefinitionsByKey.withLock { $0 }
+        return { key in
+            if let definition = kept[key] { return definition }
             // Cached statements: compiling one costs more than running it on this hot path.
-            try Row.fetchOne(db.cachedStatement(sql: "\(StoredDefinition.select) WHERE key = ?"), arguments: [key]).map {
+            return try Row.fetchOne(db.cachedStatement(sql: "\(StoredDefinition.select) WHERE key = ?"), arguments: [key]).map {
                 StoredDefinition(seq: $0[0], set: $0[1], name: $0[2], type: $0[3], isCollection: $0[4])
             }
         }
@@ -241,7 +244,7 @@ extension SQLiteStore {
             }
             var rows = ValueRows()
             try rows.add(
-                after.attributes, previous: before.attributes, rowid: rowid, kind: kind, definition: Self.definitionLookup(db))
+                after.attributes, previous: before.attributes, rowid: rowid, kind: kind, definition: self.definitionLookup(db))
             try self.write(rows, db)
             try Self.log(DirectoryChange.between(before, after), db)
             if let audit,
@@ -278,7 +281,7 @@ extension SQLiteStore {
                 rows.counts.objects[object.kind.rawValue] = -1
                 try rows.add(
                     AttributeAssignments(), previous: values, rowid: object.rowid, kind: object.kind,
-                    definition: Self.definitionLookup(db))
+                    definition: self.definitionLookup(db))
                 try self.write(rows, db)
                 try db.execute(sql: "DELETE FROM directory_objects WHERE rowid = ?", arguments: [object.rowid])
                 if DirectoryChange.isTracked(object.kind) {

@@ -453,7 +453,7 @@ extension SQLiteStore {
         if let decoded = reader.finish(committedDefinitions.withLock { $0 }) { return decoded }
         let definitions = try Self.definitions(db)
         if db.configuration.readonly {
-            committedDefinitions.withLock { $0 = definitions }
+            keep(definitions)
         } else {
             keepCommittedDefinitions()
         }
@@ -468,7 +468,14 @@ extension SQLiteStore {
         defer { shortReaders?.put(connection) }
         // A failed read keeps nothing; the next write tries again.
         guard let definitions = try? connection.read({ try Self.definitions($0) }) else { return }
+        keep(definitions)
+    }
+
+    /// Keeps `definitions`, read from committed data, by number and by key.
+    func keep(_ definitions: [Int64: StoredDefinition]) {
         committedDefinitions.withLock { $0 = definitions }
+        let byKey = Dictionary(definitions.values.map { (nameKey($0.id), $0) }) { first, _ in first }
+        committedDefinitionsByKey.withLock { $0 = byKey }
     }
 
     /// Attribute values of objects by rowid, in one statement, decoded with the committed

@@ -34,6 +34,8 @@ public final class SQLiteStore: DirectoryStore {
     /// filled only from read-only connections, which see committed data (a number taken by a
     /// transaction that rolls back can be taken again).
     let committedDefinitions = Locked<[Int64: StoredDefinition]>([:])
+    /// The same definitions by key (`nameKey` of the id), for writes; kept with them (`keep`).
+    let committedDefinitionsByKey = Locked<[String: StoredDefinition]>([:])
     let prefixIndexes = PrefixIndexes()
     let valueSets: ValueSets
     /// Whether prefix indexes and value sets are built in the background once the query that
