@@ -446,9 +446,9 @@ import Testing
                 return next
             }
         }
-        store.committedDefinitions.withLock { $0 = [:] }
+        store.committedDefinitions.withLock { $0 = KeptDefinitions() }
         try await assign(Attr.level, .integer(4))
-        #expect(store.committedDefinitions.withLock { $0.values.contains { $0.id == Attr.level } })
+        #expect(store.committedDefinitions.withLock { $0.bySeq.values.contains { $0.id == Attr.level } })
 
         struct Abandoned: Error {}
         await #expect(throws: Abandoned.self) {
@@ -461,11 +461,11 @@ import Testing
                         allowedValues: [])
                     try await store.changeSchema { _ in [site] }
                     try await assign("Engineering_Site", .string("Oslo"))
-                    store.committedDefinitions.withLock { $0 = [:] }
+                    store.committedDefinitions.withLock { $0 = KeptDefinitions() }
                     // Decoding Alice's Site value on the writer reads the definitions again.
                     try await assign(Attr.level, .integer(5))
-                    #expect(store.committedDefinitions.withLock { $0.values.contains { $0.id == Attr.level } })
-                    #expect(!store.committedDefinitions.withLock { $0.values.contains { $0.id == "Engineering_Site" } })
+                    #expect(store.committedDefinitions.withLock { $0.bySeq.values.contains { $0.id == Attr.level } })
+                    #expect(!store.committedDefinitions.withLock { $0.bySeq.values.contains { $0.id == "Engineering_Site" } })
                 }
                 throw Abandoned()
             }

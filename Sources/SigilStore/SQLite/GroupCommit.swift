@@ -4,9 +4,10 @@ import SigilCore
 
 /// Ordinary writes that wait for SQLite's single writer commit together: while one group is
 /// being written, the writes that arrive queue up, and the next group runs them in one
-/// transaction, each in a savepoint of its own (a write alone needs none), and commits once. A write is answered only after
-/// the commit that holds it, so every acknowledged write is as durable as one committed alone;
-/// a write that fails rolls back to its savepoint and leaves the others of its group alone.
+/// transaction, each in a savepoint of its own (a write alone needs none), and commits once. A
+/// write is answered only after the commit that holds it, so every acknowledged write is as
+/// durable as one committed alone; a write that fails rolls back to its savepoint and leaves the
+/// others of its group alone.
 ///
 /// One write per transaction spent most of the writer's time on what every transaction costs
 /// (the hand-over to GRDB's queue, `BEGIN`, the commit's WAL frames for pages that every write

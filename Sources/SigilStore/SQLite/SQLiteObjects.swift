@@ -60,7 +60,7 @@ extension SQLiteStore {
     /// Finds a definition by key among the committed ones kept in memory, else in `db` (one
     /// created in this transaction), for `ValueRows`. The statement was 2.9% of a batch's CPU.
     func definitionLookup(_ db: Database) -> (String) throws -> StoredDefinition? {
-        let kept = committedDefinitionsByKey.withLock { $0 }
+        let kept = committedDefinitions.withLock { $0.byKey }
         return { key in
             if let definition = kept[key] { return definition }
             // Cached statements: compiling one costs more than running it on this hot path.

@@ -450,7 +450,7 @@ extension SQLiteStore {
     /// it is the writer, whose transaction may hold definitions that roll back, they are read
     /// again from a read-only connection and those are kept).
     func decodeCommitted(_ reader: ValueReader, _ db: Database) throws -> [Int64: AttributeAssignments] {
-        if let decoded = reader.finish(committedDefinitions.withLock { $0 }) { return decoded }
+        if let decoded = reader.finish(committedDefinitions.withLock { $0.bySeq }) { return decoded }
         let definitions = try Self.definitions(db)
         if db.configuration.readonly {
             keep(definitions)
@@ -473,9 +473,8 @@ extension SQLiteStore {
 
     /// Keeps `definitions`, read from committed data, by number and by key.
     func keep(_ definitions: [Int64: StoredDefinition]) {
-        committedDefinitions.withLock { $0 = definitions }
-        let byKey = Dictionary(definitions.values.map { (nameKey($0.id), $0) }) { first, _ in first }
-        committedDefinitionsByKey.withLock { $0 = byKey }
+        let kept = KeptDefinitions(definitions)
+        committedDefinitions.withLock { $0 = kept }
     }
 
     /// Attribute values of objects by rowid, in one statement, decoded with the committed

@@ -33,9 +33,7 @@ public final class SQLiteStore: DirectoryStore {
     /// change once committed and definitions are never removed, so an entry stays true; it is
     /// filled only from read-only connections, which see committed data (a number taken by a
     /// transaction that rolls back can be taken again).
-    let committedDefinitions = Locked<[Int64: StoredDefinition]>([:])
-    /// The same definitions by key (`nameKey` of the id), for writes; kept with them (`keep`).
-    let committedDefinitionsByKey = Locked<[String: StoredDefinition]>([:])
+    let committedDefinitions = Locked(KeptDefinitions())
     let prefixIndexes = PrefixIndexes()
     let valueSets: ValueSets
     /// Whether prefix indexes and value sets are built in the background once the query that
@@ -159,5 +157,17 @@ public final class SQLiteStore: DirectoryStore {
             try db.execute(sql: "INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", arguments: [key, value])
             return value
         }
+    }
+}
+
+/// Committed attribute definitions by number (for decoding value rows) and by key (`nameKey` of
+/// the id, for writes), set together from one read.
+struct KeptDefinitions: Sendable {
+    var bySeq: [Int64: StoredDefinition] = [:]
+    var byKey: [String: StoredDefinition] = [:]
+
+    init(_ definitions: [Int64: StoredDefinition] = [:]) {
+        bySeq = definitions
+        byKey = Dictionary(definitions.values.map { (nameKey($0.id), $0) }) { first, _ in first }
     }
 }
