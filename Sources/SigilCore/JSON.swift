@@ -115,7 +115,15 @@ public enum JSON {
     public static let maxDepth = 64
 
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
-        var parser = Parser(bytes: Array(bytes))
+        try parse(array: Array(bytes))
+    }
+
+    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+        try parse(array: Array(text.utf8))
+    }
+
+    private static func parse(array bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        var parser = Parser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -123,10 +131,6 @@ public enum JSON {
             throw parser.error("unexpected content after the JSON value")
         }
         return value
-    }
-
-    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
-        try parse(Array(text.utf8))
     }
 
     private struct Parser {
@@ -138,7 +142,12 @@ public enum JSON {
         }
 
         mutating func skipWhitespace() {
-            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x09, 0x0A, 0x0D: index += 1
+                default: return
+                }
+            }
         }
 
         mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
@@ -156,12 +165,15 @@ public enum JSON {
             }
         }
 
-        mutating func expectLiteral(_ literal: String) throws(JSONParseError) {
-            let utf8 = Array(literal.utf8)
-            guard index + utf8.count <= bytes.count, Array(bytes[index..<index + utf8.count]) == utf8 else {
+        mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+            // Compared in place: copying both sides into arrays showed when decoding stored objects.
+            let count = literal.utf8CodeUnitCount
+            guard index + count <= bytes.count,
+                literal.withUTF8Buffer({ expected in expected.elementsEqual(bytes[index..<index + count]) })
+            else {
                 throw error("invalid literal")
             }
-            index += utf8.count
+            index += count
         }
 
         mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
@@ -387,7 +399,8 @@ extension JSONValue {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    private static func writeString(_ string: String, into out: inout [UInt8]) {
+    /// `string` as a JSON string, quoted and escaped.
+    public static func writeString(_ string: String, into out: inout [UInt8]) {
         // Native strings hand out their UTF-8 bytes in place; scanning those through the
         // String.UTF8View's iterator was a visible part of rendering a page.
         if string.utf8.withContiguousStorageIfAvailable({ writeString(utf8: $0, into: &out) }) != nil { return }

@@ -141,15 +141,18 @@ extension SQLiteStore {
         try await writer.shortRead { db in try self.loadAttributes(db, objectIds: objectIds) }
     }
 
+    /// The first columns of every row `decodeObject` reads, in this order.
     static let objectColumns = "rowid, id, kind, properties"
 
+    /// Reads the columns by position: looking each up by name showed in a page's profile.
     static func decodeObject(_ row: Row) throws -> DirectoryObject {
-        let kind = DirectoryObjectKind(rawValue: row["kind"]) ?? .user
-        let text: String = row["properties"]
+        let id: String = row[1]
+        let kind = DirectoryObjectKind(rawValue: row[2]) ?? .user
+        let text: String = row[3]
         guard case .object(let properties) = try JSON.parse(text) else {
-            throw DatabaseError(message: "directory object \(row["id"] as String? ?? "?") has corrupt properties")
+            throw DatabaseError(message: "directory object \(id) has corrupt properties")
         }
-        return DirectoryObject(kind: kind, id: row["id"], properties: properties)
+        return DirectoryObject(kind: kind, id: id, properties: properties)
     }
 
     public func object(_ kind: DirectoryObjectKind, id: String) async throws -> DirectoryObject? {
