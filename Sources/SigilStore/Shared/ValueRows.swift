@@ -124,10 +124,13 @@ struct ValueReader {
         rows.append((rowid, seq, text, int))
     }
 
-    /// Nil when a row's definition is not in `definitions` (unless `skippingUnknown`).
+    /// Nil when a row's definition is not in `definitions` (unless `skippingUnknown`). Rows come
+    /// grouped by object, so each object's values are gathered in a local array and stored once.
     func finish(_ definitions: [Int64: StoredDefinition], skippingUnknown: Bool = false) -> [Int64: AttributeAssignments]? {
-        var result: [Int64: [AssignedAttribute]] = [:]
-        var last: (rowid: Int64, seq: Int64) = (-1, -1)
+        var result: [Int64: AttributeAssignments] = [:]
+        var rowid: Int64 = -1
+        var seq: Int64 = -1
+        var attributes: [AssignedAttribute] = []
         for row in rows {
             guard let definition = definitions[row.seq] else {
                 if skippingUnknown { continue }
@@ -139,14 +142,20 @@ struct ValueReader {
                 case .boolean: .boolean((row.int ?? 0) != 0)
                 case .string: .string(row.text ?? "")
                 }
-            if last == (row.rowid, row.seq), let index = result[row.rowid]?.indices.last {
-                result[row.rowid]?[index].values.append(value)
-            } else {
-                result[row.rowid, default: []].append(AssignedAttribute(definitionId: definition.id, values: [value]))
+            if row.rowid != rowid {
+                if !attributes.isEmpty { result[rowid] = AttributeAssignments(attributes) }
+                // An object met again (rows not grouped) continues where it stopped.
+                (rowid, seq, attributes) = (row.rowid, -1, result.removeValue(forKey: row.rowid)?.attributes ?? [])
             }
-            last = (row.rowid, row.seq)
+            if row.seq == seq, !attributes.isEmpty {
+                attributes[attributes.count - 1].values.append(value)
+            } else {
+                attributes.append(AssignedAttribute(definitionId: definition.id, values: [value]))
+            }
+            seq = row.seq
         }
-        return result.mapValues { AttributeAssignments($0) }
+        if !attributes.isEmpty { result[rowid] = AttributeAssignments(attributes) }
+        return result
     }
 
     /// Values by rowid re-keyed by object id, as the caller gave the ids (objects without values absent).
