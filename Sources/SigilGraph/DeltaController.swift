@@ -80,7 +80,7 @@ struct DeltaController {
         let page = try await DeltaService(services: services).page(kind, deltaRequest, lister: lister)
         let minimal = Self.prefersMinimal(request)
         let body = try await render(page, kind: kind, request: request, caller: lister.caller, minimal: minimal)
-        var response = GraphResponse.json(.object(body))
+        var response = GraphResponse.json(bytes: body)
         if minimal, let applied = HTTPField.Name("Preference-Applied") { response.headers[applied] = "return=minimal" }
         return response
     }
@@ -94,7 +94,7 @@ struct DeltaController {
     }
 
     func render(_ page: DeltaService.Page, kind: DirectoryObjectKind, request: Request, caller: Caller, minimal: Bool)
-        async throws -> JSONObject
+        async throws -> [UInt8]
     {
         let selection = page.selection
         let objects = page.entries.compactMap { entry -> (DirectoryObject, AttributeAssignments?)? in
@@ -103,48 +103,32 @@ struct DeltaController {
         }
         var preloaded: [String: AttributeAssignments] = [:]
         for (object, attributes) in objects { preloaded[object.id] = attributes ?? AttributeAssignments() }
-        let attributes =
-            selection?.contains("customSecurityAttributes") == true
-            ? try await assignments.readableAttributes(of: objects.map(\.0), caller: caller, preloaded: preloaded) : [:]
-        var values: [JSONValue] = []
-        for entry in page.entries {
+        var writer = try await ObjectWriter(
+            objects.map(\.0), selection: selection, caller: caller, preloaded: preloaded, controller: controller)
+        let link = "\(services.origin(request))\(request.uri.path)"
+        var body = GraphResponse.collectionStart(
+            context: controller.entityContext(request, kind, selection, entity: false), count: nil,
+            nextLink: page.skipToken.map { "\(link)?$skiptoken=\(Request.encode($0))" },
+            deltaLink: page.deltaToken.map { "\(link)?$deltatoken=\(Request.encode($0))" })
+        for (index, entry) in page.entries.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
             switch entry {
             case .removed(let id):
-                values.append(.object(JSONObject([("id", .string(id)), ("@removed", ["reason": "deleted"])])))
+                JSONValue.object(JSONObject([("id", .string(id)), ("@removed", ["reason": "deleted"])])).write(into: &body)
             case .object(let object, _, let changed):
-                var full = try await controller.encode(
-                    object, selection: selection, attributes: attributes[object.id] ?? .null)
+                var names = DirectoryController.names(of: object, selection: selection)
                 // Delta entries always carry their id, whatever `$select` says, so they can be matched.
-                if !full.contains("id") {
-                    var withId = JSONObject([("id", .string(object.id))])
-                    for member in full { withId.append(member.key, member.value) }
-                    full = withId
+                if !names.contains("id") { names.insert("id", at: 0) }
+                if minimal, let changed {
+                    names = names.filter { name in
+                        name == "id" || changed.properties.contains(name)
+                            || (name == "customSecurityAttributes" && changed.attributes)
+                    }
                 }
-                guard minimal, let changed else {
-                    values.append(.object(full))
-                    continue
-                }
-                var out = JSONObject()
-                for member in full
-                where member.key == "id" || changed.properties.contains(member.key)
-                    || (member.key == "customSecurityAttributes" && changed.attributes)
-                {
-                    out.append(member.key, member.value)
-                }
-                values.append(.object(out))
+                writer.write(object, names: names, into: &body)
             }
         }
-        var body = JSONObject([
-            ("@odata.context", .string(controller.entityContext(request, kind, selection, entity: false)))
-        ])
-        let link = "\(services.origin(request))\(request.uri.path)"
-        if let skip = page.skipToken {
-            body.append("@odata.nextLink", .string("\(link)?$skiptoken=\(Request.encode(skip))"))
-        }
-        if let delta = page.deltaToken {
-            body.append("@odata.deltaLink", .string("\(link)?$deltatoken=\(Request.encode(delta))"))
-        }
-        body.append("value", .array(values))
+        GraphResponse.closeCollection(&body)
         return body
     }
 }

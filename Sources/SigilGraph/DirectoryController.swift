@@ -48,44 +48,37 @@ struct DirectoryController {
         ])
     }
 
-    /// An object as a caller sees it: the default properties, or exactly the `$select`ed ones.
-    func encode(_ object: DirectoryObject, selection: [String]?, caller: Caller) async throws -> JSONObject {
-        try await encode([object], selection: selection, caller: caller).first ?? JSONObject()
+    /// Writes objects as a caller sees them, comma-separated: the default properties, or exactly
+    /// the `$select`ed ones, each object opened by `leading` members (an entity's `@odata.context`).
+    func write(
+        _ objects: [DirectoryObject], selection: [String]?, caller: Caller, preloaded: [String: AttributeAssignments]? = nil,
+        leading: JSONObject = JSONObject(), into out: inout [UInt8]
+    ) async throws {
+        var writer = try await ObjectWriter(objects, selection: selection, caller: caller, preloaded: preloaded, controller: self)
+        for (index, object) in objects.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            writer.write(object, names: Self.names(of: object, selection: selection), leading: leading, into: &out)
+        }
     }
 
-    /// Encodes a page of objects, reading attribute values for all of them at once.
-    func encode(
-        _ objects: [DirectoryObject], selection: [String]?, caller: Caller, preloaded: [String: AttributeAssignments]? = nil
-    ) async throws -> [JSONObject] {
-        let attributes =
-            selection?.contains("customSecurityAttributes") == true
-            ? try await assignments.readableAttributes(of: objects, caller: caller, preloaded: preloaded) : [:]
-        var encoded: [JSONObject] = []
-        for object in objects {
-            encoded.append(try await encode(object, selection: selection, attributes: attributes[object.id] ?? .null))
-        }
-        return encoded
+    /// The members an object is written with: the `$select`ed ones, or `id` and the default ones.
+    static func names(of object: DirectoryObject, selection: [String]?) -> [String] {
+        if let selection { return selection }
+        var names = ["id"] + DirectorySchema.properties(of: object.kind).filter(\.isDefault).map(\.name)
+        if object.kind == .application { names.append("passwordCredentials") }
+        return names
     }
 
-    func encode(_ object: DirectoryObject, selection: [String]?, attributes: JSONValue) async throws -> JSONObject {
-        var out = JSONObject()
-        let names = selection ?? (["id"] + DirectorySchema.properties(of: object.kind).filter(\.isDefault).map(\.name))
-        for name in names {
-            switch name {
-            case "id": out.append("id", .string(object.id))
-            case "passwordCredentials":
-                let credentials = try await services.store.passwordCredentials(applicationId: object.id)
-                out.append(name, .array(credentials.map { .object(Self.encode($0)) }))
-            case "customSecurityAttributes":
-                out.append(name, attributes)
-            default: out.append(name, object.properties[name] ?? .null)
-            }
-        }
-        if selection == nil, object.kind == .application {
-            let credentials = try await services.store.passwordCredentials(applicationId: object.id)
-            out.append("passwordCredentials", .array(credentials.map { .object(Self.encode($0)) }))
-        }
-        return out
+    /// One object as an entity body, its `@odata.context` first.
+    func entity(
+        _ object: DirectoryObject, selection: [String]?, caller: Caller, preloaded: [String: AttributeAssignments]? = nil,
+        context: String, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        var body: [UInt8] = []
+        try await write(
+            [object], selection: selection, caller: caller, preloaded: preloaded,
+            leading: JSONObject([("@odata.context", .string(context))]), into: &body)
+        return GraphResponse.json(bytes: body, status: status)
     }
 
     /// `users/$entity`, or `users(id,displayName)/$entity` under `$select`, as Graph writes it.
@@ -114,9 +107,9 @@ struct DirectoryController {
         let selection = try options.selection(from: Self.selectable(kind))
         let wantsAttributes = selection?.contains("customSecurityAttributes") == true
         let (object, attributes) = try await readable(kind, id: id, caller: caller, withAttributes: wantsAttributes)
-        let encoded = try await encode(
-            [object], selection: selection, caller: caller, preloaded: attributes.map { [object.id: $0] })
-        return GraphResponse.entity(encoded.first ?? JSONObject(), context: entityContext(request, kind, selection, entity: true))
+        return try await entity(
+            object, selection: selection, caller: caller, preloaded: attributes.map { [object.id: $0] },
+            context: entityContext(request, kind, selection, entity: true))
     }
 
     // MARK: Routes
@@ -139,15 +132,16 @@ struct DirectoryController {
                 order: order, after: cursor, afterSortKey: sortKey, limit: options.top ?? Limits.defaultPageSize,
                 count: advanced && options.skipToken == nil,
                 withAttributes: selection?.contains("customSecurityAttributes") == true))
-        let items = try await encode(page.objects, selection: selection, caller: caller, preloaded: page.attributes)
-            .map { JSONValue.object($0) }
         // @odata.count only on the first page, as Graph does.
-        return GraphResponse.collection(
-            items, context: entityContext(request, kind, selection, entity: false), count: count,
+        var body = GraphResponse.collectionStart(
+            context: entityContext(request, kind, selection, entity: false), count: count,
             nextLink: page.next.map { next in
                 let payload = page.nextSortKey.map { "\(next):\($0)" } ?? String(next)
                 return request.nextLink(origin: services.origin(request), skipToken: services.pageTokens.token(payload: payload, query: pageKey))
             })
+        try await write(page.objects, selection: selection, caller: caller, preloaded: page.attributes, into: &body)
+        GraphResponse.closeCollection(&body)
+        return GraphResponse.json(bytes: body)
     }
 
     /// A skip token's payload: `rowid`, or `rowid:sortKey` for ordered lists.
@@ -197,9 +191,9 @@ struct DirectoryController {
     func create(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {
         let initiator = try context.initiator(request)
         let object = try await directory.create(kind, try await request.jsonBody(context: context), as: initiator)
-        return GraphResponse.entity(
-            try await encode(object, selection: nil, caller: initiator.caller),
-            context: entityContext(request, kind, nil, entity: true), status: .created)
+        return try await entity(
+            object, selection: nil, caller: initiator.caller, context: entityContext(request, kind, nil, entity: true),
+            status: .created)
     }
 
     func update(_ kind: DirectoryObjectKind, _ request: Request, _ context: GraphContext) async throws -> Response {

@@ -11,9 +11,12 @@ enum GraphResponse {
         "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status, headers: [.contentType: jsonContentType],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serialized())))
+        json(bytes: value.serialized(), status: status)
+    }
+
+    /// A JSON body already serialised.
+    static func json(bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: jsonContentType], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// An entity or collection body with its `@odata.context` first.
@@ -24,11 +27,34 @@ enum GraphResponse {
     }
 
     static func collection(_ items: [JSONValue], context: String, count: Int? = nil, nextLink: String? = nil) -> Response {
-        var body = JSONObject([("@odata.context", .string(context))])
-        if let count { body.append("@odata.count", .integer(Int64(count))) }
-        if let nextLink { body.append("@odata.nextLink", .string(nextLink)) }
-        body.append("value", .array(items))
-        return json(.object(body))
+        var body = collectionStart(context: context, count: count, nextLink: nextLink)
+        for (index, item) in items.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            item.write(into: &body)
+        }
+        closeCollection(&body)
+        return json(bytes: body)
+    }
+
+    /// A collection body up to its first item: `@odata.context`, `@odata.count`,
+    /// `@odata.nextLink`, then `value`, the order Graph writes them in. The items follow,
+    /// comma-separated, and `closeCollection` closes it.
+    static func collectionStart(context: String, count: Int?, nextLink: String?, deltaLink: String? = nil) -> [UInt8] {
+        var body: [UInt8] = []
+        body.reserveCapacity(16_384)
+        var head = JSONObject([("@odata.context", .string(context))])
+        if let count { head.append("@odata.count", .integer(Int64(count))) }
+        if let nextLink { head.append("@odata.nextLink", .string(nextLink)) }
+        if let deltaLink { head.append("@odata.deltaLink", .string(deltaLink)) }
+        head.append("value", .array([]))
+        JSONValue.object(head).write(into: &body)
+        // Open again the empty array and the object it closed.
+        body.removeLast(2)
+        return body
+    }
+
+    static func closeCollection(_ body: inout [UInt8]) {
+        body.append(contentsOf: "]}".utf8)
     }
 
     static let noContent = Response(status: .noContent)

@@ -21,23 +21,12 @@ public struct AssignmentService: Sendable {
         }
     }
 
-    /// `customSecurityAttributes` of each object as `caller` may see it, keyed by object id.
-    package func readableAttributes(
-        of objects: [DirectoryObject], caller: Caller, preloaded: [String: AttributeAssignments]? = nil
-    ) async throws -> [String: JSONValue] {
-        // Callers without any assignment-read grant see null everywhere: skip the reads.
-        guard AccessPolicy.allowsAnywhere(caller, .readAssignments) else {
-            return Dictionary(uniqueKeysWithValues: objects.map { ($0.id, JSONValue.null) })
-        }
-        let assignments =
-            if let preloaded { preloaded } else { try await services.store.attributes(of: objects.map(\.id)) }
-        let schema = try await services.store.schema()
-        var result: [String: JSONValue] = [:]
-        var renderer = AttributeRenderer(schema: schema, caller: caller)
-        for object in objects {
-            result[object.id] = renderer.render(assignments[object.id] ?? AttributeAssignments(), objectId: object.id)
-        }
-        return result
+    /// What renders `customSecurityAttributes` as `caller` may see them (`AttributeRenderer`);
+    /// nil when the caller reads no set anywhere, so every object's value is null and none
+    /// needs reading.
+    package func attributeRenderer(for caller: Caller) async throws -> AttributeRenderer? {
+        guard AccessPolicy.allowsAnywhere(caller, .readAssignments) else { return nil }
+        return AttributeRenderer(schema: try await services.store.schema(), caller: caller)
     }
 
     package func create(

@@ -329,6 +329,36 @@ import Testing
         #expect(renderer.render(AttributeAssignments(), objectId: "u3") == .null)
     }
 
+    /// The bytes a page is written with: sets in order of their first value, each annotated and
+    /// holding its attributes in the values' order, `Int32` and `Boolean` values as JSON numbers
+    /// and literals (a collection's type named before it), strings escaped.
+    @Test func aRendererWritesSetsAndTypedValuesAsCompactJSON() throws {
+        let schema = try Self.schema([
+            Self.set("Engineering"), Self.set("Marketing"), Self.definition("Vendors", type: "Integer"),
+            Self.definition("Certified", type: "Boolean"), Self.definition("Levels", type: "Integer", collection: true),
+            Self.definition("Motto", set: "Marketing"),
+        ])
+        let reader = Caller(
+            principalId: "R", kind: .servicePrincipal, grants: [RoleGrant(role: .attributeAssignmentReader, scope: .tenant)])
+        let values = AttributeAssignments([
+            AssignedAttribute(definitionId: "Marketing_Motto", values: [.string("say \"hi\"\n")]),
+            AssignedAttribute(definitionId: "Engineering_Vendors", values: [.integer(-4)]),
+            AssignedAttribute(definitionId: "Engineering_Certified", values: [.boolean(false)]),
+            AssignedAttribute(definitionId: "Engineering_Levels", values: [.integer(1), .integer(2)]),
+        ])
+        var renderer = AttributeRenderer(schema: schema, caller: reader)
+        var out: [UInt8] = []
+        renderer.write(values, objectId: "u1", into: &out)
+        let type = "\"@odata.type\":\"#microsoft.graph.customSecurityAttributeValue\""
+        #expect(
+            String(decoding: out, as: UTF8.self)
+                == "{\"Marketing\":{\(type),\"Motto\":\"say \\\"hi\\\"\\n\"},\"Engineering\":{\(type),\"Vendors\":-4,"
+                + "\"Certified\":false,\"Levels@odata.type\":\"#Collection(Int32)\",\"Levels\":[1,2]}}")
+        out = []
+        renderer.write(values, objectId: "r", into: &out)
+        #expect(out == Array("null".utf8))
+    }
+
     /// Inside a set, `Name@odata.type` is an annotation of the attribute `Name` sent beside it;
     /// any other key holding `@` (another annotation, an annotation of nothing, `@` in a name)
     /// is refused naming the key, and changes nothing.
