@@ -328,9 +328,21 @@ public struct AttributeRenderer {
     let schema: Schema
     let caller: Caller
     private let callerKey: String
-    /// By definition id as the values carry it: the definition and its set's key when the
-    /// caller reads that set, nil when not (or when the schema lacks it).
-    private var resolved: [String: (definition: AttributeDefinition, setKey: String)?] = [:]
+    /// By definition id as the values carry it: how the caller sees that attribute written, nil
+    /// when the caller does not read its set (or the schema lacks it).
+    private var resolved: [String: Member?] = [:]
+    /// Sets met so far by key, numbered so members compare sets without comparing names.
+    private var setNumbers: [String: Int] = [:]
+
+    /// One readable attribute as it is written, its bytes prepared once per page.
+    private struct Member {
+        let set: Int
+        /// `"Set":{"@odata.type":"#microsoft.graph.customSecurityAttributeValue"`.
+        let setOpening: [UInt8]
+        /// `,"Name":`, or for a collection `,"Name@odata.type":"#Collection(Type)","Name":[`.
+        let opening: [UInt8]
+        let isCollection: Bool
+    }
 
     public init(schema: Schema, caller: Caller) {
         self.schema = schema
@@ -346,50 +358,39 @@ public struct AttributeRenderer {
     }
 
     /// Writes `customSecurityAttributes` as JSON straight into `out`, without building a value
-    /// per set and attribute (most of a filtered page's rendering cost).
+    /// per set and attribute (building them was most of a filtered page's rendering cost): sets
+    /// in the order of their first value, each holding its attributes in the values' order.
     public mutating func write(_ assignments: AttributeAssignments, objectId: String, into out: inout [UInt8]) {
         guard !assignments.attributes.isEmpty, objectId.lowercased() != callerKey else {
             out.append(contentsOf: "null".utf8)
             return
         }
-        // The readable attributes grouped by set, sets in order of first appearance.
-        var bySet: [(key: String, set: String, attributes: [(AttributeDefinition, [AttributeValue])])] = []
-        for attribute in assignments.attributes {
-            guard let (definition, key) = readable(attribute.definitionId) else { continue }
-            if let index = bySet.firstIndex(where: { $0.key == key }) {
-                bySet[index].attributes.append((definition, attribute.values))
-            } else {
-                bySet.append((key, definition.attributeSet, [(definition, attribute.values)]))
-            }
-        }
-        guard !bySet.isEmpty else {
+        var members = assignments.attributes.map { readable($0.definitionId) }
+        guard members.contains(where: { $0 != nil }) else {
             out.append(contentsOf: "null".utf8)
             return
         }
         out.append(UInt8(ascii: "{"))
-        for (i, set) in bySet.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            JSONValue.writeString(set.set, into: &out)
-            out.append(contentsOf: #":{"@odata.type":"#.utf8)
-            JSONValue.writeString(AssignmentRules.readSetType, into: &out)
-            for (definition, values) in set.attributes {
-                if definition.isCollection {
-                    out.append(UInt8(ascii: ","))
-                    JSONValue.writeString("\(definition.name)@odata.type", into: &out)
-                    out.append(UInt8(ascii: ":"))
-                    JSONValue.writeString("#\(AssignmentRules.odataType(of: definition))", into: &out)
-                    out.append(UInt8(ascii: ","))
-                    JSONValue.writeString(definition.name, into: &out)
-                    out.append(contentsOf: ":[".utf8)
-                    for (j, value) in values.enumerated() {
-                        if j > 0 { out.append(UInt8(ascii: ",")) }
+        var firstSet = true
+        for first in members.indices {
+            guard let set = members[first]?.set else { continue }
+            if !firstSet { out.append(UInt8(ascii: ",")) }
+            firstSet = false
+            out.append(contentsOf: members[first]?.setOpening ?? [])
+            // This set's members from here on; each is written once, then forgotten.
+            for index in first..<members.count {
+                guard let member = members[index], member.set == set else { continue }
+                members[index] = nil
+                let values = assignments.attributes[index].values
+                if member.isCollection {
+                    out.append(contentsOf: member.opening)
+                    for (position, value) in values.enumerated() {
+                        if position > 0 { out.append(UInt8(ascii: ",")) }
                         value.write(into: &out)
                     }
                     out.append(UInt8(ascii: "]"))
                 } else if let value = values.first {
-                    out.append(UInt8(ascii: ","))
-                    JSONValue.writeString(definition.name, into: &out)
-                    out.append(UInt8(ascii: ":"))
+                    out.append(contentsOf: member.opening)
                     value.write(into: &out)
                 }
             }
@@ -398,13 +399,29 @@ public struct AttributeRenderer {
         out.append(UInt8(ascii: "}"))
     }
 
-    private mutating func readable(_ definitionId: String) -> (definition: AttributeDefinition, setKey: String)? {
+    private mutating func readable(_ definitionId: String) -> Member? {
         if let known = resolved[definitionId] { return known }
-        var found: (definition: AttributeDefinition, setKey: String)?
+        var found: Member?
         if let definition = schema.definition(id: definitionId),
             AccessPolicy.allows(caller, .readAssignments, inSet: definition.attributeSet)
         {
-            found = (definition, nameKey(definition.attributeSet))
+            let key = nameKey(definition.attributeSet)
+            let set = setNumbers[key] ?? setNumbers.count
+            setNumbers[key] = set
+            var setOpening: [UInt8] = []
+            JSONValue.writeString(definition.attributeSet, into: &setOpening)
+            setOpening.append(contentsOf: #":{"@odata.type":"#.utf8)
+            JSONValue.writeString(AssignmentRules.readSetType, into: &setOpening)
+            var opening: [UInt8] = [UInt8(ascii: ",")]
+            if definition.isCollection {
+                JSONValue.writeString("\(definition.name)@odata.type", into: &opening)
+                opening.append(UInt8(ascii: ":"))
+                JSONValue.writeString("#\(AssignmentRules.odataType(of: definition))", into: &opening)
+                opening.append(UInt8(ascii: ","))
+            }
+            JSONValue.writeString(definition.name, into: &opening)
+            opening.append(contentsOf: (definition.isCollection ? ":[" : ":").utf8)
+            found = Member(set: set, setOpening: setOpening, opening: opening, isCollection: definition.isCollection)
         }
         resolved[definitionId] = found
         return found
