@@ -329,20 +329,21 @@ import Testing
         #expect(renderer.render(AttributeAssignments(), objectId: "u3") == .null)
     }
 
-    /// The bytes a page is written with: sets in order of their first value, each annotated and
-    /// holding its attributes in the values' order, `Int32` and `Boolean` values as JSON numbers
+    /// The bytes a page is written with: sets in order of their first value (whichever way
+    /// their values interleave), each annotated and holding its attributes in the values' order, `Int32` and `Boolean` values as JSON numbers
     /// and literals (a collection's type named before it), strings escaped.
     @Test func aRendererWritesSetsAndTypedValuesAsCompactJSON() throws {
         let schema = try Self.schema([
             Self.set("Engineering"), Self.set("Marketing"), Self.definition("Vendors", type: "Integer"),
             Self.definition("Certified", type: "Boolean"), Self.definition("Levels", type: "Integer", collection: true),
-            Self.definition("Motto", set: "Marketing"),
+            Self.definition("Motto", set: "Marketing"), Self.definition("Region", set: "Marketing"),
         ])
         let reader = Caller(
             principalId: "R", kind: .servicePrincipal, grants: [RoleGrant(role: .attributeAssignmentReader, scope: .tenant)])
         let values = AttributeAssignments([
             AssignedAttribute(definitionId: "Marketing_Motto", values: [.string("say \"hi\"\n")]),
             AssignedAttribute(definitionId: "Engineering_Vendors", values: [.integer(-4)]),
+            AssignedAttribute(definitionId: "Marketing_Region", values: [.string("EMEA")]),
             AssignedAttribute(definitionId: "Engineering_Certified", values: [.boolean(false)]),
             AssignedAttribute(definitionId: "Engineering_Levels", values: [.integer(1), .integer(2)]),
         ])
@@ -352,7 +353,7 @@ import Testing
         let type = "\"@odata.type\":\"#microsoft.graph.customSecurityAttributeValue\""
         #expect(
             String(decoding: out, as: UTF8.self)
-                == "{\"Marketing\":{\(type),\"Motto\":\"say \\\"hi\\\"\\n\"},\"Engineering\":{\(type),\"Vendors\":-4,"
+                == "{\"Marketing\":{\(type),\"Motto\":\"say \\\"hi\\\"\\n\",\"Region\":\"EMEA\"},\"Engineering\":{\(type),\"Vendors\":-4,"
                 + "\"Certified\":false,\"Levels@odata.type\":\"#Collection(Int32)\",\"Levels\":[1,2]}}")
         out = []
         renderer.write(values, objectId: "r", into: &out)
