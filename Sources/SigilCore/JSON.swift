@@ -122,19 +122,27 @@ public enum JSON {
         try parse(array: Array(text.utf8))
     }
 
-    private static func parse(array bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
-        var parser = Parser(bytes: bytes)
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.index == parser.bytes.count else {
-            throw parser.error("unexpected content after the JSON value")
+    private static func parse(array: [UInt8]) throws(JSONParseError) -> JSONValue {
+        // Read through a buffer pointer: an array's checked subscripts showed in decoding stored objects.
+        let parsed = array.withUnsafeBufferPointer { bytes -> Result<JSONValue, JSONParseError> in
+            var parser = Parser(bytes: bytes)
+            parser.skipWhitespace()
+            do throws(JSONParseError) {
+                let value = try parser.parseValue(depth: 0)
+                parser.skipWhitespace()
+                guard parser.index == parser.bytes.count else {
+                    throw parser.error("unexpected content after the JSON value")
+                }
+                return .success(value)
+            } catch {
+                return .failure(error)
+            }
         }
-        return value
+        return try parsed.get()
     }
 
     private struct Parser {
-        let bytes: [UInt8]
+        let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
 
         func error(_ what: String) -> JSONParseError {
