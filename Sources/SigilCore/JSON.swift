@@ -82,6 +82,10 @@ public struct JSONObject: Sendable, Equatable, Sequence {
     public mutating func append(_ key: String, _ value: JSONValue) {
         members.append((key, value))
     }
+
+    mutating func reserveCapacity(_ count: Int) {
+        members.reserveCapacity(count)
+    }
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
@@ -187,6 +191,8 @@ public enum JSON {
         mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
             index += 1
             var object = JSONObject()
+            // Stored objects hold a handful of members: growing the array one by one showed.
+            object.reserveCapacity(8)
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
                 index += 1
