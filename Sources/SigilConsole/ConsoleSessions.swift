@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SigilCore
 import SigilService
 import SigilStore
 
@@ -64,8 +65,6 @@ struct ConsoleSessions: Sendable {
     }
 
     static func decodeBase64URL(_ text: String) -> String? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64).flatMap { String(data: $0, encoding: .utf8) }
+        base64URLDecoded(text).flatMap { String(data: $0, encoding: .utf8) }
     }
 }

@@ -175,9 +175,7 @@ public enum BatchRules {
         case nil, .null?: return nil
         case .object?, .array?: return value?.serialized()
         case .string(let text)?:
-            var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-            base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-            guard let data = Data(base64Encoded: base64) else {
+            guard let data = base64URLDecoded(text) else {
                 throw .badRequest("Request '\(id)' has a string body that is not base64 encoded; send JSON as an object.")
             }
             return [UInt8](data)

@@ -34,15 +34,7 @@ public struct PageTokens: Sendable {
     public func payload(_ token: String?, query: String) throws -> String? {
         guard let token else { return nil }
         let invalid = GraphError.badRequest("The $skiptoken is not valid for this request; use the @odata.nextLink of a previous page.")
-        var base64 = token.utf8.map { byte in
-            switch byte {
-            case UInt8(ascii: "-"): UInt8(ascii: "+")
-            case UInt8(ascii: "_"): UInt8(ascii: "/")
-            default: byte
-            }
-        }
-        while base64.count % 4 != 0 { base64.append(UInt8(ascii: "=")) }
-        guard let data = Data(base64Encoded: Data(base64)), let text = String(data: data, encoding: .utf8) else { throw invalid }
+        guard let data = base64URLDecoded(token), let text = String(data: data, encoding: .utf8) else { throw invalid }
         let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2, constantTimeEqual(Array(parts[0].utf8), Array(mac(String(parts[1]), query).utf8)) else {
             throw invalid
@@ -57,18 +49,4 @@ public struct PageTokens: Sendable {
         }
         return position
     }
-}
-
-/// Base64 with the URL-safe alphabet and no padding (RFC 4648, section 5). Mapped byte by byte:
-/// Foundation's `replacingOccurrences` was most of the cost of a page's skip token.
-public func base64URL(_ data: Data) -> String {
-    let encoded = data.base64EncodedData().compactMap { byte -> UInt8? in
-        switch byte {
-        case UInt8(ascii: "+"): UInt8(ascii: "-")
-        case UInt8(ascii: "/"): UInt8(ascii: "_")
-        case UInt8(ascii: "="): nil
-        default: byte
-        }
-    }
-    return String(decoding: encoded, as: UTF8.self)
 }
