@@ -116,7 +116,7 @@ struct DeltaController {
             case .removed(let id):
                 JSONValue.object(JSONObject([("id", .string(id)), ("@removed", ["reason": "deleted"])])).write(into: &body)
             case .object(let object, _, let changed):
-                var names = DirectoryController.names(of: object, selection: selection)
+                var names = writer.names(of: object)
                 // Delta entries always carry their id, whatever `$select` says, so they can be matched.
                 if !names.contains("id") { names.insert("id", at: 0) }
                 if minimal, let changed {

@@ -57,15 +57,16 @@ struct DirectoryController {
         var writer = try await ObjectWriter(objects, selection: selection, caller: caller, preloaded: preloaded, controller: self)
         for (index, object) in objects.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            writer.write(object, names: Self.names(of: object, selection: selection), leading: leading, into: &out)
+            writer.write(object, leading: leading, into: &out)
         }
     }
 
-    /// The members an object is written with: the `$select`ed ones, or `id` and the default ones.
-    static func names(of object: DirectoryObject, selection: [String]?) -> [String] {
+    /// The members an object of `kind` is written with: the `$select`ed ones, or `id` and the
+    /// default ones.
+    static func names(of kind: DirectoryObjectKind, selection: [String]?) -> [String] {
         if let selection { return selection }
-        var names = ["id"] + DirectorySchema.properties(of: object.kind).filter(\.isDefault).map(\.name)
-        if object.kind == .application { names.append("passwordCredentials") }
+        var names = ["id"] + DirectorySchema.properties(of: kind).filter(\.isDefault).map(\.name)
+        if kind == .application { names.append("passwordCredentials") }
         return names
     }
 

@@ -9,6 +9,8 @@ struct ObjectWriter {
     private var renderer: AttributeRenderer?
     private let values: [String: AttributeAssignments]
     private let credentials: [String: [PasswordCredential]]
+    /// Each kind's members under this selection, decided once rather than per object.
+    private let namesByKind: [DirectoryObjectKind: [String]]
 
     /// Prepared for `objects` written with `selection` (nil: the default properties).
     init(
@@ -21,16 +23,25 @@ struct ObjectWriter {
             if renderer == nil { [:] } else if let preloaded { preloaded } else {
                 try await controller.services.store.attributes(of: objects.map(\.id))
             }
+        let namesByKind = Dictionary(
+            Set(objects.map(\.kind)).map { ($0, DirectoryController.names(of: $0, selection: selection)) },
+            uniquingKeysWith: { first, _ in first })
         var credentials: [String: [PasswordCredential]] = [:]
-        for object in objects
-        where DirectoryController.names(of: object, selection: selection).contains("passwordCredentials") {
+        for object in objects where namesByKind[object.kind]?.contains("passwordCredentials") == true {
             credentials[object.id] = try await controller.services.store.passwordCredentials(applicationId: object.id)
         }
-        self.credentials = credentials
+        (self.credentials, self.namesByKind) = (credentials, namesByKind)
     }
 
-    /// One object with the members `names` (after `leading` ones), in that order.
-    mutating func write(_ object: DirectoryObject, names: [String], leading: JSONObject = JSONObject(), into out: inout [UInt8]) {
+    /// The members `object` is written with under this writer's selection.
+    func names(of object: DirectoryObject) -> [String] { namesByKind[object.kind] ?? [] }
+
+    /// One object with the members `names` (by default its own, `names(of:)`) after `leading`
+    /// ones, in that order.
+    mutating func write(
+        _ object: DirectoryObject, names: [String]? = nil, leading: JSONObject = JSONObject(), into out: inout [UInt8]
+    ) {
+        let names = names ?? self.names(of: object)
         out.append(UInt8(ascii: "{"))
         var first = true
         func key(_ name: String) {
