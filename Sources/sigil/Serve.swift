@@ -148,10 +148,21 @@ struct Serve: AsyncParsableCommand {
         let reloading = Task { await reloadOnHangUp(tls, tokens: services.tokens, logger: logger) }
         // Change notifications: every instance delivers, sharing the work through leases.
         let notifications = Task { await NotificationDispatcher(services: services, logger: logger).run() }
+        // Filter structures not kept by the last start (after a bulk load or a crash) are built
+        // now, instead of by each broad term's first query.
+        let preparing = Task(priority: .utility) {
+            do {
+                try await store.prepareFilterStructures()
+            } catch is CancellationError {
+            } catch {
+                logger.warning("could not build the filter structures ahead of queries", metadata: ["error": "\(error)"])
+            }
+        }
         defer {
             retention?.cancel()
             reloading.cancel()
             notifications.cancel()
+            preparing.cancel()
         }
         try await app.runService()
         // Stopped gracefully: the next start reads the filter structures instead of building them.

@@ -134,6 +134,60 @@ import Testing
         #expect(try await other.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM kept_filters_current") } == 0)
     }
 
+    /// A store that starts with nothing kept (after a bulk load, after a crash) builds the set
+    /// of every value held by at least `minimumObjects` objects, and the prefix index of a
+    /// single-valued String attribute with more distinct values than the counts sum, before any
+    /// query asks; the filters then count from them.
+    @Test func structuresNotKeptAreBuiltBeforeAnyQuery() async throws {
+        let (employeeId, country, certification) =
+            (Self.employeeId, QueryPropertyTests.definitions[1], QueryPropertyTests.definitions[4])
+        let store = try SQLiteStore(valueSets: ValueSets(minimumObjects: 3), prefixCountRows: 2)
+        try await store.changeSchema { _ in
+            [.createSet(AttributeSet(id: "Marketing")), .createSet(AttributeSet(id: "Engineering"))]
+                + [employeeId, country, certification].map { .createDefinition($0, allowedValues: []) }
+        }
+        // Six users: Canada held by all, Chile by two of them; Certification true by three, false by three.
+        for index in 0..<6 {
+            try await store.create(Self.user(index), passwordHash: nil) { _ in
+                AttributeAssignments([
+                    AssignedAttribute(definitionId: employeeId.id, values: [.string("GS\(index)")]),
+                    AssignedAttribute(
+                        definitionId: country.id, values: index < 2 ? [.string("Canada"), .string("Chile")] : [.string("Canada")]),
+                    AssignedAttribute(definitionId: certification.id, values: [.boolean(index % 2 == 0)]),
+                ])
+            }
+        }
+        #expect(store.valueSets.isEmpty)
+        try await store.prepareFilterStructures()
+        let seqs = try await store.writer.read { db in
+            try [employeeId, country, certification].map { try SQLiteStore.definitionSeq($0, db) }
+        }
+        let user = DirectoryObjectKind.user.rawValue
+        func kept(_ seq: Int64, _ value: AttributeValue) -> Int? {
+            let term = ValueSets.Term(.equals(value))
+            return term.flatMap { store.valueSets.bits(ValueSets.Attribute(kind: user, seq: seq), $0, upTo: 100)?.count }
+        }
+        #expect(kept(seqs[1], .string("Canada")) == 6)
+        #expect(kept(seqs[1], .string("Chile")) == nil)
+        #expect(kept(seqs[2], .boolean(true)) == 3)
+        #expect(kept(seqs[2], .boolean(false)) == 3)
+        #expect(kept(seqs[0], .string("GS0")) == nil)
+        let prefixKey = PrefixIndexes.Key(kind: user, definition: nameKey(employeeId.id))
+        #expect(store.prefixIndexes.withIndex(prefixKey, { $0.count(prefix: "GS") }) == 6)
+
+        // Kept in step with a later write, and counting exactly.
+        let certified = ObjectPredicate.and(.attribute(country, .equals(.string("Canada"))), .attribute(certification, .equals(.boolean(true))))
+        #expect(try await store.query(.user, matching: certified, after: nil, limit: 5, count: true).count == 3)
+        try await store.create(Self.user(6), passwordHash: nil) { _ in
+            AttributeAssignments([
+                AssignedAttribute(definitionId: country.id, values: [.string("Canada")]),
+                AssignedAttribute(definitionId: certification.id, values: [.boolean(true)]),
+            ])
+        }
+        #expect(kept(seqs[2], .boolean(true)) == 4)
+        #expect(try await store.query(.user, matching: certified, after: nil, limit: 5, count: true).count == 4)
+    }
+
     @Test func setsAndValueListsReadBackAsWritten() throws {
         var bits = RowidBits(maxRowid: 700)
         for rowid: Int64 in [0, 1, 63, 64, 65, 511, 700] { bits.insert(rowid) }

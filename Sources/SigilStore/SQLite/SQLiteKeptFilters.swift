@@ -60,6 +60,65 @@ extension SQLiteStore {
         }
     }
 
+    /// Builds, when the store holds no filter structures (none were kept, as after a bulk load or
+    /// a crash), what answers broad terms before a query asks for it: the set of every value that
+    /// at least `ValueSets.minimumObjects` objects of a kind hold, most held first while the
+    /// budget lasts, and the prefix index of every single-valued String attribute with more
+    /// distinct values than the maintained counts sum. Otherwise each such term's first query
+    /// reads its value rows: hundreds of milliseconds at a million objects. Each structure is
+    /// built in a write transaction of its own, so a write waits for one at most.
+    public func prepareFilterStructures() async throws {
+        guard valueSets.isEmpty, prefixIndexes.isEmpty else { return }
+        let (broad, indexed) = try await writer.read { db in
+            let broad = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT kind, definition_seq, value_key FROM attribute_value_counts
+                    WHERE objects >= ? ORDER BY objects DESC
+                    """,
+                arguments: [self.valueSets.minimumObjects]
+            ).compactMap { row -> (DirectoryObjectKind, WantedSet)? in
+                guard let kind = DirectoryObjectKind(rawValue: row[0]), let value = StoredValue.value(countKey: row[2]) else {
+                    return nil
+                }
+                let match = AttributeMatch.equals(value)
+                guard let term = ValueSets.Term(match) else { return nil }
+                return (kind, WantedSet(match: match, attribute: ValueSets.Attribute(kind: kind.rawValue, seq: row[1]), term: term))
+            }
+            let strings = try Row.fetchAll(db, sql: StoredDefinition.select).map {
+                StoredDefinition(seq: $0[0], set: $0[1], name: $0[2], type: $0[3], isCollection: $0[4])
+            }.filter(\.isSingleValuedString)
+            let (low, high) = StoredValue.prefixKeyRange("")
+            let distinct = try db.cachedStatement(
+                sql: """
+                    SELECT count(*) FROM (SELECT 1 FROM attribute_value_counts
+                    WHERE kind = ? AND definition_seq = ? AND value_key >= ? AND value_key < ? LIMIT ?)
+                    """)
+            var indexed: [(DirectoryObjectKind, StoredDefinition)] = []
+            for kind in DirectoryObjectKind.allCases {
+                for definition in strings
+                where try Int.fetchOne(distinct, arguments: [kind.rawValue, definition.seq, low, high, self.prefixCountRows + 1])
+                    ?? 0 > self.prefixCountRows
+                {
+                    indexed.append((kind, definition))
+                }
+            }
+            return (broad, indexed)
+        }
+        for (kind, set) in broad {
+            try Task.checkCancellation()
+            try await keepValueSets([set], kind)
+        }
+        for (kind, definition) in indexed {
+            try Task.checkCancellation()
+            let key = PrefixIndexes.Key(kind: kind.rawValue, definition: nameKey(definition.id))
+            try await writer.write { db in
+                guard self.prefixIndexes.withIndex(key, { _ in () }) == nil else { return }
+                try self.installPrefixIndex(key, kind, seq: definition.seq, db)
+            }
+        }
+    }
+
     /// Reads back what `keepFilterStructures` saved, if nothing has changed since; before the
     /// store serves anything, so no write can come between.
     func loadKeptFilterStructures() throws {

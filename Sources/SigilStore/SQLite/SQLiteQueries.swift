@@ -143,7 +143,7 @@ extension SQLiteStore {
             if valueSets.hasRoom(upTo: maxRowid),
                 try objects(kind, definition, match, seq, db).map({ $0 >= valueSets.minimumObjects }) == true
             {
-                wanted.append(WantedSet(definition: definition, match: match, attribute: attribute, term: term))
+                wanted.append(WantedSet(match: match, attribute: attribute, term: term))
             }
             return nil
         }
@@ -302,12 +302,18 @@ extension SQLiteStore {
                 guard self.prefixIndexes.withIndex(key, { _ in () }) == nil else { return }
                 // The maintained counts answer this prefix: no index of every value is needed for it.
                 guard try self.prefixCountFromValueCounts(kind, seq, prefix, db) == nil else { return }
-                let rows = try Self.valueRows("v.value_text", seq, "v.value_text IS NOT NULL", of: kind, db)
-                let ordered: SQLFragment = "\(rows) ORDER BY v.value_text"
-                let values = try String.fetchAll(db, SQLRequest(literal: ordered.grdb))
-                self.prefixIndexes.install(SortedStrings(sorted: values), for: key)
+                try self.installPrefixIndex(key, kind, seq: seq, db)
             }
         }
+    }
+
+    /// Reads every text value of the definition numbered `seq` held by objects of `kind`, in
+    /// order, into its prefix index; called inside a write transaction.
+    func installPrefixIndex(_ key: PrefixIndexes.Key, _ kind: DirectoryObjectKind, seq: Int64, _ db: Database) throws {
+        let rows = try Self.valueRows("v.value_text", seq, "v.value_text IS NOT NULL", of: kind, db)
+        let ordered: SQLFragment = "\(rows) ORDER BY v.value_text"
+        let values = try String.fetchAll(db, SQLRequest(literal: ordered.grdb))
+        prefixIndexes.install(SortedStrings(sorted: values), for: key)
     }
 
     public func heldTexts(_ kind: DirectoryObjectKind, of definition: AttributeDefinition, limit: Int) async throws -> [String]? {
@@ -627,7 +633,6 @@ extension SQLiteStore {
 
 /// A broad term a query read from rows, to be kept in `ValueSets` from then on.
 struct WantedSet {
-    let definition: AttributeDefinition
     let match: AttributeMatch
     let attribute: ValueSets.Attribute
     let term: ValueSets.Term

@@ -30,6 +30,10 @@ public protocol DirectoryStore: Sendable {
     /// has it at once; called when the server stops. A store that keeps nothing does nothing.
     func keepFilterStructures() async throws
 
+    /// Builds what answers broad filter terms before any query asks for it, when nothing was kept
+    /// from the last start (after a bulk load or a crash). A store that keeps nothing does nothing.
+    func prepareFilterStructures() async throws
+
     /// Runs `body` (the requests of one JSON batch, one at a time) with its writes sharing
     /// transactions: each write this task makes inside `body` runs in a savepoint of its own (a
     /// failed write rolls back to it and nothing else), its reads see the writes before them, and
@@ -263,6 +267,8 @@ public struct ObjectState: Sendable, Equatable {
 
 extension DirectoryStore {
     public func keepFilterStructures() async throws {}
+
+    public func prepareFilterStructures() async throws {}
 
     /// One process per database (SQLite): nothing to wait for.
     public func exclusively<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {

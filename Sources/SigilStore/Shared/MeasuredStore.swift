@@ -61,6 +61,10 @@ public struct MeasuredStore: DirectoryStore {
         try await base.keepFilterStructures()
     }
 
+    public func prepareFilterStructures() async throws {
+        try await base.prepareFilterStructures()
+    }
+
     public func exclusively<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         // Not timed: the body's own store calls are, and the wait is for other instances.
         try await base.exclusively(body)

@@ -27,6 +27,14 @@ enum StoredValue {
         }
     }
 
+    /// A value whose columns have this key in the maintained counts (a Boolean's key is its
+    /// integer's), or nil for a key no value has.
+    static func value(countKey key: String) -> AttributeValue? {
+        if key.hasPrefix("s:") { return .string(String(key.dropFirst(2))) }
+        if key.hasPrefix("i:"), let int = Int32(key.dropFirst(2)) { return .integer(int) }
+        return nil
+    }
+
     /// The most distinct values a `startsWith` count on a single-valued String attribute sums from
     /// the maintained per-value counts (about 2 ms); a prefix spanning more is counted another way.
     static let prefixCountRows = 16_384

@@ -117,6 +117,8 @@ final class ValueSets: Sendable {
         state.withLock { $0 = State() }
     }
 
+    var isEmpty: Bool { state.withLock { $0.sets.isEmpty } }
+
     /// Every kept set, to be saved across a restart.
     func all() -> [(attribute: Attribute, term: Term, bits: RowidBits)] {
         state.withLock { state in
