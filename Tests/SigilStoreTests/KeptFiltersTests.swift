@@ -203,6 +203,19 @@ import Testing
         #expect(back.count(prefix: "GS1") == 2)
         #expect(SortedStrings(encoded: Array(list.encoded.dropLast())) == nil)
 
+        // Over a megabyte, the list is read in parts side by side; it comes back whole, in order.
+        let many = (0..<120_000).map { String(format: "GS%06d", $0) }
+        let large = SortedStrings(sorted: many)
+        let encoded = large.encoded
+        #expect(encoded.count > 1 << 20)
+        let whole = try #require(SortedStrings(encoded: encoded))
+        #expect(whole.count == many.count)
+        // Compared as one Bool: a failure would otherwise print both lists.
+        let inOrder = whole.chunks.flatMap { $0 } == many
+        #expect(inOrder)
+        #expect(whole.count(prefix: "GS0599") == 100)
+        #expect(SortedStrings(encoded: Array(encoded.dropLast())) == nil)
+
         for term in [ValueSets.Term.equals(Array("s:Chile".utf8)), .prefix(Array("GS".utf8)), .prefix([])] {
             #expect(ValueSets.Term(encoded: term.encoded) == term)
         }
