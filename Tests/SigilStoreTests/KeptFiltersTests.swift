@@ -102,7 +102,8 @@ import Testing
         let (attribute, term) = try await Self.gsSet(try await Self.reopen(path))
         do {
             let store = try await Self.reopen(path)
-            // There before any query, and answering as before.
+            // There before any query, and answering as before; nothing left to prepare.
+            #expect(store.keptFiltersRead.withLock { $0 })
             #expect(store.valueSets.contains(attribute, term))
             #expect(store.valueSets.bits(attribute, term, upTo: Int64(Self.holders + 10))?.count == Self.holders)
             #expect(store.prefixIndexes.withIndex(Self.prefixKey, { $0.count(prefix: "GS") }) == Self.holders)
@@ -118,6 +119,7 @@ import Testing
         do {
             let store = try await Self.reopen(path)
             // What was saved no longer describes the database: built again from the rows.
+            #expect(!store.keptFiltersRead.withLock { $0 })
             #expect(!store.valueSets.contains(attribute, term))
             #expect(store.prefixIndexes.withIndex(Self.prefixKey, { _ in () }) == nil)
             #expect(try await Self.counts(store) == [Self.holders - 1, Self.holders - 2])

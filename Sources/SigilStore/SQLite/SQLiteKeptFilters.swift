@@ -60,15 +60,16 @@ extension SQLiteStore {
         }
     }
 
-    /// Builds, when the store holds no filter structures (none were kept, as after a bulk load or
-    /// a crash), what answers broad terms before a query asks for it: the set of every value that
-    /// at least `ValueSets.minimumObjects` objects of a kind hold, most held first while the
-    /// budget lasts, and the prefix index of every single-valued String attribute with more
-    /// distinct values than the maintained counts sum. Otherwise each such term's first query
+    /// Builds, when this start read no saved filter structures back (none were kept, as after a
+    /// bulk load or a crash), what answers broad terms before a query asks for it: the set of
+    /// every value that at least `ValueSets.minimumObjects` objects of a kind hold, most held
+    /// first while the budget lasts, and the prefix index of every single-valued String attribute
+    /// whose values the maintained counts cannot sum. Otherwise each such term's first query
     /// reads its value rows: hundreds of milliseconds at a million objects. Each structure is
-    /// built in a write transaction of its own, so a write waits for one at most.
+    /// built in a write transaction of its own, so a write waits for one at most; one a query has
+    /// built meanwhile is left as it is.
     public func prepareFilterStructures() async throws {
-        guard valueSets.isEmpty, prefixIndexes.isEmpty else { return }
+        guard !keptFiltersRead.withLock({ $0 }) else { return }
         let (broad, indexed) = try await writer.read { db in
             let broad = try Row.fetchAll(
                 db,
@@ -88,20 +89,9 @@ extension SQLiteStore {
             let strings = try Row.fetchAll(db, sql: StoredDefinition.select).map {
                 StoredDefinition(seq: $0[0], set: $0[1], name: $0[2], type: $0[3], isCollection: $0[4])
             }.filter(\.isSingleValuedString)
-            let (low, high) = StoredValue.prefixKeyRange("")
-            let distinct = try db.cachedStatement(
-                sql: """
-                    SELECT count(*) FROM (SELECT 1 FROM attribute_value_counts
-                    WHERE kind = ? AND definition_seq = ? AND value_key >= ? AND value_key < ? LIMIT ?)
-                    """)
-            var indexed: [(DirectoryObjectKind, StoredDefinition)] = []
-            for kind in DirectoryObjectKind.allCases {
-                for definition in strings
-                where try Int.fetchOne(distinct, arguments: [kind.rawValue, definition.seq, low, high, self.prefixCountRows + 1])
-                    ?? 0 > self.prefixCountRows
-                {
-                    indexed.append((kind, definition))
-                }
+            // The empty prefix spans every value: when the counts cannot sum it, some prefix wants the index.
+            let indexed = try DirectoryObjectKind.allCases.flatMap { kind in
+                try strings.filter { try self.prefixCountFromValueCounts(kind, $0.seq, "", db) == nil }.map { (kind, $0) }
             }
             return (broad, indexed)
         }
@@ -124,6 +114,7 @@ extension SQLiteStore {
     func loadKeptFilterStructures() throws {
         try pool.read { db in
             guard try Int.fetchOne(db, sql: "SELECT id FROM kept_filters_current") != nil else { return }
+            keptFiltersRead.withLock { $0 = true }
             let sets = try Row.fetchCursor(db, sql: "SELECT kind, definition_seq, term, bits FROM kept_value_sets")
             while let row = try sets.next() {
                 let term: Data = row[2]

@@ -36,6 +36,9 @@ public final class SQLiteStore: DirectoryStore {
     let committedDefinitions = Locked(KeptDefinitions())
     let prefixIndexes = PrefixIndexes()
     let valueSets: ValueSets
+    /// Whether this start read saved filter structures back (`loadKeptFilterStructures`); if
+    /// not, `prepareFilterStructures` builds them.
+    let keptFiltersRead = Locked(false)
     /// Whether prefix indexes and value sets are built in the background once the query that
     /// wanted them has answered (a database file), or before it returns (an in-memory store, for
     /// tests).

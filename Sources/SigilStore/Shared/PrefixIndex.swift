@@ -202,8 +202,6 @@ final class PrefixIndexes: Sendable {
         indexes.withLock { $0.removeAll() }
     }
 
-    var isEmpty: Bool { indexes.withLock { $0.isEmpty } }
-
     /// Every index, to be saved across a restart.
     func all() -> [(key: Key, index: SortedStrings)] {
         indexes.withLock { $0.map { ($0.key, $0.value) } }
